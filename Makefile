@@ -1,0 +1,52 @@
+# Two commands do everything: `make run` and `make test`. The rest are steps they use.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+RASA_ARGS := --config bot/config.yml --domain bot/domain --data data
+export PYTHONHASHSEED := 0
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: setup kb train run shell test validate unit stories bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@PY=$$(scripts/find-python.sh) && echo "Using $$PY" && $$PY -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --progress-bar off -e '.[test]'
+	@touch $@
+
+kb: setup
+	$(BIN)/coach kb build
+
+train: kb
+	$(BIN)/rasa train $(RASA_ARGS) --out var/models
+
+run: train
+	@scripts/run.sh
+
+shell: train
+	@$(BIN)/rasa run actions --actions actions --port 5055 >var/actions.log 2>&1 & \
+	  pid=$$!; trap "kill $$pid" EXIT; \
+	  $(BIN)/rasa shell --model var/models --endpoints bot/endpoints.yml
+
+validate: setup
+	$(BIN)/rasa data validate $(RASA_ARGS) --fail-on-warnings
+
+unit: kb
+	$(BIN)/pytest -m "not e2e"
+
+stories: train
+	$(BIN)/rasa test core --model var/models --stories tests/stories --fail-on-prediction-errors --out var/results
+
+test: validate train
+	$(BIN)/pytest
+	$(MAKE) --no-print-directory stories
+
+bench: kb
+	$(BIN)/python scripts/bench_engine.py
+
+clean:
+	rm -rf var $(VENV)

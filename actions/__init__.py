@@ -1,0 +1,1 @@
+"""Rasa SDK action server: thin adapters from trackers to the coaching engine in knowledge/engine."""

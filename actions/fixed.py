@@ -1,0 +1,36 @@
+"""Fixed turns (greeting, help, goodbye, chitchat, out of scope) and the low-confidence fallback."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import UserUtteranceReverted
+from rasa_sdk.executor import CollectingDispatcher
+
+from .common import coach, message_text, send, state_of
+
+
+class ActionFixedReply(Action):
+    def name(self) -> Text:
+        return "action_fixed_reply"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        state = state_of(tracker)
+        intent = tracker.latest_message.get("intent", {}).get("name", "")
+        return send(dispatcher, coach().fixed(intent, state.lang), state)
+
+
+class ActionDefaultFallback(Action):
+    """Unsure what the message is: if it reads like a customer description, coach; else suggest."""
+
+    def name(self) -> Text:
+        return "action_default_fallback"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        state, c = state_of(tracker), coach()
+        text = message_text(tracker)
+        result = c.engine.identifier.identify(text)
+        if not result.needs_more_info and result.types[0][1] >= 0.45:
+            return send(dispatcher, c.describe(text, state), state)
+        reply = c.menu(c.fixed("fallback", state.lang), state.lang)
+        return send(dispatcher, reply, state) + [UserUtteranceReverted()]

@@ -1,0 +1,1 @@
+"""Rasa configuration, domain, channels and the custom NLU components they load."""

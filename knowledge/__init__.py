@@ -1,0 +1,1 @@
+"""Sales Coach knowledge: content files, their schema, the SQLite store and the coaching engine."""

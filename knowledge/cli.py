@@ -1,0 +1,160 @@
+"""The `coach` command: build and inspect the knowledge base, and run the engine on JSON lines."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Callable, Dict, List, Optional
+
+from .loader import ContentError
+
+
+def _engine():
+    from .engine.runtime import get_engine
+
+    return get_engine()
+
+
+def _print_json(obj: object) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+def _json_lines(handle: Callable[[Dict], Dict]) -> int:
+    """One JSON line out for every line in, in order; a bad line gets an error object, never a crash."""
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            out = handle(row if isinstance(row, dict) else {})
+        except json.JSONDecodeError as exc:
+            out = {"error": f"not JSON: {exc.msg}"}
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+def cmd_kb_build(args: argparse.Namespace) -> int:
+    from .build import ensure_built
+
+    db_path, model_path, rebuilt = ensure_built(force=args.force)
+    print(f"{'built' if rebuilt else 'up to date'}: {db_path} and {model_path.name}")
+    return 0
+
+
+def cmd_kb_export(args: argparse.Namespace) -> int:
+    _print_json(_engine().kb.export())
+    return 0
+
+
+def cmd_kb_show(args: argparse.Namespace) -> int:
+    from .engine.explain import type_card
+
+    kb = _engine().kb
+    if args.type_id not in kb.types:
+        print(f"unknown type id {args.type_id!r}; known: {', '.join(kb.types)}", file=sys.stderr)
+        return 2
+    print(type_card(kb, args.type_id, args.lang))
+    return 0
+
+
+def cmd_kb_search(args: argparse.Namespace) -> int:
+    hits = _engine().kb.search(" ".join(args.query), limit=args.limit)
+    for h in hits:
+        print(f"[{h['kind']} {h['ref']} {h['field']} {h['lang']}] {h['text']}")
+    if not hits:
+        print("no match", file=sys.stderr)
+    return 0
+
+
+def cmd_identify(args: argparse.Namespace) -> int:
+    identifier = _engine().identifier
+    return _json_lines(lambda row: identifier.identify(row.get("text", "")).to_json())
+
+
+def cmd_score_reply(args: argparse.Namespace) -> int:
+    from .engine.explain import reply_feedback
+
+    engine = _engine()
+
+    def handle(row: Dict) -> Dict:
+        type_id = row.get("type")
+        if type_id not in engine.kb.types:
+            return {"score": 0.0, "error": f"unknown type id {type_id!r}", "feedback": ""}
+        result = engine.scorer.score(type_id, row.get("reply", ""))
+        return {"score": result.score, "moves": [m.move for m in result.moves],
+                "feedback": reply_feedback(engine.kb, type_id, result, row.get("lang") or result.lang)}
+
+    return _json_lines(handle)
+
+
+def cmd_customers_export(args: argparse.Namespace) -> int:
+    from .userdata import UserData
+
+    rows = UserData().customers(args.user)
+    if args.format == "json":
+        _print_json(rows)
+    else:
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=["name", "type_id", "type_name", "evidence", "notes", "updated"])
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: r.get(k, "") for k in writer.fieldnames})
+    return 0
+
+
+def cmd_progress(args: argparse.Namespace) -> int:
+    from .userdata import UserData
+
+    progress = UserData().progress(args.user)
+    if args.json:
+        print(json.dumps(progress, ensure_ascii=False))
+    else:
+        for s in progress["sessions"]:
+            print(f"{s['started']}  {s['type']:18s} {s['score']:3d}")
+        print(f"weakest type: {progress['weakest_type'] or '-'}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="coach", description="Sales Coach: customer psychology coaching from the command line.")
+    sub = p.add_subparsers(dest="command", required=True)
+    kb = sub.add_parser("kb", help="build and inspect the knowledge base").add_subparsers(dest="kb_command", required=True)
+    b = kb.add_parser("build", help="validate content and build the store and models (only when content changed)")
+    b.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    b.set_defaults(func=cmd_kb_build)
+    kb.add_parser("export", help="print the whole knowledge base as one JSON document").set_defaults(func=cmd_kb_export)
+    s = kb.add_parser("show", help="show one customer type")
+    s.add_argument("type_id")
+    s.add_argument("--lang", choices=["en", "zh"], default="en")
+    s.set_defaults(func=cmd_kb_show)
+    q = kb.add_parser("search", help="full-text search in English or Chinese")
+    q.add_argument("query", nargs="+")
+    q.add_argument("--limit", type=int, default=10)
+    q.set_defaults(func=cmd_kb_search)
+    sub.add_parser("identify", help='JSON lines {"text": ...} in, one identification per line out').set_defaults(func=cmd_identify)
+    sub.add_parser("score-reply", help='JSON lines {"type": ..., "reply": ...} in, {"score", "feedback"} out').set_defaults(func=cmd_score_reply)
+    c = sub.add_parser("customers", help="saved customer profiles").add_subparsers(dest="customers_command", required=True)
+    e = c.add_parser("export", help="export one salesperson's customers for a CRM")
+    e.add_argument("--user", required=True)
+    e.add_argument("--format", choices=["csv", "json"], default="csv")
+    e.set_defaults(func=cmd_customers_export)
+    g = sub.add_parser("progress", help="a trainee's practice progress")
+    g.add_argument("--user", required=True)
+    g.add_argument("--json", action="store_true")
+    g.set_defaults(func=cmd_progress)
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ContentError as exc:
+        print(f"invalid knowledge content: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

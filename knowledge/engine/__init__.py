@@ -1,0 +1,1 @@
+"""Plain-Python coaching engine: identification, reply scoring, coaching answers, practice."""

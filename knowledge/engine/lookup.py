@@ -1,0 +1,82 @@
+"""Find what a message names: a customer type, a stage of the sale, a knowledge topic, a customer's name."""
+from __future__ import annotations
+
+import re
+from typing import Dict, List, Optional, Tuple
+
+from ..store import KnowledgeBase
+from ..text import normalise
+
+_STOP_EN = set("a an the is it he she they i my me to of and or what how do does should when why who which in on "
+               "for with about tell this that his her their customer customers type types kind can you please".split())
+
+
+def mentions(text: str, phrases: Dict[str, List[str]]) -> List[Tuple[int, str]]:
+    """(length of the longest phrase found, key) for every key whose phrase occurs in the text."""
+    found = []
+    for key, options in phrases.items():
+        best = 0
+        for p in options:
+            p = normalise(p)
+            if not p:
+                continue
+            if p.isascii():
+                hit = re.search(rf"\b{re.escape(p)}", text)
+            else:
+                hit = p in text
+            if hit:
+                best = max(best, len(p))
+        if best:
+            found.append((best, key))
+    return sorted(found, reverse=True)
+
+
+def type_in(kb: KnowledgeBase, text: str) -> Optional[str]:
+    """A type the user names ("he's more suspicious", "挑剔型"), by its names, ids and aliases."""
+    norm = normalise(text)
+    phrases = {i: [t.names.en, t.names.zh, i, i.replace("_", " "), *t.aliases.en, *t.aliases.zh] for i, t in kb.types.items()}
+    hits = mentions(norm, phrases)
+    return hits[0][1] if hits else None
+
+
+def stage_in(kb: KnowledgeBase, text: str) -> Optional[str]:
+    norm = normalise(text)
+    hits = mentions(norm, {s.id: [s.names.en, s.names.zh, *s.aliases.en, *s.aliases.zh] for s in kb.ui.stages})
+    return hits[0][1] if hits else None
+
+
+def topic_in(kb: KnowledgeBase, text: str) -> Optional[Tuple[str, Optional[str]]]:
+    """(topic id, section id or None) that best answers a question, by aliases first, then full-text search."""
+    norm = normalise(text)
+    hits = mentions(norm, {i: [t.title.en, t.title.zh, *t.aliases.en, *t.aliases.zh] for i, t in kb.topics.items()})
+    section_hits = kb.search(_keywords(norm), limit=5, kind="section", any_word=True)
+    if hits:
+        topic = hits[0][1]
+        section = next((h["field"] for h in section_hits if h["ref"] == topic), None)
+        return topic, section
+    if section_hits:
+        return section_hits[0]["ref"], section_hits[0]["field"]
+    return None
+
+
+def _keywords(norm: str) -> str:
+    return " ".join(w for w in re.split(r"[\s,.;!?]+", norm) if w and w not in _STOP_EN)
+
+
+_NAME_PATTERNS = [
+    re.compile(r"(?:save|remember|store|keep)\s+(?:him|her|them|this (?:customer|client|one)|it)?\s*(?:as|under)\s+(.+)$", re.I),
+    re.compile(r"(?:coach me on|about|on|for|with|recall|open|load)\s+(.+?)\s*[?.!]*$", re.I),
+    re.compile(r"(?:存为|保存为|记为|叫做|叫|存成|记成)\s*(.+?)\s*[。!?]*$"),
+    re.compile(r"^(.+?)(?:那个客户|这个客户|的情况|怎么应对|怎么办|该怎么)"),
+]
+
+
+def customer_name_in(text: str) -> Optional[str]:
+    """The name in "save him as Mr Zhang" or "coach me on Mr Zhang" / "把他存为张总"."""
+    for pattern in _NAME_PATTERNS:
+        m = pattern.search(text.strip())
+        if m:
+            name = re.sub(r"^(把他|把她|把)|[\"'“”「」]", "", m.group(1)).strip(" .!?。!?")
+            if 0 < len(name) <= 60:
+                return name
+    return None

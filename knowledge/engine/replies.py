@@ -1,0 +1,98 @@
+"""Score a salesperson's reply to a customer of a given type.
+
+The reply is read as moves (listens, argues, gives evidence, pushes to close, ...): a linear
+model over character n-grams trained on the knowledge base's move examples, plus its move
+keywords. Each move is weighed with the type's rubric from the knowledge base.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Dict, List, Sequence, Tuple
+
+from ..text import clean, detect_lang, has_words, normalise
+from . import clauses
+from .identify import Matcher, build_classifier
+
+MOVE_THRESHOLD = 0.3
+KEYWORD_CONFIDENCE = 0.6
+
+
+@dataclass
+class MoveHit:
+    move: str
+    confidence: float
+    weight: int
+    text: str
+
+
+@dataclass
+class ReplyScore:
+    score: float
+    moves: List[MoveHit] = field(default_factory=list)
+    lang: str = "en"
+
+    @property
+    def best(self) -> List[MoveHit]:
+        return sorted((m for m in self.moves if m.weight > 0), key=lambda m: -m.weight * m.confidence)
+
+    @property
+    def worst(self) -> List[MoveHit]:
+        return sorted((m for m in self.moves if m.weight < 0), key=lambda m: m.weight * m.confidence)
+
+
+def training_set(moves) -> Tuple[List[str], List[str]]:
+    texts, labels = [], []
+    for move in moves:
+        for lang in ("en", "zh"):
+            examples = getattr(move.examples, lang)
+            texts += examples
+            labels += [move.id] * len(examples)
+    return texts, labels
+
+
+class ReplyScorer:
+    def __init__(self, model, moves, rubrics: Dict[str, Dict[str, int]]):
+        self.model = model
+        self.classes = list(model.classes_)
+        self.defaults = {m.id: m.default_weight for m in moves}
+        self.rubrics = rubrics
+        self.matcher = Matcher({m.id: {"en": m.keywords.en, "zh": m.keywords.zh} for m in moves})
+
+    def detect(self, reply: str) -> Dict[str, Tuple[float, str]]:
+        """Moves in the reply: move id -> (confidence, the words that made it)."""
+        norm = normalise(reply)
+        found: Dict[str, Tuple[float, str]] = {}
+
+        def note(move: str, conf: float, words: str) -> None:
+            if conf > found.get(move, (0.0, ""))[0]:
+                found[move] = (conf, words)
+
+        parts = [c.text for c in clauses.split(norm) if has_words(c.text)] or [norm]
+        units = parts + ([norm] if len(parts) > 1 else [])
+        for unit, row in zip(units, self.model.predict_proba(units)):
+            ranked = sorted(zip(self.classes, row), key=lambda kv: -kv[1])
+            for move, p in ranked[:2]:
+                if p >= MOVE_THRESHOLD:
+                    note(move, float(p), unit)
+        for hit in self.matcher.find(norm):
+            if not hit["negated"]:
+                note(hit["type"], KEYWORD_CONFIDENCE, hit["text"])
+        return found
+
+    def weight(self, type_id: str, move: str) -> int:
+        return self.rubrics.get(type_id, {}).get(move, self.defaults.get(move, 0))
+
+    def score(self, type_id: str, reply: object) -> ReplyScore:
+        text = clean(reply, limit=2000)
+        lang = detect_lang(text)
+        if not has_words(text):
+            return ReplyScore(score=0.0, lang=lang)
+        hits = [MoveHit(m, c, self.weight(type_id, m), words) for m, (c, words) in self.detect(text).items()]
+        raw = sum(h.confidence * h.weight for h in hits)
+        return ReplyScore(score=round(1 / (1 + math.exp(-1.5 * raw)), 4), moves=hits, lang=lang)
+
+
+def build_move_model(moves: Sequence) -> object:
+    texts, labels = training_set(moves)
+    return build_classifier(texts, labels)

@@ -1,0 +1,52 @@
+"""What the engine hands back for one turn: phone-sized bubbles, buttons, and the memory to keep."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+MAX_BUBBLE = 600
+
+
+@dataclass
+class Reply:
+    bubbles: List[str] = field(default_factory=list)
+    buttons: List[Tuple[str, str]] = field(default_factory=list)  # (title, payload)
+    slots: Dict[str, Any] = field(default_factory=dict)
+
+    def say(self, *texts: Optional[str]) -> "Reply":
+        for text in texts:
+            if text:
+                self.bubbles.extend(split_bubble(text))
+        return self
+
+    def button(self, title: str, intent: str, **entities: str) -> "Reply":
+        payload = f"/{intent}" + (json.dumps(entities, ensure_ascii=False) if entities else "")
+        self.buttons.append((title, payload))
+        return self
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.bubbles)
+
+
+def split_bubble(text: str, limit: int = MAX_BUBBLE) -> List[str]:
+    """Long answers become several bubbles, cut at line ends where possible."""
+    out: List[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                out.append(current)
+                current = ""
+            out.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            out.append(current)
+            current = line
+        else:
+            current = candidate
+    if current.strip():
+        out.append(current)
+    return [b.strip() for b in out if b.strip()]

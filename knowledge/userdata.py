@@ -1,0 +1,127 @@
+"""What users create, kept per sender in SQLite: corrections, saved customers, practice progress.
+
+Separate from the read-only knowledge store so rebuilding knowledge never touches user data.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import sqlite_utils
+
+from . import paths
+
+MAX_NAME = 60
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class UserData:
+    def __init__(self, path: Optional[Path] = None):
+        conn = sqlite3.connect(path or paths.app_db_path(), timeout=10, check_same_thread=False)
+        conn.execute("pragma journal_mode=wal")
+        self.db = sqlite_utils.Database(conn)
+        self._ensure_tables()
+
+    def _ensure_tables(self) -> None:
+        db = self.db
+        db["feedback"].create({"id": int, "user": str, "text": str, "predicted": str, "corrected": str, "created": str},
+                              pk="id", if_not_exists=True)
+        db["customers"].create({"user": str, "name": str, "type_id": str, "evidence": str, "notes": str, "updated": str},
+                               pk=("user", "name"), if_not_exists=True)
+        db["practice_sessions"].create(
+            {"id": int, "user": str, "type_id": str, "scenario": int, "lang": str, "started": str, "ended": str,
+             "status": str, "trust": float, "turns": int, "score": int, "state": str}, pk="id", if_not_exists=True)
+        db["practice_turns"].create({"session_id": int, "n": int, "reply": str, "score": float, "moves": str},
+                                    pk=("session_id", "n"), if_not_exists=True)
+
+    # corrections -----------------------------------------------------------
+    def add_feedback(self, user: str, text: str, predicted: Optional[str], corrected: str) -> None:
+        self.db["feedback"].insert({"user": user, "text": text, "predicted": predicted or "", "corrected": corrected,
+                                    "created": now()})
+
+    # saved customers ---------------------------------------------------------
+    def save_customer(self, user: str, name: str, type_id: str, evidence: List[str], notes: str) -> Dict[str, Any]:
+        row = {"user": user, "name": name[:MAX_NAME], "type_id": type_id, "evidence": json.dumps(evidence, ensure_ascii=False),
+               "notes": notes, "updated": now()}
+        self.db["customers"].upsert(row, pk=("user", "name"))
+        return row
+
+    def customers(self, user: str) -> List[Dict[str, Any]]:
+        from .engine.runtime import get_engine
+
+        kb = get_engine().kb
+        rows = []
+        for r in self.db["customers"].rows_where("user = ?", [user], order_by="updated desc"):
+            evidence = json.loads(r["evidence"] or "[]")
+            name = kb.type_name(r["type_id"], "en") if r["type_id"] in kb.types else r["type_id"]
+            rows.append({**r, "evidence": "; ".join(evidence), "type_name": name})
+        return rows
+
+    def find_customer(self, user: str, name: str) -> Optional[Dict[str, Any]]:
+        wanted = name.strip().lower()
+        for r in self.db["customers"].rows_where("user = ?", [user]):
+            if r["name"].lower() == wanted or wanted in r["name"].lower() or r["name"].lower() in wanted:
+                return {**r, "evidence": json.loads(r["evidence"] or "[]")}
+        return None
+
+    # practice ----------------------------------------------------------------
+    def start_session(self, user: str, type_id: str, scenario: int, lang: str, state: Dict[str, Any]) -> int:
+        for row in self.db["practice_sessions"].rows_where("user = ? and status = 'active'", [user]):
+            self.db["practice_sessions"].update(row["id"], {"status": "abandoned", "ended": now()})
+        table = self.db["practice_sessions"].insert(
+            {"user": user, "type_id": type_id, "scenario": scenario, "lang": lang, "started": now(), "ended": "",
+             "status": "active", "trust": state.get("trust", 0.0), "turns": 0, "score": 0,
+             "state": json.dumps(state, ensure_ascii=False)})
+        return int(table.last_pk)
+
+    def active_session(self, user: str) -> Optional[Dict[str, Any]]:
+        rows = list(self.db["practice_sessions"].rows_where("user = ? and status = 'active'", [user],
+                                                             order_by="id desc", limit=1))
+        return {**rows[0], "state": json.loads(rows[0]["state"])} if rows else None
+
+    def last_session(self, user: str) -> Optional[Dict[str, Any]]:
+        rows = list(self.db["practice_sessions"].rows_where("user = ?", [user], order_by="id desc", limit=1))
+        return {**rows[0], "state": json.loads(rows[0]["state"])} if rows else None
+
+    def record_turn(self, session_id: int, n: int, reply: str, score: float, moves: List[str], state: Dict[str, Any]) -> None:
+        self.db["practice_turns"].upsert({"session_id": session_id, "n": n, "reply": reply[:2000], "score": score,
+                                          "moves": json.dumps(moves)}, pk=("session_id", "n"))
+        self.db["practice_sessions"].update(session_id, {"turns": n, "trust": state.get("trust", 0.0),
+                                                         "state": json.dumps(state, ensure_ascii=False)})
+
+    def finish_session(self, session_id: int, score: int, status: str, state: Dict[str, Any]) -> None:
+        self.db["practice_sessions"].update(session_id, {"status": status, "score": score, "ended": now(),
+                                                         "state": json.dumps(state, ensure_ascii=False)})
+
+    def progress(self, user: str) -> Dict[str, Any]:
+        sessions = [
+            {"type": r["type_id"], "score": r["score"], "turns": r["turns"], "outcome": r["status"],
+             "started": r["started"], "ended": r["ended"]}
+            for r in self.db["practice_sessions"].rows_where("user = ? and status not in ('active', 'abandoned')", [user],
+                                                             order_by="id")
+        ]
+        by_type: Dict[str, List[int]] = {}
+        for s in sessions:
+            by_type.setdefault(s["type"], []).append(s["score"])
+        averages = {t: round(sum(v) / len(v), 1) for t, v in by_type.items()}
+        weakest = min(averages, key=lambda t: averages[t]) if averages else None
+        return {"user": user, "sessions": sessions, "by_type": averages, "weakest_type": weakest,
+                "average": round(sum(s["score"] for s in sessions) / len(sessions), 1) if sessions else None}
+
+    def leaderboard(self, users: Optional[List[str]] = None, limit: int = 5) -> List[Dict[str, Any]]:
+        sql = ("select user, max(score) as best, count(*) as sessions from practice_sessions "
+               "where status not in ('active', 'abandoned') ")
+        params: List[Any] = []
+        if users:
+            sql += f"and user in ({','.join('?' * len(users))}) "
+            params += users
+        sql += "group by user order by best desc, sessions desc limit ?"
+        params.append(limit)
+        cols = ("user", "best", "sessions")
+        return [dict(zip(cols, r)) for r in self.db.execute(sql, params).fetchall()]

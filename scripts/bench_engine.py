@@ -1,0 +1,42 @@
+"""Print the engine's speed figures: load time, ms per description, ms per scored reply (one core)."""
+from __future__ import annotations
+
+import os
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+def main() -> None:
+    from knowledge.build import ensure_built
+
+    ensure_built()
+    t0 = time.perf_counter()
+    from knowledge.engine.runtime import get_engine
+
+    engine = get_engine()
+    load = time.perf_counter() - t0
+    texts = [r.text for r in __import__("knowledge.loader", fromlist=["x"]).load_content().training][:400]
+    long_text = " ".join(texts)[:5000]
+    t0 = time.perf_counter()
+    for text in texts:
+        engine.identifier.identify(text)
+    per_desc = 1000 * (time.perf_counter() - t0) / len(texts)
+    t0 = time.perf_counter()
+    for _ in range(20):
+        engine.identifier.identify(long_text)
+    per_long = 1000 * (time.perf_counter() - t0) / 20
+    replies = [e for m in engine.kb.moves.moves for e in m.examples.en[:5] + m.examples.zh[:5]]
+    t0 = time.perf_counter()
+    for reply in replies:
+        engine.scorer.score("suspicious", reply)
+    per_reply = 1000 * (time.perf_counter() - t0) / len(replies)
+    print(f"engine load: {load:.2f} s (target <= 2 s)")
+    print(f"identify: {per_desc:.1f} ms per description over {len(texts)} (target <= 20 ms)")
+    print(f"identify: {per_long:.1f} ms for a 5,000-character description")
+    print(f"score-reply: {per_reply:.1f} ms per reply over {len(replies)}")
+
+
+if __name__ == "__main__":
+    main()

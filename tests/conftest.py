@@ -1,0 +1,153 @@
+"""Shared fixtures: an isolated var/ for each test run, the engine, and real Rasa + action servers."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, Iterator, List
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+_VAR = Path(tempfile.mkdtemp(prefix="coach-test-var-"))
+os.environ["COACH_VAR_DIR"] = str(_VAR)  # before any engine import: tests never touch the real var/
+
+
+@pytest.fixture(scope="session")
+def var_dir() -> Iterator[Path]:
+    yield _VAR
+    shutil.rmtree(_VAR, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def engine(var_dir):
+    from knowledge.engine.runtime import get_engine
+
+    return get_engine()
+
+
+@pytest.fixture(scope="session")
+def coach(engine):
+    from knowledge.engine.coaching import Coach
+
+    return Coach(engine)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, proc: subprocess.Popen, log: Path, seconds: int = 240) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"server not up after {seconds}s:\n{log.read_text()[-3000:]}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+class Servers:
+    """A real action server and Rasa server on free ports, with their own tracker and user stores."""
+
+    token = "test-token"
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.action_port, self.rasa_port = free_port(), free_port()
+        self.endpoints = workdir / "endpoints.yml"
+        self.endpoints.write_text(
+            f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n'
+            f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{workdir / "tracker.db"}"\n')
+        self.env = {**os.environ, "COACH_VAR_DIR": str(_VAR), "TF_CPP_MIN_LOG_LEVEL": "2",
+                    "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+        self.actions = self.rasa = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def start_actions(self) -> None:
+        log = self.workdir / "actions.log"
+        self.actions = subprocess.Popen(
+            [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.action_port)],
+            cwd=ROOT, env=self.env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        wait_for(f"http://127.0.0.1:{self.action_port}/health", self.actions, log)
+
+    def start_rasa(self) -> None:
+        log = self.workdir / "rasa.log"
+        self.rasa = subprocess.Popen(
+            [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", self.token, "--port", str(self.rasa_port),
+             "--model", str(ROOT / "var" / "models"), "--endpoints", str(self.endpoints),
+             "--credentials", str(ROOT / "bot" / "credentials.yml")],
+            cwd=ROOT, env=self.env, stdout=log.open("a"), stderr=subprocess.STDOUT)
+        wait_for(f"{self.url}/status?token={self.token}", self.rasa, log)
+
+    def restart_rasa(self) -> None:
+        stop(self.rasa)
+        self.start_rasa()
+
+    def say(self, sender: str, message: str) -> List[Dict]:
+        r = requests.post(f"{self.url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=60)
+        r.raise_for_status()
+        return r.json()
+
+    def tracker(self, sender: str) -> Dict:
+        r = requests.get(f"{self.url}/conversations/{sender}/tracker", params={"token": self.token}, timeout=30)
+        r.raise_for_status()
+        return r.json()
+
+    def close(self) -> None:
+        for proc in (self.rasa, self.actions):
+            if proc:
+                stop(proc)
+
+
+@pytest.fixture(scope="session")
+def servers(var_dir) -> Iterator[Servers]:
+    if not list((ROOT / "var" / "models").glob("*.tar.gz")):
+        pytest.fail("no trained model in var/models: run `make train` (make test does it)")
+    workdir = Path(tempfile.mkdtemp(prefix="coach-e2e-"))
+    s = Servers(workdir)
+    try:
+        s.start_actions()
+        s.start_rasa()
+        yield s
+    finally:
+        s.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def texts(messages: List[Dict]) -> str:
+    return "\n".join(m.get("text", "") for m in messages)
+
+
+def buttons(messages: List[Dict]) -> List[str]:
+    return [b["payload"] for m in messages for b in m.get("buttons", [])]
+
+
+def dump(messages: List[Dict]) -> str:
+    return json.dumps(messages, ensure_ascii=False, indent=1)

@@ -1,0 +1,43 @@
+"""The `coach` command's JSON-lines contract, as ../shared/eval/score.py uses it."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+COACH = str(Path(sys.executable).parent / "coach")
+
+
+def run(args, lines):
+    payload = "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines)
+    out = subprocess.run([COACH, *args], input=payload, capture_output=True, text=True, check=True).stdout
+    return [json.loads(x) for x in out.splitlines()]
+
+
+def test_help_lists_every_subcommand():
+    out = subprocess.run([COACH, "--help"], capture_output=True, text=True, check=True).stdout
+    for name in ("kb", "identify", "score-reply", "customers", "progress"):
+        assert name in out
+
+
+def test_identify_one_line_out_per_line_in(engine):
+    rows = run(["identify"], [{"text": "客户不太相信销售,担心我们在价格上做手脚"}, {"text": "She has two kids."}, {"nope": 1}])
+    assert len(rows) == 3
+    assert rows[0]["types"][0]["id"] == "suspicious" and rows[0]["needs_more_info"] is False
+    assert all(0 <= t["score"] <= 1 for t in rows[0]["types"])
+    assert rows[0]["evidence"]
+    assert rows[1]["needs_more_info"] is True and rows[2]["needs_more_info"] is True
+
+
+def test_score_reply_contract(engine):
+    rows = run(["score-reply"], [
+        {"type": "suspicious", "reply": "Here is the signed warranty and the inspection report to check."},
+        {"type": "suspicious", "reply": "Just trust me."},
+        {"type": "grumpy", "reply": "hello"},
+    ])
+    assert rows[0]["score"] > rows[1]["score"]
+    assert rows[0]["feedback"] and rows[2]["error"].startswith("unknown type id")
+
+
+def test_malformed_json_line_gets_an_error_line(engine):
+    out = subprocess.run([COACH, "identify"], input="{not json\n", capture_output=True, text=True, check=True).stdout
+    assert "error" in json.loads(out)
