@@ -82,7 +82,7 @@ def cmd_score_reply(args: argparse.Namespace) -> int:
         if type_id not in engine.kb.types:
             return {"score": 0.0, "error": f"unknown type id {type_id!r}", "feedback": ""}
         result = engine.scorer.score(type_id, row.get("reply", ""))
-        return {"score": result.score, "moves": [m.move for m in result.moves],
+        return {"score": result.score, "moves": [m.move for m in result.clear],
                 "feedback": reply_feedback(engine.kb, type_id, result, row.get("lang") or result.lang)}
 
     return _json_lines(handle)

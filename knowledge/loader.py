@@ -75,7 +75,8 @@ def _load_dir(folder: Path, model: Type[BaseModel]) -> Dict[str, Any]:
     return items
 
 
-def _check_types(types: Dict[str, CustomerType], taxonomy: Taxonomy, move_ids: List[str], folder: Path) -> None:
+def _check_types(types: Dict[str, CustomerType], taxonomy: Taxonomy, move_ids: List[str], domains: List[str],
+                 folder: Path) -> None:
     known = set(taxonomy.type_ids)
     for type_id, item in types.items():
         path = folder / f"{type_id}.yaml"
@@ -84,6 +85,9 @@ def _check_types(types: Dict[str, CustomerType], taxonomy: Taxonomy, move_ids: L
         expected_kind = "style" if type_id in taxonomy.styles else "trait"
         if item.kind != expected_kind:
             raise ContentError(f"{path}: field 'kind': must be {expected_kind!r}")
+        for n, scenario in enumerate(item.practice.scenarios):
+            if scenario.domain not in domains:
+                raise ContentError(f"{path}: field 'practice.scenarios.{n}.domain': {scenario.domain!r} is not in ui.yaml domains")
         missing = [m for m in move_ids if m not in item.practice.rubric]
         unknown = [m for m in item.practice.rubric if m not in move_ids]
         if missing or unknown:
@@ -117,10 +121,10 @@ def load_content(content_dir: Path = paths.CONTENT_DIR, training_dir: Path = pat
     move_ids = [m.id for m in moves.moves]
     if len(set(move_ids)) != len(move_ids):
         raise ContentError(f"{content_dir / 'moves.yaml'}: field 'moves.id': duplicate move id")
-    types = _load_dir(content_dir / "types", CustomerType)
-    _check_types(types, taxonomy, move_ids, content_dir / "types")
-    topics = _load_dir(content_dir / "topics", Topic)
     ui = _parse(UiText, _read_yaml(content_dir / "ui.yaml"), content_dir / "ui.yaml")
+    types = _load_dir(content_dir / "types", CustomerType)
+    _check_types(types, taxonomy, move_ids, list(ui.domains), content_dir / "types")
+    topics = _load_dir(content_dir / "topics", Topic)
     training = _load_training(training_dir, taxonomy.type_ids)
     return Content(taxonomy, types, topics, moves, ui, training)
 

@@ -1,5 +1,4 @@
 """The schema every knowledge file must satisfy; a trainer's mistake fails the build with file and field named."""
-from __future__ import annotations
 
 from typing import Dict, List, Optional
 

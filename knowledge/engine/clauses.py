@@ -13,7 +13,8 @@ _CONTRAST = re.compile(
 )
 _CONTRAST_INSIDE = re.compile(r"\s(but|however|yet)\s|(但是|可是|不过|就是|只是|而是|反而)", re.IGNORECASE)
 _NEGATION_EN = re.compile(r"\b(not|never|no|nor|hardly|barely|without|isn't|wasn't|doesn't|don't|didn't|won't|aren't|n't)\b", re.IGNORECASE)
-_NEGATION_ZH = re.compile(r"(一点也不|一点都不|并不|并没|倒不|也不是|不是|从不|从没|没有|没|不|别|未|毫无|无)")
+# "要不" (how about), "不错" (good), "不如" (better), "不妨" (might as well) are not negations
+_NEGATION_ZH = re.compile(r"(一点也不|一点都不|并不|并没|倒不|也不是|不是|从不|从没|没有|没|(?<!要)不(?!错|如|妨|好意思)|别|未|毫无|无)")
 # how far a negator reaches forward, in characters: a few words in English, a few characters in Chinese
 NEGATION_REACH = {"en": 20, "zh": 5}
 

@@ -17,7 +17,7 @@ from .reply import Reply
 from .runtime import Engine
 
 ADDITIVE = re.compile(r"^\s*(also|and|plus|besides|oh and|one more thing|还有|另外|而且|并且|他还|她还|他也|她也|补充)", re.I)
-FIXED_INTENTS = ("greet", "goodbye", "thank", "help", "bot_challenge", "chitchat", "out_of_scope")
+FIXED_INTENTS = ("greet", "goodbye", "thank", "help", "bot_challenge", "out_of_scope", "affirm", "deny")
 
 
 @dataclass
@@ -46,7 +46,7 @@ class Coach:
     def fixed(self, intent: str, lang: str) -> Reply:
         key = intent if intent in FIXED_INTENTS or intent in ("no_practice", "fallback") else "fallback"
         reply = Reply().say(self.kb.text(key, lang))
-        if intent in ("greet", "help", "out_of_scope"):
+        if intent in ("greet", "help", "out_of_scope", "affirm", "deny"):
             self.menu(reply, lang)
         return reply
 

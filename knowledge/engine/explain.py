@@ -43,7 +43,7 @@ def reply_feedback(kb: KnowledgeBase, type_id: str, result: ReplyScore, lang: st
         parts.append(kb.text("feedback_good", lang, move=move_name(kb, result.best[0].move, lang), type=name))
     if result.worst:
         parts.append(kb.text("feedback_bad", lang, move=move_name(kb, result.worst[0].move, lang), type=name))
-    if not result.moves:
+    if not result.clear:
         parts.append(kb.text("feedback_unclear", lang))
     if not result.best:
         parts.append(kb.text("feedback_try", lang, move=move_name(kb, best_move(kb, type_id), lang)))

@@ -78,13 +78,13 @@ class Practice:
         result = self.engine.scorer.score(state["type_id"], text)
         state["turn"] += 1
         state["trust"] = round(min(1.0, max(0.0, state["trust"] + (result.score - 0.5) * 0.6)), 3)
-        state["turns"].append({"score": result.score, "moves": {m.move: m.weight for m in result.moves}})
-        closing = any(m.move in CLOSING_MOVES and m.weight > 0 for m in result.moves)
+        state["turns"].append({"score": result.score, "moves": {m.move: m.weight for m in result.clear}})
+        closing = any(m.move in CLOSING_MOVES and m.weight > 0 for m in result.clear)
         outcome = ("agree" if state["trust"] >= AGREE_AT or (closing and state["trust"] >= 0.65)
                    else "walk_away" if state["trust"] <= WALK_AT else None)
         lines = getattr(t.practice.lines, outcome or mood(state["trust"]))
         state["line"] = getattr(lines, lang)[state["turn"] % len(getattr(lines, lang))]
-        self.store.record_turn(session["id"], state["turn"], text, result.score, [m.move for m in result.moves], state)
+        self.store.record_turn(session["id"], state["turn"], text, result.score, [m.move for m in result.clear], state)
         reply = Reply().say(self.kb.text("turn_score", lang, score=round(result.score * 10, 1),
                                          note=reply_feedback(self.kb, state["type_id"], result, lang)))
         if outcome or state["turn"] >= MAX_TURNS:

@@ -12,9 +12,10 @@ from typing import Dict, List, Sequence, Tuple
 
 from ..text import clean, detect_lang, has_words, normalise
 from . import clauses
-from .identify import Matcher, build_classifier
+from .identify import Matcher, build_classifier  # noqa: F401 (build_classifier re-exported for scripts)
 
-MOVE_THRESHOLD = 0.3
+MOVE_THRESHOLD = 0.05  # every move the model gives some weight counts, in proportion (cv_replies.py: 0.85 -> 0.93)
+SHOWN_THRESHOLD = 0.3  # moves named to the trainee must be clearly present
 KEYWORD_CONFIDENCE = 0.6
 
 
@@ -33,12 +34,17 @@ class ReplyScore:
     lang: str = "en"
 
     @property
+    def clear(self) -> List[MoveHit]:
+        """The moves the reply clearly makes, strongest first."""
+        return sorted((m for m in self.moves if m.confidence >= SHOWN_THRESHOLD), key=lambda m: -m.confidence)
+
+    @property
     def best(self) -> List[MoveHit]:
-        return sorted((m for m in self.moves if m.weight > 0), key=lambda m: -m.weight * m.confidence)
+        return sorted((m for m in self.clear if m.weight > 0), key=lambda m: -m.weight * m.confidence)
 
     @property
     def worst(self) -> List[MoveHit]:
-        return sorted((m for m in self.moves if m.weight < 0), key=lambda m: m.weight * m.confidence)
+        return sorted((m for m in self.clear if m.weight < 0), key=lambda m: m.weight * m.confidence)
 
 
 def training_set(moves) -> Tuple[List[str], List[str]]:
@@ -71,8 +77,7 @@ class ReplyScorer:
         parts = [c.text for c in clauses.split(norm) if has_words(c.text)] or [norm]
         units = parts + ([norm] if len(parts) > 1 else [])
         for unit, row in zip(units, self.model.predict_proba(units)):
-            ranked = sorted(zip(self.classes, row), key=lambda kv: -kv[1])
-            for move, p in ranked[:2]:
+            for move, p in zip(self.classes, row):
                 if p >= MOVE_THRESHOLD:
                     note(move, float(p), unit)
         for hit in self.matcher.find(norm):
