@@ -8,7 +8,7 @@ export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: setup kb train run shell test validate unit stories bench clean
+.PHONY: setup kb train run shell test validate unit stories bench bench-nlu clean
 
 setup: $(STAMP)
 
@@ -45,8 +45,13 @@ test: validate train
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory stories
 
-bench: kb
+bench: kb          ## engine speed, identification and reply-scoring cross-validation
 	$(BIN)/python scripts/bench_engine.py
+	$(BIN)/python scripts/cv_identify.py --compare
+	$(BIN)/python scripts/cv_replies.py
+
+bench-nlu: setup   ## intent F1 per language, 5-fold cross-validation of the Rasa pipeline (slow)
+	$(BIN)/python scripts/bench_nlu.py
 
 clean:
 	rm -rf var $(VENV)

@@ -150,7 +150,7 @@ class Identifier:
         if len(text) < 3 or not has_words(text):
             return Identification(types=[], needs_more_info=True, lang=lang)
         norm = normalise(text)
-        probs = dict(zip(self.classes, self.model.predict_proba([clauses.emphasised(norm)])[0]))
+        probs = {c: float(p) for c, p in zip(self.classes, self.model.predict_proba([clauses.emphasised(norm)])[0])}
         hits = self.matcher.find(norm)
         boost: Dict[str, float] = {}
         for h in hits:
@@ -159,7 +159,7 @@ class Identifier:
         scores = {t: min(1.0, max(0.0, p + boost.get(t, 0.0))) for t, p in probs.items()}
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
         live_hits = [h for h in hits if not h["negated"]]
-        needs_more = (p_none >= ranked[0][1] and not live_hits) or ranked[0][1] < MIN_TYPE_SCORE / 2
+        needs_more = bool((p_none >= ranked[0][1] and not live_hits) or ranked[0][1] < MIN_TYPE_SCORE / 2)
         style = next((t for t, s in ranked if t in self.styles and s >= MIN_TYPE_SCORE), None)
         traits = [t for t, s in ranked if t not in self.styles and s >= MIN_TYPE_SCORE]
         result = Identification(ranked, needs_more, style=style, traits=traits, lang=lang)
