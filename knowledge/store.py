@@ -17,7 +17,7 @@ import sqlite_utils
 from .loader import Content
 from .schema import STAGES, CustomerType, Moves, Topic, UiText
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 @lru_cache(maxsize=1)
@@ -54,8 +54,9 @@ def _passages(content: Content) -> Iterator[Dict[str, str]]:
                        text=f"{getattr(topic.title, lang)}. {getattr(topic.summary, lang)} {' '.join(getattr(topic.aliases, lang))}")
             for s in topic.sections:
                 advice = getattr(s.advice, lang) if s.advice else ""
+                signs = " ".join(getattr(s.signs, lang)) if s.signs else ""
                 yield dict(kind="section", ref=topic_id, field=s.id, lang=lang,
-                           text=f"{getattr(s.title, lang)}. {getattr(s.body, lang)} {advice}".strip())
+                           text=f"{getattr(s.title, lang)}. {getattr(s.body, lang)} {advice} {signs}".strip())
 
 
 def build(content: Content, path: Path, fingerprint: str) -> Path:
@@ -87,7 +88,7 @@ def build(content: Content, path: Path, fingerprint: str) -> Path:
         {"key": "taxonomy", "data": json.dumps(content.taxonomy.__dict__, ensure_ascii=False)},
     ], pk="key")
     db["passages"].insert_all(({**p, "words": segment(p["text"])} for p in _passages(content)))
-    db["passages"].enable_fts(["words"], fts_version="FTS5", tokenize="unicode61")
+    db["passages"].enable_fts(["words"], fts_version="FTS5", tokenize="porter unicode61")  # porter: promotions ~ promotion
     db.conn.commit()
     db.close()
     os.replace(tmp, path)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+import numpy as np
+
 from ..text import clean, detect_lang, has_words, normalise
 from . import clauses
 
@@ -50,17 +52,22 @@ class Identification:
 
 
 def build_classifier(texts: Sequence[str], labels: Sequence[str]):
-    """Character n-grams (both languages) plus English word pairs, into a calibrated linear model."""
+    """Character n-grams (both languages) plus English words, into a linear SVM with calibrated probabilities.
+
+    Chosen by scripts/cv_identify.py: as accurate as logistic regression here, and 10-20x faster to train.
+    """
+    from sklearn.calibration import CalibratedClassifierCV
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.svm import LinearSVC
 
     features = make_union(
         TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=1),
         TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b[a-z][a-z']+\b"),
     )
-    model = make_pipeline(features, LogisticRegression(C=20.0, max_iter=3000, class_weight="balanced"))
-    model.fit([normalise(t) for t in texts], list(labels))
+    svm = LinearSVC(C=0.5, class_weight="balanced")
+    model = make_pipeline(features, CalibratedClassifierCV(svm, cv=3, method="sigmoid"))
+    model.fit([normalise(t) for t in texts], np.asarray(labels))
     return model
 
 
