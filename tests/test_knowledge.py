@@ -66,9 +66,9 @@ def _broken_copy(tmp_path: Path, edit) -> Path:
     (lambda d: _drop(d / "types" / "picky.yaml", "pitfalls"), "picky.yaml: field 'pitfalls'"),
     (lambda d: _set(d / "types" / "picky.yaml", ["names", "zh"], None), "picky.yaml: field 'names.zh'"),
     (lambda d: _set(d / "types" / "picky.yaml", ["cues", "zh"], ["太挑剔"]), "picky.yaml: field 'cues.zh'"),
-    (lambda d: (d / "types" / "picky.yaml").rename(d / "types" / "grumpy.yaml") or _set(d / "types" / "grumpy.yaml", ["id"], "grumpy"),
-     "unknown type id 'grumpy'"),
-    (lambda d: _set(d / "topics" / "win_back.yaml", ["id"], "ford_rapport"), "must match the file name"),
+    (lambda d: _rename_type(d, "picky", "grumpy"), "unknown type id 'grumpy'"),
+    (lambda d: _set(d / "topics" / "win_back.yaml", ["id"], "ford_rapport"), "duplicate id 'ford_rapport'"),
+    (lambda d: _set(d / "topics" / "win_back.yaml", ["id"], "win_again"), "must match the file name"),
 ])
 def test_invalid_content_fails_naming_file_and_field(tmp_path, edit, expected):
     broken = _broken_copy(tmp_path, edit)
@@ -81,6 +81,11 @@ def _drop(path: Path, key: str) -> None:
     data = yaml.safe_load(path.read_text())
     del data[key]
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
+
+
+def _rename_type(content_dir: Path, old: str, new: str) -> None:
+    (content_dir / "types" / f"{old}.yaml").rename(content_dir / "types" / f"{new}.yaml")
+    _set(content_dir / "types" / f"{new}.yaml", ["id"], new)
 
 
 def _set(path: Path, keys, value) -> None:
