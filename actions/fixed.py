@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from .common import coach, message_text, send, state_of
@@ -21,16 +20,11 @@ class ActionFixedReply(Action):
 
 
 class ActionDefaultFallback(Action):
-    """Unsure what the message is: if it reads like a customer description, coach; else suggest."""
+    """Unsure what the message is: a customer description (clear or thin) is coached; else suggestions."""
 
     def name(self) -> Text:
         return "action_default_fallback"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        state, c = state_of(tracker), coach()
-        text = message_text(tracker)
-        result = c.engine.identifier.identify(text)
-        if not result.needs_more_info and result.types[0][1] >= 0.45:
-            return send(dispatcher, c.describe(text, state), state)
-        reply = c.menu(c.fixed("fallback", state.lang), state.lang)
-        return send(dispatcher, reply, state) + [UserUtteranceReverted()]
+        state = state_of(tracker)
+        return send(dispatcher, coach().fallback(message_text(tracker), state), state)

@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 from knowledge.engine.practice import Practice, Trainer
 from knowledge.engine.runtime import get_engine
 
-from .common import coach, entity, message_text, send, state_of
+from .common import entity, message_text, send, state_of
 
 
 def practice() -> Practice:
@@ -29,7 +29,7 @@ class ActionPracticeStart(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         state = state_of(tracker)
         reply = practice().start(tracker.sender_id, state.lang, message_text(tracker), named=entity(tracker, "type_id"))
-        return send(dispatcher, reply, state) + [SlotSet("practice_reply", None)]
+        return send(dispatcher, reply, state)
 
 
 class ActionAskPracticeReply(Action):
@@ -49,9 +49,11 @@ class ValidatePracticeForm(FormValidationAction):
 
     def validate_practice_reply(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> Dict[Text, Any]:
+        if not isinstance(value, str):  # the slot being reset, not a trainee reply
+            return {"practice_reply": None}
         state = state_of(tracker)
         intent = tracker.latest_message.get("intent", {}).get("name", "")
-        reply = practice().turn(tracker.sender_id, value if isinstance(value, str) else "", intent)
+        reply = practice().turn(tracker.sender_id, value, intent)
         send(dispatcher, reply, state)
         return {"practice_reply": "done" if reply.slots.get("done") else None}
 
@@ -66,14 +68,16 @@ class ActionPracticeSummary(Action):
 
 
 class ActionPracticeHelp(Action):
-    """Hint, rubric or end asked for when no practice is running."""
+    """Hint, rubric or end asked for when no practice is running; a rubric can still be shown for a type."""
 
     def name(self) -> Text:
         return "action_practice_help"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        state, c = state_of(tracker), coach()
-        reply = c.fixed("no_practice", state.lang).button(c.kb.text("btn_practice", state.lang), "start_practice")
+        state = state_of(tracker)
+        intent = tracker.latest_message.get("intent", {}).get("name", "")
+        reply = practice().outside_session(intent, message_text(tracker), state.lang,
+                                           named=entity(tracker, "type_id") or state.customer_type)
         return send(dispatcher, reply, state)
 
 

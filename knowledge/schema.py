@@ -174,7 +174,7 @@ class UiText(Strict):
     """Interface wording (button labels, headings, short replies) kept out of code."""
 
     texts: Dict[str, Text]
-    answers: Dict[str, Lists2]  # words that answer the clarifying questions
+    answers: Dict[str, Lists2]  # words the engine listens for: clarifying answers, a customer being described
     stages: conlist(Stage, min_items=5)
     domains: Dict[str, Text]
 

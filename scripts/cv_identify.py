@@ -88,9 +88,9 @@ def main() -> None:
     content = load_content()
     rows = [(r.text, r.type) for r in content.training]
     lex = lexicons(content.types)
-    variants: List[Tuple[str, Callable, bool]] = [("sklearn char+word LR + keywords", build_classifier, True)]
+    variants: List[Tuple[str, Callable, bool]] = [("sklearn char+word linear SVM + keywords", build_classifier, True)]
     if args.compare:
-        variants += [("sklearn char+word LR, no keywords", build_classifier, False),
+        variants += [("sklearn char+word linear SVM, no keywords", build_classifier, False),
                      ("spaCy textcat BOW + keywords", spacy_textcat, True)]
     for name, train, kw in variants:
         t0 = time.perf_counter()

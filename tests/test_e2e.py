@@ -66,3 +66,83 @@ def test_bad_input_never_crashes(servers, message):
     reply = servers.say(s, message)
     assert isinstance(reply, list)
     assert "sales coach" in texts(servers.say(s, "hello")).lower()
+
+
+def best_and_worst_examples(engine, type_id, lang, best):
+    rubric = engine.kb.types[type_id].practice.rubric
+    moves = sorted(rubric, key=lambda m: -rubric[m] if best else rubric[m])[:2]
+    by_id = {m.id: m for m in engine.kb.moves.moves}
+    return [e for m in moves for e in getattr(by_id[m].examples, lang)[4:10]]
+
+
+@pytest.mark.parametrize("lang, type_id, best, outcome_word", [
+    ("en", "suspicious", True, "agreed"),
+    ("zh", "timid_friendly", True, "同意"),
+    ("en", "dominant_hostile", False, "walked away"),
+    ("zh", "suspicious", False, "走了"),
+])
+def test_whole_practice_sessions(servers, engine, lang, type_id, best, outcome_word):
+    from knowledge.userdata import UserData
+
+    s = sender(f"trainee-{lang}")
+    servers.say(s, "hello" if lang == "en" else "你好")  # the language a button press answers in
+    start = servers.say(s, f'/start_practice{{"type_id": "{type_id}"}}')
+    assert engine.kb.type_name(type_id, lang) in texts(start), dump(start)
+    said = []
+    for reply in best_and_worst_examples(engine, type_id, lang, best):
+        said = servers.say(s, reply)
+        if "/100" in texts(said):
+            break
+    assert outcome_word in texts(said), dump(said)
+    score = UserData().last_session(s)["score"]
+    assert (score >= 70) if best else (score <= 35)
+    progress = servers.say(s, "/my_progress")
+    assert str(score) in texts(progress)
+
+
+@pytest.mark.parametrize("lang, thin, answers, expected", [
+    ("en", "The customer came in at 3pm with his wife.", ["Leads", "Cold", "Skip"], "Dominant-hostile"),
+    ("zh", "客户是本地人,开一辆白色的车", ["被动", "友善", "跳过"], "畏怯友善型"),
+])
+def test_thin_description_asks_two_questions_then_coaches(servers, lang, thin, answers, expected):
+    s = sender("thin")
+    first = servers.say(s, thin)
+    assert len(buttons(first)) == 3, dump(first)
+    second = servers.say(s, answers[0])
+    assert len(buttons(second)) == 3, dump(second)
+    third = servers.say(s, answers[1])
+    done = servers.say(s, answers[2])
+    assert expected in texts(done), dump(third) + dump(done)
+
+
+@pytest.mark.parametrize("lang, describe, correction, new_name", [
+    ("en", "She nitpicks every detail of the flat and is never satisfied.", "no, she's more suspicious", "Suspicious"),
+    ("zh", "客户一直嫌这嫌那,什么都看不上", "不对,他更像疑心型", "疑心型"),
+])
+def test_correction_switches_the_type(servers, lang, describe, correction, new_name):
+    s = sender("correct")
+    servers.say(s, describe)
+    fixed = servers.say(s, correction)
+    assert new_name in texts(fixed), dump(fixed)
+    assert servers.tracker(s)["slots"]["customer_type"] == "suspicious"
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("how do I win back a lost customer?", "win"),
+    ("客户投诉怎么处理?", "投诉"),
+    ("what types are there?", "13"),
+])
+def test_knowledge_questions(servers, question, expected):
+    assert expected in texts(servers.say(sender("kb"), question)).lower()
+
+
+def test_named_customers_and_fresh_start(servers):
+    s = sender("crm")
+    servers.say(s, "Sarcastic guy, mocks everything we offer and laughs at our prices.")
+    assert "Mr Zhang" in texts(servers.say(s, "save him as Mr Zhang"))
+    assert "Mr Zhang" in texts(servers.say(s, "my customers"))
+    servers.say(s, "another customer")
+    assert servers.tracker(s)["slots"]["customer_type"] is None
+    recalled = servers.say(s, "coach me on Mr Zhang")
+    assert "Mr Zhang" in texts(recalled), dump(recalled)
+    assert servers.tracker(s)["slots"]["customer_type"] == "caustic"

@@ -78,3 +78,9 @@ def test_quiz_round(engine):
     assert "答对了" in trainer.answer(expected, "", "zh", named=expected).text
     wrong = next(t for t in engine.kb.types if t != expected)
     assert "不太对" in trainer.answer(expected, "", "zh", named=wrong).text
+
+
+def test_rubric_before_a_session_and_nothing_to_end(engine):
+    practice = Practice(engine)
+    assert "score well" in practice.outside_session("show_rubric", "how is a suspicious customer scored?", "en").text
+    assert practice.outside_session("practice_end", "结束", "zh").text == engine.kb.text("no_practice", "zh")

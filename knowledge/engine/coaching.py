@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from ..schema import STAGES
-from ..text import clean, detect_lang, has_words
+from ..text import clean, detect_lang, has_words, normalise
 from .explain import stage_name
 from .identify import Identification
-from .lookup import customer_name_in, stage_in, topic_in, type_in
+from .lookup import customer_name_in, mentions, stage_in, topic_in, type_in
 from .reply import Reply
 from .runtime import Engine
 
@@ -50,6 +50,16 @@ class Coach:
             self.menu(reply, lang)
         return reply
 
+    def fallback(self, text: str, state: State) -> Reply:
+        """Low NLU confidence: coach when it reads as a customer description, ask when it is a thin one."""
+        result = self.engine.identifier.identify(text)
+        if not result.needs_more_info and result.types[0][1] >= 0.45:
+            return self.describe(text, state)
+        if result.needs_more_info and mentions(normalise(text), {"customer": self.kb.ui.answers["customer"].en
+                                                                 + self.kb.ui.answers["customer"].zh}):
+            return self.describe(text, state)
+        return self.menu(self.fixed("fallback", state.lang), state.lang).with_slots(clarifying=False)
+
     def menu(self, reply: Reply, lang: str) -> Reply:
         return (reply.button(self.kb.text("btn_describe", lang), "help")
                 .button(self.kb.text("btn_types", lang), "list_types")
@@ -60,14 +70,14 @@ class Coach:
     def describe(self, text: str, state: State) -> Reply:
         text = clean(text)
         if not has_words(text):
-            return Reply().say(self.kb.text("empty_input", state.lang))
+            return Reply(slots={"clarifying": False}).say(self.kb.text("empty_input", state.lang))
         adding = bool(state.customer_type or state.customer_notes) and bool(ADDITIVE.match(text))
         notes = f"{state.customer_notes} {text}".strip() if adding else text
         result = self.engine.identifier.identify(notes)
         if result.needs_more_info:
             return Reply(slots={"customer_notes": notes, "clarifying": True}).say(self.kb.text("needs_more_info", state.lang))
         previous = state.customer_type if adding else None
-        reply = Reply(slots=self._remember(result, notes))
+        reply = Reply(slots=self._remember(result, notes))  # also clears "clarifying"
         if previous and previous != result.top:
             reply.say(self.kb.text("changed", state.lang, old=self.kb.type_name(previous, state.lang),
                                    new=self.kb.type_name(result.top, state.lang)))

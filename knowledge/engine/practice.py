@@ -118,6 +118,14 @@ class Practice:
         return Reply().say(self.kb.text("rubric", lang, name=self.kb.type_name(type_id, lang),
                                         good=", ".join(good), bad=", ".join(bad)))
 
+    def outside_session(self, intent: str, text: str, lang: str, named: Optional[str] = None) -> Reply:
+        """Hint, rubric or end with no session running: the rubric of a named or remembered type, else an offer."""
+        type_id = type_in(self.kb, text) or (named if named in self.kb.types else None)
+        if intent == "show_rubric" and type_id:
+            reply = self.rubric(type_id, lang)
+            return reply.button(self.kb.text("btn_practise_type", lang), "start_practice", type_id=type_id)
+        return Reply().say(self.kb.text("no_practice", lang)).button(self.kb.text("btn_practice", lang), "start_practice")
+
     # the end ----------------------------------------------------------------------
     def finish(self, session: Dict[str, Any], outcome: str) -> Reply:
         state = session["state"]

@@ -25,6 +25,10 @@ class Reply:
         self.buttons.append((title, payload))
         return self
 
+    def with_slots(self, **slots: Any) -> "Reply":
+        self.slots.update(slots)
+        return self
+
     @property
     def text(self) -> str:
         return "\n\n".join(self.bubbles)
