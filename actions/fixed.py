@@ -1,4 +1,4 @@
-"""Fixed turns (greeting, help, goodbye, chitchat, out of scope) and the low-confidence fallback."""
+"""Fixed turns (greeting, help, goodbye, thanks) and the fallback for low confidence or out of scope."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -27,4 +27,6 @@ class ActionDefaultFallback(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         state = state_of(tracker)
-        return send(dispatcher, coach().fallback(message_text(tracker), state), state)
+        intent = tracker.latest_message.get("intent", {}).get("name", "")
+        reply = coach().fallback(message_text(tracker), state, "out_of_scope" if intent == "out_of_scope" else "fallback")
+        return send(dispatcher, reply, state)

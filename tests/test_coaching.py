@@ -121,3 +121,12 @@ def test_bad_input_gets_a_friendly_answer(coach, text):
     reply = coach.describe(text, State(lang="en"))
     assert reply.bubbles and all(len(b) <= 600 for b in reply.bubbles)
     assert "<script>" not in reply.text
+
+
+def test_fallback_coaches_a_description_asks_on_a_thin_one_and_suggests_otherwise(coach):
+    thin = coach.fallback("The customer came in at 3pm with his wife.", State(lang="en"), "out_of_scope")
+    assert thin.slots["clarifying"] is True
+    clear = coach.fallback("客户讲话带刺,总喜欢冷嘲热讽", State(lang="zh"))
+    assert clear.slots["customer_type"] == "caustic"
+    other = coach.fallback("what's the weather in Paris tomorrow?", State(lang="en"), "out_of_scope")
+    assert other.slots["clarifying"] is False and other.buttons

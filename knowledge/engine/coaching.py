@@ -17,7 +17,7 @@ from .reply import Reply
 from .runtime import Engine
 
 ADDITIVE = re.compile(r"^\s*(also|and|plus|besides|oh and|one more thing|还有|另外|而且|并且|他还|她还|他也|她也|补充)", re.I)
-FIXED_INTENTS = ("greet", "goodbye", "thank", "help", "bot_challenge", "out_of_scope", "affirm", "deny")
+FIXED_INTENTS = ("greet", "goodbye", "thank", "help", "bot_challenge", "out_of_scope", "affirm", "deny", "fallback")
 
 
 @dataclass
@@ -46,19 +46,19 @@ class Coach:
     def fixed(self, intent: str, lang: str) -> Reply:
         key = intent if intent in FIXED_INTENTS or intent in ("no_practice", "fallback") else "fallback"
         reply = Reply().say(self.kb.text(key, lang))
-        if intent in ("greet", "help", "out_of_scope", "affirm", "deny"):
+        if intent in ("greet", "help", "out_of_scope", "affirm", "deny", "fallback"):
             self.menu(reply, lang)
         return reply
 
-    def fallback(self, text: str, state: State) -> Reply:
-        """Low NLU confidence: coach when it reads as a customer description, ask when it is a thin one."""
+    def fallback(self, text: str, state: State, intent: str = "fallback") -> Reply:
+        """Low confidence or out of scope: coach when it reads as a customer description, ask when it is thin."""
         result = self.engine.identifier.identify(text)
         if not result.needs_more_info and result.types[0][1] >= 0.45:
             return self.describe(text, state)
         if result.needs_more_info and mentions(normalise(text), {"customer": self.kb.ui.answers["customer"].en
                                                                  + self.kb.ui.answers["customer"].zh}):
             return self.describe(text, state)
-        return self.menu(self.fixed("fallback", state.lang), state.lang).with_slots(clarifying=False)
+        return self.fixed(intent, state.lang).with_slots(clarifying=False)
 
     def menu(self, reply: Reply, lang: str) -> Reply:
         return (reply.button(self.kb.text("btn_describe", lang), "help")
