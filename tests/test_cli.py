@@ -41,3 +41,18 @@ def test_score_reply_contract(engine):
 def test_malformed_json_line_gets_an_error_line(engine):
     out = subprocess.run([COACH, "identify"], input="{not json\n", capture_output=True, text=True, check=True).stdout
     assert "error" in json.loads(out)
+
+
+def test_customers_export_csv_and_json(engine, coach):
+    from knowledge.engine.coaching import State
+
+    state = State(user="crm-user", lang="en")
+    reply = coach.describe("He doubts every figure and wants every promise in writing", state)
+    state.customer_type, state.evidence = reply.slots["customer_type"], reply.slots["evidence"]
+    coach.customers("save_customer", "save him as Mr Wu", state)
+    csv_out = subprocess.run([COACH, "customers", "export", "--user", "crm-user", "--format", "csv"],
+                             capture_output=True, text=True, check=True).stdout
+    assert csv_out.splitlines()[0].startswith("name,type_id") and "Mr Wu,suspicious" in csv_out
+    rows = json.loads(subprocess.run([COACH, "customers", "export", "--user", "crm-user", "--format", "json"],
+                                     capture_output=True, text=True, check=True).stdout)
+    assert rows[0]["name"] == "Mr Wu"

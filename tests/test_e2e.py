@@ -146,3 +146,33 @@ def test_named_customers_and_fresh_start(servers):
     recalled = servers.say(s, "coach me on Mr Zhang")
     assert "Mr Zhang" in texts(recalled), dump(recalled)
     assert servers.tracker(s)["slots"]["customer_type"] == "caustic"
+
+
+def test_practice_survives_a_restart_and_progress_exports(servers, var_dir):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    s = sender("restart-practice")
+    servers.say(s, '/start_practice{"type_id": "deliberate"}')
+    servers.restart_rasa()
+    turn = servers.say(s, "Let me walk you through the pros and cons of each option, with the numbers side by side.")
+    assert "/10" in texts(turn), dump(turn)
+    end = servers.say(s, "/practice_end")
+    assert "/100" in texts(end), dump(end)
+    coach = str(Path(sys.executable).parent / "coach")
+    out = subprocess.run([coach, "progress", "--user", s, "--json"], capture_output=True, text=True, check=True).stdout
+    sessions = json.loads(out)["sessions"]
+    assert sessions[-1]["type"] == "deliberate" and 0 <= sessions[-1]["score"] <= 100
+
+
+def test_quiz_through_buttons(servers):
+    s = sender("quiz")
+    servers.say(s, "hello")
+    quiz = servers.say(s, "quiz me")
+    options = [p for p in buttons(quiz) if p.startswith("/quiz_answer")]
+    assert len(options) == 4, dump(quiz)
+    expected = servers.tracker(s)["slots"]["quiz_type"]
+    answer = servers.say(s, next(p for p in options if expected in p))
+    assert "Right" in texts(answer), dump(answer)
