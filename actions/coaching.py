@@ -1,80 +1,66 @@
 """Coaching turns: describe a customer, follow-ups, corrections, a fresh start, clarifying questions."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from knowledge.engine.clarify import QUESTIONS, read_answer
+from knowledge.engine.coaching import State
+from knowledge.engine.reply import Reply
 
-from .common import coach, entity, message_text, send, state_of
-
-
-class ActionCoachCustomer(Action):
-    def name(self) -> Text:
-        return "action_coach_customer"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        state = state_of(tracker)
-        reply = coach().describe(message_text(tracker), state)
-        reply.slots.setdefault("clarifying", False)
-        return send(dispatcher, reply, state)
+from .common import EngineAction, coach, entity, intent_of, message_text
 
 
-class ActionFollowUp(Action):
-    def name(self) -> Text:
-        return "action_follow_up"
+class ActionCoachCustomer(EngineAction):
+    action_name = "action_coach_customer"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        state = state_of(tracker)
-        intent = tracker.latest_message.get("intent", {}).get("name", "")
-        reply = coach().follow_up(intent, message_text(tracker), state, stage=entity(tracker, "stage"))
-        return send(dispatcher, reply, state)
+    def reply(self, tracker: Tracker, state: State) -> Reply:
+        return coach().describe(message_text(tracker), state)
 
 
-class ActionCorrectType(Action):
-    def name(self) -> Text:
-        return "action_correct_type"
+class ActionFollowUp(EngineAction):
+    action_name = "action_follow_up"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        state = state_of(tracker)
-        reply = coach().correct(message_text(tracker), state, named=entity(tracker, "type_id"))
-        return send(dispatcher, reply, state)
+    def reply(self, tracker: Tracker, state: State) -> Reply:
+        return coach().follow_up(intent_of(tracker), message_text(tracker), state, stage=entity(tracker, "stage"))
 
 
-class ActionNewCustomer(Action):
-    def name(self) -> Text:
-        return "action_new_customer"
+class ActionCorrectType(EngineAction):
+    action_name = "action_correct_type"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        state = state_of(tracker)
-        return send(dispatcher, coach().new_customer(state), state)
+    def reply(self, tracker: Tracker, state: State) -> Reply:
+        return coach().correct(message_text(tracker), state, named=entity(tracker, "type_id"))
 
 
-class _AskClarifying(Action):
-    slot = ""
+class ActionNewCustomer(EngineAction):
+    action_name = "action_new_customer"
 
-    def name(self) -> Text:
-        return f"action_ask_{self.slot}"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        state = state_of(tracker)
-        return send(dispatcher, coach().clarify_question(self.slot, state.lang), state)
+    def reply(self, tracker: Tracker, state: State) -> Reply:
+        return coach().new_customer(state)
 
 
-class ActionAskLead(_AskClarifying):
-    slot = "lead"
+class ActionAskLead(EngineAction):
+    action_name = "action_ask_lead"
+
+    def reply(self, tracker: Tracker, state: State) -> Reply:
+        return coach().clarify_question("lead", state.lang)
 
 
-class ActionAskWarmth(_AskClarifying):
-    slot = "warmth"
+class ActionAskWarmth(EngineAction):
+    action_name = "action_ask_warmth"
+
+    def reply(self, tracker: Tracker, state: State) -> Reply:
+        return coach().clarify_question("warmth", state.lang)
 
 
-class ActionAskExtra(_AskClarifying):
-    slot = "extra"
+class ActionAskExtra(EngineAction):
+    action_name = "action_ask_extra"
+
+    def reply(self, tracker: Tracker, state: State) -> Reply:
+        return coach().clarify_question("extra", state.lang)
 
 
 class ValidateClarifyForm(FormValidationAction):
@@ -100,12 +86,9 @@ class ValidateClarifyForm(FormValidationAction):
         return self._answer("extra", value)
 
 
-class ActionCoachClarified(Action):
-    def name(self) -> Text:
-        return "action_coach_clarified"
+class ActionCoachClarified(EngineAction):
+    action_name = "action_coach_clarified"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        state = state_of(tracker)
-        reply = coach().clarified(state, tracker.get_slot("lead"), tracker.get_slot("warmth"), tracker.get_slot("extra"))
-        events = send(dispatcher, reply, state)
-        return events + [SlotSet(s, None) for s in QUESTIONS]
+    def reply(self, tracker: Tracker, state: State) -> Reply:
+        answers = [tracker.get_slot(s) for s in QUESTIONS]
+        return coach().clarified(state, *answers).with_slots(**{s: None for s in QUESTIONS})

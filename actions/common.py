@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -18,6 +18,10 @@ def coach() -> Coach:
 
 def message_text(tracker: Tracker) -> str:
     return tracker.latest_message.get("text") or ""
+
+
+def intent_of(tracker: Tracker) -> str:
+    return tracker.latest_message.get("intent", {}).get("name", "")
 
 
 def entity(tracker: Tracker, name: str) -> Optional[str]:
@@ -45,3 +49,19 @@ def send(dispatcher: CollectingDispatcher, reply: Reply, state: State) -> List[D
     events = [SlotSet("lang", state.lang)]
     events += [SlotSet(name, value) for name, value in reply.slots.items()]
     return events
+
+
+class EngineAction(Action):
+    """An action that asks the engine for one Reply and sends it; subclasses only say which reply."""
+
+    action_name = ""
+
+    def name(self) -> Text:
+        return self.action_name
+
+    def reply(self, tracker: Tracker, state: State) -> Reply:
+        raise NotImplementedError
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        state = state_of(tracker)
+        return send(dispatcher, self.reply(tracker, state), state)

@@ -1,32 +1,26 @@
 """Fixed turns (greeting, help, goodbye, thanks) and the fallback for low confidence or out of scope."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from rasa_sdk import Tracker
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.executor import CollectingDispatcher
+from knowledge.engine.coaching import State
+from knowledge.engine.reply import Reply
 
-from .common import coach, message_text, send, state_of
-
-
-class ActionFixedReply(Action):
-    def name(self) -> Text:
-        return "action_fixed_reply"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        state = state_of(tracker)
-        intent = tracker.latest_message.get("intent", {}).get("name", "")
-        return send(dispatcher, coach().fixed(intent, state.lang), state)
+from .common import EngineAction, coach, intent_of, message_text
 
 
-class ActionDefaultFallback(Action):
+class ActionFixedReply(EngineAction):
+    action_name = "action_fixed_reply"
+
+    def reply(self, tracker: Tracker, state: State) -> Reply:
+        return coach().fixed(intent_of(tracker), state.lang)
+
+
+class ActionDefaultFallback(EngineAction):
     """Unsure what the message is: a customer description (clear or thin) is coached; else suggestions."""
 
-    def name(self) -> Text:
-        return "action_default_fallback"
+    action_name = "action_default_fallback"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        state = state_of(tracker)
-        intent = tracker.latest_message.get("intent", {}).get("name", "")
-        reply = coach().fallback(message_text(tracker), state, "out_of_scope" if intent == "out_of_scope" else "fallback")
-        return send(dispatcher, reply, state)
+    def reply(self, tracker: Tracker, state: State) -> Reply:
+        intent = "out_of_scope" if intent_of(tracker) == "out_of_scope" else "fallback"
+        return coach().fallback(message_text(tracker), state, intent)

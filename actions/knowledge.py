@@ -1,31 +1,25 @@
 """Knowledge questions (types, topics) and the salesperson's saved customers."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from rasa_sdk import Tracker
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.executor import CollectingDispatcher
+from knowledge.engine.coaching import State
+from knowledge.engine.reply import Reply
 
-from .common import coach, entity, message_text, send, state_of
-
-
-class ActionKnowledge(Action):
-    def name(self) -> Text:
-        return "action_knowledge"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        state, c = state_of(tracker), coach()
-        if tracker.latest_message.get("intent", {}).get("name") == "list_types":
-            return send(dispatcher, c.list_types(state.lang), state)
-        reply = c.knowledge(message_text(tracker), state, named=entity(tracker, "type_id"))
-        return send(dispatcher, reply, state)
+from .common import EngineAction, coach, entity, intent_of, message_text
 
 
-class ActionCustomers(Action):
-    def name(self) -> Text:
-        return "action_customers"
+class ActionKnowledge(EngineAction):
+    action_name = "action_knowledge"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        state = state_of(tracker)
-        intent = tracker.latest_message.get("intent", {}).get("name", "")
-        return send(dispatcher, coach().customers(intent, message_text(tracker), state), state)
+    def reply(self, tracker: Tracker, state: State) -> Reply:
+        if intent_of(tracker) == "list_types":
+            return coach().list_types(state.lang)
+        return coach().knowledge(message_text(tracker), state, named=entity(tracker, "type_id"))
+
+
+class ActionCustomers(EngineAction):
+    action_name = "action_customers"
+
+    def reply(self, tracker: Tracker, state: State) -> Reply:
+        return coach().customers(intent_of(tracker), message_text(tracker), state)

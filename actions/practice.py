@@ -1,17 +1,18 @@
 """Practice mode, quiz and progress: the practice form hands every trainee reply to the engine."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from knowledge.engine.coaching import State
 from knowledge.engine.practice import Practice, Trainer
+from knowledge.engine.reply import Reply
 from knowledge.engine.runtime import get_engine
 
-from .common import entity, message_text, send, state_of
+from .common import EngineAction, entity, intent_of, message_text, send, state_of
 
 
 def practice() -> Practice:
@@ -22,25 +23,20 @@ def trainer() -> Trainer:
     return Trainer(get_engine())
 
 
-class ActionPracticeStart(Action):
-    def name(self) -> Text:
-        return "action_practice_start"
+class ActionPracticeStart(EngineAction):
+    action_name = "action_practice_start"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        state = state_of(tracker)
-        reply = practice().start(tracker.sender_id, state.lang, message_text(tracker), named=entity(tracker, "type_id"))
-        return send(dispatcher, reply, state)
+    def reply(self, tracker: Tracker, state: State) -> Reply:
+        return practice().start(tracker.sender_id, state.lang, message_text(tracker), named=entity(tracker, "type_id"))
 
 
-class ActionAskPracticeReply(Action):
+class ActionAskPracticeReply(EngineAction):
     """The form's question is the simulated customer's current line."""
 
-    def name(self) -> Text:
-        return "action_ask_practice_reply"
+    action_name = "action_ask_practice_reply"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        state = state_of(tracker)
-        return send(dispatcher, practice().customer_line(tracker.sender_id), state)
+    def reply(self, tracker: Tracker, state: State) -> Reply:
+        return practice().customer_line(tracker.sender_id)
 
 
 class ValidatePracticeForm(FormValidationAction):
@@ -52,61 +48,47 @@ class ValidatePracticeForm(FormValidationAction):
         if not isinstance(value, str):  # the slot being reset, not a trainee reply
             return {"practice_reply": None}
         state = state_of(tracker)
-        intent = tracker.latest_message.get("intent", {}).get("name", "")
-        reply = practice().turn(tracker.sender_id, value, intent)
+        reply = practice().turn(tracker.sender_id, value, intent_of(tracker))
         send(dispatcher, reply, state)
         return {"practice_reply": "done" if reply.slots.get("done") else None}
 
 
-class ActionPracticeSummary(Action):
-    def name(self) -> Text:
-        return "action_practice_summary"
+class ActionPracticeSummary(EngineAction):
+    action_name = "action_practice_summary"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        state = state_of(tracker)
-        return send(dispatcher, practice().summary(tracker.sender_id), state) + [SlotSet("practice_reply", None)]
+    def reply(self, tracker: Tracker, state: State) -> Reply:
+        return practice().summary(tracker.sender_id).with_slots(practice_reply=None)
 
 
-class ActionPracticeHelp(Action):
+class ActionPracticeHelp(EngineAction):
     """Hint, rubric or end asked for when no practice is running; a rubric can still be shown for a type."""
 
-    def name(self) -> Text:
-        return "action_practice_help"
+    action_name = "action_practice_help"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        state = state_of(tracker)
-        intent = tracker.latest_message.get("intent", {}).get("name", "")
-        reply = practice().outside_session(intent, message_text(tracker), state.lang,
-                                           named=entity(tracker, "type_id") or state.customer_type)
-        return send(dispatcher, reply, state)
+    def reply(self, tracker: Tracker, state: State) -> Reply:
+        return practice().outside_session(intent_of(tracker), message_text(tracker), state.lang,
+                                          named=entity(tracker, "type_id") or state.customer_type)
 
 
-class ActionQuiz(Action):
-    def name(self) -> Text:
-        return "action_quiz"
+class ActionQuiz(EngineAction):
+    action_name = "action_quiz"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        state = state_of(tracker)
-        return send(dispatcher, trainer().quiz(state.lang), state)
+    def reply(self, tracker: Tracker, state: State) -> Reply:
+        return trainer().quiz(state.lang)
 
 
-class ActionQuizAnswer(Action):
-    def name(self) -> Text:
-        return "action_quiz_answer"
+class ActionQuizAnswer(EngineAction):
+    action_name = "action_quiz_answer"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        state = state_of(tracker)
-        reply = trainer().answer(tracker.get_slot("quiz_type"), message_text(tracker), state.lang,
-                                 named=entity(tracker, "type_id"))
-        return send(dispatcher, reply, state)
+    def reply(self, tracker: Tracker, state: State) -> Reply:
+        return trainer().answer(tracker.get_slot("quiz_type"), message_text(tracker), state.lang,
+                                named=entity(tracker, "type_id"))
 
 
-class ActionProgress(Action):
-    def name(self) -> Text:
-        return "action_progress"
+class ActionProgress(EngineAction):
+    action_name = "action_progress"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        state = state_of(tracker)
-        if tracker.latest_message.get("intent", {}).get("name") == "leaderboard":
-            return send(dispatcher, trainer().leaderboard(state.lang), state)
-        return send(dispatcher, trainer().progress(tracker.sender_id, state.lang), state)
+    def reply(self, tracker: Tracker, state: State) -> Reply:
+        if intent_of(tracker) == "leaderboard":
+            return trainer().leaderboard(state.lang)
+        return trainer().progress(tracker.sender_id, state.lang)

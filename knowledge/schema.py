@@ -113,7 +113,14 @@ class Source(Strict):
     section: NonEmpty
 
 
-class CustomerType(Strict):
+class Sourced(Strict):
+    """Where the facts come from; `general_knowledge` marks what goes beyond the seed documents."""
+
+    sources: conlist(Source, min_items=1)
+    general_knowledge: List[Text] = []
+
+
+class CustomerType(Sourced):
     id: NonEmpty
     kind: NonEmpty
     group: NonEmpty
@@ -128,8 +135,6 @@ class CustomerType(Strict):
     phrases: conlist(Phrase, min_items=6)
     models: Models
     practice: Practice
-    sources: conlist(Source, min_items=1)
-    general_knowledge: List[Text] = []
 
 
 class Section(Strict):
@@ -140,14 +145,12 @@ class Section(Strict):
     signs: Optional[Lists2] = None
 
 
-class Topic(Strict):
+class Topic(Sourced):
     id: NonEmpty
     title: Text
     aliases: Lists4
     summary: Text
     sections: conlist(Section, min_items=2)
-    sources: conlist(Source, min_items=1)
-    general_knowledge: List[Text] = []
 
 
 class Move(Strict):
