@@ -104,6 +104,15 @@ def cmd_customers_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_feedback_export(args: argparse.Namespace) -> int:
+    """Corrections as JSON lines in the training-file format: reviewed, they go into knowledge/training/."""
+    from .userdata import UserData
+
+    for row in UserData().corrections():
+        print(json.dumps(row, ensure_ascii=False))
+    return 0
+
+
 def cmd_progress(args: argparse.Namespace) -> int:
     from .userdata import UserData
 
@@ -140,6 +149,10 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--user", required=True)
     e.add_argument("--format", choices=["csv", "json"], default="csv")
     e.set_defaults(func=cmd_customers_export)
+    f = sub.add_parser("feedback", help="salespeople's corrections of the identified type")
+    f.add_subparsers(dest="feedback_command", required=True).add_parser(
+        "export", help="corrections as training JSON lines, for a trainer to review into knowledge/training/"
+    ).set_defaults(func=cmd_feedback_export)
     g = sub.add_parser("progress", help="a trainee's practice progress")
     g.add_argument("--user", required=True)
     g.add_argument("--json", action="store_true")

@@ -45,6 +45,13 @@ class UserData:
         self.db["feedback"].insert({"user": user, "text": text, "predicted": predicted or "", "corrected": corrected,
                                     "created": now()})
 
+    def corrections(self) -> List[Dict[str, Any]]:
+        """The latest correction of each described text, as training rows a trainer can review and add."""
+        latest: Dict[str, str] = {}
+        for row in self.db.query("select text, corrected from feedback where text != '' order by id"):
+            latest[row["text"]] = row["corrected"]
+        return [{"text": text, "type": type_id} for text, type_id in latest.items()]
+
     # saved customers ---------------------------------------------------------
     def save_customer(self, user: str, name: str, type_id: str, evidence: List[str], notes: str) -> Dict[str, Any]:
         row = {"user": user, "name": name[:MAX_NAME], "type_id": type_id, "evidence": json.dumps(evidence, ensure_ascii=False),

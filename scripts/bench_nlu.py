@@ -1,10 +1,11 @@
 """Intent F1 per language from 5-fold cross-validation of the Rasa NLU pipeline (`rasa test nlu`).
 
 Splits the NLU data by language, cross-validates each half with bot/config.yml, and prints the
-weighted intent F1 of each.
+weighted intent F1 of each. `--config` measures another pipeline, `--lang` one language.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -39,12 +40,19 @@ def split_by_language(folder: Path) -> dict:
 
 
 def main() -> None:
-    folds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--config", type=Path, default=ROOT / "bot" / "config.yml", help="pipeline to measure")
+    parser.add_argument("--lang", choices=["en", "zh"], action="append", help="only these languages")
+    args = parser.parse_args()
+    folds = args.folds
     with tempfile.TemporaryDirectory() as tmp:
         for lang, data in split_by_language(Path(tmp)).items():
+            if args.lang and lang not in args.lang:
+                continue
             out = Path(tmp) / f"results_{lang}"
             subprocess.run([str(Path(sys.executable).parent / "rasa"), "test", "nlu", "--nlu", str(data), "--config",
-                            str(ROOT / "bot" / "config.yml"), "--cross-validation", "--folds", str(folds),
+                            str(args.config), "--cross-validation", "--folds", str(folds),
                             "--out", str(out)], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
             report = json.loads((out / "intent_report.json").read_text())
             f1 = report["weighted avg"]["f1-score"]

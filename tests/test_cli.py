@@ -15,7 +15,7 @@ def run(args, lines):
 
 def test_help_lists_every_subcommand():
     out = subprocess.run([COACH, "--help"], capture_output=True, text=True, check=True).stdout
-    for name in ("kb", "identify", "score-reply", "customers", "progress"):
+    for name in ("kb", "identify", "score-reply", "customers", "feedback", "progress"):
         assert name in out
 
 
@@ -56,3 +56,17 @@ def test_customers_export_csv_and_json(engine, coach):
     rows = json.loads(subprocess.run([COACH, "customers", "export", "--user", "crm-user", "--format", "json"],
                                      capture_output=True, text=True, check=True).stdout)
     assert rows[0]["name"] == "Mr Wu"
+
+
+def test_feedback_export_gives_reviewable_training_rows(engine, coach):
+    from knowledge.engine.coaching import State
+
+    text = "客户话不多,问什么都说还行"
+    state = State(user="fb-user", lang="zh", customer_notes=text, customer_type="timid_friendly")
+    coach.correct("不对,他其实挺冷淡的", state, named="timid_hostile")
+    state.customer_type = "timid_hostile"
+    coach.correct("no, more suspicious", state, named="suspicious")
+    out = subprocess.run([COACH, "feedback", "export"], capture_output=True, text=True, check=True).stdout
+    rows = [json.loads(x) for x in out.splitlines()]
+    assert {"text": text, "type": "suspicious"} in rows
+    assert sum(r["text"] == text for r in rows) == 1
