@@ -129,11 +129,13 @@ def load_content(content_dir: Path = paths.CONTENT_DIR, training_dir: Path = pat
     return Content(taxonomy, types, topics, moves, ui, training)
 
 
-def content_hash(*folders: Path) -> str:
-    """Fingerprint of the content files, so the store and models rebuild only when something changed."""
+def content_hash() -> str:
+    """Fingerprint of the content and of the engine code that learns from it, so the store and models
+    rebuild exactly when either changed (a stale model after a code change would go unnoticed)."""
     digest = hashlib.sha256()
-    for folder in folders or (paths.CONTENT_DIR, paths.TRAINING_DIR):
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in {".yaml", ".jsonl"}):
-            digest.update(str(path.relative_to(folder)).encode())
+    for root in (paths.CONTENT_DIR, paths.TRAINING_DIR, paths.PACKAGE_DIR / "engine", paths.PACKAGE_DIR / "text.py"):
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for path in (f for f in files if f.suffix in {".yaml", ".jsonl", ".py"}):
+            digest.update(str(path.relative_to(paths.PACKAGE_DIR)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

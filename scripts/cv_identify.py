@@ -47,7 +47,7 @@ def spacy_textcat(texts: Sequence[str], labels: Sequence[str]):
 
 def evaluate(train: Callable, rows, lexicons: Dict[str, TypeLexicon], folds: int, styles, use_keywords: bool) -> Dict[str, float]:
     random.Random(0).shuffle(rows)
-    hits: Dict[str, List[int]] = defaultdict(lambda: [0, 0, 0])
+    hits: Dict[str, List[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for k in range(folds):
         test = rows[k::folds]
         train_rows = [r for i, r in enumerate(rows) if i % folds != k]
@@ -72,11 +72,13 @@ def evaluate(train: Callable, rows, lexicons: Dict[str, TypeLexicon], folds: int
             h[0] += bool(ids) and ids[0] == gold and not result.needs_more_info
             h[1] += gold in ids[:3]
             h[2] += 1
+            h[3] += result.needs_more_info
     out = {}
-    for key, (top1, top3, n) in hits.items():
+    for key, (top1, top3, n, unknown) in hits.items():
         out[f"{key}_top1"] = round(top1 / max(1, n), 3)
         if key != "unknown":
             out[f"{key}_top3"] = round(top3 / max(1, n), 3)
+            out[f"{key}_false_unknown"] = round(unknown / max(1, n), 3)
     return out
 
 

@@ -46,7 +46,13 @@ def test_follow_ups_use_the_remembered_type(coach, engine):
 
 
 def test_follow_up_without_a_customer_asks_for_one(coach):
-    assert "customer" in coach.follow_up("ask_avoid", "what should I avoid?", State(lang="en")).text.lower()
+    reply = coach.follow_up("ask_avoid", "what should I avoid?", State(lang="en"))
+    assert "customer" in reply.text.lower() and "customer_type" not in reply.slots
+
+
+def test_first_message_read_as_a_follow_up_still_coaches_the_customer_it_describes(coach):
+    reply = coach.follow_up("ask_discount", "客户每样东西都挑毛病,就是为了让我降价,怎么办", State(lang="zh"))
+    assert reply.slots["customer_type"] == "picky" and reply.buttons
 
 
 def test_more_detail_updates_the_picture_and_says_what_changed(coach):

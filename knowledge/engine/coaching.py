@@ -130,6 +130,9 @@ class Coach:
     def follow_up(self, intent: str, text: str, state: State, stage: Optional[str] = None) -> Reply:
         type_id = state.customer_type
         if not type_id:
+            # "my customer keeps haggling, what do I do?" as a first message: coach the description it holds
+            if has_words(text) and not text.startswith("/") and not self.engine.identifier.identify(clean(text)).needs_more_info:
+                return self.describe(text, state)
             return Reply().say(self.kb.text("no_customer_yet", state.lang))
         t, lang = self.kb.types[type_id], state.lang
         pick = lambda obj: getattr(obj, lang)  # noqa: E731

@@ -71,10 +71,29 @@ def build_classifier(texts: Sequence[str], labels: Sequence[str]):
     return model
 
 
-def training_set(rows: Iterable[Tuple[str, Optional[str]]], lexicons: Dict[str, TypeLexicon]) -> Tuple[List[str], List[str]]:
-    """Written training descriptions plus the knowledge base's own cues for every type."""
-    texts, labels = [], []
+def with_neutral_tails(rows: Sequence[Tuple[str, Optional[str]]]) -> List[Tuple[str, Optional[str]]]:
+    """Each description once more with a cue-free row of its language appended (a budget, "what do I do?").
+
+    Without it, words that only occur in cue-free rows pull a description that ends in a question or
+    a fact towards "nothing to judge by"; appended, they read as neutral and the type stays.
+    """
+    neutral: Dict[str, List[str]] = {"en": [], "zh": []}
     for text, label in rows:
+        if label is None:
+            neutral[detect_lang(text)].append(text)
+    out = list(rows)
+    for n, (text, label) in enumerate(r for r in rows if r[1] is not None):
+        tails = neutral[detect_lang(text)]
+        if tails:
+            joiner = "，" if detect_lang(text) == "zh" else ". "
+            out.append((f"{text.rstrip('。.!！ ')}{joiner}{tails[n % len(tails)]}", label))
+    return out
+
+
+def training_set(rows: Iterable[Tuple[str, Optional[str]]], lexicons: Dict[str, TypeLexicon]) -> Tuple[List[str], List[str]]:
+    """Written training descriptions (and their neutral-tail copies) plus the knowledge base's own cues."""
+    texts, labels = [], []
+    for text, label in with_neutral_tails(list(rows)):
         texts.append(clauses.emphasised(text))
         labels.append(label or NONE)
     for type_id, lex in lexicons.items():
