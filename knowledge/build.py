@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Dict, Tuple
 
 from . import paths, store
-from .engine.identify import TypeLexicon, build_classifier, training_set
+from .engine.identify import TypeLexicon, build_classifier, build_gate, training_set
 from .engine.replies import build_move_model
 from .loader import Content, content_hash, load_content
 
@@ -21,8 +21,12 @@ def lexicons(types) -> Dict[str, TypeLexicon]:
 
 
 def train_models(content: Content) -> Dict[str, object]:
-    texts, labels = training_set(((r.text, r.type) for r in content.training), lexicons(content.types))
-    return {"identifier": build_classifier(texts, labels), "moves": build_move_model(content.moves.moves)}
+    lex = lexicons(content.types)
+    texts, labels = training_set(((r.text, r.type) for r in content.training if r.about_customer), lex)
+    other = [r.text for r in content.training if not r.about_customer]
+    return {"identifier": build_classifier(texts, labels),
+            "gate": build_gate(texts + other, [True] * len(texts) + [False] * len(other)),
+            "moves": build_move_model(content.moves.moves)}
 
 
 def ensure_built(force: bool = False) -> Tuple[Path, Path, bool]:

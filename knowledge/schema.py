@@ -183,5 +183,15 @@ class UiText(Strict):
 
 
 class TrainingExample(Strict):
+    """One written message: a customer description with its type, facts only (type null), or, with
+    about_customer false, something that is not about a customer at all (small talk, a question to the bot)."""
+
     text: NonEmpty
     type: Optional[str] = Field(...)
+    about_customer: bool = True
+
+    @validator("about_customer")
+    def untyped_when_not_about_a_customer(cls, about: bool, values: dict) -> bool:
+        if not about and values.get("type") is not None:
+            raise ValueError("a message that is not about a customer has no type (use null)")
+        return about

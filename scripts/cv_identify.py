@@ -53,13 +53,10 @@ def evaluate(train: Callable, rows, lexicons: Dict[str, TypeLexicon], folds: int
         train_rows = [r for i, r in enumerate(rows) if i % folds != k]
         texts, labels = training_set(train_rows, lexicons)
         model = train(texts, labels)
-        if isinstance(model, identify.Identifier):
-            ident = model
-        else:
-            ident = Identifier.__new__(Identifier)
-            ident.model, ident.lexicons, ident.styles, ident.classes = model, lexicons, list(styles), list(model.classes_)
-            ident.matcher = identify.Matcher({t: (lex.keywords if use_keywords else {}) for t, lex in lexicons.items()})
-            ident._cue_index = ([], None)
+        ident = Identifier.__new__(Identifier)  # without the cue index (evidence only) and the topic gate
+        ident.model, ident.lexicons, ident.styles, ident.classes = model, lexicons, list(styles), list(model.classes_)
+        ident.matcher = identify.Matcher({t: (lex.keywords if use_keywords else {}) for t, lex in lexicons.items()})
+        ident._cue_index, ident.gate = ([], None), None
         for text, gold in test:
             result = ident.identify(text)
             lang = detect_lang(text)
@@ -88,7 +85,7 @@ def main() -> None:
     ap.add_argument("--compare", action="store_true", help="also run spaCy textcat and the no-keyword variant")
     args = ap.parse_args()
     content = load_content()
-    rows = [(r.text, r.type) for r in content.training]
+    rows = [(r.text, r.type) for r in content.training if r.about_customer]
     lex = lexicons(content.types)
     variants: List[Tuple[str, Callable, bool]] = [("sklearn char+word linear SVM + keywords", build_classifier, True)]
     if args.compare:

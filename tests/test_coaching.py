@@ -136,3 +136,26 @@ def test_fallback_coaches_a_description_asks_on_a_thin_one_and_suggests_otherwis
     assert clear.slots["customer_type"] == "caustic"
     other = coach.fallback("what's the weather in Paris tomorrow?", State(lang="en"), "out_of_scope")
     assert other.slots["clarifying"] is False and other.buttons
+
+
+def nlu_examples(intent: str) -> list:
+    """The Rasa training examples of one intent: sentences the identifier never learnt from."""
+    import yaml
+
+    from knowledge.paths import PROJECT_DIR
+
+    blocks = [item["examples"] for path in sorted((PROJECT_DIR / "data" / "nlu").glob("*.yml"))
+              for item in yaml.safe_load(path.read_text())["nlu"] if item.get("intent") == intent]
+    return [line[2:] for block in blocks for line in block.splitlines() if line.startswith("- ") and "[" not in line]
+
+
+def test_small_talk_that_reaches_the_fallback_is_not_coached_as_a_customer(coach):
+    texts = nlu_examples("out_of_scope")
+    coached = [t for t in texts if "customer_type" in coach.fallback(t, State(lang="en"), "out_of_scope").slots]
+    assert len(coached) / len(texts) <= 0.05, coached[:20]
+
+
+def test_descriptions_that_reach_the_fallback_are_coached(coach):
+    texts = nlu_examples("describe_customer")
+    coached = [t for t in texts if coach.fallback(t, State(lang="en")).slots.get("customer_type")]
+    assert len(coached) / len(texts) >= 0.85

@@ -46,6 +46,14 @@ def test_no_psychological_cue_needs_more_info(engine, text):
     assert engine.identifier.identify(text).needs_more_info
 
 
+@pytest.mark.parametrize("text, about", [
+    ("tell me a joke", False), ("今天心情不好,好累", False), ("what should I avoid?", False),
+    ("keeps haggling over every cent", True), ("客户一直砍价", True), ("The customer came in at 3pm.", True),
+])
+def test_small_talk_is_told_apart_from_a_customer(engine, text, about):
+    assert engine.identifier.identify(text).about_customer is about
+
+
 def test_huge_mixed_input_is_handled(engine):
     text = ("这个客户很 picky, always complaining about details. " * 400)[:10_000]
     result = engine.identifier.identify(text)

@@ -77,6 +77,13 @@ def test_invalid_content_fails_naming_file_and_field(tmp_path, edit, expected):
     assert expected in str(err.value)
 
 
+def test_training_row_not_about_a_customer_cannot_have_a_type(tmp_path):
+    (tmp_path / "bad.jsonl").write_text('{"text": "nice weather", "type": "picky", "about_customer": false}\n')
+    with pytest.raises(ContentError) as err:
+        load_content(paths.CONTENT_DIR, tmp_path)
+    assert "bad.jsonl:1" in str(err.value) and "no type" in str(err.value)
+
+
 def _drop(path: Path, key: str) -> None:
     data = yaml.safe_load(path.read_text())
     del data[key]

@@ -9,15 +9,16 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from ..schema import STAGES
-from ..text import clean, detect_lang, has_words, normalise
+from ..text import clean, detect_lang, has_words
 from .explain import stage_name
 from .identify import Identification
-from .lookup import customer_name_in, mentions, stage_in, topic_in, type_in
+from .lookup import customer_name_in, stage_in, topic_in, type_in
 from .reply import Reply
 from .runtime import Engine
 
 ADDITIVE = re.compile(r"^\s*(also|and|plus|besides|oh and|one more thing|还有|另外|而且|并且|他还|她还|他也|她也|补充)", re.I)
 FIXED_INTENTS = ("greet", "goodbye", "thank", "help", "bot_challenge", "out_of_scope", "affirm", "deny", "fallback")
+FALLBACK_MIN_SCORE = 0.3  # a message NLU did not place is coached only when its type is this clear
 
 
 @dataclass
@@ -51,12 +52,10 @@ class Coach:
         return reply
 
     def fallback(self, text: str, state: State, intent: str = "fallback") -> Reply:
-        """Low confidence or out of scope: coach when it reads as a customer description, ask when it is thin."""
+        """Low confidence or out of scope: coach when it reads as a customer description, ask when it is a thin
+        one, and otherwise say what the bot can do."""
         result = self.engine.identifier.identify(text)
-        if not result.needs_more_info and result.types[0][1] >= 0.45:
-            return self.describe(text, state)
-        if result.needs_more_info and mentions(normalise(text), {"customer": self.kb.ui.answers["customer"].en
-                                                                 + self.kb.ui.answers["customer"].zh}):
+        if result.about_customer and (result.needs_more_info or result.types[0][1] >= FALLBACK_MIN_SCORE):
             return self.describe(text, state)
         return self.fixed(intent, state.lang).with_slots(clarifying=False)
 
@@ -131,8 +130,10 @@ class Coach:
         type_id = state.customer_type
         if not type_id:
             # "my customer keeps haggling, what do I do?" as a first message: coach the description it holds
-            if has_words(text) and not text.startswith("/") and not self.engine.identifier.identify(clean(text)).needs_more_info:
-                return self.describe(text, state)
+            if has_words(text) and not text.startswith("/"):
+                result = self.engine.identifier.identify(text)
+                if result.about_customer and not result.needs_more_info:
+                    return self.describe(text, state)
             return Reply().say(self.kb.text("no_customer_yet", state.lang))
         t, lang = self.kb.types[type_id], state.lang
         pick = lambda obj: getattr(obj, lang)  # noqa: E731

@@ -17,6 +17,7 @@ from . import clauses
 NONE = "none"  # the class for descriptions that carry no psychological cue
 KEYWORD_BOOST = 0.12
 MIN_TYPE_SCORE = 0.22
+GATE_THRESHOLD = 0.7  # probability that a message is about a customer at all; tests/test_coaching.py holds the rates
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Identification:
     style: Optional[str] = None
     traits: List[str] = field(default_factory=list)
     lang: str = "en"
+    about_customer: bool = True
 
     @property
     def top(self) -> Optional[str]:
@@ -48,26 +50,44 @@ class Identification:
             "traits": self.traits,
             "evidence": self.evidence,
             "lang": self.lang,
+            "about_customer": self.about_customer,
         }
 
 
+def _features():
+    """Character n-grams (both languages, no segmentation, typo-tolerant) plus English words and word pairs."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_union
+
+    return make_union(
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=1),
+        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b[a-z][a-z']+\b"),
+    )
+
+
 def build_classifier(texts: Sequence[str], labels: Sequence[str]):
-    """Character n-grams (both languages) plus English words, into a linear SVM with calibrated probabilities.
+    """The type model: the features into a linear SVM with calibrated probabilities.
 
     Chosen by scripts/cv_identify.py: as accurate as logistic regression here, and 10-20x faster to train.
     """
     from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.pipeline import make_pipeline
     from sklearn.svm import LinearSVC
 
-    features = make_union(
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=1),
-        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b[a-z][a-z']+\b"),
-    )
     svm = LinearSVC(C=0.5, class_weight="balanced")
-    model = make_pipeline(features, CalibratedClassifierCV(svm, cv=3, method="sigmoid"))
+    model = make_pipeline(_features(), CalibratedClassifierCV(svm, cv=3, method="sigmoid"))
     model.fit([normalise(t) for t in texts], np.asarray(labels))
+    return model
+
+
+def build_gate(texts: Sequence[str], about_customer: Sequence[bool]):
+    """Is a message about a customer at all? Kept apart from the type model so small talk ("today was rough")
+    can be turned away without teaching the type model that moods and complaints mean "nothing to judge by"."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    model = make_pipeline(_features(), LogisticRegression(C=4.0, class_weight="balanced", max_iter=1000))
+    model.fit([normalise(t) for t in texts], np.asarray(about_customer))
     return model
 
 
@@ -147,8 +167,9 @@ class Matcher:
 class Identifier:
     """Loads once, then identifies many descriptions quickly."""
 
-    def __init__(self, model, lexicons: Dict[str, TypeLexicon], styles: Sequence[str]):
+    def __init__(self, model, lexicons: Dict[str, TypeLexicon], styles: Sequence[str], gate=None):
         self.model = model
+        self.gate = gate
         self.lexicons = lexicons
         self.styles = list(styles)
         self.classes = list(model.classes_)
@@ -188,10 +209,16 @@ class Identifier:
         needs_more = bool((p_none >= ranked[0][1] and not live_hits) or ranked[0][1] < MIN_TYPE_SCORE / 2)
         style = next((t for t, s in ranked if t in self.styles and s >= MIN_TYPE_SCORE), None)
         traits = [t for t, s in ranked if t not in self.styles and s >= MIN_TYPE_SCORE]
-        result = Identification(ranked, needs_more, style=style, traits=traits, lang=lang)
+        result = Identification(ranked, needs_more, style=style, traits=traits, lang=lang,
+                                about_customer=bool(live_hits) or self.is_about_customer(norm))
         if not needs_more:
             result.evidence = self._evidence(text, norm, [t for t, _ in ranked[:3]], live_hits)
         return result
+
+    def is_about_customer(self, norm: str) -> bool:
+        if self.gate is None:
+            return True
+        return bool(self.gate.predict_proba([norm])[0][list(self.gate.classes_).index(True)] >= GATE_THRESHOLD)
 
     def _evidence(self, text: str, norm: str, top: List[str], hits: List[Dict[str, object]]) -> List[Dict[str, object]]:
         """For each top type: the spans of the description that point to it and the cue each matched."""

@@ -15,7 +15,7 @@ class Engine:
         db_path, model_path, _ = ensure_built()
         self.kb = KnowledgeBase(db_path)
         models = pickle.loads(model_path.read_bytes())
-        self.identifier = Identifier(models["identifier"], lexicons(self.kb.types), self.kb.styles)
+        self.identifier = Identifier(models["identifier"], lexicons(self.kb.types), self.kb.styles, models["gate"])
         rubrics = {i: t.practice.rubric for i, t in self.kb.types.items()}
         self.scorer = ReplyScorer(models["moves"], self.kb.moves.moves, rubrics)
 
