@@ -136,6 +136,9 @@ def test_fallback_coaches_a_description_asks_on_a_thin_one_and_suggests_otherwis
     assert clear.slots["customer_type"] == "caustic"
     other = coach.fallback("what's the weather in Paris tomorrow?", State(lang="en"), "out_of_scope")
     assert other.slots["clarifying"] is False and other.buttons
+    for junk in ("'; DROP TABLE events; --", "<img src=x onerror=alert(1)>", "asdf qwer"):
+        for reply in (coach.fallback(junk, State(lang="en")), coach.describe(junk, State(lang="en"))):
+            assert reply.slots["clarifying"] is False and "customer_type" not in reply.slots, junk
 
 
 def nlu_examples(intent: str) -> list:

@@ -67,7 +67,9 @@ def test_progress_and_leaderboard(engine):
     assert progress["weakest_type"] == "caustic"
     trainer = Trainer(engine)
     assert engine.kb.type_name("caustic", "en") in trainer.progress("progress-user", "en").bubbles[0].splitlines()[-1]
-    assert "progress-user" in trainer.leaderboard("en").text
+    assert "1. progress-user: " in trainer.leaderboard("en", users=["progress-user", "nobody-yet"]).text
+    best = [int(line.split(": ")[1].split()[0]) for line in trainer.leaderboard("en").text.splitlines()[1:]]
+    assert best == sorted(best, reverse=True)
 
 
 def test_quiz_round(engine):

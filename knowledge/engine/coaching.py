@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from ..schema import STAGES
-from ..text import clean, detect_lang, has_words
+from ..text import clean, detect_lang, has_words, normalise
 from .explain import stage_name
 from .identify import Identification
-from .lookup import customer_name_in, stage_in, topic_in, type_in
+from .lookup import customer_name_in, mentions, stage_in, topic_in, type_in
 from .reply import Reply
 from .runtime import Engine
 
@@ -55,9 +55,16 @@ class Coach:
         """Low confidence or out of scope: coach when it reads as a customer description, ask when it is a thin
         one, and otherwise say what the bot can do."""
         result = self.engine.identifier.identify(text)
-        if result.about_customer and (result.needs_more_info or result.types[0][1] >= FALLBACK_MIN_SCORE):
+        if result.about_customer and not result.needs_more_info and result.types[0][1] >= FALLBACK_MIN_SCORE:
             return self.describe(text, state)
+        if result.about_customer and result.needs_more_info and self.names_a_customer(text):
+            return self.describe(text, state)  # thin: the two clarifying questions
         return self.fixed(intent, state.lang).with_slots(clarifying=False)
+
+    def names_a_customer(self, text: str) -> bool:
+        """Says outright that it is about a customer: the bar for asking questions about a thin message."""
+        words = self.kb.ui.answers["customer"]
+        return bool(mentions(normalise(clean(text)), {"customer": words.en + words.zh}))
 
     def menu(self, reply: Reply, lang: str) -> Reply:
         return (reply.button(self.kb.text("btn_describe", lang), "help")
@@ -74,6 +81,8 @@ class Coach:
         notes = f"{state.customer_notes} {text}".strip() if adding else text
         result = self.engine.identifier.identify(notes)
         if result.needs_more_info:
+            if not (adding or result.about_customer or self.names_a_customer(text)):
+                return self.fixed("fallback", state.lang).with_slots(clarifying=False)  # junk, not a thin description
             return Reply(slots={"customer_notes": notes, "clarifying": True}).say(self.kb.text("needs_more_info", state.lang))
         previous = state.customer_type if adding else None
         reply = Reply(slots=self._remember(result, notes))  # also clears "clarifying"
