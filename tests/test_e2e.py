@@ -40,6 +40,19 @@ def test_describe_then_follow_ups(servers, engine, lang, description, name, foll
     assert engine.kb.types["suspicious"].tactics.closing[0].dict()[lang] in texts(close)
 
 
+@pytest.mark.parametrize("lang, small_talk, first_question, type_name", [
+    ("en", "tell me a joke", "my customer keeps haggling over every little flaw, what do I do?", "Picky"),
+    ("zh", "今天好累啊", "客户老是挑毛病砍价,怎么办", "挑剔型"),
+])
+def test_small_talk_gets_the_menu_and_a_question_about_a_customer_gets_coached(servers, lang, small_talk,
+                                                                               first_question, type_name):
+    s = sender(lang)
+    chat = servers.say(s, small_talk)
+    assert "/help" in buttons(chat) and "/ask_phrase" not in buttons(chat), dump(chat)
+    coached = servers.say(s, first_question)
+    assert type_name in texts(coached) and "/ask_phrase" in buttons(coached), dump(coached)
+
+
 def test_slots_survive_a_server_restart(servers):
     s = sender("restart")
     servers.say(s, "She nitpicks every little flaw and keeps haggling over the price.")
