@@ -8,6 +8,7 @@ and the policies read.
 """
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Any, Dict, Text
 
 import numpy as np
@@ -53,13 +54,14 @@ class SVMIntentClassifier(LogisticRegressionClassifier):
         import skops.io as sio
 
         component = cls(config, execution_context.node_name, model_storage, resource)
-        try:
-            with model_storage.read_from(resource) as model_dir:
-                path = model_dir / f"{resource.name}.skops"
-                untrusted = set(sio.get_untrusted_types(file=path))
-                if untrusted - CALIBRATION_TYPES:
-                    raise TypeError(f"{path}: unexpected types {sorted(untrusted - CALIBRATION_TYPES)}")
-                component.clf = sio.load(path, trusted=sorted(untrusted))
-        except ValueError:  # nothing was trained (no intent examples): an untrained component, as Rasa's own
-            pass
+        with ExitStack() as stack:
+            try:
+                model_dir = stack.enter_context(model_storage.read_from(resource))
+            except ValueError:  # nothing was trained (no intent examples): an untrained component, as Rasa's own
+                return component
+            path = model_dir / f"{resource.name}.skops"
+            untrusted = set(sio.get_untrusted_types(file=path))
+            if untrusted - CALIBRATION_TYPES:
+                raise TypeError(f"{path}: unexpected types {sorted(untrusted - CALIBRATION_TYPES)}")
+            component.clf = sio.load(path, trusted=sorted(untrusted))
         return component

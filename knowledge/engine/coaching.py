@@ -56,9 +56,9 @@ class Coach:
         one, and otherwise say what the bot can do."""
         result = self.engine.identifier.identify(text)
         if result.about_customer and not result.needs_more_info and result.types[0][1] >= FALLBACK_MIN_SCORE:
-            return self.describe(text, state)
+            return self.describe(text, state, result)
         if result.about_customer and result.needs_more_info and self.names_a_customer(text):
-            return self.describe(text, state)  # thin: the two clarifying questions
+            return self.describe(text, state, result)  # thin: the two clarifying questions
         return self.fixed(intent, state.lang).with_slots(clarifying=False)
 
     def names_a_customer(self, text: str) -> bool:
@@ -73,16 +73,18 @@ class Coach:
                 .button(self.kb.text("btn_quiz", lang), "quiz"))
 
     # describing a customer -------------------------------------------------------
-    def describe(self, text: str, state: State) -> Reply:
+    def describe(self, text: str, state: State, read: Optional[Identification] = None) -> Reply:
+        """`read`: the identification of this very text when the caller already made it (not redone)."""
         text = clean(text)
         if not has_words(text):
             return Reply(slots={"clarifying": False}).say(self.kb.text("empty_input", state.lang))
         adding = bool(state.customer_type or state.customer_notes) and bool(ADDITIVE.match(text))
         notes = f"{state.customer_notes} {text}".strip() if adding else text
-        result = self.engine.identifier.identify(notes)
+        result = read if read is not None and not adding else self.engine.identifier.identify(notes)
         if result.needs_more_info:
             if not (adding or result.about_customer or self.names_a_customer(text)):
-                return self.fixed("fallback", state.lang).with_slots(clarifying=False)  # junk, not a thin description
+                # NLU took it for a description, so one sign of a customer is enough; junk shows neither
+                return self.fixed("fallback", state.lang).with_slots(clarifying=False)
             return Reply(slots={"customer_notes": notes, "clarifying": True}).say(self.kb.text("needs_more_info", state.lang))
         previous = state.customer_type if adding else None
         reply = Reply(slots=self._remember(result, notes))  # also clears "clarifying"
@@ -139,10 +141,10 @@ class Coach:
         type_id = state.customer_type
         if not type_id:
             # "my customer keeps haggling, what do I do?" as a first message: coach the description it holds
-            if has_words(text) and not text.startswith("/"):
+            if not text.startswith("/"):  # a button payload carries no description
                 result = self.engine.identifier.identify(text)
                 if result.about_customer and not result.needs_more_info:
-                    return self.describe(text, state)
+                    return self.describe(text, state, result)
             return Reply().say(self.kb.text("no_customer_yet", state.lang))
         t, lang = self.kb.types[type_id], state.lang
         pick = lambda obj: getattr(obj, lang)  # noqa: E731

@@ -103,10 +103,10 @@ def with_neutral_tails(rows: Sequence[Tuple[str, Optional[str]]]) -> List[Tuple[
             neutral[detect_lang(text)].append(text)
     out = list(rows)
     for n, (text, label) in enumerate(r for r in rows if r[1] is not None):
-        tails = neutral[detect_lang(text)]
-        if tails:
-            joiner = "，" if detect_lang(text) == "zh" else ". "
-            out.append((f"{text.rstrip('。.!！ ')}{joiner}{tails[n % len(tails)]}", label))
+        lang = detect_lang(text)
+        if neutral[lang]:
+            joiner = "，" if lang == "zh" else ". "
+            out.append((f"{text.rstrip('。.!！ ')}{joiner}{neutral[lang][n % len(neutral[lang])]}", label))
     return out
 
 
