@@ -1,67 +1,39 @@
-"""Shared plumbing for the actions: read the tracker into engine state, send a Reply back."""
+"""The one action: the tracker's latest message and remembered state to the engine's dialogue, the Reply back."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from knowledge.engine.coaching import Coach, State, language
+from knowledge.app import dialogue
 from knowledge.engine.reply import Reply
-from knowledge.engine.runtime import get_engine
+from knowledge.engine.state import ENTITIES, MEMORY_SLOT, ConversationState, UserTurn
 
 
-def coach() -> Coach:
-    return Coach(get_engine())
+def turn_of(tracker: Tracker) -> UserTurn:
+    """The latest message as NLU read it; entities come from button payloads ('/intent{"name": "Mr Li"}')."""
+    message = tracker.latest_message or {}
+    intent = message.get("intent") or {}
+    entities = {e.get("entity"): e.get("value") for e in message.get("entities") or []
+                if e.get("entity") in ENTITIES and isinstance(e.get("value"), str)}
+    return UserTurn(text=message.get("text") or "", intent=intent.get("name") or "",
+                    confidence=float(intent.get("confidence") or 0.0), entities=entities)
 
 
-def message_text(tracker: Tracker) -> str:
-    return tracker.latest_message.get("text") or ""
-
-
-def intent_of(tracker: Tracker) -> str:
-    return tracker.latest_message.get("intent", {}).get("name", "")
-
-
-def entity(tracker: Tracker, name: str) -> Optional[str]:
-    return next(tracker.get_latest_entity_values(name), None)
-
-
-def state_of(tracker: Tracker) -> State:
-    lang = language(message_text(tracker), tracker.get_slot("lang") or "en")
-    return State(
-        user=tracker.sender_id,
-        lang=lang,
-        customer_type=tracker.get_slot("customer_type"),
-        customer_notes=tracker.get_slot("customer_notes") or "",
-        evidence=tracker.get_slot("evidence") or {},
-        phrase_index=int(tracker.get_slot("phrase_index") or 0),
-    )
-
-
-def send(dispatcher: CollectingDispatcher, reply: Reply, state: State) -> List[Dict[Text, Any]]:
-    """Bubbles as separate messages, buttons on the last one; slots (and the language) as events."""
+def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
+    """Bubbles as separate messages, the buttons on the last one."""
     buttons = [{"title": title, "payload": payload} for title, payload in reply.buttons]
     for n, bubble in enumerate(reply.bubbles):
-        last = n == len(reply.bubbles) - 1
-        dispatcher.utter_message(text=bubble, buttons=buttons if last and buttons else [])
-    events = [SlotSet("lang", state.lang)]
-    events += [SlotSet(name, value) for name, value in reply.slots.items()]
-    return events
+        dispatcher.utter_message(text=bubble, buttons=buttons if n == len(reply.bubbles) - 1 else [])
 
 
-class EngineAction(Action):
-    """An action that asks the engine for one Reply and sends it; subclasses only say which reply."""
-
-    action_name = ""
-
+class ActionRespond(Action):
     def name(self) -> Text:
-        return self.action_name
-
-    def reply(self, tracker: Tracker, state: State) -> Reply:
-        raise NotImplementedError
+        return "action_respond"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        state = state_of(tracker)
-        return send(dispatcher, self.reply(tracker, state), state)
+        state = ConversationState.from_memory(tracker.sender_id, tracker.get_slot(MEMORY_SLOT))
+        send(dispatcher, dialogue().respond(turn_of(tracker), state))
+        return [SlotSet(MEMORY_SLOT, state.memory())]

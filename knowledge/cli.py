@@ -81,9 +81,10 @@ def cmd_score_reply(args: argparse.Namespace) -> int:
         type_id = row.get("type")
         if type_id not in engine.kb.types:
             return {"score": 0.0, "error": f"unknown type id {type_id!r}", "feedback": ""}
-        result = engine.scorer.score(type_id, row.get("reply", ""))
+        result = engine.scorer.score(type_id, row.get("reply", ""), context=row.get("context") or None)
+        lang = row.get("lang") if row.get("lang") in ("en", "zh") else result.lang
         return {"score": result.score, "moves": [m.move for m in result.clear],
-                "feedback": reply_feedback(engine.kb, type_id, result, row.get("lang") or result.lang)}
+                "feedback": reply_feedback(engine.kb, type_id, result, lang)}
 
     return _json_lines(handle)
 
@@ -91,7 +92,10 @@ def cmd_score_reply(args: argparse.Namespace) -> int:
 def cmd_customers_export(args: argparse.Namespace) -> int:
     from .userdata import UserData
 
-    rows = UserData().customers(args.user)
+    kb = _engine().kb
+    rows = [{**r, "evidence": "; ".join(r["evidence"]),
+             "type_name": kb.type_name(r["type_id"], "en") if r["type_id"] in kb.types else r["type_id"]}
+            for r in UserData().customers(args.user)]
     if args.format == "json":
         _print_json(rows)
     else:
@@ -143,7 +147,7 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--limit", type=int, default=10)
     q.set_defaults(func=cmd_kb_search)
     sub.add_parser("identify", help='JSON lines {"text": ...} in, one identification per line out').set_defaults(func=cmd_identify)
-    sub.add_parser("score-reply", help='JSON lines {"type": ..., "reply": ...} in, {"score", "feedback"} out').set_defaults(func=cmd_score_reply)
+    sub.add_parser("score-reply", help='JSON lines {"type", "reply", optional "context" (the customer\'s last line) and "lang"} in, {"score", "moves", "feedback"} out').set_defaults(func=cmd_score_reply)
     c = sub.add_parser("customers", help="saved customer profiles").add_subparsers(dest="customers_command", required=True)
     e = c.add_parser("export", help="export one salesperson's customers for a CRM")
     e.add_argument("--user", required=True)

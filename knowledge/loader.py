@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Type
+from typing import Any, Dict, Iterable, List, Optional, Type
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from . import paths
-from .schema import CustomerType, Moves, Topic, TrainingExample, UiText
+from .schema import STAGES, TRADES, CustomerType, Moves, Reactions, Scene, Topic, TrainingExample, UiText
+from .schema import Situations
 
 
 class ContentError(ValueError):
@@ -39,6 +41,8 @@ class Content:
     moves: Moves
     ui: UiText
     training: List[TrainingExample] = field(default_factory=list)
+    scenes: Dict[str, Scene] = field(default_factory=dict)
+    situations: Optional[Situations] = None
 
 
 def _read_yaml(path: Path) -> Any:
@@ -85,9 +89,13 @@ def _check_types(types: Dict[str, CustomerType], taxonomy: Taxonomy, move_ids: L
         expected_kind = "style" if type_id in taxonomy.styles else "trait"
         if item.kind != expected_kind:
             raise ContentError(f"{path}: field 'kind': must be {expected_kind!r}")
-        for n, scenario in enumerate(item.practice.scenarios):
-            if scenario.domain not in domains:
-                raise ContentError(f"{path}: field 'practice.scenarios.{n}.domain': {scenario.domain!r} is not in ui.yaml domains")
+        for field_name in ("handle_with", "close_with"):
+            unknown_moves = [m for m in getattr(item.practice, field_name) if m not in move_ids]
+            if unknown_moves:
+                raise ContentError(f"{path}: field 'practice.{field_name}': unknown moves {unknown_moves}")
+        gaps = _trade_gaps(item)
+        if gaps:
+            raise ContentError(f"{path}: {gaps[0]}")
         missing = [m for m in move_ids if m not in item.practice.rubric]
         unknown = [m for m in item.practice.rubric if m not in move_ids]
         if missing or unknown:
@@ -95,6 +103,99 @@ def _check_types(types: Dict[str, CustomerType], taxonomy: Taxonomy, move_ids: L
     absent = sorted(known - set(types))
     if absent:
         raise ContentError(f"{folder}: missing type files for {absent}")
+
+
+def trade_words_in(text: str, scenes: Dict[str, Scene], lang: str) -> List[str]:
+    """Trades whose marker words occur in a text: a customer line must name none but its own trade."""
+    low = text.lower()
+
+    def found(word: str) -> bool:
+        word = word.lower()
+        return bool(re.search(rf"\b{re.escape(word)}\b", low)) if word.isascii() else word in low
+
+    return [trade for trade, scene in scenes.items() if any(found(w) for w in getattr(scene.words, lang))]
+
+
+def load_scenes(folder: Path = paths.CONTENT_DIR / "scenes") -> Dict[str, Scene]:
+    """One scene per trade; no scene line may use another trade's marker words."""
+    scenes: Dict[str, Scene] = {}
+    for trade in TRADES:
+        path = folder / f"{trade}.yaml"
+        if not path.exists():
+            raise ContentError(f"{path}: missing practice scene for trade {trade!r}")
+        scene = _parse(Scene, _read_yaml(path), path)
+        if scene.id != trade:
+            raise ContentError(f"{path}: field 'id': {scene.id!r} must match the file name")
+        scenes[trade] = scene
+    for trade, scene in scenes.items():
+        lines = [(f"{key}.{lang}", t) for key in ("openings", "needs", "prompts", "ready") for lang in ("en", "zh")
+                 for t in getattr(getattr(scene, key), lang)]
+        lines += [(f"objections.{k}.{lang}", t) for k, v in scene.objections.items() for lang in ("en", "zh")
+                  for t in getattr(v, lang)]
+        for where, line in lines:
+            others = [t for t in trade_words_in(line, scenes, where.rsplit(".", 1)[1]) if t != trade]
+            if others:
+                raise ContentError(f"{folder / (trade + '.yaml')}: field '{where}': {line!r} uses words of {others}")
+    return scenes
+
+
+def load_shared_reactions(folder: Path = paths.CONTENT_DIR / "scenes") -> Reactions:
+    """What any practice customer may say once the type's own reactions are used up."""
+    return _parse(Reactions, _read_yaml(folder / "any_trade.yaml"), folder / "any_trade.yaml")
+
+
+def _check_reactions(reactions: Reactions, scenes: Dict[str, Scene], where: Path, prefix: str) -> None:
+    """Reactions are said in every trade, so they may not name any trade's things."""
+    for key, lists in reactions:
+        for lang in ("en", "zh"):
+            for line in getattr(lists, lang):
+                trades = trade_words_in(line, scenes, lang)
+                if trades:
+                    raise ContentError(f"{where}: field '{prefix}{key}.{lang}': {line!r} names {trades}; keep reactions trade-neutral")
+
+
+def _trade_gaps(item: CustomerType) -> List[str]:
+    """Fields where a type cannot serve every salesperson: a stage with no trade-neutral phrase or tactic (the
+    fallback for a trade the knowledge does not cover), or a trade with no phrase of its own."""
+    gaps: List[str] = []
+    for stage in STAGES:
+        if not any(p.stage == stage and not p.trades for p in item.phrases):
+            gaps.append(f"field 'phrases': no trade-neutral phrase (without trades) for stage {stage!r}")
+        if not any(not t.trades for t in getattr(item.tactics, stage)):
+            gaps.append(f"field 'tactics.{stage}': no trade-neutral tactic (without trades)")
+    for trade in TRADES:
+        if not any(trade in p.trades for p in item.phrases):
+            gaps.append(f"field 'phrases': no phrase with trades [{trade}]")
+    if not any(p.stage == "objections" and "price" in p.tags and not p.trades for p in item.phrases):
+        gaps.append("field 'phrases': no trade-neutral objections phrase tagged 'price' (the answer to a discount request)")
+    return gaps
+
+
+_EN_COUNTS = {w: n for n, w in enumerate("two three four five six seven eight nine ten eleven twelve".split(), 2)}
+_ZH_COUNTS = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "十一": 11, "十二": 12}
+# "Seven points", "7 steps"; not "one-to-one", "80/20 rule" or "100-1=0".
+_EN_NUMBER = re.compile(r"\b(?:(" + "|".join(_EN_COUNTS) + r")\b(?!-)|(?<![\d/.-])(\d{1,2})\s+[a-z])", re.I)
+# "七种/七个/七大/七点", "八忌", "5个步骤": a numeral followed by a measure word.
+_ZH_NUMBER = re.compile(r"(十[一二]?|[两二三四五六七八九]|(?<![\d/.-])\d{1,2})\s*[种个大点项条步类忌招层]")
+
+
+def title_count(title: str, lang: str) -> Optional[int]:
+    """How many points a title promises ("Seven kinds of loyalty", "七种客户忠诚"), or None."""
+    found = (_EN_NUMBER if lang == "en" else _ZH_NUMBER).search(title)
+    if not found:
+        return None
+    word = next(g for g in found.groups() if g)
+    return int(word) if word.isdigit() else (_EN_COUNTS.get(word.lower()) or _ZH_COUNTS[word])
+
+
+def _check_topics(topics: Dict[str, Topic], folder: Path) -> None:
+    """A topic titled "Seven points ..." must hold exactly seven sections: the bot lists them as the points."""
+    for topic_id, topic in topics.items():
+        for lang in ("en", "zh"):
+            promised = title_count(getattr(topic.title, lang), lang)
+            if promised is not None and promised != len(topic.sections):
+                raise ContentError(f"{folder / f'{topic_id}.yaml'}: field 'title.{lang}': promises {promised} points "
+                                   f"but the topic has {len(topic.sections)} sections")
 
 
 def _load_training(folder: Path, known: Iterable[str]) -> List[TrainingExample]:
@@ -114,6 +215,33 @@ def _load_training(folder: Path, known: Iterable[str]) -> List[TrainingExample]:
     return rows
 
 
+def load_situations(path: Path, type_ids: Iterable[str]) -> Situations:
+    """Mid-sale situations: every type must answer every situation, and only known ids may appear."""
+    situations = _parse(Situations, _read_yaml(path), path)
+    ids = [s.id for s in situations.situations]
+    if len(set(ids)) != len(ids):
+        raise ContentError(f"{path}: field 'situations.id': duplicate situation id")
+    for n, item in enumerate(situations.situations):
+        for lang in ("en", "zh"):
+            for keyword in getattr(item.keywords, lang):
+                unknown = [w for w in re.findall(r"\{(\w+)\}", keyword) if w not in situations.lists]
+                if unknown:
+                    raise ContentError(f"{path}: field 'situations.{n}.keywords.{lang}': {keyword!r} uses unknown list {unknown[0]!r}")
+    for type_id, answers in situations.by_type.items():
+        if type_id not in type_ids:
+            raise ContentError(f"{path}: field 'by_type.{type_id}': unknown type id {type_id!r}; see taxonomy.yaml")
+        for situation_id in answers:
+            if situation_id not in ids:
+                raise ContentError(f"{path}: field 'by_type.{type_id}.{situation_id}': unknown situation id {situation_id!r}")
+        missing = [i for i in ids if i not in answers]
+        if missing:
+            raise ContentError(f"{path}: field 'by_type.{type_id}': missing situations {missing}")
+    absent = [t for t in type_ids if t not in situations.by_type]
+    if absent:
+        raise ContentError(f"{path}: field 'by_type': missing types {absent}")
+    return situations
+
+
 def load_content(content_dir: Path = paths.CONTENT_DIR, training_dir: Path = paths.TRAINING_DIR) -> Content:
     """Load and validate all content; raises ContentError naming the first bad file and field."""
     taxonomy = load_taxonomy(content_dir / "taxonomy.yaml")
@@ -123,10 +251,22 @@ def load_content(content_dir: Path = paths.CONTENT_DIR, training_dir: Path = pat
         raise ContentError(f"{content_dir / 'moves.yaml'}: field 'moves.id': duplicate move id")
     ui = _parse(UiText, _read_yaml(content_dir / "ui.yaml"), content_dir / "ui.yaml")
     types = _load_dir(content_dir / "types", CustomerType)
-    _check_types(types, taxonomy, move_ids, list(ui.domains), content_dir / "types")
+    _check_types(types, taxonomy, move_ids, list(ui.trades), content_dir / "types")
     topics = _load_dir(content_dir / "topics", Topic)
+    _check_topics(topics, content_dir / "topics")
     training = _load_training(training_dir, taxonomy.type_ids)
-    return Content(taxonomy, types, topics, moves, ui, training)
+    scenes = load_scenes(content_dir / "scenes")
+    shared = load_shared_reactions(content_dir / "scenes")
+    _check_reactions(shared, scenes, content_dir / "scenes" / "any_trade.yaml", "")
+    for type_id, item in types.items():
+        _check_reactions(item.practice.reactions, scenes, content_dir / "types" / f"{type_id}.yaml", "practice.reactions.")
+        for lang in ("en", "zh"):
+            for line in getattr(item.practice.openings, lang):
+                if trade_words_in(line, scenes, lang):
+                    raise ContentError(f"{content_dir / 'types' / (type_id + '.yaml')}: field 'practice.openings.{lang}': "
+                                       f"{line!r} names a trade's things; keep openings trade-neutral")
+    situations = load_situations(content_dir / "situations.yaml", taxonomy.type_ids)
+    return Content(taxonomy, types, topics, moves, ui, training, scenes, situations)
 
 
 def content_hash() -> str:

@@ -6,7 +6,8 @@ from pydantic import BaseModel, Extra, Field, conint, conlist, constr, validator
 
 LANGS = ("en", "zh")
 STAGES = ("opening", "presenting", "objections", "closing", "follow_up")
-DOMAINS = ("real_estate", "car", "b2b_software", "insurance")
+# The trades a salesperson can be in: knowledge is tagged with them, practice scenes are set in them.
+TRADES = ("car", "real_estate", "insurance", "b2b_software", "retail", "education")
 
 NonEmpty = constr(strip_whitespace=True, min_length=1)
 
@@ -23,6 +24,11 @@ class Text(Strict):
     zh: NonEmpty
 
 
+def local(obj: object, lang: str):
+    """The text (or list of texts) of a bilingual field in one language: the one way the engine reads content."""
+    return getattr(obj, lang)
+
+
 def _lists(min_items: int):
     """A per-language list of texts with a minimum count in each language."""
 
@@ -37,8 +43,29 @@ def _lists(min_items: int):
 Lists2, Lists3, Lists4, Lists8, Lists15 = (_lists(n) for n in (2, 3, 4, 8, 15))
 
 
+def _known_trades(v: List[str]) -> List[str]:
+    """Trade tags must name a trade from TRADES, so the coach can match them to the salesperson's trade."""
+    bad = [t for t in v if t not in TRADES]
+    if bad:
+        raise ValueError(f"unknown trade {bad[0]!r}; use one of {', '.join(TRADES)}")
+    return v
+
+
+PRICE_TACTIC_MAX_WORDS = 35  # a price tactic is read on a phone mid-negotiation (issue 12: 40-61 words was too long)
+
+
 class Tactic(Text):
     tags: List[NonEmpty] = []
+    trades: List[str] = []  # empty: trade-neutral, fits any trade
+
+    _trades = validator("trades", allow_reuse=True)(_known_trades)
+
+    @validator("tags")
+    def short_price_tactic(cls, v: List[str], values: dict) -> List[str]:
+        words = len(values.get("en", "").split())
+        if "price" in v and words > PRICE_TACTIC_MAX_WORDS:
+            raise ValueError(f"a price tactic has at most {PRICE_TACTIC_MAX_WORDS} English words (this one has {words})")
+        return v
 
 
 class Tactics(Strict):
@@ -62,6 +89,10 @@ class Pitfall(Strict):
 
 class Phrase(Text):
     stage: NonEmpty
+    trades: List[str] = []  # empty: trade-neutral, fits any trade
+    tags: List[NonEmpty] = []  # "price": the line to say when the customer asks for a discount
+
+    _trades = validator("trades", allow_reuse=True)(_known_trades)
 
     @validator("stage")
     def known_stage(cls, v: str) -> str:
@@ -79,32 +110,72 @@ class Models(Strict):
     social_styles: ModelLink
 
 
-class Lines(Strict):
-    warm: Lists3
-    neutral: Lists3
-    cold: Lists3
+# The typical objection a practice customer raises; each trade's scene words every kind in its own vocabulary.
+OBJECTIONS = ("price", "proof", "risk", "time", "decider", "flaws", "control", "others", "focus")
+# What a practice customer reacts to; "close" is a request for the decision (answered by agreement or close_early).
+MOVE_REACTIONS = ("question", "evidence", "rapport", "offer", "pressure", "close", "vague")
+
+
+class Reactions(Strict):
+    """What a practice customer of one type says back, keyed by what the trainee just did. Trade-neutral:
+    the scene (trade, product, facts, objection wording) comes from scenes/<trade>.yaml."""
+
+    question: Lists2  # asked about needs or invited to talk (said before the customer answers from the scene)
+    evidence: Lists2  # facts, logic, documents, other buyers
+    rapport: Lists2  # praise, empathy, room, choice, small talk
+    offer: Lists2  # a concession or a concrete package
+    pressure: Lists2  # pushing, arguing, blaming, brushing off, a flood of words
+    close_early: Lists2  # asked for a decision before the objection was answered
+    vague: Lists2  # a reply that says nothing ("ok", "sure", a greeting mid-sale)
+    repeat: Lists2  # the same reply again
     agree: Lists2
     walk_away: Lists2
 
 
-class Scenario(Text):
-    domain: NonEmpty
+class CustomerRole(Strict):
+    """How a type plays a practice customer: persona, reactions, typical objection, what wins them."""
 
-
-class Practice(Strict):
     persona: Text
     warms_to: conlist(Text, min_items=3)
     cools_at: conlist(Text, min_items=3)
-    openings: Lists3
-    lines: Lines
+    openings: Lists3  # the type's first words, trade-neutral; the scene's opening line follows
+    reactions: Reactions
+    objection: NonEmpty  # one of OBJECTIONS
+    handle_with: conlist(NonEmpty, min_items=1)  # moves that answer that objection for this type
+    close_with: conlist(NonEmpty, min_items=1)  # ways of asking for the decision that suit the type
     rubric: Dict[str, conint(ge=-2, le=2)]
-    scenarios: conlist(Scenario, min_items=4)
 
-    @validator("scenarios")
-    def all_domains(cls, v: List[Scenario]) -> List[Scenario]:
-        missing = set(DOMAINS) - {s.domain for s in v}
-        if missing:
-            raise ValueError(f"scenarios miss the domains {sorted(missing)}")
+    @validator("objection")
+    def known_objection(cls, v: str) -> str:
+        if v not in OBJECTIONS:
+            raise ValueError(f"unknown objection {v!r}; use one of {', '.join(OBJECTIONS)}")
+        return v
+
+
+class Scene(Strict):
+    """One trade as a practice stage: product, situation, facts the customer answers questions with,
+    and the wording of every kind of objection in this trade."""
+
+    id: NonEmpty  # the trade id, same as the file name
+    product: Text
+    setting: Text
+    words: Lists4  # words that belong to this trade only: a line from another trade is caught by them
+    openings: Lists2
+    needs: Lists4  # answers to needs questions, in the order the customer gives them
+    prompts: Lists2  # the customer invites a proposal
+    ready: Lists2  # objection answered: the customer asks what comes next
+    objections: Dict[str, Lists2]
+
+    @validator("id")
+    def known_trade(cls, v: str) -> str:
+        if v not in TRADES:
+            raise ValueError(f"unknown trade {v!r}; use one of {', '.join(TRADES)}")
+        return v
+
+    @validator("objections")
+    def every_objection(cls, v: Dict[str, "Lists2"]) -> Dict[str, "Lists2"]:
+        if set(v) != set(OBJECTIONS):
+            raise ValueError(f"objections must be exactly {list(OBJECTIONS)}")
         return v
 
 
@@ -134,7 +205,7 @@ class CustomerType(Sourced):
     pitfalls: conlist(Pitfall, min_items=3)
     phrases: conlist(Phrase, min_items=6)
     models: Models
-    practice: Practice
+    practice: CustomerRole
 
 
 class Section(Strict):
@@ -159,7 +230,14 @@ class Move(Strict):
     description: Text
     hint: Text
     default_weight: conint(ge=-2, le=2)
+    reaction: NonEmpty  # one of MOVE_REACTIONS: what a practice customer answers to
     keywords: Lists8
+
+    @validator("reaction")
+    def known_reaction(cls, v: str) -> str:
+        if v not in MOVE_REACTIONS:
+            raise ValueError(f"unknown reaction {v!r}; use one of {', '.join(MOVE_REACTIONS)}")
+        return v
     examples: _lists(20)
 
 
@@ -173,13 +251,26 @@ class Stage(Strict):
     aliases: Lists2
 
 
+class Trade(Strict):
+    """A trade's name and the words that give it away ("I sell cars", "我是卖房的")."""
+
+    names: Text
+    aliases: Lists2
+
+
 class UiText(Strict):
     """Interface wording (button labels, headings, short replies) kept out of code."""
 
     texts: Dict[str, Text]
     answers: Dict[str, Lists2]  # words the engine listens for: clarifying answers, a customer being described
     stages: conlist(Stage, min_items=5)
-    domains: Dict[str, Text]
+    trades: Dict[str, Trade]
+
+    @validator("trades")
+    def every_trade(cls, v: Dict[str, "Trade"]) -> Dict[str, "Trade"]:
+        if set(v) != set(TRADES):
+            raise ValueError(f"trades must be exactly {list(TRADES)}")
+        return v
 
 
 class TrainingExample(Strict):
@@ -195,3 +286,68 @@ class TrainingExample(Strict):
         if not about and values.get("type") is not None:
             raise ValueError("a message that is not about a customer has no type (use null)")
         return about
+
+
+# Phone-sized situation advice (set by the brief for the coach's mid-sale answers): words per English bullet
+# and phrase, characters per Chinese bullet or phrase.
+SITUATION_BULLET_WORDS, SITUATION_PHRASE_WORDS, SITUATION_ZH_CHARS = 30, 35, 60
+
+
+class Situation(Strict):
+    """Something that happens mid-sale ("he walked out", 「客户突然不回消息了」) and the words that give it away."""
+
+    id: NonEmpty
+    names: Text
+    keywords: Lists3  # "..." is a short gap, "{name}" any word of the list Situations.lists[name]
+    general: Text  # what holds for any customer type
+
+
+class SituationBullets(Strict):
+    en: conlist(NonEmpty, min_items=2, max_items=3)
+    zh: conlist(NonEmpty, min_items=2, max_items=3)
+
+    @validator("en")
+    def short_en(cls, v: List[str]) -> List[str]:
+        long = [b for b in v if len(b.split()) > SITUATION_BULLET_WORDS]
+        if long:
+            raise ValueError(f"bullet over {SITUATION_BULLET_WORDS} words: {long[0]!r}")
+        return v
+
+    @validator("zh")
+    def short_zh(cls, v: List[str]) -> List[str]:
+        long = [b for b in v if len(b) > SITUATION_ZH_CHARS]
+        if long:
+            raise ValueError(f"bullet over {SITUATION_ZH_CHARS} characters: {long[0]!r}")
+        return v
+
+
+class SituationPhrase(Text):
+    @validator("en")
+    def short_en(cls, v: str) -> str:
+        if len(v.split()) > SITUATION_PHRASE_WORDS:
+            raise ValueError(f"phrase over {SITUATION_PHRASE_WORDS} words")
+        return v
+
+    @validator("zh")
+    def short_zh(cls, v: str) -> str:
+        if len(v) > SITUATION_ZH_CHARS:
+            raise ValueError(f"phrase over {SITUATION_ZH_CHARS} characters")
+        return v
+
+
+class SituationAdvice(Strict):
+    """What to do in one situation with one customer type, and one thing to say."""
+
+    advice: SituationBullets
+    phrase: SituationPhrase
+
+
+class Situations(Strict):
+    """situations.yaml: the situations, the word lists their keywords refer to ("{people}"), and advice per type
+    and situation (every type x every situation is checked by the loader)."""
+
+    lists: Dict[str, Lists4]
+    habit_words: Lists4  # a message with one of these describes the customer ...
+    moment_words: Lists4  # ... unless it also asks what to do or tells what happens now
+    situations: conlist(Situation, min_items=1)
+    by_type: Dict[str, Dict[str, SituationAdvice]]

@@ -16,6 +16,7 @@ import sqlite_utils
 
 from .loader import Content
 from .schema import STAGES, CustomerType, Moves, Topic, UiText
+from .schema import Situations
 
 SCHEMA_VERSION = "2"
 
@@ -86,6 +87,7 @@ def build(content: Content, path: Path, fingerprint: str) -> Path:
         {"key": "moves", "data": json.dumps(content.moves.dict(), ensure_ascii=False)},
         {"key": "ui", "data": json.dumps(content.ui.dict(), ensure_ascii=False)},
         {"key": "taxonomy", "data": json.dumps(content.taxonomy.__dict__, ensure_ascii=False)},
+        {"key": "situations", "data": json.dumps(content.situations.dict(), ensure_ascii=False)},
     ], pk="key")
     db["passages"].insert_all(({**p, "words": segment(p["text"])} for p in _passages(content)))
     db["passages"].enable_fts(["words"], fts_version="FTS5", tokenize="porter unicode61")  # porter: promotions ~ promotion
@@ -128,6 +130,8 @@ class KnowledgeBase:
         self.moves = Moves.parse_obj(blobs["moves"])
         self.ui = UiText.parse_obj(blobs["ui"])
         self.taxonomy = blobs["taxonomy"]
+        # what to do when a customer stalls, walks out, goes quiet ... per type (situations.yaml)
+        self.situations: Situations = Situations.parse_obj(blobs["situations"])
 
     @property
     def styles(self) -> List[str]:
@@ -161,4 +165,5 @@ class KnowledgeBase:
         return getattr(self.ui.texts[key], lang).format(**values)
 
     def type_name(self, type_id: str, lang: str) -> str:
-        return getattr(self.types[type_id].names, lang)
+        """The short display name ("Picky", not "Picky / fault-finding") that reads well inside a sentence."""
+        return getattr(self.types[type_id].names, lang).split(" / ")[0].strip()

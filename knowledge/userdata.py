@@ -60,22 +60,29 @@ class UserData:
         return row
 
     def customers(self, user: str) -> List[Dict[str, Any]]:
-        from .engine.runtime import get_engine
+        """Saved customers, newest first, evidence as a list (the caller names the type in its language)."""
+        return [{**r, "evidence": json.loads(r["evidence"] or "[]")}
+                for r in self.db["customers"].rows_where("user = ?", [user], order_by="updated desc")]
 
-        kb = get_engine().kb
-        rows = []
-        for r in self.db["customers"].rows_where("user = ?", [user], order_by="updated desc"):
-            evidence = json.loads(r["evidence"] or "[]")
-            name = kb.type_name(r["type_id"], "en") if r["type_id"] in kb.types else r["type_id"]
-            rows.append({**r, "evidence": "; ".join(evidence), "type_name": name})
-        return rows
+    def rename_customer(self, user: str, old: str, new: str) -> None:
+        with self.db.conn:
+            self.db.execute("update customers set name = ?, updated = ? where user = ? and name = ?",
+                            [new[:MAX_NAME], now(), user, old])
+
+    def delete_customer(self, user: str, name: str) -> None:
+        with self.db.conn:
+            self.db.execute("delete from customers where user = ? and name = ?", [user, name])
 
     def find_customer(self, user: str, name: str) -> Optional[Dict[str, Any]]:
+        """By exact name first, then by a name that contains or is contained in the one asked for."""
         wanted = name.strip().lower()
-        for r in self.db["customers"].rows_where("user = ?", [user]):
-            if r["name"].lower() == wanted or wanted in r["name"].lower() or r["name"].lower() in wanted:
-                return {**r, "evidence": json.loads(r["evidence"] or "[]")}
-        return None
+        if not wanted:
+            return None
+        rows = list(self.db["customers"].rows_where("user = ?", [user]))
+        exact = [r for r in rows if r["name"].lower() == wanted]
+        close = [r for r in rows if wanted in r["name"].lower() or (len(r["name"]) >= 2 and r["name"].lower() in wanted)]
+        found = (exact or close or [None])[0]
+        return {**found, "evidence": json.loads(found["evidence"] or "[]")} if found else None
 
     # practice ----------------------------------------------------------------
     def start_session(self, user: str, type_id: str, scenario: int, lang: str, state: Dict[str, Any]) -> int:
@@ -121,14 +128,21 @@ class UserData:
         return {"user": user, "sessions": sessions, "by_type": averages, "weakest_type": weakest,
                 "average": round(sum(s["score"] for s in sessions) / len(sessions), 1) if sessions else None}
 
-    def leaderboard(self, users: Optional[List[str]] = None, limit: int = 5) -> List[Dict[str, Any]]:
-        sql = ("select user, max(score) as best, count(*) as sessions from practice_sessions "
-               "where status not in ('active', 'abandoned') ")
+    def leaderboard(self, users: Optional[List[str]] = None, limit: int = 5, min_sessions: int = 3) -> List[Dict[str, Any]]:
+        """Trainees ranked by their average over finished sessions (with at least one scored reply), only
+        those with min_sessions of them: a single short lucky session cannot top the board."""
+        sql = ("select user, type_id, score from practice_sessions "
+               "where status not in ('active', 'abandoned') and turns > 0 ")
         params: List[Any] = []
         if users:
             sql += f"and user in ({','.join('?' * len(users))}) "
             params += users
-        sql += "group by user order by best desc, sessions desc limit ?"
-        params.append(limit)
-        cols = ("user", "best", "sessions")
-        return [dict(zip(cols, r)) for r in self.db.execute(sql, params).fetchall()]
+        scores: Dict[str, List[int]] = {}
+        by_type: Dict[str, Dict[str, List[int]]] = {}
+        for user, type_id, score in self.db.execute(sql, params).fetchall():
+            scores.setdefault(user, []).append(score)
+            by_type.setdefault(user, {}).setdefault(type_id, []).append(score)
+        rows = [{"user": u, "average": round(sum(v) / len(v), 1), "sessions": len(v),
+                 "by_type": {t: round(sum(x) / len(x)) for t, x in sorted(by_type[u].items())}}
+                for u, v in scores.items() if len(v) >= min_sessions]
+        return sorted(rows, key=lambda r: (-r["average"], -r["sessions"], r["user"]))[:limit]

@@ -35,10 +35,11 @@ def engine(var_dir):
 
 
 @pytest.fixture(scope="session")
-def coach(engine):
-    from knowledge.engine.coaching import Coach
+def dialogue(engine):
+    from knowledge.engine.dialogue import Dialogue
+    from knowledge.userdata import UserData
 
-    return Coach(engine)
+    return Dialogue(engine, UserData())
 
 
 def free_port() -> int:

@@ -43,13 +43,12 @@ def test_malformed_json_line_gets_an_error_line(engine):
     assert "error" in json.loads(out)
 
 
-def test_customers_export_csv_and_json(engine, coach):
-    from knowledge.engine.coaching import State
+def test_customers_export_csv_and_json(engine, dialogue):
+    from knowledge.engine.state import ConversationState, UserTurn
 
-    state = State(user="crm-user", lang="en")
-    reply = coach.describe("He doubts every figure and wants every promise in writing", state)
-    state.customer_type, state.evidence = reply.slots["customer_type"], reply.slots["evidence"]
-    coach.customers("save_customer", "save him as Mr Wu", state)
+    state = ConversationState(user="crm-user", lang="en")
+    dialogue.respond(UserTurn("He doubts every figure and wants every promise in writing", "describe_customer"), state)
+    dialogue.respond(UserTurn("save him as Mr Wu", "save_customer"), state)
     csv_out = subprocess.run([COACH, "customers", "export", "--user", "crm-user", "--format", "csv"],
                              capture_output=True, text=True, check=True).stdout
     assert csv_out.splitlines()[0].startswith("name,type_id") and "Mr Wu,suspicious" in csv_out
@@ -58,14 +57,13 @@ def test_customers_export_csv_and_json(engine, coach):
     assert rows[0]["name"] == "Mr Wu"
 
 
-def test_feedback_export_gives_reviewable_training_rows(engine, coach):
-    from knowledge.engine.coaching import State
+def test_feedback_export_gives_reviewable_training_rows(engine, dialogue):
+    from knowledge.engine.state import ConversationState
 
     text = "客户话不多,问什么都说还行"
-    state = State(user="fb-user", lang="zh", customer_notes=text, customer_type="timid_friendly")
-    coach.correct("不对,他其实挺冷淡的", state, named="timid_hostile")
-    state.customer_type = "timid_hostile"
-    coach.correct("no, more suspicious", state, named="suspicious")
+    state = ConversationState(user="fb-user", lang="zh", customer_notes=text, customer_type="timid_friendly")
+    dialogue.coach.correct("不对,他其实挺冷淡的", state, named="timid_hostile")
+    dialogue.coach.correct("no, more suspicious", state, named="suspicious")
     out = subprocess.run([COACH, "feedback", "export"], capture_output=True, text=True, check=True).stdout
     rows = [json.loads(x) for x in out.splitlines()]
     assert {"text": text, "type": "suspicious"} in rows

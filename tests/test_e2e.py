@@ -9,6 +9,11 @@ from .conftest import buttons, dump, texts
 pytestmark = pytest.mark.e2e
 
 
+def memory(servers, sender_id: str) -> dict:
+    """What the conversation remembers, as the action server last stored it in the tracker."""
+    return servers.tracker(sender_id)["slots"]["coach_memory"] or {}
+
+
 def sender(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
@@ -56,14 +61,14 @@ def test_small_talk_gets_the_menu_and_a_question_about_a_customer_gets_coached(s
 def test_slots_survive_a_server_restart(servers):
     s = sender("restart")
     servers.say(s, "She nitpicks every little flaw and keeps haggling over the price.")
-    assert servers.tracker(s)["slots"]["customer_type"] == "picky"
+    assert memory(servers, s)["customer_type"] == "picky"
     servers.restart_rasa()
-    assert servers.tracker(s)["slots"]["customer_type"] == "picky"
+    assert memory(servers, s)["customer_type"] == "picky"
     avoid = servers.say(s, "/ask_avoid")
     assert "Picky" in texts(avoid) or "picky" in texts(avoid).lower()
 
 
-def test_practice_session_through_the_form(servers):
+def test_practice_session_through_rest(servers):
     s = sender("practice")
     start = servers.say(s, '/start_practice{"type_id": "suspicious"}')
     assert "Customer" in texts(start), dump(start)
@@ -137,7 +142,9 @@ def test_correction_switches_the_type(servers, lang, describe, correction, new_n
     servers.say(s, describe)
     fixed = servers.say(s, correction)
     assert new_name in texts(fixed), dump(fixed)
-    assert servers.tracker(s)["slots"]["customer_type"] == "suspicious"
+    assert memory(servers, s)["customer_type"] == "suspicious"
+    confirm = next(p for p in buttons(fixed) if p.startswith("/confirm_type"))
+    assert new_name in texts(servers.say(s, confirm))
 
 
 @pytest.mark.parametrize("question, expected", [
@@ -155,10 +162,10 @@ def test_named_customers_and_fresh_start(servers):
     assert "Mr Zhang" in texts(servers.say(s, "save him as Mr Zhang"))
     assert "Mr Zhang" in texts(servers.say(s, "my customers"))
     servers.say(s, "another customer")
-    assert servers.tracker(s)["slots"]["customer_type"] is None
+    assert memory(servers, s)["customer_type"] is None
     recalled = servers.say(s, "coach me on Mr Zhang")
     assert "Mr Zhang" in texts(recalled), dump(recalled)
-    assert servers.tracker(s)["slots"]["customer_type"] == "caustic"
+    assert memory(servers, s)["customer_type"] == "caustic"
 
 
 def test_practice_survives_a_restart_and_progress_exports(servers, var_dir):
@@ -186,6 +193,6 @@ def test_quiz_through_buttons(servers):
     quiz = servers.say(s, "quiz me")
     options = [p for p in buttons(quiz) if p.startswith("/quiz_answer")]
     assert len(options) == 4, dump(quiz)
-    expected = servers.tracker(s)["slots"]["quiz_type"]
+    expected = memory(servers, s)["quiz_type"]
     answer = servers.say(s, next(p for p in options if expected in p))
     assert "Right" in texts(answer), dump(answer)

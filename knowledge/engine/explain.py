@@ -5,7 +5,7 @@ from typing import List
 
 from ..schema import STAGES
 from ..store import KnowledgeBase
-from .replies import ReplyScore
+from .replies import MoveHit, ReplyScore
 
 
 def stage_name(kb: KnowledgeBase, stage: str, lang: str) -> str:
@@ -35,19 +35,34 @@ def move_name(kb: KnowledgeBase, move_id: str, lang: str) -> str:
     return next(getattr(m.names, lang) for m in kb.moves.moves if m.id == move_id)
 
 
+def shown_moves(result: ReplyScore) -> List[MoveHit]:
+    """The moves a trainee is told about: the clearest one, plus the best and worst for the type if also clear."""
+    picked: List[MoveHit] = []
+    for hit in [*result.clear[:1], *result.best[:1], *result.worst[:1]]:
+        if hit.move not in {h.move for h in picked}:
+            picked.append(hit)
+    return picked[:3]
+
+
+def reading(kb: KnowledgeBase, result: ReplyScore, lang: str) -> str:
+    """Which moves the reply was read as, each with the words that showed it."""
+    glue = "；" if lang == "zh" else "; "
+    return glue.join(f"{move_name(kb, h.move, lang)} “{h.text[:80]}”" for h in shown_moves(result))
+
+
 def reply_feedback(kb: KnowledgeBase, type_id: str, result: ReplyScore, lang: str) -> str:
-    """One or two sentences: what worked with this type, what did not, and a better move."""
+    """One or two sentences about exactly the moves shown: which work with this type, which do not, and a
+    better move when none works."""
     name = kb.type_name(type_id, lang)
+    shown = shown_moves(result)
     parts: List[str] = []
-    if result.best:
-        parts.append(kb.text("feedback_good", lang, move=move_name(kb, result.best[0].move, lang), type=name))
-    if result.worst:
-        parts.append(kb.text("feedback_bad", lang, move=move_name(kb, result.worst[0].move, lang), type=name))
-    if not result.clear:
+    parts += [kb.text("feedback_good", lang, move=move_name(kb, h.move, lang), type=name) for h in shown if h.weight > 0][:1]
+    parts += [kb.text("feedback_bad", lang, move=move_name(kb, h.move, lang), type=name) for h in shown if h.weight < 0][:1]
+    if not shown:
         parts.append(kb.text("feedback_unclear", lang))
-    if not result.best:
+    if not any(h.weight > 0 for h in shown):
         parts.append(kb.text("feedback_try", lang, move=move_name(kb, best_move(kb, type_id), lang)))
-    return " ".join(parts)
+    return ("" if lang == "zh" else " ").join(parts)
 
 
 def best_move(kb: KnowledgeBase, type_id: str) -> str:

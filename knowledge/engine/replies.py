@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..text import clean, detect_lang, has_words, normalise
 from . import clauses
@@ -88,7 +88,8 @@ class ReplyScorer:
     def weight(self, type_id: str, move: str) -> int:
         return self.rubrics.get(type_id, {}).get(move, self.defaults.get(move, 0))
 
-    def score(self, type_id: str, reply: object) -> ReplyScore:
+    def score(self, type_id: str, reply: object, context: Optional[str] = None) -> ReplyScore:
+        """How well a reply suits this type; `context` (the customer's last line) can tip the reading."""
         text = clean(reply, limit=2000)
         lang = detect_lang(text)
         if not has_words(text):

@@ -53,4 +53,11 @@ def split_bubble(text: str, limit: int = MAX_BUBBLE) -> List[str]:
             current = candidate
     if current.strip():
         out.append(current)
-    return [b.strip() for b in out if b.strip()]
+    out = [b.strip() for b in out if b.strip()]
+    # a lone last line (one bullet) reads as a stray bubble: move a line over from the bubble before it
+    if len(out) >= 2 and "\n" not in out[-1]:
+        before = out[-2].split("\n")
+        moved = f"{before[-1]}\n{out[-1]}"
+        if len(before) >= 3 and len(moved) <= limit:
+            out[-2], out[-1] = "\n".join(before[:-1]), moved
+    return out

@@ -1,0 +1,173 @@
+"""The salesperson's saved customers: save, list, recall, update, rename, delete, by text or by button.
+
+Names are found by looking for the salesperson's own saved names in the message, so "Mr Li called back, he
+wants a discount" or 「王总又来了」 reach Mr Li without any pattern for how people phrase it.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional
+
+from ..store import KnowledgeBase
+from ..text import clean, normalise
+from ..userdata import UserData
+from .coaching import Coach
+from .lookup import customer_name_in, type_in
+from .reply import Reply
+from .state import ConversationState
+
+LIST_SHOWN = 10
+BUTTONS_SHOWN = 4
+_RENAME = [re.compile(r"\bto\s+(.+?)\s*[.!?]*$", re.I), re.compile(r"(?:改名为|改名成|改叫|重命名为|改成|改为)\s*(.+?)\s*[。！？!?]*$")]
+_UPDATE_SEPARATOR = re.compile(r"[:：,，]\s*")
+
+
+class Customers:
+    def __init__(self, kb: KnowledgeBase, userdata: UserData, coach: Coach):
+        self.kb = kb
+        self.userdata = userdata
+        self.coach = coach
+
+    def named_in(self, user: str, text: str) -> Optional[Dict[str, Any]]:
+        """The saved customer whose name the message contains (the longest name wins)."""
+        norm = normalise(clean(text))
+        best = None
+        for row in self.userdata.customers(user):
+            name = normalise(row["name"])
+            if len(name) >= 2 and (re.search(rf"(?<![a-z]){re.escape(name)}(?![a-z])", norm) if name.isascii() else name in norm):
+                if best is None or len(row["name"]) > len(best["name"]):
+                    best = row
+        return best
+
+    def list(self, state: ConversationState) -> Reply:
+        rows = self.userdata.customers(state.user)
+        lang = state.lang
+        if not rows:
+            return Reply().say(self.kb.text("no_customers", lang))
+        lines = [self.kb.text("your_customers", lang)]
+        lines += [f"• {r['name']}: {self._type_name(r['type_id'], lang)} ({r['updated'][:10]})" for r in rows[:LIST_SHOWN]]
+        reply = Reply().say("\n".join(lines) + "\n" + self.kb.text("recall_in_list", lang))
+        for r in rows[:BUTTONS_SHOWN]:
+            reply.button(r["name"], "recall_customer", name=r["name"])
+        return reply
+
+    def _type_name(self, type_id: str, lang: str) -> str:
+        return self.kb.type_name(type_id, lang) if type_id in self.kb.types else type_id
+
+    def save(self, text: str, state: ConversationState, name: Optional[str] = None) -> Reply:
+        lang = state.lang
+        if not state.customer_type:
+            return Reply().say(self.kb.text("no_customer_yet", lang))
+        name = name or customer_name_in(text)
+        if not name:
+            return Reply().say(self.kb.text("ask_name", lang))
+        spans = [e["text"] for e in state.evidence.get("spans", []) if e.get("type") == state.customer_type]
+        self.userdata.save_customer(state.user, name, state.customer_type, spans[:5], state.customer_notes)
+        state.customer_name = name
+        return Reply().say(self.kb.text("saved", lang, name=name, type=self._type_name(state.customer_type, lang)))
+
+    def recall(self, text: str, state: ConversationState, name: Optional[str] = None) -> Reply:
+        profile = self._find(state.user, text, name)
+        if not profile:
+            return self._unknown(state, name or customer_name_in(text) or clean(text)[:60])
+        self.load(profile, state)
+        reply = Reply().say(self.kb.text("recalled", state.lang, name=profile["name"], date=profile["updated"][:10]))
+        evidence = [{"type": profile["type_id"], "text": e, "cue": e} for e in profile["evidence"]]
+        return self.coach.card(profile["type_id"], state, evidence, reply)
+
+    def load(self, profile: Dict[str, Any], state: ConversationState) -> None:
+        """Make a saved customer the one the conversation is about."""
+        state.forget_customer()
+        state.customer_type, state.customer_notes, state.customer_name = profile["type_id"], profile["notes"], profile["name"]
+        state.evidence = {"ranked": [profile["type_id"]],
+                          "spans": [{"type": profile["type_id"], "text": e, "cue": e} for e in profile["evidence"]]}
+
+    def _find(self, user: str, text: str, name: Optional[str]) -> Optional[Dict[str, Any]]:
+        if name:
+            return self.userdata.find_customer(user, name)
+        row = self.named_in(user, text)
+        if row:
+            return self.userdata.find_customer(user, row["name"])
+        guess = customer_name_in(text)
+        return self.userdata.find_customer(user, guess) if guess else None
+
+    def _unknown(self, state: ConversationState, name: str) -> Reply:
+        if self.userdata.customers(state.user):
+            reply = self.list(state)
+            reply.bubbles.insert(0, self.kb.text("unknown_customer", state.lang, name=name))
+            return reply
+        return Reply().say(self.kb.text("unknown_customer", state.lang, name=name))
+
+    def update(self, text: str, state: ConversationState, name: Optional[str] = None, type_id: Optional[str] = None) -> Reply:
+        """'update Mr Li: he's also quite suspicious', '把张先生改成疑心型', 'add a note to Mr Li: prefers email'."""
+        lang = state.lang
+        profile = self._find(state.user, text, name)
+        if not profile:
+            return self._which(state)
+        rest = self._after_name(text, profile["name"])
+        wanted = type_id if type_id in self.kb.types else type_in(self.kb, rest)
+        if not wanted and rest:
+            result = self.coach.identifier.identify(rest)
+            wanted = None if result.needs_more_info else result.types[0][0]
+        notes = f"{profile['notes']} {rest}".strip() if rest else profile["notes"]
+        new_type = wanted or profile["type_id"]
+        self.userdata.save_customer(state.user, profile["name"], new_type, profile["evidence"], notes)
+        if state.customer_name == profile["name"]:
+            state.customer_type, state.customer_notes = new_type, notes
+        if wanted:
+            return Reply().say(self.kb.text("customer_updated", lang, name=profile["name"], type=self._type_name(new_type, lang)))
+        return Reply().say(self.kb.text("customer_note_added", lang, name=profile["name"]))
+
+    @staticmethod
+    def _after_name(text: str, name: str) -> str:
+        text = clean(text)
+        pos = text.lower().find(name.lower())
+        rest = text[pos + len(name):] if pos >= 0 else text
+        rest = _UPDATE_SEPARATOR.sub(" ", rest, count=1).strip()
+        return re.sub(r"^(改成|改为|设为|是|is|to|as)\s*", "", rest).strip(" 。.")
+
+    def rename(self, text: str, state: ConversationState, name: Optional[str] = None, new_name: Optional[str] = None) -> Reply:
+        lang = state.lang
+        profile = self._find(state.user, text, name)
+        if not profile:
+            return self._which(state)
+        if not new_name:
+            rest = self._after_name(text, profile["name"])
+            for pattern in _RENAME:
+                m = pattern.search(rest) or pattern.search(text)
+                if m:
+                    new_name = m.group(1).strip(" \"'“”「」")
+                    break
+        if not new_name or normalise(new_name) == normalise(profile["name"]):
+            return Reply().say(self.kb.text("rename_how", lang, name=profile["name"]))
+        self.userdata.rename_customer(state.user, profile["name"], new_name)
+        if state.customer_name == profile["name"]:
+            state.customer_name = new_name
+        return Reply().say(self.kb.text("customer_renamed", lang, old=profile["name"], new=new_name))
+
+    def delete(self, text: str, state: ConversationState, name: Optional[str] = None, confirm: Optional[str] = None) -> Reply:
+        """Asks first; the 'Yes, delete' button carries the confirmation, so nothing goes by a misread message."""
+        lang = state.lang
+        profile = self._find(state.user, text, name)
+        if not profile:
+            return self._which(state)
+        if confirm == "yes":
+            self.userdata.delete_customer(state.user, profile["name"])
+            if state.customer_name == profile["name"]:
+                state.customer_name = None
+            return Reply().say(self.kb.text("customer_deleted", lang, name=profile["name"]))
+        if confirm == "no":
+            return Reply().say(self.kb.text("customer_kept", lang, name=profile["name"]))
+        reply = Reply().say(self.kb.text("confirm_delete", lang, name=profile["name"]))
+        return (reply.button(self.kb.text("btn_delete", lang), "delete_customer", name=profile["name"], confirm="yes")
+                .button(self.kb.text("btn_keep", lang), "delete_customer", name=profile["name"], confirm="no"))
+
+    def _which(self, state: ConversationState) -> Reply:
+        if not self.userdata.customers(state.user):
+            return Reply().say(self.kb.text("no_customers", state.lang))
+        reply = self.list(state)
+        reply.bubbles.insert(0, self.kb.text("which_customer", state.lang))
+        return reply
+
+    def rows(self, user: str) -> List[Dict[str, Any]]:
+        return self.userdata.customers(user)

@@ -1,0 +1,259 @@
+"""The dialogue router: one user turn and the remembered conversation in, one Reply out.
+
+Rasa's NLU names the intent; this decides what the turn means in context, in a fixed order:
+1. a running practice session takes every message (the trainee is talking to the simulated customer);
+2. an open clarifying question takes an answer or a description, and lets any other request through;
+3. otherwise the intent picks the answer, reading saved customers and the trade named in the message.
+Every answer is then fitted to the conversation (pronoun, script, punctuation) in one place.
+"""
+from __future__ import annotations
+
+import re
+from typing import Callable, Dict, Optional
+
+from ..schema import TRADES, local
+from ..text import clean, detect_lang, han_count, has_words, normalise
+from ..userdata import UserData
+from .coaching import Coach
+from .customers import Customers
+from .library import Library
+from .lookup import mentions
+from .practice import Practice, Trainer
+from .reply import Reply
+from .runtime import Engine
+from .state import ConversationState, UserTurn
+from .wording import finish, pronoun_in, script_of
+
+# intents that read as more about the customer while a clarifying question is open; any other leaves the questions
+READ_WHILE_ASKING = ("describe_customer", "out_of_scope", "nlu_fallback", "affirm", "deny", "ask_situation", "")
+# intents whose message may name a saved customer ("Mr Li called back, he wants a discount")
+MAY_NAME_A_CUSTOMER = ("describe_customer", "ask_situation", "ask_phrase", "ask_avoid", "ask_stage", "ask_discount",
+                       "ask_why", "out_of_scope", "nlu_fallback", "recall_customer")
+FOLLOW_UPS = ("ask_phrase", "ask_avoid", "ask_stage", "ask_discount", "ask_why", "ask_situation")
+# "I sell cars", "I'm in insurance", 「我是卖房的」「我做保险」: where a trade is said outright
+_TRADE_STATEMENT = re.compile(r"\b(?:i|we)\s*(?:'m|am|are)?\s*(?:sell(?:ing)?|work(?:ing)?\s+(?:in|at|for)|in|do)\b(.{0,40})|"
+                              r"(?:我|我们)(?:是|在|也)?(.{0,5}?(?:卖|做|搞|干|从事).{0,12})", re.I)
+SHORT_LETTERS = 3  # "B", "ok": too short to say which language the user writes in, so the conversation's stays
+
+
+class Dialogue:
+    def __init__(self, engine: Engine, userdata: UserData):
+        self.kb = engine.kb
+        self.coach = Coach(engine.kb, engine.identifier, userdata)
+        self.library = Library(engine.kb)
+        self.customers = Customers(engine.kb, userdata, self.coach)
+        self.practice = Practice(engine, userdata)
+        self.trainer = Trainer(engine, userdata)
+        self.routes: Dict[str, Callable[[UserTurn, ConversationState], Reply]] = {
+            "greet": lambda t, s: self.coach.fixed("greet", s.lang, menu=True),
+            "goodbye": lambda t, s: self.coach.fixed("goodbye", s.lang),
+            "thank": lambda t, s: self.coach.fixed("thank", s.lang),
+            "bot_challenge": lambda t, s: self.coach.fixed("bot_challenge", s.lang),
+            "help": lambda t, s: self.coach.fixed("help", s.lang, menu=True),
+            "about_bot": self.about_bot,
+            "affirm": self.affirm,
+            "deny": lambda t, s: self.coach.fixed("deny", s.lang, menu=True),
+            "set_trade": self.set_trade,
+            "describe_customer": lambda t, s: self.coach.describe(t.text, s),
+            "correct_type": lambda t, s: self.coach.correct(t.text, s, named=t.entity("type_id")),
+            "confirm_type": lambda t, s: self.coach.confirm(s, named=t.entity("type_id")),
+            "new_customer": lambda t, s: self.coach.new_customer(s),
+            "list_types": lambda t, s: self.library.list_types(s.lang),
+            "ask_knowledge": lambda t, s: self.library.answer(t.text, s, named=t.entity("type_id")),
+            "show_more": self.show_more,
+            "save_customer": lambda t, s: self.customers.save(t.text, s, name=t.entity("name")),
+            "list_customers": lambda t, s: self.customers.list(s),
+            "recall_customer": lambda t, s: self.customers.recall(t.text, s, name=t.entity("name")),
+            "update_customer": lambda t, s: self.customers.update(t.text, s, name=t.entity("name"),
+                                                                   type_id=t.entity("type_id")),
+            "rename_customer": lambda t, s: self.customers.rename(t.text, s, name=t.entity("name"),
+                                                                   new_name=t.entity("new_name")),
+            "delete_customer": lambda t, s: self.customers.delete(t.text, s, name=t.entity("name"),
+                                                                   confirm=t.entity("confirm")),
+            "start_practice": self.start_practice,
+            "practice_hint": self.practice_help,
+            "practice_end": self.practice_help,
+            "show_rubric": self.practice_help,
+            "quiz": self.quiz,
+            "quiz_answer": self.quiz_answer,
+            "my_progress": lambda t, s: self.trainer.progress(s.user, s.lang),
+            "leaderboard": lambda t, s: self.trainer.leaderboard(s.lang),
+        }
+        for intent in FOLLOW_UPS:
+            self.routes[intent] = self.follow_up
+
+    # the turn ------------------------------------------------------------------------
+    def respond(self, turn: UserTurn, state: ConversationState) -> Reply:
+        turn.text = turn.text if turn.is_button else clean(turn.text)
+        self.read_language(turn, state)
+        if not turn.is_button:
+            trade = self.trade_stated(turn.text, anywhere=turn.intent == "set_trade")
+            if trade:
+                state.trade = trade
+        reply = self.route(turn, state)
+        if not reply.bubbles:
+            reply = self.coach.fixed("fallback", state.lang, menu=True)
+        return finish(reply, state.lang, state.script, state.pronoun)
+
+    def route(self, turn: UserTurn, state: ConversationState) -> Reply:
+        if self.practice.active(state.user):
+            if turn.intent == "start_practice" and turn.is_button:
+                return self.start_practice(turn, state)
+            return self.practice.turn(state.user, turn.text, turn.intent, state.lang)
+        if not turn.is_button and not has_words(turn.text):
+            return Reply().say(self.kb.text("empty_input", state.lang))
+        if state.pending_question:
+            answer = self.coach.read_answer(state.pending_question, turn.text)
+            if answer is not None:
+                return self.coach.answer_question(answer, state)
+            if turn.intent in READ_WHILE_ASKING and not turn.is_button:
+                return self.coach.description_while_asking(turn.text, state)
+            state.pending_question, state.answers = None, {}
+        if turn.intent in MAY_NAME_A_CUSTOMER and not turn.is_button:
+            recalled = self.saved_customer_named(turn, state)
+            if recalled is not None:
+                return recalled
+        if not turn.is_button and turn.intent in ("describe_customer", "ask_situation", "out_of_scope", "nlu_fallback"):
+            self.read_pronoun(turn, state)
+        handler = self.routes.get(self.intent_in_context(turn, state), self.fallback)
+        return handler(turn, state)
+
+    def intent_in_context(self, turn: UserTurn, state: ConversationState) -> str:
+        """What the message asks, given the remembered customer, where NLU's reading alone falls short:
+        'not quite, she's more...' corrects the type; 'what if he walks out?' is a situation, not the avoid list."""
+        if turn.is_button or not state.customer_type:
+            return turn.intent
+        if turn.intent in ("describe_customer", "out_of_scope", "nlu_fallback", "deny") and self.coach.is_correction(turn.text):
+            return "correct_type"
+        if turn.intent in ("ask_avoid", "ask_phrase", "ask_stage", "ask_why") and self.coach.situation_of(turn.text):
+            return "ask_situation"
+        return turn.intent
+
+    @staticmethod
+    def read_pronoun(turn: UserTurn, state: ConversationState) -> None:
+        """Coaching speaks of the customer as the salesperson does; 'she' after a 'he' customer is someone new."""
+        pronoun = pronoun_in(turn.text)
+        if not pronoun or pronoun == state.pronoun:
+            return
+        if state.customer_type and state.pronoun != "they" and turn.intent == "describe_customer":
+            state.forget_customer()
+        if turn.intent == "describe_customer" or not state.customer_type or state.pronoun == "they":
+            state.pronoun = pronoun
+
+    def read_language(self, turn: UserTurn, state: ConversationState) -> None:
+        """The reply language follows the message; a button, an emoji or a letter or two keep the conversation's."""
+        text = turn.text
+        if turn.is_button or not has_words(text):
+            return
+        if not han_count(text) and sum(ch.isalpha() for ch in text) < SHORT_LETTERS:
+            return
+        state.lang = detect_lang(text, state.lang)
+        if state.lang == "zh":
+            state.script = script_of(text, state.script)
+
+    # coaching --------------------------------------------------------------------------
+    def follow_up(self, turn: UserTurn, state: ConversationState) -> Reply:
+        return self.coach.follow_up(turn.intent, turn.text, state, stage=turn.entity("stage"))
+
+    def fallback(self, turn: UserTurn, state: ConversationState) -> Reply:
+        """NLU was unsure or called it out of scope: coach a description (or a development of the current
+        customer), ask about a thin one that names a customer, otherwise say what the bot can do."""
+        text = turn.text
+        key = "out_of_scope" if turn.intent == "out_of_scope" else "fallback"
+        if turn.is_button:
+            return self.coach.fixed(key, state.lang, menu=True)
+        if state.customer_type and self.coach.situation_of(text):
+            return self.coach.development(text, state)
+        result = self.coach.identifier.identify(text)
+        if result.about_customer and not result.needs_more_info and result.types[0][1] >= 0.3:
+            return self.coach.describe(text, state, result)
+        if result.about_customer and result.needs_more_info and self.coach.names_a_customer(text):
+            return self.coach.describe(text, state, result)
+        return self.coach.fixed(key, state.lang, menu=True)
+
+    def affirm(self, turn: UserTurn, state: ConversationState) -> Reply:
+        if state.proposed_type:
+            return self.coach.confirm(state)
+        return self.coach.fixed("affirm", state.lang, menu=True)
+
+    def saved_customer_named(self, turn: UserTurn, state: ConversationState) -> Optional[Reply]:
+        """A message naming a saved customer brings that customer back, then answers what it asks."""
+        row = self.customers.named_in(state.user, turn.text)
+        if not row or row["name"] == state.customer_name:
+            return None
+        rest = normalise(turn.text).replace(normalise(row["name"]), " ")
+        if turn.intent == "recall_customer" or len(re.sub(r"\W+", "", rest)) <= 8:
+            return self.customers.recall(turn.text, state, name=row["name"])
+        self.customers.load(row, state)
+        head = Reply().say(self.kb.text("recalled", state.lang, name=row["name"], date=row["updated"][:10]))
+        intent = turn.intent if turn.intent in FOLLOW_UPS else "describe_customer"
+        body = self.coach.follow_up(intent, turn.text, state) if intent in FOLLOW_UPS else self.coach.development(turn.text, state)
+        return Reply(bubbles=head.bubbles + body.bubbles, buttons=body.buttons)
+
+    # knowledge ----------------------------------------------------------------------------
+    def show_more(self, turn: UserTurn, state: ConversationState) -> Reply:
+        more = self.library.more(turn.text, state, item=turn.entity("item"))
+        if more is not None:
+            return more
+        if state.customer_type:
+            return self.coach.follow_up("ask_stage", turn.text, state)
+        return Reply().say(self.kb.text("no_topic_open", state.lang))
+
+    def about_bot(self, turn: UserTurn, state: ConversationState) -> Reply:
+        norm = normalise(turn.text)
+        for key in ("about_languages", "about_privacy"):
+            words = self.kb.ui.answers[key]
+            if mentions(norm, {key: words.en + words.zh}):
+                return self.coach.menu(Reply().say(self.kb.text(key, state.lang)), state.lang)
+        return self.coach.fixed("help", state.lang, menu=True)
+
+    # the salesperson's trade -------------------------------------------------------------
+    def trade_stated(self, text: str, anywhere: bool = False) -> Optional[str]:
+        """The trade a message states ("I sell cars"); `anywhere` when NLU already read it as saying so."""
+        if anywhere:
+            scope = text
+        else:
+            m = _TRADE_STATEMENT.search(clean(text))
+            if not m:
+                return None
+            scope = m.group(1) or m.group(2) or ""
+        found = mentions(normalise(scope), {tid: t.aliases.en + t.aliases.zh for tid, t in self.kb.ui.trades.items()})
+        return found[0][1] if found else None
+
+    def set_trade(self, turn: UserTurn, state: ConversationState) -> Reply:
+        chosen = turn.entity("trade")
+        if chosen in TRADES:
+            state.trade = chosen
+        elif chosen == "none":
+            state.trade = None
+            return Reply().say(self.kb.text("trade_general", state.lang))
+        state.trade_asked = True
+        if state.trade and (chosen or not turn.is_button):
+            reply = Reply().say(self.kb.text("trade_set", state.lang, trade=local(self.kb.ui.trades[state.trade].names, state.lang)))
+            if state.customer_type:
+                return self.coach.next_buttons(reply, state.customer_type, state.lang)
+            return self.coach.menu(reply, state.lang)
+        reply = Reply().say(self.kb.text("ask_trade", state.lang))
+        for trade_id, trade in self.kb.ui.trades.items():
+            reply.button(local(trade.names, state.lang), "set_trade", trade=trade_id)
+        return reply.button(self.kb.text("trade_other", state.lang), "set_trade", trade="none")
+
+    # practice, quiz, progress ----------------------------------------------------------------
+    def start_practice(self, turn: UserTurn, state: ConversationState) -> Reply:
+        trade = turn.entity("trade") if turn.entity("trade") in TRADES else state.trade
+        return self.practice.start(state.user, state.lang, "" if turn.is_button else turn.text,
+                                   named=turn.entity("type_id"), trade=trade)
+
+    def practice_help(self, turn: UserTurn, state: ConversationState) -> Reply:
+        return self.practice.outside_session(turn.intent, turn.text, state.lang,
+                                             named=turn.entity("type_id") or state.customer_type)
+
+    def quiz(self, turn: UserTurn, state: ConversationState) -> Reply:
+        reply = self.trainer.quiz(state.lang)
+        state.quiz_type = reply.slots.get("quiz_type")
+        return reply
+
+    def quiz_answer(self, turn: UserTurn, state: ConversationState) -> Reply:
+        reply = self.trainer.answer(state.quiz_type, turn.text, state.lang, named=turn.entity("type_id"))
+        state.quiz_type = None
+        return reply

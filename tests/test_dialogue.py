@@ -1,0 +1,315 @@
+"""The conversation off the happy path, turn by turn through the dialogue router, in both languages.
+
+NLU's reading of each message is given as the intent, so these tests hold the router's decisions
+without a server; tests/test_e2e.py runs the same flows through Rasa.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from typing import List, Tuple
+
+import pytest
+
+from knowledge.engine.reply import Reply
+from knowledge.engine.state import ConversationState, UserTurn
+
+
+class Talk:
+    """One salesperson's conversation with the router."""
+
+    def __init__(self, dialogue, lang: str = "en"):
+        self.dialogue = dialogue
+        self.state = ConversationState(user=f"t-{uuid.uuid4().hex[:8]}", lang=lang)
+        self.last = Reply()
+
+    def say(self, text: str, intent: str = "describe_customer", **entities: str) -> Reply:
+        self.last = self.dialogue.respond(UserTurn(text=text, intent=intent, entities=entities), self.state)
+        return self.last
+
+    def press(self, title_part: str) -> Reply:
+        """Press a button of the last answer, as the channel would send its payload."""
+        title, payload = next((t, p) for t, p in self.last.buttons if title_part.lower() in t.lower())
+        if not payload.startswith("/"):
+            return self.say(payload, intent="")
+        intent, _, raw = payload[1:].partition("{")
+        entities = json.loads("{" + raw) if raw else {}
+        return self.say(payload, intent=intent, **entities)
+
+
+@pytest.fixture
+def talk(dialogue):
+    return lambda lang="en": Talk(dialogue, lang)
+
+
+def name(engine, type_id: str, lang: str) -> str:
+    return engine.kb.type_name(type_id, lang)
+
+
+# context and clarifying -----------------------------------------------------------------------
+@pytest.mark.parametrize("lang, thin, behaviour, expected", [
+    ("en", "he is in his 50s and runs a small factory",
+     "he asks a lot of questions about the fine print and wants everything in writing", "suspicious"),
+    ("zh", "客户五十多岁，开了个小厂", "他什么都要看合同原文，每个数字都要我拿证据", "suspicious"),
+])
+def test_a_description_typed_while_a_question_is_open_is_coached(talk, engine, lang, thin, behaviour, expected):
+    t = talk(lang)
+    first = t.say(thin)
+    assert t.state.pending_question == "lead" and first.buttons
+    reply = t.say(behaviour)
+    assert name(engine, expected, lang) in reply.text and t.state.pending_question is None
+    assert t.state.customer_type == expected
+
+
+@pytest.mark.parametrize("lang, thin, other, intent", [
+    ("en", "he is in his 50s and runs a small factory", "help", "help"),
+    ("en", "he is in his 50s and runs a small factory", "how do I win back a lost customer?", "ask_knowledge"),
+    ("zh", "客户五十多岁，开了个小厂", "我想练习", "start_practice"),
+])
+def test_any_other_request_leaves_the_questions(talk, engine, lang, thin, other, intent):
+    t = talk(lang)
+    question = t.say(thin)
+    reply = t.say(other, intent=intent)
+    assert reply.text != question.text and t.state.pending_question is None
+    assert engine.kb.text("ask_lead", lang) not in reply.text
+
+
+def test_the_same_question_is_never_asked_twice(talk, engine):
+    t = talk("en")
+    t.say("he is in his 50s and runs a small factory")
+    again = t.say("he has two kids and lives nearby")
+    assert engine.kb.text("ask_lead", "en") not in again.text
+
+
+@pytest.mark.parametrize("lang, description, development, expected", [
+    ("en", "he keeps interrupting me and says he knows better", "he finally asked about financing", "dominant_hostile"),
+    ("en", "she nitpicks every detail and is never satisfied", "she's angry now because delivery is late", "picky"),
+    ("zh", "这个客户说话特别冲，总打断我，觉得自己什么都懂", "他终于问到贷款的事了", "dominant_hostile"),
+])
+def test_a_development_stays_with_the_remembered_customer(talk, engine, lang, description, development, expected):
+    t = talk(lang)
+    t.say(description)
+    assert t.state.customer_type == expected
+    reply = t.say(development)
+    assert t.state.customer_type == expected
+    assert name(engine, expected, lang) in reply.text and reply.buttons
+
+
+@pytest.mark.parametrize("lang, note", [
+    ("en", "guy from yesterday called back, nurse, 1 kid, asked if the card has an annual fee. told him no. he will come by friday"),
+    ("en", "She said: 'Two rooms, three nights, we arrive May 5.' Sent the hotel quote by email"),
+    ("zh", "客户王先生，35岁，预算80万，下周三来看房"),
+])
+def test_a_note_of_facts_names_no_type(talk, engine, lang, note):
+    reply = talk(lang).say(note)
+    assert not any(name(engine, tid, lang) in reply.text for tid in engine.kb.types), reply.text
+
+
+@pytest.mark.parametrize("lang, question", [
+    ("en", "what if he walks out?"),
+    ("en", "she said she'll think about it"),
+    ("en", "what if she brings her sister along"),
+    ("zh", "他说要回去考虑一下"),
+    ("zh", "客户突然不回消息了"),
+])
+def test_follow_up_situations_get_their_own_answer(talk, lang, question):
+    t = talk(lang)
+    t.say("he argues with everything I say and wants to win every point" if lang == "en" else "他什么都要跟我争，非要赢不可")
+    avoid = t.say("what should I avoid?" if lang == "en" else "要避免什么？", intent="ask_avoid")
+    card = t.say("he argues with everything", intent="describe_customer")
+    situation = t.say(question, intent="ask_avoid")  # even when NLU reads it as another follow-up
+    assert situation.text not in (avoid.text, card.text)
+    assert t.state.customer_type
+
+
+# corrections ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("lang, description, correction, expected", [
+    ("en", "she's sweet and agreeable, says yes to everything, but can't bring herself to sign",
+     "not quite, she's more the kind who thinks everything through slowly and compares every option", "deliberate"),
+    ("zh", "客户一进门就冷着脸，问什么都不怎么回应", "不对，他其实做不了主，说要回去问老婆", "detached"),
+])
+def test_a_described_correction_is_offered_and_stored_only_when_confirmed(talk, engine, lang, description,
+                                                                           correction, expected):
+    t = talk(lang)
+    t.say(description)
+    before = t.state.customer_type
+    for intent in ("correct_type", "describe_customer"):  # NLU may miss that it corrects
+        t.state.customer_type = before
+        reply = t.say(correction, intent=intent)
+        assert t.state.customer_type == expected, reply.text
+    payloads = [p for _, p in reply.buttons]
+    assert payloads[0].startswith("/confirm_type") and sum(p.startswith("/correct_type") for p in payloads) == 2
+    feedback = lambda: list(t.dialogue.coach.userdata.db["feedback"].rows_where("user = ?", [t.state.user]))  # noqa: E731
+    assert feedback() == []
+    t.press(name(engine, expected, lang))
+    rows = feedback()
+    assert rows and rows[-1]["corrected"] == expected
+
+
+# saved customers ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("lang, description, save, listing, expected, saved_name", [
+    ("en", "he wants proof for every claim and checks everything twice", "save him as Mr Li", "my customers",
+     "suspicious", "Mr Li"),
+    ("zh", "这个客户说话特别冲，总打断我，觉得自己什么都懂", "把他存为王总", "我的客户", "dominant_hostile", "王总"),
+])
+def test_saved_customers_come_back_by_button(talk, engine, lang, description, save, listing, expected, saved_name):
+    t = talk(lang)
+    t.say(description)
+    assert saved_name in t.say(save, intent="save_customer").text
+    t.say("another customer", intent="new_customer")
+    assert t.state.customer_type is None
+    listed = t.say(listing, intent="list_customers")
+    assert saved_name in listed.text
+    recalled = t.press(saved_name)
+    assert name(engine, expected, lang) in recalled.text and t.state.customer_type == expected
+
+
+def test_saved_customers_update_rename_delete_and_mentions(talk, engine):
+    t = talk("en")
+    t.say("he wants proof for every claim and checks everything twice")
+    t.say("save him as Mr Li", intent="save_customer")
+    t.say("she nitpicks every detail", intent="describe_customer")
+    t.say("save her as Mrs Wang", intent="save_customer")
+    t.say("another one", intent="new_customer")
+    updated = t.say("update Mr Li: he's actually quite picky", intent="update_customer")
+    assert "Mr Li" in updated.text and name(engine, "picky", "en") in updated.text
+    assert t.dialogue.coach.userdata.find_customer(t.state.user, "Mr Li")["type_id"] == "picky"
+    renamed = t.say("rename Mr Li to Li Wei", intent="rename_customer")
+    assert "Li Wei" in renamed.text and t.dialogue.coach.userdata.find_customer(t.state.user, "Li Wei")
+    ask = t.say("delete Mrs Wang", intent="delete_customer")
+    assert t.dialogue.coach.userdata.find_customer(t.state.user, "Mrs Wang")  # not before the yes
+    t.press(engine.kb.text("btn_delete", "en"))
+    assert t.dialogue.coach.userdata.find_customer(t.state.user, "Mrs Wang") is None
+    assert ask.buttons
+    mention = t.say("Li Wei called back, he wants a discount", intent="ask_discount")
+    assert "Li Wei" in mention.text and t.state.customer_type == "picky"
+
+
+def test_chinese_update_by_type_name(talk, engine):
+    t = talk("zh")
+    t.say("客户总打断我，觉得自己什么都懂")
+    t.say("把他存为张先生", intent="save_customer")
+    reply = t.say("把张先生改成疑心型", intent="update_customer")
+    assert "张先生" in reply.text and name(engine, "suspicious", "zh") in reply.text
+
+
+def test_every_button_the_dialogue_shows_is_handled(talk, dialogue):
+    """Each payload names an intent the router has a route for, with entities it reads."""
+    t = talk("en")
+    seen: List[Tuple[str, str]] = []
+    for text, intent in [("he doubts every number and wants proof", "describe_customer"), ("my customers", "list_customers"),
+                         ("what are the seven kinds of loyalty", "ask_knowledge"), ("not quite", "correct_type"),
+                         ("hello", "greet"), ("I sell", "set_trade"), ("quiz me", "quiz")]:
+        if intent == "list_customers":
+            t.say("save him as Mr Li", intent="save_customer")
+        seen += t.say(text, intent=intent).buttons
+    for _, payload in seen:
+        if payload.startswith("/"):
+            assert payload[1:].partition("{")[0] in dialogue.routes, payload
+
+
+# knowledge answers ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("lang, question, topic", [
+    ("en", "how do I win back a lost customer?", "win_back"),
+    ("zh", "客户忠诚有哪几种？", "loyalty_kinds"),
+])
+def test_a_topic_lists_all_its_points_and_more_opens_them(talk, engine, lang, question, topic):
+    t = talk(lang)
+    reply = t.say(question, intent="ask_knowledge")
+    sections = engine.kb.topics[topic].sections
+    assert all(getattr(s.title, lang) in reply.text for s in sections)
+    assert all(len(b) <= 600 for b in reply.bubbles)
+    third = t.say("the third one" if lang == "en" else "第三点", intent="show_more")
+    assert getattr(sections[2].body, lang)[:20] in third.text
+    more = t.say("more" if lang == "en" else "更多", intent="show_more")
+    assert getattr(sections[0].body, lang)[:20] in more.text
+
+
+@pytest.mark.parametrize("lang, question, a, b", [
+    ("en", "what's the difference between picky and suspicious?", "picky", "suspicious"),
+    ("zh", "挑剔型和疑心型有什么区别？", "picky", "suspicious"),
+])
+def test_two_types_compared(talk, engine, lang, question, a, b):
+    reply = talk(lang).say(question, intent="ask_knowledge")
+    assert name(engine, a, lang) in reply.text and name(engine, b, lang) in reply.text
+    assert getattr(engine.kb.types[b].summary, lang)[:15] in reply.text
+
+
+def test_disc_both_ways(talk, engine):
+    reply = talk("en").say("which type is a high D in DISC?", intent="ask_knowledge")
+    assert name(engine, "dominant_hostile", "en") in reply.text
+    discover = talk("en")
+    discover.say("he doubts every number", intent="describe_customer")
+    assert "DISC" not in discover.say("how do I discover what a customer needs?", intent="ask_knowledge").text
+
+
+# who is asking, in which language ------------------------------------------------------------------------
+def test_about_the_bot(talk):
+    assert "Chinese" in talk("en").say("what languages do you speak?", intent="about_bot").text
+    manager = talk("en").say("hi, I'm the sales manager here. what can you do?", intent="greet")
+    assert "practise" in manager.text.lower() and manager.buttons
+
+
+def test_traditional_in_traditional_out(talk, engine):
+    t = talk("zh")
+    reply = t.say("這位客戶什麼都要挑毛病，連包裝都嫌不好看")
+    assert "挑剔型" in reply.text and "這" in reply.text or "說" in reply.text
+    assert t.state.script == "hant"
+    follow = t.say('/ask_avoid', intent="ask_avoid")
+    assert any(ch in follow.text for ch in "這說對時點")
+
+
+@pytest.mark.parametrize("first, then, lang", [("hello", "😡😡😡", "en"), ("你好", "👍", "zh"), ("你好", "B", "zh")])
+def test_emoji_buttons_and_letters_keep_the_language(talk, first, then, lang):
+    t = talk("en")
+    t.say(first, intent="greet")
+    t.say(then, intent="out_of_scope")
+    assert t.state.lang == lang
+
+
+def test_coaching_speaks_of_her_as_her(talk):
+    reply = talk("en").say("she keeps asking what the other mums at school bought")
+    for word in (" him ", " him.", " his "):
+        assert word not in reply.text
+
+
+def test_a_huge_message_gets_short_quotes(talk):
+    reply = talk("zh").say("客户很挑剔" * 2000)
+    assert len(reply.bubbles) <= 4 and all(len(b) <= 600 for b in reply.bubbles)
+
+
+def test_wording_has_no_article_or_punctuation_slips(talk, engine):
+    en = talk("en").say("she keeps asking what the other mums at school bought")
+    assert " a Opinion" not in en.text and "a Opinion" not in en.text and ".:" not in en.text
+    zh = talk("zh").say("客户总问别人买了什么，特别在意邻居的看法")
+    assert "依据:" not in zh.text and ":" not in zh.text.replace("://", "")
+
+
+# the salesperson's trade ----------------------------------------------------------------------------
+@pytest.mark.parametrize("lang, message, trade, banned", [
+    ("en", "I sell cars. This customer haggles over every little scratch on the paint", "car",
+     ["flat", "apartment", "kitchen", "bedroom", "floor plan"]),
+    ("zh", "我是卖房的，这个客户什么都要挑毛病", "real_estate", ["展车", "试驾", "脚垫"]),
+])
+def test_the_trade_said_in_a_message_is_remembered_and_fits_the_advice(talk, lang, message, trade, banned):
+    t = talk(lang)
+    reply = t.say(message)
+    assert t.state.trade == trade
+    for word in banned:
+        assert word not in reply.text.lower()
+    close = t.say("/ask_stage", intent="ask_stage", stage="closing")
+    for word in banned:
+        assert word not in close.text.lower()
+
+
+def test_the_trade_is_asked_once_with_buttons(talk, engine):
+    t = talk("en")
+    first = t.say("he doubts every number I give him")
+    assert engine.kb.text("trade_tip", "en") in first.text
+    second = t.say("another", intent="new_customer") and t.say("she nitpicks every detail")
+    assert engine.kb.text("trade_tip", "en") not in second.text
+    ask = t.say("what I sell", intent="set_trade")
+    assert len(ask.buttons) == 7
+    t.press("Insurance")
+    assert t.state.trade == "insurance"
+
