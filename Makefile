@@ -8,7 +8,7 @@ export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: setup kb train run shell test validate unit stories bench bench-nlu clean
+.PHONY: setup kb train run shell test validate lint unit stories bench bench-nlu clean
 
 setup: $(STAMP)
 
@@ -35,13 +35,17 @@ shell: train
 validate: setup
 	$(BIN)/rasa data validate $(RASA_ARGS) --fail-on-warnings
 
+lint: setup       ## ruff (lint) and mypy (types) over the project's own code
+	$(BIN)/ruff check knowledge actions bot scripts tests
+	$(BIN)/mypy
+
 unit: kb
 	$(BIN)/pytest -m "not e2e"
 
 stories: train
 	$(BIN)/rasa test core --model var/models --stories tests/stories --fail-on-prediction-errors --out var/results
 
-test: validate train
+test: lint validate train
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory stories
 

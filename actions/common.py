@@ -1,7 +1,7 @@
 """The one action: the tracker's latest message and remembered state to the engine's dialogue, the Reply back."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -30,10 +30,10 @@ def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
 
 
 class ActionRespond(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_respond"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
         state = ConversationState.from_memory(tracker.sender_id, tracker.get_slot(MEMORY_SLOT))
         send(dispatcher, dialogue().respond(turn_of(tracker), state))
         return [SlotSet(MEMORY_SLOT, state.memory())]

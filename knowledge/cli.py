@@ -147,7 +147,8 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--limit", type=int, default=10)
     q.set_defaults(func=cmd_kb_search)
     sub.add_parser("identify", help='JSON lines {"text": ...} in, one identification per line out').set_defaults(func=cmd_identify)
-    sub.add_parser("score-reply", help='JSON lines {"type", "reply", optional "context" (the customer\'s last line) and "lang"} in, {"score", "moves", "feedback"} out').set_defaults(func=cmd_score_reply)
+    sub.add_parser("score-reply", help='JSON lines {"type", "reply", optional "context" (the customer\'s last line) '
+                   'and "lang"} in, {"score", "moves", "feedback"} out').set_defaults(func=cmd_score_reply)
     c = sub.add_parser("customers", help="saved customer profiles").add_subparsers(dest="customers_command", required=True)
     e = c.add_parser("export", help="export one salesperson's customers for a CRM")
     e.add_argument("--user", required=True)

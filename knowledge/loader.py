@@ -12,8 +12,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from . import paths
-from .schema import STAGES, TRADES, CustomerType, Moves, Reactions, Scene, Topic, TrainingExample, UiText
-from .schema import Situations
+from .schema import STAGES, TRADES, CustomerType, Moves, Reactions, Scene, Situations, Topic, TrainingExample, UiText
 
 
 class ContentError(ValueError):

@@ -1,6 +1,6 @@
 """The schema every knowledge file must satisfy; a trainer's mistake fails the build with file and field named."""
 
-from typing import Dict, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional
 
 from pydantic import BaseModel, Extra, Field, conint, conlist, constr, validator
 
@@ -9,7 +9,10 @@ STAGES = ("opening", "presenting", "objections", "closing", "follow_up")
 # The trades a salesperson can be in: knowledge is tagged with them, practice scenes are set in them.
 TRADES = ("car", "real_estate", "insurance", "b2b_software", "retail", "education")
 
-NonEmpty = constr(strip_whitespace=True, min_length=1)
+if TYPE_CHECKING:  # what the constrained types are to a type checker: plain strings and lists of them
+    NonEmpty = str
+else:
+    NonEmpty = constr(strip_whitespace=True, min_length=1)
 
 
 class Strict(BaseModel):
@@ -40,7 +43,18 @@ def _lists(min_items: int):
     return Lists
 
 
-Lists2, Lists3, Lists4, Lists8, Lists15 = (_lists(n) for n in (2, 3, 4, 8, 15))
+if TYPE_CHECKING:
+    class LangLists(BaseModel):
+        en: List[str]
+        zh: List[str]
+
+    Lists2 = LangLists
+    Lists3 = LangLists
+    Lists4 = LangLists
+    Lists8 = LangLists
+    Lists15 = LangLists
+else:
+    Lists2, Lists3, Lists4, Lists8, Lists15 = (_lists(n) for n in (2, 3, 4, 8, 15))
 
 
 def _known_trades(v: List[str]) -> List[str]:

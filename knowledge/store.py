@@ -15,8 +15,7 @@ from typing import Dict, Iterator, List, Optional
 import sqlite_utils
 
 from .loader import Content
-from .schema import STAGES, CustomerType, Moves, Topic, UiText
-from .schema import Situations
+from .schema import STAGES, CustomerType, Moves, Situations, Topic, UiText
 
 SCHEMA_VERSION = "2"
 
@@ -89,7 +88,7 @@ def build(content: Content, path: Path, fingerprint: str) -> Path:
         {"key": "taxonomy", "data": json.dumps(content.taxonomy.__dict__, ensure_ascii=False)},
         {"key": "situations", "data": json.dumps(content.situations.dict(), ensure_ascii=False)},
     ], pk="key")
-    db["passages"].insert_all(({**p, "words": segment(p["text"])} for p in _passages(content)))
+    db["passages"].insert_all({**p, "words": segment(p["text"])} for p in _passages(content))
     db["passages"].enable_fts(["words"], fts_version="FTS5", tokenize="porter unicode61")  # porter: promotions ~ promotion
     db.conn.commit()
     db.close()

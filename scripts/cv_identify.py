@@ -13,7 +13,7 @@ from typing import Callable, Dict, List, Sequence, Tuple
 
 from knowledge.build import lexicons
 from knowledge.engine import identify
-from knowledge.engine.identify import NONE, Identifier, TypeLexicon, build_classifier, training_set
+from knowledge.engine.identify import Identifier, TypeLexicon, build_classifier, training_set
 from knowledge.loader import load_content
 from knowledge.text import detect_lang
 
@@ -29,7 +29,8 @@ def spacy_textcat(texts: Sequence[str], labels: Sequence[str]):
     classes = sorted(set(labels))
     for c in classes:
         cat.add_label(c)
-    data = [Example.from_dict(nlp.make_doc(t.lower()), {"cats": {c: float(c == l) for c in classes}}) for t, l in zip(texts, labels)]
+    data = [Example.from_dict(nlp.make_doc(t.lower()), {"cats": {c: float(c == l) for c in classes}})
+            for t, l in zip(texts, labels, strict=False)]
     optimizer = nlp.initialize(lambda: data)
     for _ in range(12):
         random.shuffle(data)

@@ -24,7 +24,8 @@ def test_greeting_in_the_language_of_the_message(servers):
 
 
 def test_mixed_chinese_and_english_parses(servers):
-    r = requests.post(f"{servers.url}/model/parse", params={"token": servers.token}, json={"text": "这个客户很 picky,什么都嫌弃"}, timeout=30)
+    r = requests.post(f"{servers.url}/model/parse", params={"token": servers.token},
+                      json={"text": "这个客户很 picky,什么都嫌弃"}, timeout=30)
     r.raise_for_status()
     assert r.json()["intent"]["name"]
 

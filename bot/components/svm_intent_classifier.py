@@ -9,10 +9,9 @@ and the policies read.
 from __future__ import annotations
 
 from contextlib import ExitStack
-from typing import Any, Dict, Text
+from typing import Any, Dict
 
 import numpy as np
-
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -27,10 +26,10 @@ CALIBRATION_TYPES = {"sklearn.calibration._CalibratedClassifier", "sklearn.calib
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class SVMIntentClassifier(LogisticRegressionClassifier):
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         return {**LogisticRegressionClassifier.get_default_config(), "C": 0.1, "max_iter": 5000, "calibration_folds": 3}
 
-    def __init__(self, config: Dict[Text, Any], name: Text, model_storage: ModelStorage, resource: Resource) -> None:
+    def __init__(self, config: Dict[str, Any], name: str, model_storage: ModelStorage, resource: Resource) -> None:
         super().__init__(config, name, model_storage, resource)
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.svm import LinearSVC
@@ -48,8 +47,8 @@ class SVMIntentClassifier(LogisticRegressionClassifier):
         return self._resource
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "SVMIntentClassifier":
+    def load(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> SVMIntentClassifier:
         """Load the trained model; refuse a file holding anything but sklearn's known types."""
         import skops.io as sio
 

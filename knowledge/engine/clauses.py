@@ -37,7 +37,7 @@ def split(text: str) -> List[Clause]:
         cuts += [m.start() + (1 if m.group(1) else 0)] * 2
     cuts.append(len(text))
     cuts = sorted(set(cuts))
-    for a, b in zip(cuts, cuts[1:]):
+    for a, b in zip(cuts, cuts[1:], strict=False):
         piece = text[a:b]
         if not piece.strip() or _BOUNDARY.fullmatch(piece):
             continue

@@ -197,7 +197,7 @@ class Identifier:
         if len(text) < 3 or not has_words(text):
             return Identification(types=[], needs_more_info=True, lang=lang)
         norm = normalise(text)
-        probs = {c: float(p) for c, p in zip(self.classes, self.model.predict_proba([clauses.emphasised(norm)])[0])}
+        probs = {c: float(p) for c, p in zip(self.classes, self.model.predict_proba([clauses.emphasised(norm)])[0], strict=False)}
         hits = self.matcher.find(norm)
         boost: Dict[str, float] = {}
         for h in hits:
@@ -227,7 +227,7 @@ class Identifier:
         parts = [c for c in clauses.split(norm) if len(c.text) >= 2]
         if parts:
             clause_probs = self.model.predict_proba([c.text for c in parts])
-            for clause, row in zip(parts, clause_probs):
+            for clause, row in zip(parts, clause_probs, strict=False):
                 best = max(range(len(row)), key=lambda i: row[i])
                 type_id = self.classes[best]
                 if type_id in top and row[best] >= 0.25:

@@ -76,7 +76,7 @@ def customer_name_in(text: str) -> Optional[str]:
     for pattern in _NAME_PATTERNS:
         m = pattern.search(text.strip())
         if m:
-            name = re.sub(r"^(把他|把她|把)|[\"'“”「」]", "", m.group(1)).strip(" .!?。!?")
+            name = re.sub(r"^(把他|把她|把)|[\"'“”「」]", "", m.group(1)).strip(" .!?。！？")  # noqa: B005 - a set of characters to trim
             if 0 < len(name) <= 60:
                 return name
     return None

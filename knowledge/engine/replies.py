@@ -76,8 +76,8 @@ class ReplyScorer:
 
         parts = [c.text for c in clauses.split(norm) if has_words(c.text)] or [norm]
         units = parts + ([norm] if len(parts) > 1 else [])
-        for unit, row in zip(units, self.model.predict_proba(units)):
-            for move, p in zip(self.classes, row):
+        for unit, row in zip(units, self.model.predict_proba(units), strict=False):
+            for move, p in zip(self.classes, row, strict=False):
                 if p >= MOVE_THRESHOLD:
                     note(move, float(p), unit)
         for hit in self.matcher.find(norm):

@@ -14,18 +14,18 @@ class Reply:
     buttons: List[Tuple[str, str]] = field(default_factory=list)  # (title, payload)
     slots: Dict[str, Any] = field(default_factory=dict)
 
-    def say(self, *texts: Optional[str]) -> "Reply":
+    def say(self, *texts: Optional[str]) -> Reply:
         for text in texts:
             if text:
                 self.bubbles.extend(split_bubble(text))
         return self
 
-    def button(self, title: str, intent: str, **entities: str) -> "Reply":
+    def button(self, title: str, intent: str, **entities: str) -> Reply:
         payload = f"/{intent}" + (json.dumps(entities, ensure_ascii=False) if entities else "")
         self.buttons.append((title, payload))
         return self
 
-    def with_slots(self, **slots: Any) -> "Reply":
+    def with_slots(self, **slots: Any) -> Reply:
         self.slots.update(slots)
         return self
 

@@ -41,7 +41,7 @@ class ConversationState:
     delete_pending: Optional[str] = None  # a saved customer's name awaiting "yes, delete"
 
     @classmethod
-    def from_memory(cls, user: str, memory: Any) -> "ConversationState":
+    def from_memory(cls, user: str, memory: Any) -> ConversationState:
         known = {f.name for f in fields(cls)} - {"user"}
         values = {k: v for k, v in (memory or {}).items() if k in known} if isinstance(memory, dict) else {}
         state = cls(user=user, **values)

@@ -53,7 +53,7 @@ def fit_pronoun(text: str, pronoun: str, lang: str) -> str:
     if pronoun == "she":
         return _EN_HE.sub(lambda m: _case(_HE_TO_SHE[m.group(1).lower()], m.group(1)), text)
     if pronoun == "he":
-        def swap(m: "re.Match[str]") -> str:
+        def swap(m: re.Match[str]) -> str:
             word = m.group(1).lower()
             if word == "her":
                 rest = text[m.end():]
@@ -79,7 +79,7 @@ def script_of(text: str, fallback: str) -> str:
 
 def full_width(text: str) -> str:
     """Half-width punctuation next to Chinese characters becomes full-width (「依据:」 -> 「依据：」)."""
-    def one(m: "re.Match[str]") -> str:
+    def one(m: re.Match[str]) -> str:
         mark = m.group(0)
         return _ZH_PUNCT.get(mark, mark)
 
