@@ -76,12 +76,13 @@ def cmd_score_reply(args: argparse.Namespace) -> int:
     from .engine.explain import reply_feedback
 
     engine = _engine()
+    scorer = engine.scorer.learn_context(engine.kb)
 
     def handle(row: Dict) -> Dict:
         type_id = row.get("type")
         if type_id not in engine.kb.types:
             return {"score": 0.0, "error": f"unknown type id {type_id!r}", "feedback": ""}
-        result = engine.scorer.score(type_id, row.get("reply", ""), context=row.get("context") or None)
+        result = scorer.score(type_id, row.get("reply", ""), context=row.get("context") or None)
         lang = row.get("lang") if row.get("lang") in ("en", "zh") else result.lang
         return {"score": result.score, "moves": [m.move for m in result.clear],
                 "feedback": reply_feedback(engine.kb, type_id, result, lang)}

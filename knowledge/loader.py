@@ -268,11 +268,18 @@ def load_content(content_dir: Path = paths.CONTENT_DIR, training_dir: Path = pat
     return Content(taxonomy, types, topics, moves, ui, training, scenes, situations)
 
 
+# The code that decides what the store holds and what the models learn: a change here rebuilds, a change
+# anywhere else (the dialogue, replies to users) does not.
+BUILD_CODE = ("build.py", "store.py", "loader.py", "schema.py", "text.py",
+              "engine/identify.py", "engine/replies.py", "engine/clauses.py")
+
+
 def content_hash() -> str:
-    """Fingerprint of the content and of the engine code that learns from it, so the store and models
-    rebuild exactly when either changed (a stale model after a code change would go unnoticed)."""
+    """Fingerprint of the content and of exactly the code that builds from it (BUILD_CODE), so the store and
+    models rebuild when either changed and only then."""
     digest = hashlib.sha256()
-    for root in (paths.CONTENT_DIR, paths.TRAINING_DIR, paths.PACKAGE_DIR / "engine", paths.PACKAGE_DIR / "text.py"):
+    sources = [paths.CONTENT_DIR, paths.TRAINING_DIR] + [paths.PACKAGE_DIR / name for name in BUILD_CODE]
+    for root in sources:
         files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
         for path in (f for f in files if f.suffix in {".yaml", ".jsonl", ".py"}):
             digest.update(str(path.relative_to(paths.PACKAGE_DIR)).encode())

@@ -222,7 +222,9 @@ def test_a_topic_lists_all_its_points_and_more_opens_them(talk, engine, lang, qu
     third = t.say("the third one" if lang == "en" else "第三点", intent="show_more")
     assert getattr(sections[2].body, lang)[:20] in third.text
     more = t.say("more" if lang == "en" else "更多", intent="show_more")
-    assert getattr(sections[0].body, lang)[:20] in more.text
+    assert getattr(sections[3].body, lang)[:20] in more.text  # the point after the one just read
+    last = t.say("the last one" if lang == "en" else "最后一点", intent="show_more")
+    assert getattr(sections[-1].body, lang)[:20] in last.text
 
 
 @pytest.mark.parametrize("lang, question, a, b", [

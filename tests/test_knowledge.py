@@ -324,3 +324,22 @@ def test_long_price_tactic_fails_naming_file_and_field(tmp_path):
     with pytest.raises(ContentError) as err:
         load_content(_broken_copy(tmp_path, lengthen), paths.TRAINING_DIR)
     assert "picky.yaml: field 'tactics.objections." in str(err.value) and "35 English words" in str(err.value)
+
+
+def test_fingerprint_covers_exactly_the_code_that_builds(tmp_path, monkeypatch):
+    """Editing build.py must rebuild (it decides what the identifier learns); editing the dialogue must not."""
+    import shutil
+
+    from knowledge import loader, paths
+
+    package = tmp_path / "knowledge"
+    shutil.copytree(paths.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(paths, "PACKAGE_DIR", package)
+    monkeypatch.setattr(paths, "CONTENT_DIR", package / "content")
+    monkeypatch.setattr(paths, "TRAINING_DIR", package / "training")
+    before = loader.content_hash()
+    (package / "engine" / "reply.py").write_text((package / "engine" / "reply.py").read_text() + "\n# a comment\n")
+    (package / "engine" / "dialogue.py").write_text((package / "engine" / "dialogue.py").read_text() + "\n# a comment\n")
+    assert loader.content_hash() == before
+    (package / "build.py").write_text((package / "build.py").read_text() + "\n# a comment\n")
+    assert loader.content_hash() != before

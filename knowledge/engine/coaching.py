@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from ..schema import STAGES, CustomerType, local
 from ..store import KnowledgeBase
-from ..text import clean, has_words, normalise
+from ..text import clean, detect_lang, has_words, normalise
 from ..userdata import UserData
 from .explain import stage_name
 from .identify import Identification, Identifier
@@ -89,7 +89,7 @@ class Coach:
         return self.menu(reply, lang) if menu else reply
 
     def menu(self, reply: Reply, lang: str) -> Reply:
-        return (reply.button(self.kb.text("btn_describe", lang), "help")
+        return (reply.button(self.kb.text("btn_describe", lang), "about_bot", item="describe")
                 .button(self.kb.text("btn_types", lang), "list_types")
                 .button(self.kb.text("btn_practice", lang), "start_practice")
                 .button(self.kb.text("btn_quiz", lang), "quiz"))
@@ -137,8 +137,13 @@ class Coach:
             state.customer_notes = join_notes(state.customer_notes, text)
             return self.situation(current, situation, state.lang)
         notes = join_notes(state.customer_notes, text)
-        if clear_other and not adding:
-            return self.coach_on(result, notes, state, previous=current)  # the message alone shows another type
+        if clear_other and not adding:  # a description that shows another type is another customer
+            pronoun = state.pronoun
+            state.forget_customer()
+            state.pronoun = pronoun
+            reply = Reply().say(self.kb.text("new_customer_started", state.lang))
+            self._remember(state, result.types[0][0], text, result)
+            return self.card(result.types[0][0], state, result.evidence, reply, traits=result.traits)
         if adding or clear_other:
             combined = self.identifier.identify(notes)
             if not combined.needs_more_info:
@@ -176,14 +181,18 @@ class Coach:
                               "spans": [e for e in result.evidence if e.get("type") == type_id][:6]}
 
     def card(self, type_id: str, state: ConversationState, evidence: List[Dict[str, Any]], reply: Optional[Reply] = None,
-             traits: Optional[List[str]] = None) -> Reply:
-        """Type, why, three tactics for the trade, two pitfalls, one phrase, and the next steps as buttons."""
+             traits: Optional[List[str]] = None, head: bool = True) -> Reply:
+        """Type, why, three tactics for the trade, two pitfalls, one phrase, and the next steps as buttons.
+        Without `head` the caller has already named the type (a recalled customer, a proposed correction)."""
         reply, lang, t = reply or Reply(), state.lang, self.kb.types[type_id]
-        head = self.kb.text("identified", lang, name=self.kb.type_name(type_id, lang))
-        others = [self.kb.type_name(x, lang) for x in (traits or []) if x != type_id][:2]
-        if others:
-            head += (" " if lang == "en" else "") + self.kb.text("also_traits", lang, names=(", " if lang == "en" else "、").join(others))
-        reply.say(f"{head}\n{self.why_line(type_id, lang, evidence)}")
+        if head:
+            line = self.kb.text("identified", lang, name=self.kb.type_name(type_id, lang))
+            others = [self.kb.type_name(x, lang) for x in (traits or []) if x != type_id][:2]
+            if others:
+                line += (" " if lang == "en" else "") + self.kb.text("also_traits", lang, names=(", " if lang == "en" else "、").join(others))
+            reply.say(f"{line}\n{self.why_line(type_id, lang, evidence)}")
+        elif evidence:
+            reply.say(self.why_line(type_id, lang, evidence))
         tactics = [self.tactics(t, stage, state.trade)[0] for stage in ("opening", "presenting", "closing")]
         reply.say("\n".join([self.kb.text("top_tactics", lang)] + [f"• {first_sentence(local(x, lang), lang)}" for x in tactics]))
         lines = [self.kb.text("avoid_short", lang)] + [f"• {local(p.avoid, lang)}" for p in t.pitfalls[:2]]
@@ -217,6 +226,8 @@ class Coach:
                 continue
             seen.add(quote.lower())
             cue = str(e.get("cue") or "")
+            if cue and detect_lang(cue) != lang:
+                cue = ""
             same = not cue or normalise(cue) in normalise(str(e["text"])) or normalise(str(e["text"])) in normalise(cue)
             key = "evidence_quote" if same else "evidence_item"
             items.append(self.kb.text(key, lang, text=quote, cue=short_quote(cue, lang)))
@@ -235,6 +246,11 @@ class Coach:
                 result = self.identifier.identify(text)
                 if result.about_customer and not result.needs_more_info:
                     return self.coach_on(result, text, state)
+                situation = self.situation_of(text)
+                if situation:  # "what if they walk out?" before any description: the general answer, then ask
+                    from .situations import general_reply
+
+                    return general_reply(self.kb, situation, lang).say(self.kb.text("no_customer_yet", lang))
             return Reply().say(self.kb.text("no_customer_yet", lang))
         t, name = self.kb.types[type_id], self.kb.type_name(type_id, lang)
         reply = Reply()
@@ -307,7 +323,8 @@ class Coach:
         state.proposed_type, state.corrected_from = best, current
         state.evidence = {"ranked": ranked[:4], "spans": [e for e in evidence if e.get("type") == best][:6]}
         reply = Reply().say(self.kb.text("correction_proposal", lang, name=self.kb.type_name(best, lang)))
-        reply = self.card(best, state, evidence, reply)
+        named_in_text = type_in(self.kb, description) == best
+        reply = self.card(best, state, [] if named_in_text else evidence, reply, head=False)
         reply.buttons = []
         reply.button(self.kb.text("btn_yes_type", lang, name=self.kb.type_name(best, lang)), "confirm_type", type_id=best)
         for other in ranked[1:3]:

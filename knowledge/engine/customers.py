@@ -45,7 +45,8 @@ class Customers:
         if not rows:
             return Reply().say(self.kb.text("no_customers", lang))
         lines = [self.kb.text("your_customers", lang)]
-        lines += [f"• {r['name']}: {self._type_name(r['type_id'], lang)} ({r['updated'][:10]})" for r in rows[:LIST_SHOWN]]
+        lines += [self.kb.text("customer_row", lang, name=r["name"], type=self._type_name(r["type_id"], lang), date=r["updated"][:10])
+                  for r in rows[:LIST_SHOWN]]
         reply = Reply().say("\n".join(lines) + "\n" + self.kb.text("recall_in_list", lang))
         for r in rows[:BUTTONS_SHOWN]:
             reply.button(r["name"], "recall_customer", name=r["name"])

@@ -31,8 +31,10 @@ MAY_NAME_A_CUSTOMER = ("describe_customer", "ask_situation", "ask_phrase", "ask_
                        "ask_why", "out_of_scope", "nlu_fallback", "recall_customer")
 FOLLOW_UPS = ("ask_phrase", "ask_avoid", "ask_stage", "ask_discount", "ask_why", "ask_situation")
 # "I sell cars", "I'm in insurance", 「我是卖房的」「我做保险」: where a trade is said outright
-_TRADE_STATEMENT = re.compile(r"\b(?:i|we)\s*(?:'m|am|are)?\s*(?:sell(?:ing)?|work(?:ing)?\s+(?:in|at|for)|in|do)\b(.{0,40})|"
-                              r"(?:我|我们)(?:是|在|也)?(.{0,5}?(?:卖|做|搞|干|从事).{0,12})", re.I)
+_TRADE_STATEMENT = re.compile(r"\b(?:i|we)\s*(?:'m|am|are)?\s*(?:sell(?:ing)?|work(?:ing)?\s+(?:in|at|for)|in|do|an?)\b(.{0,40})|"
+                              r"(?:我|我们)(?:是|在|也)?(.{0,5}?(?:卖|做|搞|干|从事).{0,12})|"
+                              r"(?:我|我们)(?:是|在)(.{0,10}?(?:顾问|销售|代理|经纪|中介|业务员|经理))", re.I)
+NEW_CUSTOMER_REACH = 12  # "ok so, another customer: ..." - the marker opens the message
 SHORT_LETTERS = 3  # "B", "ok": too short to say which language the user writes in, so the conversation's stays
 
 
@@ -113,6 +115,10 @@ class Dialogue:
             recalled = self.saved_customer_named(turn, state)
             if recalled is not None:
                 return recalled
+        if not turn.is_button and turn.intent in ("describe_customer", "new_customer", "out_of_scope", "nlu_fallback"):
+            fresh = self.new_customer_described(turn, state)
+            if fresh is not None:
+                return fresh
         if not turn.is_button and turn.intent in ("describe_customer", "ask_situation", "out_of_scope", "nlu_fallback"):
             self.read_pronoun(turn, state)
         handler = self.routes.get(self.intent_in_context(turn, state), self.fallback)
@@ -129,16 +135,38 @@ class Dialogue:
             return "ask_situation"
         return turn.intent
 
-    @staticmethod
-    def read_pronoun(turn: UserTurn, state: ConversationState) -> None:
+    def read_pronoun(self, turn: UserTurn, state: ConversationState) -> None:
         """Coaching speaks of the customer as the salesperson does; 'she' after a 'he' customer is someone new."""
-        pronoun = pronoun_in(turn.text)
+        answers = self.kb.ui.answers
+        pronoun = pronoun_in(turn.text, answers["she_words"].en + answers["she_words"].zh,
+                             answers["he_words"].en + answers["he_words"].zh)
         if not pronoun or pronoun == state.pronoun:
             return
-        if state.customer_type and state.pronoun != "they" and turn.intent == "describe_customer":
+        if state.customer_type and state.pronoun != "they" and turn.intent == "describe_customer" \
+                and not self.coach.situation_of(turn.text):
             state.forget_customer()
         if turn.intent == "describe_customer" or not state.customer_type or state.pronoun == "they":
             state.pronoun = pronoun
+
+    def new_customer_described(self, turn: UserTurn, state: ConversationState) -> Optional[Reply]:
+        """'another customer: quiet, says whatever' / 「新客户：一个大妈…」 starts afresh and coaches the rest."""
+        words = self.kb.ui.answers["new_customer"]
+        norm = normalise(turn.text)
+        hit = None
+        for word in sorted((normalise(w) for w in words.en + words.zh), key=len, reverse=True):
+            pos = norm.find(word)
+            if 0 <= pos <= NEW_CUSTOMER_REACH and (not word.isascii() or re.search(rf"\b{re.escape(word)}\b", norm)):
+                hit = (pos, word)
+                break
+        if hit is None:
+            return None
+        source = turn.text if len(turn.text) == len(norm) else norm
+        rest = source[hit[0] + len(hit[1]):].lstrip(" ,.:;!?，。：；！？-—")
+        state.forget_customer()
+        if len(rest) < 6 or not has_words(rest):
+            return self.coach.new_customer(state)
+        self.read_pronoun(UserTurn(rest, "describe_customer"), state)
+        return self.coach.describe(rest, state)
 
     def read_language(self, turn: UserTurn, state: ConversationState) -> None:
         """The reply language follows the message; a button, an emoji or a letter or two keep the conversation's."""
@@ -200,6 +228,8 @@ class Dialogue:
         return Reply().say(self.kb.text("no_topic_open", state.lang))
 
     def about_bot(self, turn: UserTurn, state: ConversationState) -> Reply:
+        if turn.entity("item") == "describe":
+            return self.coach.menu(Reply().say(self.kb.text("how_to_describe", state.lang)), state.lang)
         norm = normalise(turn.text)
         for key in ("about_languages", "about_privacy"):
             words = self.kb.ui.answers[key]
@@ -213,10 +243,10 @@ class Dialogue:
         if anywhere:
             scope = text
         else:
-            m = _TRADE_STATEMENT.search(clean(text))
+            m = _TRADE_STATEMENT.search(normalise(text))
             if not m:
                 return None
-            scope = m.group(1) or m.group(2) or ""
+            scope = next((g for g in m.groups() if g), "")
         found = mentions(normalise(scope), {tid: t.aliases.en + t.aliases.zh for tid, t in self.kb.ui.trades.items()})
         return found[0][1] if found else None
 

@@ -15,18 +15,23 @@ from .lookup import topic_in
 from .reply import Reply
 from .state import ConversationState
 
-LIST_BODY_CHARS = {"en": 110, "zh": 45}  # a point's first sentence in the list; longer bodies wait for "more"
+LIST_BODY_CHARS = {"en": 160, "zh": 60}  # a point's first sentence in the list; longer bodies wait for "more"
 _EN_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 _ZH_NUMBERS = "一二三四五六七八九十"
 _MODELS = {"disc": ("DISC", ("D", "I", "S", "C")),
            "social_styles": ("Social Styles", ("Driver", "Expressive", "Amiable", "Analytical"))}
 _MODEL_WORDS = {"disc": ("disc",), "social_styles": ("social style", "social styles", "社交风格", "社会风格")}
-_ZH_STYLE_NAMES = {"驾驭型": "Driver", "表现型": "Expressive", "亲和型": "Amiable", "分析型": "Analytical"}
+_ZH_STYLE_NAMES = {"驾驭型": "Driver", "表达型": "Expressive", "亲和型": "Amiable", "分析型": "Analytical"}
+
+
+LAST = -1  # "the last one", 「最后一点」
 
 
 def item_number(text: str) -> Optional[int]:
-    """'the third one', 'number 2', '#4', '第三点', '3' -> 3 (1-based), or None."""
+    """'the third one', 'number 2', '#4', '第三点', '3' -> 3 (1-based); 'the last one' -> LAST; or None."""
     norm = normalise(text)
+    if re.search(r"\blast\b", norm) or "最后" in norm:
+        return LAST
     m = re.search(r"(?:^|\D)(\d{1,2})(?:\D|$)", norm)
     if m:
         return int(m.group(1))
@@ -91,6 +96,20 @@ class Library:
     def answer(self, text: str, state: ConversationState, named: Optional[str] = None) -> Reply:
         """A question about types or topics, from text or a button."""
         lang = state.lang
+        reply = self._types_answer(text, state, named)
+        if reply is not None:
+            state.topic, state.topic_shown = None, []  # "more" now means more about this, not the last topic
+            return reply
+        found = topic_in(self.kb, text)
+        if not found:
+            reply = Reply().say(self.kb.text("no_topic", lang))
+            return (reply.button(self.kb.text("btn_types", lang), "list_types")
+                    .button(self.kb.text("btn_practice", lang), "start_practice"))
+        topic_id, section_id = found
+        return self.topic(topic_id, state, section_id=section_id if self._asks_one_point(text) else None)
+
+    def _types_answer(self, text: str, state: ConversationState, named: Optional[str]) -> Optional[Reply]:
+        lang = state.lang
         if named in self.kb.types:
             return self.type_info(named, lang)
         model = self.model_asked(text)
@@ -99,19 +118,25 @@ class Library:
             code = self.model_code(text, model)
             if code:
                 return self.model_types(model, code, lang)
-            if state.customer_type:
-                return self.type_info(state.customer_type, lang, models_first=True)
+            return self.model_overview(model, lang)
         if len(named_types) >= 2:
             return self.compare(named_types[0], named_types[1], lang)
         if named_types:
             return self.type_info(named_types[0], lang, models_first=bool(model))
-        found = topic_in(self.kb, text)
-        if not found:
-            reply = Reply().say(self.kb.text("no_topic", lang))
-            return (reply.button(self.kb.text("btn_types", lang), "list_types")
-                    .button(self.kb.text("btn_practice", lang), "start_practice"))
-        topic_id, section_id = found
-        return self.topic(topic_id, state, section_id=section_id if self._asks_one_point(text) else None)
+        return None
+
+    def model_overview(self, model: str, lang: str) -> Reply:
+        """What DISC (or Social Styles) is, and the 13 types under each letter (style) by their main one."""
+        label, codes = _MODELS[model]
+        groups: dict = {code: [] for code in codes}
+        for type_id, t in self.kb.types.items():
+            main = re.split(r"[/,+]", getattr(t.models, model).code)[0].strip()
+            if main in groups:
+                groups[main].append(self.kb.type_name(type_id, lang))
+        joiner = ", " if lang == "en" else "、"
+        lines = [self.kb.text(f"{model}_overview", lang)]
+        lines += [f"• {code}: {joiner.join(names)}" for code, names in groups.items() if names]
+        return Reply().say("\n".join(lines)).button(self.kb.text("btn_types", lang), "list_types")
 
     def model_asked(self, text: str) -> Optional[str]:
         """DISC or Social Styles, as whole words ("discover" and "discuss" are not DISC)."""
@@ -154,7 +179,8 @@ class Library:
     def type_info(self, type_id: str, lang: str, models_first: bool = False) -> Reply:
         t = self.kb.types[type_id]
         model_line = (f"DISC ({t.models.disc.code}): {local(t.models.disc, lang)}\n"
-                      f"Social Styles ({t.models.social_styles.code}): {local(t.models.social_styles, lang)}")
+                      f"{self.kb.text('model_social_styles', lang)} ({t.models.social_styles.code}): "
+                      f"{local(t.models.social_styles, lang)}")
         reply = Reply()
         if models_first:
             reply.say(f"{local(t.names, lang)}\n{model_line}")
@@ -171,9 +197,10 @@ class Library:
         head = [self.kb.text("compare_head", lang, a=na, b=nb),
                 f"• {na}: {first_sentence(local(ta.summary, lang), lang)}",
                 f"• {nb}: {first_sentence(local(tb.summary, lang), lang)}"]
+        quote = "“{}”" if lang == "zh" else "\"{}\""
         tell = [self.kb.text("compare_tell", lang),
-                f"• {na}: {joiner.join(local(ta.keywords, lang)[:4])}",
-                f"• {nb}: {joiner.join(local(tb.keywords, lang)[:4])}"]
+                f"• {na}: " + quote.format(local(ta.cues, lang)[0]),
+                f"• {nb}: " + quote.format(local(tb.cues, lang)[0])]
         approach = [self.kb.text("compare_approach", lang),
                     f"• {na}: {local(ta.tactics.opening[0], lang)}",
                     f"• {nb}: {local(tb.tactics.opening[0], lang)}"]
@@ -212,7 +239,8 @@ class Library:
         if section.signs:
             body += "\n" + "\n".join(f"• {s}" for s in local(section.signs, lang))
         reply = Reply().say(body)
-        following = [n for n in range(len(topic.sections)) if n not in state.topic_shown]
+        following = [n for n in range(index + 1, len(topic.sections)) if n not in state.topic_shown] or \
+            [n for n in range(len(topic.sections)) if n not in state.topic_shown]
         if following:
             nxt = following[0]
             reply.button(f"{nxt + 1}. {local(topic.sections[nxt].title, lang)}", "show_more", item=str(nxt + 1))
@@ -227,11 +255,15 @@ class Library:
             return None
         sections = self.kb.topics[state.topic].sections
         number = int(item) if item and item.isdigit() else item_number(text)
+        if number == LAST:
+            number = len(sections)
         if number is not None:
             if 1 <= number <= len(sections):
                 return self.point(number - 1, state)
             return None
-        following = [n for n in range(len(sections)) if n not in state.topic_shown]
+        after = max(state.topic_shown, default=-1)
+        following = [n for n in range(len(sections)) if n > after and n not in state.topic_shown] or \
+            [n for n in range(len(sections)) if n not in state.topic_shown]
         if not following:
             return Reply().say(self.kb.text("topic_done", state.lang, title=local(self.kb.topics[state.topic].title, state.lang)))
         return self.point(following[0], state)

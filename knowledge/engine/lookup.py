@@ -5,7 +5,7 @@ import re
 from typing import Dict, List, Optional, Tuple
 
 from ..store import KnowledgeBase
-from ..text import normalise
+from ..text import normalise, to_simplified
 
 _STOP_EN = set("a an the is it he she they i my me to of and or what how do does should when why who which in on "
                "for with about tell this that his her their customer customers type types kind can you please".split())
@@ -72,11 +72,17 @@ _NAME_PATTERNS = [
 
 
 def customer_name_in(text: str) -> Optional[str]:
-    """The name in "save him as Mr Zhang" or "coach me on Mr Zhang" / "把他存为张总"."""
+    """The name in "save him as Mr Zhang" or "coach me on Mr Zhang" / "把他存为张总" / 「把他存為陳先生」.
+
+    Patterns are matched on the Simplified form; the name is cut from the text as the user wrote it."""
+    original = text.strip()
+    simple = to_simplified(original)
+    source = original if len(simple) == len(original) else simple
     for pattern in _NAME_PATTERNS:
-        m = pattern.search(text.strip())
+        m = pattern.search(simple)
         if m:
-            name = re.sub(r"^(把他|把她|把)|[\"'“”「」]", "", m.group(1)).strip(" .!?。！？")  # noqa: B005 - a set of characters to trim
+            name = source[m.start(1):m.end(1)]
+            name = re.sub(r"^(把他|把她|把)|[\"'“”「」]", "", name).strip(" .!?。！？")  # noqa: B005 - characters to trim
             if 0 < len(name) <= 60:
                 return name
     return None

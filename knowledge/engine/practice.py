@@ -96,6 +96,7 @@ class Practice:
         self.scenes, self.shared = scenes()
         self.tune = TUNING
         self.moves = {m.id: m for m in self.kb.moves.moves}
+        engine.scorer.learn_context(self.kb)
         self._vocab = self._known_words()
 
     # what the trainee sees -------------------------------------------------------
@@ -209,7 +210,8 @@ class Practice:
         state, tune = session["state"], self.tune
         type_id, role = state["type_id"], self.kb.types[state["type_id"]].practice
         context = self._line_text(state["line"][-1], lang) if state["line"] else None
-        result = self.engine.scorer.score(type_id, text, context=context)
+        keen = "keen" if state["stage"] == "closing" else None  # the objection is answered: asking is timely
+        result = self.engine.scorer.score(type_id, text, context=context, signal=keen)
         quality, kind = result.score, "read"
         earlier = [t["text"] for t in state["turns"]]
         if any(similarity(text, e) >= tune.repeat_similarity for e in earlier):

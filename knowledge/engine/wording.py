@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Optional
+from typing import Optional, Sequence
 
-from ..text import clean, han_count, to_simplified
+from ..text import clean, han_count, normalise, to_simplified
 from .reply import Reply
 
 QUOTE_CHARS = {"en": 70, "zh": 30}  # a quoted piece of the user's message fits one phone line
@@ -23,14 +23,26 @@ _HER_AS_OBJECT = re.compile(r"^(?:\s*[,.;:!?)\"]|\s*$|\s+(?:a|an|the|to|that|thi
                             r"but|if|when|so|know|feel|what|how|why|time|space|again|back|up|down|out|off|over)\b)", re.I)
 _ZH_HE = re.compile(r"(?<!其)他(?!们|人)")
 _ZH_SHE = re.compile(r"(?<!其)她(?!们)")
+_ASCII_QUOTED_HAN = re.compile(r'"([^"\n]*[\u4e00-\u9fff][^"\n]*)"')
 _ZH_PUNCT = {",": "，", "!": "！", "?": "？", ":": "：", ";": "；", "(": "（", ")": "）"}
 _HALF_PUNCT_NEAR_HAN = re.compile(r"(?<=[\u4e00-\u9fff」）])([,!?:;])|([,!?:;(])(?=[\u4e00-\u9fff「])|(?<=[\u4e00-\u9fff])\((?=[^()]*\))")
 
 
-def pronoun_in(text: str) -> Optional[str]:
-    """The pronoun a salesperson uses for the customer, when the message uses one."""
-    norm = clean(text)
-    he, she = len(_EN_HE.findall(norm)) + norm.count("他") - norm.count("他们"), len(_EN_SHE.findall(norm)) + norm.count("她")
+def pronoun_in(text: str, she_words: Sequence[str], he_words: Sequence[str]) -> Optional[str]:
+    """The customer's gender as the salesperson speaks of them ('she', 'the lady', 「大妈」), when the message says."""
+    norm = normalise(text)
+
+    def count(words: Sequence[str]) -> int:
+        n = 0
+        for w in words:
+            w = w.lower()
+            if w.isascii():
+                n += len(re.findall(rf"\b{re.escape(w)}\b", norm))
+            else:
+                n += len(re.findall(rf"(?<!其){re.escape(w)}(?!们|人)", norm))
+        return n
+
+    she, he = count(she_words), count(he_words)
     if she > he:
         return "she"
     if he > she:
@@ -67,7 +79,7 @@ def fit_pronoun(text: str, pronoun: str, lang: str) -> str:
 def _s2t():
     import opencc
 
-    return opencc.OpenCC("s2t")
+    return opencc.OpenCC("s2twp")  # Taiwan standard with its usual words (为 -> 為, 信息 -> 資訊)
 
 
 def script_of(text: str, fallback: str) -> str:
@@ -84,7 +96,9 @@ def full_width(text: str) -> str:
         return _ZH_PUNCT.get(mark, mark)
 
     text = _HALF_PUNCT_NEAR_HAN.sub(one, text)
-    return re.sub(r"（([^()（）]*)\)", r"（\1）", text)
+    text = re.sub(r"（([^()（）]*)\)", r"（\1）", text)
+    text = _ASCII_QUOTED_HAN.sub(r"“\1”", text)
+    return re.sub(r"([，。：；！？、）」”])[ \t]+(?=\S)", r"\1", text)
 
 
 def short_quote(text: str, lang: str) -> str:
