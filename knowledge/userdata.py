@@ -39,6 +39,7 @@ class UserData:
              "status": str, "trust": float, "turns": int, "score": int, "state": str}, pk="id", if_not_exists=True)
         db["practice_turns"].create({"session_id": int, "n": int, "reply": str, "score": float, "moves": str},
                                     pk=("session_id", "n"), if_not_exists=True)
+        db["profiles"].create({"user": str, "name": str, "team": str, "updated": str}, pk="user", if_not_exists=True)
 
     # corrections -----------------------------------------------------------
     def add_feedback(self, user: str, text: str, predicted: Optional[str], corrected: str) -> None:
@@ -83,6 +84,20 @@ class UserData:
         close = [r for r in rows if wanted in r["name"].lower() or (len(r["name"]) >= 2 and r["name"].lower() in wanted)]
         found = (exact or close or [None])[0]
         return {**found, "evidence": json.loads(found["evidence"] or "[]")} if found else None
+
+    # profiles (the web chat's optional name and team) -------------------------
+    def set_profile(self, user: str, name: str, team: str) -> Dict[str, str]:
+        row = {"user": user, "name": name.strip()[:MAX_NAME], "team": team.strip()[:MAX_NAME], "updated": now()}
+        self.db["profiles"].upsert(row, pk="user")
+        return row
+
+    def profile(self, user: str) -> Dict[str, str]:
+        rows = list(self.db["profiles"].rows_where("user = ?", [user], limit=1))
+        return rows[0] if rows else {"user": user, "name": "", "team": "", "updated": ""}
+
+    def team_members(self, team: str) -> List[Dict[str, str]]:
+        """Everyone who gave the same team name (case-insensitive), for the team leaderboard."""
+        return list(self.db["profiles"].rows_where("lower(team) = lower(?) and team != ''", [team.strip()]))
 
     # practice ----------------------------------------------------------------
     def start_session(self, user: str, type_id: str, scenario: int, lang: str, state: Dict[str, Any]) -> int:

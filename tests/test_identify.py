@@ -58,3 +58,22 @@ def test_huge_mixed_input_is_handled(engine):
     text = ("这个客户很 picky, always complaining about details. " * 400)[:10_000]
     result = engine.identifier.identify(text)
     assert result.top == "picky" or "picky" in [t for t, _ in result.types[:3]]
+
+
+def _heldout_facts_notes():
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).parent / "data" / "facts_notes_heldout.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_facts_only_notes_are_nothing_to_judge_by(engine):
+    """Held-out CRM notes of facts only (never trained on) read as 'nothing to judge by'; real descriptions do not."""
+    rows = _heldout_facts_notes()
+    facts = [r["text"] for r in rows if r["type"] is None]
+    real = [r["text"] for r in rows if r["type"] is not None]
+    recognised = sum(engine.identifier.identify(t).needs_more_info for t in facts) / len(facts)
+    false_unknown = sum(engine.identifier.identify(t).needs_more_info for t in real) / len(real)
+    assert recognised >= 0.85, recognised
+    assert false_unknown <= 0.1, false_unknown

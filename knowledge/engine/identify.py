@@ -17,6 +17,10 @@ from . import clauses
 NONE = "none"  # the class for descriptions that carry no psychological cue
 KEYWORD_BOOST = 0.12
 MIN_TYPE_SCORE = 0.22
+# "nothing to judge by" must beat the best type by this much: a description the model has not seen should
+# not be lost to the large facts-only class (fixed-fold CV: facts recognised en 0.942 / zh 0.938, false unknowns
+# en 0.018 / zh 0.011 at 0.3, against 0.975 / 0.967 and 0.029 / 0.018 at 0)
+UNKNOWN_MARGIN = 0.3
 GATE_THRESHOLD = 0.7  # probability that a message is about a customer at all; tests/test_coaching.py holds the rates
 
 
@@ -206,7 +210,7 @@ class Identifier:
         scores = {t: min(1.0, max(0.0, p + boost.get(t, 0.0))) for t, p in probs.items()}
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
         live_hits = [h for h in hits if not h["negated"]]
-        needs_more = bool((p_none >= ranked[0][1] and not live_hits) or ranked[0][1] < MIN_TYPE_SCORE / 2)
+        needs_more = bool((p_none >= ranked[0][1] + UNKNOWN_MARGIN and not live_hits) or ranked[0][1] < MIN_TYPE_SCORE / 2)
         style = next((t for t, s in ranked if t in self.styles and s >= MIN_TYPE_SCORE), None)
         traits = [t for t, s in ranked if t not in self.styles and s >= MIN_TYPE_SCORE]
         result = Identification(ranked, needs_more, style=style, traits=traits, lang=lang,

@@ -47,7 +47,7 @@ class Tuning:
     handled_trust: float = 0.15  # an answered objection is the biggest single step (expert agrees by reply 6)
     agree_at: float = 0.65  # with the objection answered and a fitting close (expert agree rate; generic mean <= 55)
     walk_at: float = 0.1  # below this the customer leaves (pushy and lazy walk; generic mostly stays)
-    good_reply: float = 0.5  # a reply at least this good covers its stage (generic stage coverage ~2 of 5)
+    good_reply: float = 0.4  # a neutral-or-better reply of the stage's kind covers it (caustic expert presenting scores ~0.5)
     short_words_en: int = 3  # "ok", "sure thing": fewer words than this is a non-answer (lazy <= 30)
     short_han_zh: int = 4  # "好的", "可以啊": fewer Chinese characters than this is a non-answer (lazy <= 30)
     short_cap: float = 0.2  # best score of a non-answer (lazy mean)

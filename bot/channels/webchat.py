@@ -1,0 +1,273 @@
+"""The mobile web chat: a page and a small JSON API served by the Rasa server itself at /chat/.
+
+Plain HTTP instead of socket.io: the page POSTs a message and gets the bot's messages back in the
+response (as the REST channel does), so there is no socket to lose when a phone sleeps or switches network,
+and Rasa 3.6's socket.io defects (RasaHQ/rasa#13027, sender = socket id) do not apply.
+
+Identity: the server issues a random sender id signed with HMAC, kept in an HttpOnly, SameSite=Lax cookie.
+The client never names a sender; a missing or forged cookie gets a new identity on the page and 401 on the API,
+so no one can read or write someone else's conversation.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from knowledge import paths
+
+logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "webchat_static"
+STATIC_FILES = {"webchat.css": "text/css", "webchat.js": "text/javascript", "strings.json": "application/json"}
+COOKIE = "coach_chat"
+COOKIE_MAX_AGE = 365 * 24 * 3600  # a trainee keeps the same conversation for a year on the same phone
+SENDER_RE = re.compile(r"^web-[0-9a-f]{32}$")
+MAX_BODY = 16 * 1024  # bytes of JSON per request: a message of MAX_TEXT characters of Chinese fits
+MAX_TEXT = 8000  # characters per message; the engine reads descriptions of a few sentences
+MAX_TITLE = 200  # a button title shown as the user's bubble
+HISTORY_LIMIT = 80  # messages the page shows on load: a long practice session plus its coaching
+LANGS = ("en", "zh")
+
+Handler = Callable[[UserMessage], Awaitable[Any]]
+
+
+class BadRequest(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def error(status: int, message: str) -> HTTPResponse:
+    return response.json({"error": message}, status=status)
+
+
+def load_secret() -> bytes:
+    """WEBCHAT_SECRET, else a random key made once into var/webchat_secret (git-ignored, owner-only)."""
+    env = os.environ.get("WEBCHAT_SECRET", "").strip()
+    if env:
+        return env.encode()
+    path = paths.var_dir() / "webchat_secret"
+    if not path.exists():
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+        except FileExistsError:
+            pass  # another process made it first: read theirs
+    return path.read_text().strip().encode()
+
+
+class Signer:
+    """Sender ids as `web-<random>.<hmac>`: unguessable, and only this server can make a valid one."""
+
+    def __init__(self, secret: bytes):
+        self.secret = secret
+
+    def sign(self, sender: str) -> str:
+        return hmac.new(self.secret, sender.encode(), hashlib.sha256).hexdigest()
+
+    def issue(self) -> Tuple[str, str]:
+        sender = "web-" + secrets.token_hex(16)
+        return sender, f"{sender}.{self.sign(sender)}"
+
+    def verify(self, token: Optional[str]) -> Optional[str]:
+        if not token or token.count(".") != 1:
+            return None
+        sender, signature = token.split(".")
+        if not SENDER_RE.match(sender) or not hmac.compare_digest(signature, self.sign(sender)):
+            return None
+        return sender
+
+
+def set_cookie(resp: HTTPResponse, token: str) -> None:
+    resp.cookies[COOKIE] = token
+    resp.cookies[COOKIE]["httponly"] = True
+    resp.cookies[COOKIE]["samesite"] = "Lax"
+    resp.cookies[COOKIE]["path"] = "/chat"
+    resp.cookies[COOKIE]["max-age"] = COOKIE_MAX_AGE
+
+
+def read_json(request: Request) -> Dict[str, Any]:
+    """The body as a JSON object, or a BadRequest that names what is wrong."""
+    body = request.body or b""
+    if len(body) > MAX_BODY:
+        raise BadRequest(413, f"request body too large (limit {MAX_BODY} bytes)")
+    if not body.strip():
+        raise BadRequest(400, "empty request body: send a JSON object")
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest(400, "request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise BadRequest(400, "request body must be a JSON object")
+    return data
+
+
+def field(data: Dict[str, Any], name: str, limit: int, required: bool = False) -> str:
+    value = data.get(name, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise BadRequest(400, f"'{name}' must be a string")
+    value = value.strip()
+    if required and not value:
+        raise BadRequest(400, f"'{name}' is empty")
+    if len(value) > limit:
+        raise BadRequest(413, f"'{name}' is too long (limit {limit} characters)")
+    return value
+
+
+def history_of(events: List[Dict[str, Any]], limit: int = HISTORY_LIMIT) -> List[Dict[str, Any]]:
+    """User and bot messages of a tracker, as the page shows them: a pressed button by its title."""
+    messages: List[Dict[str, Any]] = []
+    for event in events:
+        if event.get("event") == "user" and event.get("text"):
+            shown = (event.get("metadata") or {}).get("shown")
+            messages.append({"from": "user", "text": shown if isinstance(shown, str) and shown else event["text"]})
+        elif event.get("event") == "bot" and (event.get("text") or (event.get("data") or {}).get("buttons")):
+            buttons = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+                       for b in (event.get("data") or {}).get("buttons") or [] if isinstance(b, dict)]
+            messages.append({"from": "bot", "text": event.get("text") or "", "buttons": buttons})
+    return messages[-limit:]
+
+
+def bot_messages(collected: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    return [{"from": "bot", "text": m.get("text") or "",
+             "buttons": [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+                         for b in m.get("buttons") or [] if isinstance(b, dict)]}
+            for m in collected if m.get("text") or m.get("buttons")]
+
+
+class WebChat(InputChannel):
+    """Serves /chat/ (page), /chat/api/* (session, history, message, profile) and /chat/progress."""
+
+    def __init__(self, secret: Optional[bytes] = None):
+        self.signer = Signer(secret or load_secret())
+
+    @classmethod
+    def name(cls) -> str:
+        return "webchat"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> WebChat:
+        return cls()
+
+    def url_prefix(self) -> str:
+        return "/chat"  # absolute: Rasa joins it onto /webhooks/, which keeps an absolute path as it is
+
+    def sender_of(self, request: Request) -> Optional[str]:
+        return self.signer.verify(request.cookies.get(COOKIE))
+
+    def identity(self, request: Request) -> Tuple[str, Optional[str]]:
+        """The signed sender, or a new one with the token to set as the cookie."""
+        sender = self.sender_of(request)
+        if sender:
+            return sender, None
+        return self.signer.issue()
+
+    def blueprint(self, on_new_message: Handler) -> Blueprint:
+        from knowledge.app import userdata
+
+        from .progress import progress_page
+
+        bp = Blueprint("webchat", __name__)
+
+        @bp.route("/", methods=["GET"], strict_slashes=True)
+        async def page(request: Request) -> HTTPResponse:
+            _, token = self.identity(request)
+            resp = await response.file(STATIC_DIR / "index.html", headers=no_store())
+            if token:
+                set_cookie(resp, token)
+            return resp
+
+        @bp.route("/static/<name>", methods=["GET"])
+        async def static(request: Request, name: str) -> HTTPResponse:
+            if name not in STATIC_FILES:
+                return error(404, "no such file")
+            return await response.file(STATIC_DIR / name, mime_type=STATIC_FILES[name], headers=no_store())
+
+        @bp.route("/api/session", methods=["GET"])
+        async def session(request: Request) -> HTTPResponse:
+            sender, token = self.identity(request)
+            resp = response.json({"new": token is not None, "profile": public(userdata().profile(sender))})
+            if token:
+                set_cookie(resp, token)
+            return resp
+
+        @bp.route("/api/history", methods=["GET"])
+        async def history(request: Request) -> HTTPResponse:
+            sender = self.sender_of(request)
+            if not sender:
+                return error(401, "no valid chat session: reload the page")
+            store = request.app.ctx.agent.tracker_store
+            tracker = await store.retrieve_full_tracker(sender)
+            events = tracker.current_state()["events"] if tracker else []
+            return response.json({"messages": history_of(events)})
+
+        @bp.route("/api/message", methods=["POST"])
+        async def message(request: Request) -> HTTPResponse:
+            sender = self.sender_of(request)
+            if not sender:
+                return error(401, "no valid chat session: reload the page")
+            try:
+                data = read_json(request)
+                text = field(data, "text", MAX_TEXT, required=True)
+                title = field(data, "title", MAX_TITLE)
+                lang = field(data, "lang", 8)
+            except BadRequest as e:
+                return error(e.status, e.message)
+            metadata: Dict[str, Any] = {"lang": lang if lang in LANGS else None}
+            if title:
+                metadata["shown"] = title
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
+            except Exception:  # the action server is down or failed: say so instead of a bare 500
+                logger.exception("webchat: message failed")
+                if not collector.messages:
+                    return error(503, "the coach could not answer just now: try again in a moment")
+            return response.json({"messages": bot_messages(collector.messages)})
+
+        @bp.route("/api/profile", methods=["POST"])
+        async def profile(request: Request) -> HTTPResponse:
+            sender = self.sender_of(request)
+            if not sender:
+                return error(401, "no valid chat session: reload the page")
+            try:
+                data = read_json(request)
+                name, team = field(data, "name", 60), field(data, "team", 60)
+            except BadRequest as e:
+                return error(e.status, e.message)
+            return response.json({"profile": public(userdata().set_profile(sender, name, team))})
+
+        @bp.route("/progress", methods=["GET"])
+        async def progress(request: Request) -> HTTPResponse:
+            sender, token = self.identity(request)
+            lang = request.args.get("lang", "en")
+            resp = response.html(progress_page(userdata(), sender, lang if lang in LANGS else "en"), headers=no_store())
+            if token:
+                set_cookie(resp, token)
+            return resp
+
+        return bp
+
+
+def public(profile: Dict[str, str]) -> Dict[str, str]:
+    """What the page may see of a profile: never the sender id."""
+    return {"name": profile.get("name", ""), "team": profile.get("team", "")}
+
+
+def no_store() -> Dict[str, str]:
+    return {"Cache-Control": "no-store"}
