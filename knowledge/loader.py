@@ -127,7 +127,7 @@ def load_scenes(folder: Path = paths.CONTENT_DIR / "scenes") -> Dict[str, Scene]
             raise ContentError(f"{path}: field 'id': {scene.id!r} must match the file name")
         scenes[trade] = scene
     for trade, scene in scenes.items():
-        lines = [(f"{key}.{lang}", t) for key in ("openings", "needs", "prompts", "ready") for lang in ("en", "zh")
+        lines = [(f"{key}.{lang}", t) for key in ("openings", "needs", "questions", "prompts", "ready") for lang in ("en", "zh")
                  for t in getattr(getattr(scene, key), lang)]
         lines += [(f"objections.{k}.{lang}", t) for k, v in scene.objections.items() for lang in ("en", "zh")
                   for t in getattr(v, lang)]

@@ -176,6 +176,7 @@ class Scene(Strict):
     words: Lists4  # words that belong to this trade only: a line from another trade is caught by them
     openings: Lists2
     needs: Lists4  # answers to needs questions, in the order the customer gives them
+    questions: Lists3  # needs questions a good salesperson asks in this trade (hints and better lines)
     prompts: Lists2  # the customer invites a proposal
     ready: Lists2  # objection answered: the customer asks what comes next
     objections: Dict[str, Lists2]

@@ -27,9 +27,11 @@ for _ in $(seq 1 120); do
   curl -fs "http://localhost:${RASA_PORT}/" >/dev/null 2>&1 && break
   sleep 1
 done
+LAN_IP=$(hostname -I 2>/dev/null | awk '{print $1}')
 cat <<MSG
 
 Sales Coach is running.
+  Web chat:   http://localhost:${RASA_PORT}/chat/   (from a phone on the same network: http://${LAN_IP:-<this machine's IP>}:${RASA_PORT}/chat/)
   REST:       curl -s localhost:${RASA_PORT}/webhooks/rest/webhook -d '{"sender":"me","message":"hello"}'
   socket.io:  http://localhost:${RASA_PORT}/socket.io (any Rasa web chat widget)
   HTTP API:   http://localhost:${RASA_PORT}/  (token in var/api_token or \$RASA_TOKEN)

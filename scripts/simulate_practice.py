@@ -4,7 +4,8 @@ examples) must win every customer; polite-but-generic, pushy, lazy ("ok") and re
 Also counts customer lines said twice in a session and lines that belong to another trade (both goal 0).
 
 Goals per language (issue 11): expert mean >= 80 and every expert session agrees; generic <= 55;
-pushy <= 30; lazy <= 30; repeater <= 40; repeated lines 0; other-trade lines 0.
+pushy <= 30; lazy <= 30; repeater <= 40; repeated lines 0; other-trade lines 0. Also printed, without a
+goal: an expert playing another type's best moves (how much the score depends on reading the type).
 """
 from __future__ import annotations
 
@@ -48,9 +49,11 @@ LAZY = {"en": ["ok", "sure", "yes", "fine", "hmm", "right", "ok then", "yeah", "
 REPEAT = {"en": "Hi, welcome! Take your time.", "zh": "您好，欢迎！您慢慢看。"}
 
 
-def expert_line(practice: Practice, state: Dict, lang: str, rng: random.Random, said: List[str]) -> str:
-    """The type's best move for the stage the sale is in, as one of the move's example sentences."""
-    move_id = practice.stage_move(state["type_id"], state["stage"], handled=state["handled"])
+def expert_line(practice: Practice, state: Dict, lang: str, rng: random.Random, said: List[str],
+                as_type: str = "") -> str:
+    """The type's best move for the stage the sale is in, as one of the move's example sentences; with
+    `as_type`, the best move for another type (an expert for the wrong customer)."""
+    move_id = practice.stage_move(as_type or state["type_id"], state["stage"], handled=state["handled"])
     examples = getattr(practice.moves[move_id].examples, lang)
     fits = [e for e in examples if e not in said and not trade_words_in(e, practice.scenes, lang)]
     return rng.choice(fits or examples)
@@ -70,6 +73,7 @@ def play(practice: Practice, store: UserData, user: str, type_id: str, trade: st
     if store.active_session(user):
         practice.turn(user, "end", "practice_end", lang)
     session = store.last_session(user)
+    assert session is not None
     state = session["state"]
     lines = practice.customer_lines(state, lang)
     return {"score": session["score"], "agree": session["status"] == "agree", "turns": len(state["turns"]),
@@ -90,8 +94,11 @@ def main() -> None:
         for type_id in sorted(engine.kb.types):
             for trade in sorted(practice.scenes):
                 rng = random.Random(f"{type_id}{trade}{lang}")
+                types = sorted(engine.kb.types)
+                other = types[(types.index(type_id) + len(types) // 2) % len(types)]  # a far-off type, fixed per type
                 trainees = {
                     "expert": lambda st, n, said: expert_line(practice, st, lang, rng, said),
+                    "wrong-type": lambda st, n, said: expert_line(practice, st, lang, rng, said, as_type=other),
                     "generic": lambda st, n, said: GENERIC[lang][n % len(GENERIC[lang])],
                     "pushy": lambda st, n, said: PUSHY[lang][n % len(PUSHY[lang])],
                     "lazy": lambda st, n, said: LAZY[lang][n % len(LAZY[lang])],
@@ -106,7 +113,8 @@ def main() -> None:
         mean = {k: sum(r["score"] for r in v) / len(v) for k, v in results.items()}
         every = [r for v in results.values() for r in v]
         expert_agree = sum(r["agree"] for r in results["expert"]) / len(results["expert"])
-        print(f"{lang}: expert {mean['expert']:.1f} (agrees {expert_agree:.0%}), generic {mean['generic']:.1f}, "
+        print(f"{lang}: expert {mean['expert']:.1f} (agrees {expert_agree:.0%}), "
+              f"expert for another type {mean['wrong-type']:.1f}, generic {mean['generic']:.1f}, "
               f"pushy {mean['pushy']:.1f}, lazy {mean['lazy']:.1f}, repeater {mean['repeater']:.1f}; "
               f"lines repeated in a session {sum(r['repeated'] for r in every)}, "
               f"lines from another trade {sum(r['foreign'] for r in every)} "

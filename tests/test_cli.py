@@ -1,8 +1,14 @@
 """The `coach` command's JSON-lines contract, as ../shared/eval/score.py uses it."""
+import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from knowledge.cli import main
 
 COACH = str(Path(sys.executable).parent / "coach")
 
@@ -68,3 +74,120 @@ def test_feedback_export_gives_reviewable_training_rows(engine, dialogue):
     rows = [json.loads(x) for x in out.splitlines()]
     assert {"text": text, "type": "suspicious"} in rows
     assert sum(r["text"] == text for r in rows) == 1
+
+
+# in-process: knowledge.cli.main(argv) with stdin and stdout captured, as sqlite-utils tests its CLI ----------
+def call(args, stdin="", monkeypatch=None, capsys=None):
+    """Run `coach ARGS` in this process: (exit code, stdout, stderr)."""
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def json_lines(rows):
+    return "".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in rows)
+
+
+@pytest.fixture
+def coach(monkeypatch, capsys):
+    return lambda *args, stdin="": call(args, stdin, monkeypatch, capsys)
+
+
+def test_in_process_identify_answers_every_line_in_order(engine, coach):
+    code, out, err = coach("identify", stdin=json_lines([
+        {"text": "he doubts every number and wants proof in writing"},
+        "{not json",
+        {"text": "客户总打断我，觉得自己什么都懂"},
+        "[1, 2]",
+        "",
+        {"text": ""},
+    ]))
+    assert code == 0
+    rows = [json.loads(x) for x in out.splitlines()]
+    assert len(rows) == 5, "a blank line is skipped, every other line gets exactly one line out"
+    assert rows[0]["types"][0]["id"] == "suspicious" and rows[0]["needs_more_info"] is False
+    assert rows[1] == {"error": rows[1]["error"]} and rows[1]["error"].startswith("not JSON")
+    assert rows[2]["types"][0]["id"] == "dominant_hostile"
+    assert rows[3]["needs_more_info"] is True and rows[4]["needs_more_info"] is True  # not an object / empty text
+
+
+def test_in_process_score_reply_reads_context_and_lang(engine, coach):
+    close = "Shall we sign the contract today?"
+    code, out, _ = coach("score-reply", stdin=json_lines([
+        {"type": "suspicious", "reply": close, "context": "I still do not believe those numbers"},
+        {"type": "suspicious", "reply": close, "context": "Sounds great, when can I get it?"},
+        {"type": "suspicious", "reply": "Here are the documents, please verify every clause.", "lang": "zh"},
+        {"type": "suspicious", "reply": "Here are the documents, please verify every clause.", "lang": "fr"},
+        {"type": "nonesuch", "reply": "hello"},
+        {"reply": "no type at all"},
+        "{broken",
+    ]))
+    assert code == 0
+    doubting, keen, zh, fr, unknown, missing, broken = [json.loads(x) for x in out.splitlines()]
+    assert keen["score"] > doubting["score"], "asking to sign is premature while the customer still doubts"
+    assert doubting["moves"] == keen["moves"] == ["propose_close"]
+    assert re.search(r"[\u4e00-\u9fff]", zh["feedback"]) and zh["feedback"].endswith("。")
+    assert not re.search(r"[\u4e00-\u9fff]", fr["feedback"]), "an unknown lang falls back to the reply's language"
+    assert unknown["error"].startswith("unknown type id") and unknown["score"] == 0.0
+    assert missing["error"].startswith("unknown type id")
+    assert broken["error"].startswith("not JSON")
+
+
+def test_in_process_kb_search_in_both_languages(engine, coach):
+    code, out, _ = coach("kb", "search", "折扣", "--limit", "3")
+    lines = out.splitlines()
+    assert code == 0 and 1 <= len(lines) <= 3
+    assert all(re.match(r"^\[\w+ \S+ \S+ (en|zh)\] ", line) and "折扣" in line for line in lines)
+    code, out, _ = coach("kb", "search", "discount")
+    assert code == 0 and out and all("discount" in line.lower() for line in out.splitlines())
+    code, out, err = coach("kb", "search", "zzqxv")
+    assert code == 0 and out == "" and "no match" in err
+
+
+def test_in_process_kb_show_and_unknown_type(engine, coach):
+    code, out, _ = coach("kb", "show", "picky", "--lang", "zh")
+    assert code == 0 and "挑剔型" in out
+    code, out, err = coach("kb", "show", "grumpy")
+    assert code == 2 and out == "" and "unknown type id 'grumpy'" in err and "picky" in err
+
+
+def test_in_process_bad_arguments_exit_with_usage(coach, capsys):
+    for args in (["nonesuch"], ["kb"], ["customers", "export"], ["kb", "show", "picky", "--lang", "fr"]):
+        with pytest.raises(SystemExit) as exc:
+            main(args)
+        assert exc.value.code == 2
+        assert "usage: coach" in capsys.readouterr().err
+
+
+def test_in_process_customers_export(engine, dialogue, coach):
+    from knowledge.engine.state import ConversationState, UserTurn
+
+    user = "crm-inproc"
+    state = ConversationState(user=user, lang="zh")
+    dialogue.respond(UserTurn("这个客户说话特别冲，总打断我，觉得自己什么都懂", "describe_customer"), state)
+    dialogue.respond(UserTurn("把他存为王总", "save_customer"), state)
+    code, out, _ = coach("customers", "export", "--user", user, "--format", "json")
+    rows = json.loads(out)
+    assert code == 0 and [(r["name"], r["type_id"], r["type_name"]) for r in rows] == [("王总", "dominant_hostile", "Dominant-hostile")]
+    assert isinstance(rows[0]["evidence"], str) and rows[0]["evidence"]
+    code, out, _ = coach("customers", "export", "--user", user)
+    header, *body = out.splitlines()
+    assert header == "name,type_id,type_name,evidence,notes,updated" and body[0].startswith("王总,dominant_hostile,")
+    code, out, _ = coach("customers", "export", "--user", "nobody-here", "--format", "json")
+    assert code == 0 and json.loads(out) == []
+
+
+def test_in_process_progress_json(engine, dialogue, coach):
+    user = "progress-inproc"
+    code, out, _ = coach("progress", "--user", user, "--json")
+    empty = json.loads(out)
+    assert code == 0 and empty["sessions"] == [] and empty["weakest_type"] is None
+    dialogue.practice.start(user, "en", named="picky", trade="car")
+    dialogue.practice.turn(user, "end", "practice_end", "en")
+    code, out, _ = coach("progress", "--user", user, "--json")
+    progress = json.loads(out)
+    assert code == 0 and len(progress["sessions"]) == 1
+    assert progress["sessions"][0]["type"] == "picky" and progress["weakest_type"] == "picky"
+    code, out, _ = coach("progress", "--user", user)
+    assert "picky" in out and "weakest type: picky" in out

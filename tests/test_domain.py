@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
+import random
 import re
 from collections import Counter
 from functools import lru_cache
@@ -130,24 +131,22 @@ def test_nlu_names_no_intent_outside_the_domain(nlu_counts):
 
 
 # what the engine's source uses ------------------------------------------------------------------------------
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
 def calls(attr: str) -> Iterator[Tuple[Path, ast.Call, List[ast.AST]]]:
     """Every call `x.<attr>(...)` in knowledge/, with its enclosing functions (innermost last)."""
     for path in ENGINE_SOURCES:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        stack: List[ast.AST] = []
+        yield from calls_in(path, ast.parse(path.read_text(encoding="utf-8")), attr, [])
 
-        def visit(node: ast.AST) -> Iterator[Tuple[Path, ast.Call, List[ast.AST]]]:
-            is_func = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-            if is_func:
-                stack.append(node)
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == attr:
-                yield path, node, list(stack)
-            for child in ast.iter_child_nodes(node):
-                yield from visit(child)
-            if is_func:
-                stack.pop()
 
-        yield from visit(tree)
+def calls_in(path: Path, node: ast.AST, attr: str, functions: List[ast.AST]) -> Iterator[Tuple[Path, ast.Call, List[ast.AST]]]:
+    if isinstance(node, FUNCTIONS):
+        functions = functions + [node]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == attr:
+        yield path, node, functions
+    for child in ast.iter_child_nodes(node):
+        yield from calls_in(path, child, attr, functions)
 
 
 def where(path: Path, node: ast.AST) -> str:
@@ -223,7 +222,7 @@ def keys_passed(path: Path, arg: ast.AST, functions: List[ast.AST], depth: int =
         if local:
             return [(v, where(path, arg)) for v in local]
         func = functions[-1] if functions else None
-        params = [a.arg for a in func.args.args] if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
+        params = [a.arg for a in func.args.args] if isinstance(func, FUNCTIONS) else []
         if arg.id in params and depth < 2:
             position = params.index(arg.id) - (1 if params and params[0] == "self" else 0)
             out: List[Tuple[str, str]] = []
@@ -348,15 +347,33 @@ def pressed_turn(payload: str) -> Turn:
     return payload, intent, json.loads("{" + raw) if raw else {}
 
 
+class SeededRandom:
+    """Stands in for the `random` module inside practice.py: an unseeded Random (a new quiz, a new practice
+    customer) gets the replay's next seed, so replaying a conversation reaches the same quiz and scene again."""
+
+    def __init__(self):
+        self.salt, self.count = "", 0
+
+    def __getattr__(self, name: str):
+        return getattr(random, name)
+
+    def Random(self, seed=None) -> random.Random:  # noqa: N802 - the name it replaces
+        if seed is None:
+            self.count += 1
+            seed = f"{self.salt}:{self.count}"
+        return random.Random(seed)
+
+
 class Replay:
     """Plays a conversation for a fresh salesperson each time, so every button is pressed in its own copy of
     the state that showed it (a practice session lives in the user-data store, so copying the state is not enough)."""
 
-    def __init__(self, dialogue, lang: str):
-        self.dialogue, self.lang, self.runs = dialogue, lang, 0
+    def __init__(self, dialogue, lang: str, seeds: SeededRandom):
+        self.dialogue, self.lang, self.seeds, self.runs = dialogue, lang, seeds, 0
 
-    def play(self, turns: List[Turn]) -> Reply:
+    def play(self, scenario: str, turns: List[Turn]) -> Reply:
         self.runs += 1
+        self.seeds.salt, self.seeds.count = scenario, 0
         state = ConversationState(user=f"buttons-{self.lang}-{self.runs}", lang=self.lang)
         reply = Reply()
         for text, intent, entities in turns:
@@ -364,15 +381,27 @@ class Replay:
         return reply
 
 
+@pytest.fixture
+def replay(dialogue, monkeypatch):
+    import knowledge.engine.practice as practice_module
+
+    seeds = SeededRandom()
+    monkeypatch.setattr(practice_module, "random", seeds)
+    return lambda lang: Replay(dialogue, lang, seeds)
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_every_button_pressed_in_its_state_gets_a_real_answer(dialogue, routes, lang):
+def test_every_button_pressed_in_its_state_gets_a_real_answer(replay, routes, engine, lang):
     """Each scenario's buttons, and the buttons of each answer they open, pressed one by one: a route exists,
-    nothing raises, the answer is not empty and is not the "didn't get that" fallback."""
-    replay = Replay(dialogue, lang)
+    nothing raises, the answer is not empty, is not the "didn't get that" fallback, and never says
+    "a Opinion-driven customer" (a ui text with "a" before a type name)."""
+    vowel_names = [engine.kb.type_name(t, "en") for t in engine.kb.types if engine.kb.type_name(t, "en")[0] in "AEIOU"]
+    article_slip = re.compile(r"\b[Aa] (?:" + "|".join(map(re.escape, vowel_names)) + r")\b") if vowel_names else None
+    replay = replay(lang)
     problems: List[str] = []
     pressed = 0
     for scenario, turns in SCENARIOS[lang].items():
-        shown = replay.play(turns)
+        shown = replay.play(scenario, turns)
         assert shown.buttons, f"{lang}/{scenario}: expected buttons, got {shown.text[:200]!r}"
         queue = [(turns, button, 1) for button in shown.buttons]
         seen: Set[str] = set()
@@ -389,7 +418,7 @@ def test_every_button_pressed_in_its_state_gets_a_real_answer(dialogue, routes, 
                 continue
             steps = before + [pressed_turn(payload)]
             try:
-                answer = replay.play(steps)
+                answer = replay.play(scenario, steps)
             except Exception as exc:  # noqa: BLE001 - every raising button is listed, not only the first
                 problems.append(f"{at} raised {exc!r}")
                 continue
@@ -397,7 +426,20 @@ def test_every_button_pressed_in_its_state_gets_a_real_answer(dialogue, routes, 
                 problems.append(f"{at} got an empty answer")
             elif any(text in answer.text for text in FALLBACK_TEXTS):
                 problems.append(f"{at} got the fallback: {answer.text[:120]!r}")
+            elif lang == "en" and article_slip and article_slip.search(answer.text):
+                problems.append(f"{at}: {article_slip.search(answer.text).group(0)!r} in {answer.text[:80]!r}")
             if depth == 1:
                 queue += [(steps, button, 2) for button in answer.buttons]
     assert not problems, "\n".join(problems)
     assert pressed >= (150 if lang == "en" else 100), f"only {pressed} buttons pressed"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_quiz_answered_by_button_is_judged_against_the_question_shown(replay, engine, lang):
+    play = replay(lang)
+    turns = [said("quiz me" if lang == "en" else "考考我", "quiz")]
+    question = play.play("quiz", turns)
+    assert len(question.buttons) >= 3
+    right = engine.kb.text("quiz_right", lang, name="{}").split("{}")[0]
+    verdicts = [play.play("quiz", turns + [pressed_turn(p)]).text.startswith(right) for _, p in question.buttons]
+    assert verdicts.count(True) == 1, question.text

@@ -24,10 +24,12 @@ def test_greeting_in_the_language_of_the_message(servers):
 
 
 def test_mixed_chinese_and_english_parses(servers):
-    r = requests.post(f"{servers.url}/model/parse", params={"token": servers.token},
-                      json={"text": "这个客户很 picky,什么都嫌弃"}, timeout=30)
+    text = "这个客户很 picky,什么都嫌弃"
+    r = requests.post(f"{servers.url}/model/parse", params={"token": servers.token}, json={"text": text}, timeout=30)
     r.raise_for_status()
-    assert r.json()["intent"]["name"]
+    assert r.json()["intent"]["name"] not in ("greet", "goodbye", "thank", "help", "quiz", "my_progress"), r.json()["intent"]
+    reply = servers.say(sender("mixed"), text)
+    assert "挑剔型" in texts(reply), dump(reply)  # whatever NLU called it, the router coaches a description
 
 
 @pytest.mark.parametrize("lang, description, name, follow", [
@@ -66,7 +68,7 @@ def test_slots_survive_a_server_restart(servers):
     servers.restart_rasa()
     assert memory(servers, s)["customer_type"] == "picky"
     avoid = servers.say(s, "/ask_avoid")
-    assert "Picky" in texts(avoid) or "picky" in texts(avoid).lower()
+    assert "With this Picky customer, avoid" in texts(avoid), dump(avoid)
 
 
 def test_practice_session_through_rest(servers):
@@ -83,7 +85,8 @@ def test_practice_session_through_rest(servers):
 def test_bad_input_never_crashes(servers, message):
     s = sender("bad")
     reply = servers.say(s, message)
-    assert isinstance(reply, list)
+    if message:  # Rasa may not run an action for an empty message; anything else gets a real answer, not []
+        assert reply and all(m.get("text") for m in reply), dump(reply)
     assert "sales coach" in texts(servers.say(s, "hello")).lower()
 
 

@@ -4,7 +4,7 @@ import re
 import pytest
 
 from knowledge.engine.reply import Reply, split_bubble
-from knowledge.engine.wording import fit_pronoun, finish, full_width, pronoun_in, script_of, short_quote
+from knowledge.engine.wording import finish, fit_pronoun, full_width, pronoun_in, script_of, short_quote
 
 SHE, HE = ["she", "her", "lady", "她", "阿姨"], ["he", "him", "his", "guy", "他", "先生"]
 HALF_WIDTH_NEAR_HAN = re.compile(r"[\u4e00-\u9fff][,!?:;()]|[,!?:;(][\u4e00-\u9fff]|\"[^\"]*[\u4e00-\u9fff]")

@@ -184,8 +184,10 @@ class WebChat(InputChannel):
 
         bp = Blueprint("webchat", __name__)
 
-        @bp.route("/", methods=["GET"], strict_slashes=True)
+        @bp.route("/", methods=["GET"], strict_slashes=False)
         async def page(request: Request) -> HTTPResponse:
+            if not request.path.endswith("/"):  # /chat -> /chat/, so the page's relative URLs resolve under /chat/
+                return response.redirect(request.path + "/")
             _, token = self.identity(request)
             resp = await response.file(STATIC_DIR / "index.html", headers=no_store())
             if token:
@@ -211,9 +213,12 @@ class WebChat(InputChannel):
             sender = self.sender_of(request)
             if not sender:
                 return error(401, "no valid chat session: reload the page")
-            store = request.app.ctx.agent.tracker_store
-            tracker = await store.retrieve_full_tracker(sender)
-            events = tracker.current_state()["events"] if tracker else []
+            try:
+                tracker = await request.app.ctx.agent.tracker_store.retrieve_full_tracker(sender)
+            except Exception:
+                logger.exception("webchat: tracker store failed")
+                return error(503, "the conversation store could not be read just now: try again in a moment")
+            events = [event.as_dict() for event in tracker.events] if tracker else []
             return response.json({"messages": history_of(events)})
 
         @bp.route("/api/message", methods=["POST"])

@@ -17,7 +17,7 @@ from .identify import Identification, Identifier
 from .lookup import mentions, stage_in, type_in
 from .reply import Reply
 from .state import ConversationState
-from .wording import short_quote
+from .wording import LIST_SEPARATOR, short_quote
 
 ADDITIVE = re.compile(r"^\s*(also|and|plus|besides|oh and|one more thing|another thing|还有|另外|而且|并且|他还|她还|他也|她也|补充)", re.I)
 FALLBACK_MIN_SCORE = 0.3  # a message NLU did not place is coached only when its type is this clear
@@ -189,7 +189,7 @@ class Coach:
             line = self.kb.text("identified", lang, name=self.kb.type_name(type_id, lang))
             others = [self.kb.type_name(x, lang) for x in (traits or []) if x != type_id][:2]
             if others:
-                line += (" " if lang == "en" else "") + self.kb.text("also_traits", lang, names=(", " if lang == "en" else "、").join(others))
+                line += (" " if lang == "en" else "") + self.kb.text("also_traits", lang, names=LIST_SEPARATOR[lang].join(others))
             reply.say(f"{line}\n{self.why_line(type_id, lang, evidence)}")
         elif evidence:
             reply.say(self.why_line(type_id, lang, evidence))
@@ -437,7 +437,7 @@ class Coach:
             chosen = result.types[0][0]
         state.pending_question, state.answers = None, {}
         if not chosen:
-            return Reply().say(self.kb.text("still_unclear", state.lang))
+            return self.menu(Reply().say(self.kb.text("still_unclear", state.lang)), state.lang)
         evidence = result.evidence if result and not result.needs_more_info else []
         self._remember(state, chosen, notes, None)
         state.evidence = {"ranked": [chosen], "spans": [e for e in evidence if e.get("type") == chosen][:6]}

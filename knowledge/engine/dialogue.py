@@ -14,7 +14,7 @@ from typing import Callable, Dict, Optional
 from ..schema import TRADES, local
 from ..text import clean, detect_lang, han_count, has_words, normalise
 from ..userdata import UserData
-from .coaching import Coach
+from .coaching import CLARIFY_ORDER, Coach
 from .customers import Customers
 from .library import Library
 from .lookup import mentions
@@ -86,6 +86,7 @@ class Dialogue:
 
     # the turn ------------------------------------------------------------------------
     def respond(self, turn: UserTurn, state: ConversationState) -> Reply:
+        state.drop_unknown(self.kb.types, self.kb.topics, TRADES, CLARIFY_ORDER)
         turn.text = turn.text if turn.is_button else clean(turn.text)
         self.read_language(turn, state)
         if not turn.is_button:

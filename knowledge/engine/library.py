@@ -14,6 +14,7 @@ from ..text import normalise
 from .lookup import topic_in
 from .reply import Reply
 from .state import ConversationState
+from .wording import LIST_SEPARATOR
 
 LIST_BODY_CHARS = {"en": 160, "zh": 60}  # a point's first sentence in the list; longer bodies wait for "more"
 _EN_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
@@ -65,7 +66,7 @@ class Library:
         for type_id, t in self.kb.types.items():
             groups.setdefault(t.group, []).append(self.kb.type_name(type_id, lang))
         lines = [self.kb.text("types_intro", lang)]
-        joiner = ", " if lang == "en" else "、"
+        joiner = LIST_SEPARATOR[lang]
         for group in ("style", "problem", "sales_point"):
             lines.append(f"{self.kb.text('group_' + group, lang)}: {joiner.join(groups.get(group, []))}")
         reply = Reply().say("\n".join(lines))
@@ -133,7 +134,7 @@ class Library:
             main = re.split(r"[/,+]", getattr(t.models, model).code)[0].strip()
             if main in groups:
                 groups[main].append(self.kb.type_name(type_id, lang))
-        joiner = ", " if lang == "en" else "、"
+        joiner = LIST_SEPARATOR[lang]
         lines = [self.kb.text(f"{model}_overview", lang)]
         lines += [f"• {code}: {joiner.join(names)}" for code, names in groups.items() if names]
         return Reply().say("\n".join(lines)).button(self.kb.text("btn_types", lang), "list_types")
@@ -193,7 +194,6 @@ class Library:
         """Two types side by side: what each is, how to tell them apart, what changes in the approach."""
         ta, tb = self.kb.types[a], self.kb.types[b]
         na, nb = self.kb.type_name(a, lang), self.kb.type_name(b, lang)
-        joiner = ", " if lang == "en" else "、"
         head = [self.kb.text("compare_head", lang, a=na, b=nb),
                 f"• {na}: {first_sentence(local(ta.summary, lang), lang)}",
                 f"• {nb}: {first_sentence(local(tb.summary, lang), lang)}"]

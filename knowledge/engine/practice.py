@@ -25,15 +25,15 @@ from ..text import clean, han_count, has_words, normalise
 from ..userdata import UserData
 from .explain import move_name, reading, reply_feedback
 from .lookup import mentions, type_in
-from .replies import MoveHit, ReplyScore
+from .replies import ReplyScore
 from .reply import Reply
 from .runtime import Engine
 
 STAGES = ("opening", "needs", "presenting", "objections", "closing")
 COMMANDS = {"practice_hint": "hint", "show_rubric": "rubric", "practice_end": "end"}
-# NLU intents that are never a reply to the customer (asked of the bot, not of the customer).
-OFF_ROLE_INTENTS = ("bot_challenge", "out_of_scope", "help", "my_progress", "quiz", "leaderboard", "list_types",
-                    "list_customers")
+# NLU intents of a message meant for the bot, not the customer; believed only when the reply makes no clear move
+# ("Lovely weather today, isn't it?" is small talk with the customer, whatever the NLU thinks).
+OFF_ROLE_INTENTS = ("bot_challenge", "out_of_scope", "my_progress", "quiz", "leaderboard", "list_types", "list_customers")
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,9 @@ class Tuning:
     greeting_cap: float = 0.3  # a greeting after the opening does not move the sale (generic mean)
     early_close_cap: float = 0.3  # asking for the decision before the objection is answered (pushy, generic)
     command_chars: int = 12  # "end the session please" / "结束练习吧": longer messages are replies, whatever the NLU says
-    known_words: float = 0.5  # share of words the coach knows, below which a message is nonsense (off-role test)
+    credit_confidence: float = 0.45  # a move named in the summary must be this clear ("欢迎光临" read as evidence at 0.3)
+    move_for_sure: float = 0.3  # a move this clear makes a message a reply, whatever the NLU intent (off-role test)
+    known_words: float = 0.34  # share of words the coach knows, below which a message is nonsense (off-role test)
     needs_before_prompt: int = 2  # needs answered before the customer asks for a proposal (expert stage coverage)
     needs_turns: int = 2  # replies in needs without a proposal before the customer asks for one
     presenting_turns: int = 2  # replies in presenting before the customer raises the objection anyway
@@ -183,7 +185,7 @@ class Practice:
         for t in self.kb.types.values():
             texts += t.cues.en + t.cues.zh + [p.en + p.zh for p in t.phrases]
         for scene in self.scenes.values():
-            for key in ("openings", "needs", "prompts", "ready"):
+            for key in ("openings", "needs", "questions", "prompts", "ready"):
                 texts += getattr(scene, key).en + getattr(scene, key).zh
         words = set()
         for text in texts:
@@ -194,7 +196,10 @@ class Practice:
 
     def off_role(self, text: str, intent: str) -> bool:
         """Not a reply to the customer: a question to the bot, or nonsense."""
-        if not has_words(text) or intent in OFF_ROLE_INTENTS:
+        if not has_words(text):
+            return True
+        if intent in OFF_ROLE_INTENTS and max((c for c, _ in self.engine.scorer.detect(text).values()), default=0.0) \
+                < self.tune.move_for_sure:
             return True
         norm = normalise(text)
         if mentions(norm, {"off": [*self.kb.ui.answers["out_of_role"].en, *self.kb.ui.answers["out_of_role"].zh]}):
@@ -202,6 +207,8 @@ class Practice:
         units = re.findall(r"[a-z']{2,}", norm) + [ch for ch in norm if han_count(ch)]
         if not units:
             return False
+        if len(units) >= 3 and len(set(units)) == 1:  # "哈哈哈哈", "lol lol lol"
+            return True
         known = sum(u in self._vocab for u in units) / len(units)
         return known < self.tune.known_words
 
@@ -220,22 +227,24 @@ class Practice:
             quality, kind = min(quality, tune.short_cap), "short"
         elif state["stage"] != "opening" and self._greeting_only(text, result):
             quality, kind = min(quality, tune.greeting_cap), "greeting"
-        reaction, move = self._reaction(result, kind)
+        reaction = self._reaction(result, kind)
         fits_close = kind == "read" and any(m.move in role.close_with and m.weight > 0 for m in result.clear)
-        too_early = reaction == "close" and not state["handled"]
-        if too_early:
-            quality = min(quality, tune.early_close_cap)
         stage = state["stage"]
         handles = (kind == "read" and stage == "objections" and
                    any(m.move in role.handle_with and m.weight > 0 for m in result.clear))
+        too_early = reaction == "close" and not state["handled"] and not handles
+        if too_early:
+            quality = min(quality, tune.early_close_cap)
         state["turn"] += 1
         state["stage_turns"] += 1
         trust = state["trust"] + tune.trust_step * (quality - 0.5) + (tune.handled_trust if handles else 0.0)
         state["trust"] = round(min(1.0, max(0.0, trust)), 3)
         lines, outcome = self._customer_answer(state, reaction, kind, quality, handles, fits_close)
         state["turns"].append({"text": text, "score": round(quality, 4), "kind": kind, "stage": stage,
-                               "moves": {m.move: m.weight for m in result.clear},
-                               "words": {m.move: m.text for m in result.clear}, "too_early": too_early})
+                               "moves": {m.move: self.engine.scorer.weight(type_id, m.move) for m in result.clear},
+                               "words": {m.move: m.text for m in result.clear},
+                               "sure": [m.move for m in result.clear if m.confidence >= tune.credit_confidence],
+                               "too_early": too_early})
         state["line"] = lines
         self.store.record_turn(session["id"], state["turn"], text, quality, [m.move for m in result.clear], state)
         reply = Reply().say(self._score_line(state, result, kind, quality, handles, too_early, lang))
@@ -257,18 +266,17 @@ class Practice:
         moving = [m for m in result.clear if self.moves[m.move].reaction in ("question", "evidence", "offer", "close")]
         return bool(greets) and not moving
 
-    def _reaction(self, result: ReplyScore, kind: str) -> Tuple[str, Optional[MoveHit]]:
+    def _reaction(self, result: ReplyScore, kind: str) -> str:
         """What the customer reacts to: a move the type dislikes outweighs the rest; no clear move is vague."""
         if kind in ("repeat", "short", "greeting"):
-            return ("repeat" if kind == "repeat" else "vague"), None
+            return "repeat" if kind == "repeat" else "vague"
         clear = result.clear
         if not clear:
-            return "vague", None
-        top = clear[0]
+            return "vague"
         bad = [m for m in clear if m.weight < 0 and self.moves[m.move].reaction == "pressure"]
-        if bad and bad[0].confidence >= 0.5 * top.confidence:
-            return "pressure", bad[0]
-        return self.moves[top.move].reaction, top
+        if bad and bad[0].confidence >= 0.5 * clear[0].confidence:
+            return "pressure"
+        return self.moves[clear[0].move].reaction
 
     # the customer ------------------------------------------------------------------------
     def _customer_answer(self, state: Dict[str, Any], reaction: str, kind: str, quality: float, handles: bool,
@@ -349,27 +357,23 @@ class Practice:
         line = self._pick(state, f"t:{state['type_id']}:reactions:{key}", f"a:{key}")
         return [line] if line else []
 
-    def _pool(self, ref: str) -> List[str]:
-        """The English texts of a pool (the count is the same in both languages; the loader checks it)."""
-        kind, *rest = ref.split(":")
+    def _pool(self, pool: str) -> Any:
+        """A pool of lines by reference: t:<type>:<field>[:<key>], s:<trade>:<field or objections.kind>, a:<key>."""
+        kind, *rest = pool.split(":")
         if kind == "t":
-            type_id, field, *key = rest
-            obj: Any = getattr(self.kb.types[type_id].practice, field)
-            if key:
-                obj = getattr(obj, key[0])
-        elif kind == "s":
-            trade, field = rest
-            scene = self.scenes[trade]
-            obj = scene.objections[field.split(".")[1]] if field.startswith("objections.") else getattr(scene, field)
-        else:
-            obj = getattr(self.shared, rest[0])
-        return list(range(min(len(obj.en), len(obj.zh))))  # type: ignore[return-value]
+            obj: Any = getattr(self.kb.types[rest[0]].practice, rest[1])
+            return getattr(obj, rest[2]) if len(rest) > 2 else obj
+        if kind == "s":
+            scene, field = self.scenes[rest[0]], rest[1]
+            return scene.objections[field.split(".")[1]] if field.startswith("objections.") else getattr(scene, field)
+        return getattr(self.shared, rest[0])
 
     def _pick(self, state: Dict[str, Any], *pools: str) -> Optional[str]:
         """The first unused line of the first pool that has one, in a per-session shuffled order."""
         rng = random.Random(f"{state['seed']}:{state['turn']}")
         for pool in pools:
-            indexes = self._pool(pool)
+            lines = self._pool(pool)
+            indexes = list(range(min(len(lines.en), len(lines.zh))))
             if not pool.startswith("s:") or ":needs" not in pool:
                 rng.shuffle(indexes)
             for i in indexes:
@@ -384,20 +388,8 @@ class Practice:
         return ref
 
     def _line_text(self, ref: str, lang: str) -> str:
-        kind, *rest = ref.split(":")
-        index = int(rest[-1])
-        if kind == "t":
-            type_id, field, *key = rest[:-1]
-            obj: Any = getattr(self.kb.types[type_id].practice, field)
-            if key:
-                obj = getattr(obj, key[0])
-        elif kind == "s":
-            trade, field = rest[:-1]
-            scene = self.scenes[trade]
-            obj = scene.objections[field.split(".")[1]] if field.startswith("objections.") else getattr(scene, field)
-        else:
-            obj = getattr(self.shared, rest[0])
-        return getattr(obj, lang)[index]
+        pool, index = ref.rsplit(":", 1)
+        return str(getattr(self._pool(pool), lang)[int(index)])
 
     def _customer(self, state: Dict[str, Any], lang: str) -> str:
         glue = "" if lang == "zh" else " "
@@ -435,7 +427,7 @@ class Practice:
         move = self.moves[move_id]
         return Reply().say(self.kb.text("hint", lang, move=getattr(move.names, lang), hint=getattr(move.hint, lang),
                                         example=self.better_line(state["type_id"], state["stage"], state["trade"], lang,
-                                                                 move_id)))
+                                                                 move_id, n=state["facts"])))
 
     def stage_move(self, type_id: str, stage: str, handled: bool = False) -> str:
         """The type's best move for a stage of the sale, from its rubric, objection handlers and closes."""
@@ -449,9 +441,12 @@ class Practice:
         options = [m for m in rubric if self.moves[m].reaction in wanted or (stage == "presenting" and m == "steer_to_offer")]
         return max(options, key=lambda m: (rubric[m], m == "ask_needs"))
 
-    def better_line(self, type_id: str, stage: str, trade: str, lang: str, move_id: str) -> str:
-        """A real line for that stage and move: the type's own phrase for the stage, else an example of the
-        move; either way one that names no other trade's things."""
+    def better_line(self, type_id: str, stage: str, trade: str, lang: str, move_id: str, n: int = 0) -> str:
+        """A real line for that stage and move: a needs question of the trade, the type's own phrase for the
+        stage, else an example of the move; always one that names no other trade's things."""
+        if self.moves[move_id].reaction == "question":
+            questions = getattr(self.scenes[trade].questions, lang)
+            return questions[n % len(questions)]
         phrases = [getattr(p, lang) for p in self.kb.types[type_id].phrases if p.stage == stage]
         for phrase in phrases:
             if set(trade_words_in(phrase, self.scenes, lang)) <= {trade}:
@@ -493,6 +488,8 @@ class Practice:
         made: Dict[str, Tuple[int, str, str]] = {}
         for t in scored:
             for m, w in t["moves"].items():
+                if m not in t.get("sure", t["moves"]):
+                    continue
                 if m not in made or (t["stage"] == "objections" and m in self.kb.types[type_id].practice.handle_with):
                     made[m] = (w, t["words"].get(m, t["text"]), t["stage"])
         good = sorted((m for m, (w, *_) in made.items() if w > 0), key=lambda m: -made[m][0])[:3]
@@ -532,6 +529,8 @@ class Practice:
         reasons.append(self.kb.text("why_weight", lang, type=self.kb.type_name(type_id, lang), weight=f"{weight:+d}"))
         glue = "；" if lang == "zh" else "; "
         quote = f"“{words if len(words) <= 60 else words[:57] + '…'}”"
+        if lang == "zh":
+            return f"• {move_name(self.kb, move_id, lang)}（{quote}）：{glue.join(reasons)}"
         return f"• {move_name(self.kb, move_id, lang)} ({quote}): {glue.join(reasons)}"
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..text import clean, detect_lang, has_words, normalise
 from . import clauses
@@ -81,7 +81,7 @@ class ReplyScorer:
         self.closes: Dict[str, List[str]] = {}
         self.signals: Optional[Matcher] = None
 
-    def learn_context(self, kb) -> "ReplyScorer":
+    def learn_context(self, kb: Any) -> ReplyScorer:
         """Read the knowledge a context needs: each type's objection handlers and closes, and the words of a
         keen or doubting customer (ui.yaml answers). Idempotent; without it, context is ignored."""
         if self.signals is None:
@@ -115,7 +115,7 @@ class ReplyScorer:
                     note(move, float(p), unit)
         for hit in self.matcher.find(norm):
             if not hit["negated"]:
-                note(hit["type"], KEYWORD_CONFIDENCE, hit["text"])
+                note(str(hit["type"]), KEYWORD_CONFIDENCE, str(hit["text"]))
         return found
 
     def weight(self, type_id: str, move: str, signal: Optional[str] = None) -> int:

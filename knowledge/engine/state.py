@@ -6,7 +6,7 @@ practice session and saved customers live in the user-data store instead, keyed 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Dict, List, Optional
+from typing import Any, Collection, Dict, List, Optional
 
 from ..schema import LANGS  # reply languages; Chinese is answered in the script the user wrote (SCRIPTS)
 
@@ -42,12 +42,36 @@ class ConversationState:
 
     @classmethod
     def from_memory(cls, user: str, memory: Any) -> ConversationState:
-        known = {f.name for f in fields(cls)} - {"user"}
-        values = {k: v for k, v in (memory or {}).items() if k in known} if isinstance(memory, dict) else {}
+        """The slot's value as state; a value of the wrong shape (an older version's memory carried over to a new
+        session, a hand-edited tracker) is dropped for its default rather than crash every later turn."""
+        defaults = cls(user=user)
+        values = {}
+        for f in fields(cls):
+            value = memory.get(f.name) if isinstance(memory, dict) and f.name != "user" else None
+            default = getattr(defaults, f.name)
+            if value is None or not (isinstance(value, str) if default is None else type(value) is type(default)):
+                continue
+            if isinstance(value, list) and not all(type(x) is int for x in value):  # topic_shown: point numbers
+                continue
+            values[f.name] = value
         state = cls(user=user, **values)
-        if state.lang not in LANGS:
-            state.lang = "en"
+        state.lang = state.lang if state.lang in LANGS else "en"
+        state.script = state.script if state.script in SCRIPTS else "hans"
+        state.pronoun = state.pronoun if state.pronoun in PRONOUNS else "they"
         return state
+
+    def drop_unknown(self, type_ids: Collection[str], topic_ids: Collection[str], trades: Collection[str],
+                     questions: Collection[str]) -> None:
+        """Forget what the content no longer has (a type, topic or trade renamed since the memory was kept)."""
+        if self.customer_type is not None and self.customer_type not in type_ids:
+            self.forget_customer()
+        self.proposed_type, self.corrected_from, self.quiz_type = (
+            t if t in type_ids else None for t in (self.proposed_type, self.corrected_from, self.quiz_type))
+        if self.topic is not None and self.topic not in topic_ids:
+            self.topic, self.topic_shown = None, []
+        self.trade = self.trade if self.trade in trades else None
+        if self.pending_question is not None and self.pending_question not in questions:
+            self.pending_question, self.answers = None, {}
 
     def memory(self) -> Dict[str, Any]:
         data = asdict(self)

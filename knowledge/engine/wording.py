@@ -12,7 +12,8 @@ from typing import Optional, Sequence
 from ..text import clean, han_count, normalise, to_simplified
 from .reply import Reply
 
-QUOTE_CHARS = {"en": 70, "zh": 30}  # a quoted piece of the user's message fits one phone line
+QUOTE_CHARS = {"en": 70, "zh": 30}
+LIST_SEPARATOR = {"en": ", ", "zh": "、"}  # between the items of an inline list  # a quoted piece of the user's message fits one phone line
 
 _EN_HE = re.compile(r"\b(he|him|his|himself)\b", re.I)
 _EN_SHE = re.compile(r"\b(she|her|hers|herself)\b", re.I)
