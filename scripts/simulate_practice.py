@@ -10,6 +10,7 @@ goal: an expert playing another type's best moves (how much the score depends on
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import random
 import sys
@@ -84,15 +85,21 @@ def play(practice: Practice, store: UserData, user: str, type_id: str, trade: st
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--verbose", "-v", action="store_true", help="print every session's score")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="try another tuning value (knowledge/engine/practice.py Tuning), e.g. --set agree_at=0.75")
+    parser.add_argument("--trades", type=int, default=0, help="play only the first N trades (quicker sweeps)")
     args = parser.parse_args()
     engine = get_engine()
     store = UserData(Path(tempfile.mkdtemp(prefix="simulate-practice-")) / "sim.db")
     store.db.execute("pragma synchronous=off")  # a throw-away store: no need to wait for the disk
     practice = Practice(engine, store)
+    changes = {k: type(getattr(practice.tune, k))(v) for k, v in (item.split("=", 1) for item in args.set)}
+    practice.tune = dataclasses.replace(practice.tune, **changes)
+    trades = sorted(practice.scenes)[:args.trades or None]
     for lang in ("en", "zh"):
         results: Dict[str, List[Dict]] = defaultdict(list)
         for type_id in sorted(engine.kb.types):
-            for trade in sorted(practice.scenes):
+            for trade in trades:
                 rng = random.Random(f"{type_id}{trade}{lang}")
                 types = sorted(engine.kb.types)
                 other = types[(types.index(type_id) + len(types) // 2) % len(types)]  # a far-off type, fixed per type

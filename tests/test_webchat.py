@@ -108,6 +108,9 @@ def test_a_forged_or_altered_token_never_reaches_another_conversation(servers):
         fresh = page.cookies["coach_chat"]
         assert fresh != token and TOKEN_RE.match(fresh)
         assert requests.get(f"{servers.url}/chat/api/history", cookies={"coach_chat": fresh}, timeout=30).json() == {"messages": []}
+    elsewhere = {"Origin": "http://127.0.0.1:1"}  # a page on another port of the same host: same site, other origin
+    assert owner.get(f"{servers.url}/chat/api/history", headers=elsewhere, timeout=30).status_code == 401
+    assert owner.post(f"{servers.url}/chat/api/message", json={"text": "hi"}, headers=elsewhere, timeout=30).status_code == 401
     assert "nitpicks" in text_of(history(servers, owner))  # the owner's conversation is untouched
 
 
@@ -249,6 +252,7 @@ def click_button(driver, title: str) -> None:
 
 def test_browser_phone_chat_buttons_reload_and_escaping(servers, phone):
     from selenium.common.exceptions import NoAlertPresentException
+    from selenium.webdriver.support.ui import WebDriverWait
 
     phone.get(f"{servers.url}/chat/")
     ready(phone)
@@ -281,6 +285,11 @@ def test_browser_phone_chat_buttons_reload_and_escaping(servers, phone):
     assert bottom <= phone.execute_script("return window.innerHeight") + 1
     assert phone.execute_script("return document.documentElement.scrollWidth") <= 375  # no sideways scrolling
     screenshot(phone, "webchat-phone.png")
+    phone.find_element("id", "progress-link").click()
+    WebDriverWait(phone, 30).until(lambda d: "/chat/progress" in d.current_url)
+    assert "No finished practice sessions yet" in phone.find_element("tag name", "main").text
+    assert phone.execute_script("return document.documentElement.scrollWidth") <= 375
+    screenshot(phone, "webchat-phone-progress.png")
 
 
 def test_browser_desktop_chinese_practice_and_progress(servers, desktop):
@@ -289,6 +298,13 @@ def test_browser_desktop_chinese_practice_and_progress(servers, desktop):
     desktop.find_element("id", "lang").click()
     assert desktop.find_element("id", "text").get_attribute("placeholder") == "说说你的客户……"
     assert "销售教练" in bubbles(desktop, "bot")[0] or "销售教练" in desktop.find_element("id", "title").text
+    desktop.find_element("id", "who").click()
+    desktop.find_element("id", "name").send_keys("王芳")
+    desktop.find_element("id", "team").send_keys("North")
+    desktop.find_element("id", "profile-save").click()
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(desktop, 30).until(lambda d: d.find_element("id", "who").text == "王芳 · North")
     description, type_name = DESCRIPTIONS["zh"]
     type_message(desktop, description)
     wait_for_bot(desktop, 0, type_name)
@@ -304,9 +320,8 @@ def test_browser_desktop_chinese_practice_and_progress(servers, desktop):
     screenshot(desktop, "webchat-desktop.png")
 
     desktop.find_element("id", "progress-link").click()
-    from selenium.webdriver.support.ui import WebDriverWait
-
     WebDriverWait(desktop, 30).until(lambda d: "/chat/progress" in d.current_url)
     assert len(desktop.find_elements("css selector", "svg.chart circle")) == 1  # the session just played
     assert type_name in desktop.find_element("tag name", "main").text
+    assert "王芳 · North" in desktop.find_element("css selector", "header").text
     screenshot(desktop, "webchat-progress.png")

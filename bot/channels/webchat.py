@@ -19,6 +19,7 @@ import re
 import secrets
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
+from urllib.parse import urlsplit
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -168,6 +169,11 @@ class WebChat(InputChannel):
         return "/chat"  # absolute: Rasa joins it onto /webhooks/, which keeps an absolute path as it is
 
     def sender_of(self, request: Request) -> Optional[str]:
+        """The signed sender; None for a bad cookie or a request from another origin (Rasa's --cors "*" would let
+        a page on another port of the same host, which SameSite counts as the same site, read the answer)."""
+        origin = request.headers.get("origin")
+        if origin and urlsplit(origin).netloc != request.headers.get("host", ""):
+            return None
         return self.signer.verify(request.cookies.get(COOKIE))
 
     def identity(self, request: Request) -> Tuple[str, Optional[str]]:

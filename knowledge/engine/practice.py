@@ -468,7 +468,7 @@ class Practice:
     def finish(self, session: Dict[str, Any], outcome: str, reply: Reply, lang: str) -> Reply:
         state = session["state"]
         state["outcome"] = outcome
-        score = final_score(state)
+        score = final_score(state, self.tune)
         self.store.finish_session(session["id"], score, outcome, state)
         return reply.say(self.summary_text(state, outcome, score, lang)).button(
             self.kb.text("btn_again", lang), "start_practice", type_id=state["type_id"], trade=state["trade"]).button(
