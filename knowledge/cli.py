@@ -76,7 +76,7 @@ def cmd_score_reply(args: argparse.Namespace) -> int:
     from .engine.explain import reply_feedback
 
     engine = _engine()
-    scorer = engine.scorer.learn_context(engine.kb)
+    scorer = engine.scorer
 
     def handle(row: Dict) -> Dict:
         type_id = row.get("type")

@@ -79,7 +79,7 @@ class Dialogue:
             "quiz": self.quiz,
             "quiz_answer": self.quiz_answer,
             "my_progress": lambda t, s: self.trainer.progress(s.user, s.lang),
-            "leaderboard": lambda t, s: self.trainer.leaderboard(s.lang),
+            "leaderboard": lambda t, s: self.trainer.leaderboard(s.lang, viewer=s.user),
         }
         for intent in FOLLOW_UPS:
             self.routes[intent] = self.follow_up

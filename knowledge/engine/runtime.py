@@ -17,7 +17,7 @@ class Engine:
         models = pickle.loads(model_path.read_bytes())
         self.identifier = Identifier(models["identifier"], lexicons(self.kb.types), self.kb.styles, models["gate"])
         rubrics = {i: t.practice.rubric for i, t in self.kb.types.items()}
-        self.scorer = ReplyScorer(models["moves"], self.kb.moves.moves, rubrics)
+        self.scorer = ReplyScorer(models["moves"], self.kb.moves.moves, rubrics).learn_context(self.kb)
 
 
 @lru_cache(maxsize=1)
