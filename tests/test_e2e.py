@@ -56,7 +56,7 @@ def test_small_talk_gets_the_menu_and_a_question_about_a_customer_gets_coached(s
                                                                                first_question, type_name):
     s = sender(lang)
     chat = servers.say(s, small_talk)
-    assert "/help" in buttons(chat) and "/ask_phrase" not in buttons(chat), dump(chat)
+    assert "/list_types" in buttons(chat) and "/ask_phrase" not in buttons(chat), dump(chat)
     coached = servers.say(s, first_question)
     assert type_name in texts(coached) and "/ask_phrase" in buttons(coached), dump(coached)
 
@@ -90,11 +90,8 @@ def test_bad_input_never_crashes(servers, message):
     assert "sales coach" in texts(servers.say(s, "hello")).lower()
 
 
-def best_and_worst_examples(engine, type_id, lang, best):
-    rubric = engine.kb.types[type_id].practice.rubric
-    moves = sorted(rubric, key=lambda m: -rubric[m] if best else rubric[m])[:2]
-    by_id = {m.id: m for m in engine.kb.moves.moves}
-    return [e for m in moves for e in getattr(by_id[m].examples, lang)[4:10]]
+PUSHY = {"en": ["Sign today or the price goes up.", "You're wrong, just buy it.", "Everyone takes this, stop thinking."],
+         "zh": ["今天不签明天就涨价。", "您想错了，直接买吧。", "别犹豫了，大家都买这个。"]}
 
 
 @pytest.mark.parametrize("lang, type_id, best, outcome_word", [
@@ -103,28 +100,40 @@ def best_and_worst_examples(engine, type_id, lang, best):
     ("en", "dominant_hostile", False, "walked away"),
     ("zh", "suspicious", False, "走了"),
 ])
-def test_whole_practice_sessions(servers, engine, lang, type_id, best, outcome_word):
+def test_whole_practice_sessions(servers, dialogue, engine, lang, type_id, best, outcome_word):
+    """Through REST: a trainee who makes the type's best move at each stage wins; a pushy one loses."""
+    import random
+
     from knowledge.userdata import UserData
 
+    store, rng, said = UserData(), random.Random(7), []
     s = sender(f"trainee-{lang}")
     servers.say(s, "hello" if lang == "en" else "你好")  # the language a button press answers in
     start = servers.say(s, f'/start_practice{{"type_id": "{type_id}"}}')
     assert engine.kb.type_name(type_id, lang) in texts(start), dump(start)
-    said = []
-    for reply in best_and_worst_examples(engine, type_id, lang, best):
-        said = servers.say(s, reply)
-        if "/100" in texts(said):
+    answer: list = []
+    for n in range(12):
+        session = store.active_session(s)
+        if not session:
             break
-    assert outcome_word in texts(said), dump(said)
-    score = UserData().last_session(s)["score"]
+        if best:  # the move the type wants at this stage, as one of the move's example sentences
+            st = session["state"]
+            move = dialogue.practice.stage_move(type_id, st["stage"], handled=st["handled"])
+            text = rng.choice([e for e in getattr(dialogue.practice.moves[move].examples, lang) if e not in said])
+        else:
+            text = PUSHY[lang][n % len(PUSHY[lang])]
+        said.append(text)
+        answer = servers.say(s, text)
+    assert outcome_word in texts(answer), dump(answer)
+    score = store.last_session(s)["score"]
     assert (score >= 70) if best else (score <= 35)
     progress = servers.say(s, "/my_progress")
     assert str(score) in texts(progress)
 
 
 @pytest.mark.parametrize("lang, thin, answers, expected", [
-    ("en", "The customer came in at 3pm with his wife.", ["Leads", "Cold", "Skip"], "Dominant-hostile"),
-    ("zh", "客户是本地人,开一辆白色的车", ["被动", "友善", "跳过"], "畏怯友善型"),
+    ("en", "The customer came in at 3pm with his wife.", ["Leads", "Cold"], "Dominant-hostile"),
+    ("zh", "客户是本地人,开一辆白色的车", ["被动", "友善"], "畏怯友善型"),
 ])
 def test_thin_description_asks_two_questions_then_coaches(servers, lang, thin, answers, expected):
     s = sender("thin")
@@ -132,9 +141,8 @@ def test_thin_description_asks_two_questions_then_coaches(servers, lang, thin, a
     assert len(buttons(first)) == 3, dump(first)
     second = servers.say(s, answers[0])
     assert len(buttons(second)) == 3, dump(second)
-    third = servers.say(s, answers[1])
-    done = servers.say(s, answers[2])
-    assert expected in texts(done), dump(third) + dump(done)
+    done = servers.say(s, answers[1])  # two answers are enough: the coaching comes at once
+    assert expected in texts(done), dump(done)
 
 
 @pytest.mark.parametrize("lang, describe, correction, new_name", [

@@ -251,6 +251,8 @@ class Coach:
                     from .situations import general_reply
 
                     return general_reply(self.kb, situation, lang).say(self.kb.text("no_customer_yet", lang))
+                if result.about_customer and self.names_a_customer(text):  # thin, but about a customer: ask
+                    return self.start_clarifying(text, state)
             return Reply().say(self.kb.text("no_customer_yet", lang))
         t, name = self.kb.types[type_id], self.kb.type_name(type_id, lang)
         reply = Reply()
