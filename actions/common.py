@@ -1,4 +1,4 @@
-"""The one action: the tracker's latest message and remembered state to the engine's dialogue, the Reply back."""
+"""The one action: the tracker's latest message and remembered state to the engine's dialogue, the Answer back."""
 from __future__ import annotations
 
 from typing import Any, Dict, List
@@ -8,7 +8,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from knowledge.app import dialogue
-from knowledge.engine.reply import Reply
+from knowledge.engine.answer import Answer
 from knowledge.engine.state import ENTITIES, MEMORY_SLOT, ConversationState, UserTurn
 
 
@@ -22,7 +22,7 @@ def turn_of(tracker: Tracker) -> UserTurn:
                     confidence=float(intent.get("confidence") or 0.0), entities=entities)
 
 
-def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
+def send(dispatcher: CollectingDispatcher, reply: Answer) -> None:
     """Bubbles as separate messages, the buttons on the last one."""
     buttons = [{"title": title, "payload": payload} for title, payload in reply.buttons]
     for n, bubble in enumerate(reply.bubbles):

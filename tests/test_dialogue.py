@@ -11,7 +11,7 @@ from typing import List, Tuple
 
 import pytest
 
-from knowledge.engine.reply import Reply
+from knowledge.engine.answer import Answer
 from knowledge.engine.state import ConversationState, UserTurn
 
 
@@ -21,13 +21,13 @@ class Talk:
     def __init__(self, dialogue, lang: str = "en"):
         self.dialogue = dialogue
         self.state = ConversationState(user=f"t-{uuid.uuid4().hex[:8]}", lang=lang)
-        self.last = Reply()
+        self.last = Answer()
 
-    def say(self, text: str, intent: str = "describe_customer", **entities: str) -> Reply:
+    def say(self, text: str, intent: str = "describe_customer", **entities: str) -> Answer:
         self.last = self.dialogue.respond(UserTurn(text=text, intent=intent, entities=entities), self.state)
         return self.last
 
-    def press(self, title_part: str) -> Reply:
+    def press(self, title_part: str) -> Answer:
         """Press a button of the last answer, as the channel would send its payload."""
         title, payload = next((t, p) for t, p in self.last.buttons if title_part.lower() in t.lower())
         if not payload.startswith("/"):

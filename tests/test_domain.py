@@ -18,10 +18,10 @@ from typing import Dict, Iterator, List, Set, Tuple
 import pytest
 import yaml
 
+from knowledge.engine.answer import Answer
 from knowledge.engine.coaching import CLARIFY_OPTIONS, CLARIFY_ORDER
 from knowledge.engine.library import _MODELS
 from knowledge.engine.practice import STAGES
-from knowledge.engine.reply import Reply
 from knowledge.engine.state import ENTITIES, MEMORY_SLOT, ConversationState, UserTurn
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -154,7 +154,7 @@ def where(path: Path, node: ast.AST) -> str:
 
 
 def test_every_button_names_a_declared_intent_and_entities(routes):
-    """Payloads are built by Reply.button(title, intent, **entities): both names must exist on the Rasa side."""
+    """Payloads are built by Answer.button(title, intent, **entities): both names must exist on the Rasa side."""
     declared_entities = set(domain()["entities"])
     assert declared_entities == set(ENTITIES), "state.ENTITIES (what the action reads) and the domain's entities differ"
     found = 0
@@ -167,7 +167,7 @@ def test_every_button_names_a_declared_intent_and_entities(routes):
         assert intent.value in domain_intents() and intent.value in routes, f"{where(path, call)}: /{intent.value}"
         for kw in call.keywords:
             assert kw.arg in declared_entities, f"{where(path, call)}: entity {kw.arg!r} not in the domain"
-    assert found >= 20, "the scan found too few buttons: has Reply.button changed its signature?"
+    assert found >= 20, "the scan found too few buttons: has Answer.button changed its signature?"
 
 
 # f-string keys and the values their placeholder takes
@@ -371,11 +371,11 @@ class Replay:
     def __init__(self, dialogue, lang: str, seeds: SeededRandom):
         self.dialogue, self.lang, self.seeds, self.runs = dialogue, lang, seeds, 0
 
-    def play(self, scenario: str, turns: List[Turn]) -> Reply:
+    def play(self, scenario: str, turns: List[Turn]) -> Answer:
         self.runs += 1
         self.seeds.salt, self.seeds.count = scenario, 0
         state = ConversationState(user=f"buttons-{self.lang}-{self.runs}", lang=self.lang)
-        reply = Reply()
+        reply = Answer()
         for text, intent, entities in turns:
             reply = self.dialogue.respond(UserTurn(text=text, intent=intent, entities=dict(entities)), state)
         return reply

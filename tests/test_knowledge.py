@@ -338,7 +338,7 @@ def test_fingerprint_covers_exactly_the_code_that_builds(tmp_path, monkeypatch):
     monkeypatch.setattr(paths, "CONTENT_DIR", package / "content")
     monkeypatch.setattr(paths, "TRAINING_DIR", package / "training")
     before = loader.content_hash()
-    (package / "engine" / "reply.py").write_text((package / "engine" / "reply.py").read_text() + "\n# a comment\n")
+    (package / "engine" / "answer.py").write_text((package / "engine" / "answer.py").read_text() + "\n# a comment\n")
     (package / "engine" / "dialogue.py").write_text((package / "engine" / "dialogue.py").read_text() + "\n# a comment\n")
     assert loader.content_hash() == before
     (package / "build.py").write_text((package / "build.py").read_text() + "\n# a comment\n")

@@ -1,4 +1,4 @@
-"""Reply scoring: the move a reply makes, weighed with the customer type's rubric."""
+"""Answer scoring: the move a reply makes, weighed with the customer type's rubric."""
 import pytest
 
 PAIRS = [

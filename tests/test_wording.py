@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from knowledge.engine.reply import Reply, split_bubble
+from knowledge.engine.answer import Answer, split_bubble
 from knowledge.engine.wording import finish, fit_pronoun, full_width, pronoun_in, script_of, short_quote
 
 SHE, HE = ["she", "her", "lady", "她", "阿姨"], ["he", "him", "his", "guy", "他", "先生"]
@@ -31,7 +31,7 @@ def test_script_follows_the_writer():
     assert script_of("這位客戶什麼都要挑毛病", "hans") == "hant"
     assert script_of("这位客户什么都要挑毛病", "hant") == "hans"
     assert script_of("好", "hant") == "hant"  # one character says nothing
-    reply = finish(Reply(bubbles=["这个客户为什么说话"], buttons=[("怎么说", "/ask_phrase")]), "zh", "hant", "they")
+    reply = finish(Answer(bubbles=["这个客户为什么说话"], buttons=[("怎么说", "/ask_phrase")]), "zh", "hant", "they")
     assert reply.bubbles == ["這個客戶為什麼說話"] and reply.buttons[0][0] == "怎麼說"
 
 

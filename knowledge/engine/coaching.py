@@ -1,7 +1,7 @@
 """Coaching on the customer at hand: describe, follow up, report what happened, correct, clarify.
 
 Plain Python over the knowledge base and the identifier: each method takes the conversation state, updates
-it, and returns a Reply. The dialogue router (dialogue.py) decides which method a turn needs.
+it, and returns a Answer. The dialogue router (dialogue.py) decides which method a turn needs.
 """
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from ..schema import STAGES, CustomerType, local
 from ..store import KnowledgeBase
 from ..text import clean, detect_lang, has_words, normalise
 from ..userdata import UserData
+from .answer import Answer
 from .explain import stage_name
 from .identify import Identification, Identifier
 from .lookup import mentions, stage_in, type_in
-from .reply import Reply
 from .state import ConversationState
 from .wording import LIST_SEPARATOR, short_quote
 
@@ -84,11 +84,11 @@ class Coach:
         self.userdata = userdata
 
     # fixed turns ---------------------------------------------------------------
-    def fixed(self, key: str, lang: str, menu: bool = False) -> Reply:
-        reply = Reply().say(self.kb.text(key, lang))
+    def fixed(self, key: str, lang: str, menu: bool = False) -> Answer:
+        reply = Answer().say(self.kb.text(key, lang))
         return self.menu(reply, lang) if menu else reply
 
-    def menu(self, reply: Reply, lang: str) -> Reply:
+    def menu(self, reply: Answer, lang: str) -> Answer:
         return (reply.button(self.kb.text("btn_describe", lang), "about_bot", item="describe")
                 .button(self.kb.text("btn_types", lang), "list_types")
                 .button(self.kb.text("btn_practice", lang), "start_practice")
@@ -100,11 +100,11 @@ class Coach:
         return bool(mentions(normalise(clean(text)), {"customer": words.en + words.zh}))
 
     # describing a customer -------------------------------------------------------
-    def describe(self, text: str, state: ConversationState, read: Optional[Identification] = None) -> Reply:
+    def describe(self, text: str, state: ConversationState, read: Optional[Identification] = None) -> Answer:
         """A new description, or more about the remembered customer ("also...", a fact, something that happened)."""
         text = clean(text)
         if not has_words(text):
-            return Reply().say(self.kb.text("empty_input", state.lang))
+            return Answer().say(self.kb.text("empty_input", state.lang))
         if state.customer_type:
             return self.development(text, state, read)
         result = read or self.identifier.identify(text)
@@ -115,16 +115,16 @@ class Coach:
         return self.coach_on(result, text, state)
 
     def coach_on(self, result: Identification, notes: str, state: ConversationState,
-                 previous: Optional[str] = None) -> Reply:
+                 previous: Optional[str] = None) -> Answer:
         type_id = result.types[0][0]
         self._remember(state, type_id, notes, result)
-        reply = Reply()
+        reply = Answer()
         if previous and previous != type_id:
             reply.say(self.kb.text("changed", state.lang, old=self.kb.type_name(previous, state.lang),
                                    new=self.kb.type_name(type_id, state.lang)))
         return self.card(type_id, state, result.evidence, reply, traits=result.traits)
 
-    def development(self, text: str, state: ConversationState, read: Optional[Identification] = None) -> Reply:
+    def development(self, text: str, state: ConversationState, read: Optional[Identification] = None) -> Answer:
         """Something new about the remembered customer: a situation gets its own answer; a clear new read
         changes the type; anything else is noted and keeps the type."""
         current = state.customer_type or ""
@@ -141,7 +141,7 @@ class Coach:
             pronoun = state.pronoun
             state.forget_customer()
             state.pronoun = pronoun
-            reply = Reply().say(self.kb.text("new_customer_started", state.lang))
+            reply = Answer().say(self.kb.text("new_customer_started", state.lang))
             self._remember(state, result.types[0][0], text, result)
             return self.card(result.types[0][0], state, result.evidence, reply, traits=result.traits)
         if adding or clear_other:
@@ -149,11 +149,11 @@ class Coach:
             if not combined.needs_more_info:
                 if combined.types[0][0] == current:
                     self._remember(state, current, notes, combined)
-                    reply = Reply().say(self.kb.text("unchanged", state.lang, name=self.kb.type_name(current, state.lang)))
+                    reply = Answer().say(self.kb.text("unchanged", state.lang, name=self.kb.type_name(current, state.lang)))
                     return self.card(current, state, combined.evidence, reply, traits=combined.traits)
                 return self.coach_on(combined, notes, state, previous=current)
         state.customer_notes = join_notes(state.customer_notes, text)
-        reply = Reply().say(self.kb.text("noted_fact", state.lang, name=self.kb.type_name(current, state.lang)))
+        reply = Answer().say(self.kb.text("noted_fact", state.lang, name=self.kb.type_name(current, state.lang)))
         return self.stage_advice(current, self.stage_of(text) or "presenting", state, reply)
 
     def situation_of(self, text: str) -> Optional[str]:
@@ -161,7 +161,7 @@ class Coach:
 
         return find_situation(self.kb, text)
 
-    def situation(self, type_id: str, situation_id: str, lang: str) -> Reply:
+    def situation(self, type_id: str, situation_id: str, lang: str) -> Answer:
         from .situations import situation_reply
 
         return self.next_buttons(situation_reply(self.kb, type_id, situation_id, lang), type_id, lang)
@@ -180,11 +180,11 @@ class Coach:
             state.evidence = {"ranked": [t for t, _ in result.types[:4]],
                               "spans": [e for e in result.evidence if e.get("type") == type_id][:6]}
 
-    def card(self, type_id: str, state: ConversationState, evidence: List[Dict[str, Any]], reply: Optional[Reply] = None,
-             traits: Optional[List[str]] = None, head: bool = True) -> Reply:
+    def card(self, type_id: str, state: ConversationState, evidence: List[Dict[str, Any]], reply: Optional[Answer] = None,
+             traits: Optional[List[str]] = None, head: bool = True) -> Answer:
         """Type, why, three tactics for the trade, two pitfalls, one phrase, and the next steps as buttons.
         Without `head` the caller has already named the type (a recalled customer, a proposed correction)."""
-        reply, lang, t = reply or Reply(), state.lang, self.kb.types[type_id]
+        reply, lang, t = reply or Answer(), state.lang, self.kb.types[type_id]
         if head:
             line = self.kb.text("identified", lang, name=self.kb.type_name(type_id, lang))
             others = [self.kb.type_name(x, lang) for x in (traits or []) if x != type_id][:2]
@@ -210,7 +210,7 @@ class Coach:
         pool = [p for p in t.phrases if stage is None or p.stage == stage]
         return for_trade(pool, trade) or for_trade(t.phrases, trade) or list(t.phrases)
 
-    def next_buttons(self, reply: Reply, type_id: str, lang: str) -> Reply:
+    def next_buttons(self, reply: Answer, type_id: str, lang: str) -> Answer:
         return (reply.button(self.kb.text("btn_say", lang), "ask_phrase")
                 .button(self.kb.text("btn_avoid", lang), "ask_avoid")
                 .button(self.kb.text("btn_close", lang), "ask_stage", stage="closing")
@@ -238,7 +238,7 @@ class Coach:
         return self.kb.text("why", lang, evidence=("; " if lang == "en" else "；").join(items))
 
     # follow-ups on the remembered customer ---------------------------------------
-    def follow_up(self, intent: str, text: str, state: ConversationState, stage: Optional[str] = None) -> Reply:
+    def follow_up(self, intent: str, text: str, state: ConversationState, stage: Optional[str] = None) -> Answer:
         type_id, lang = state.customer_type, state.lang
         if not type_id:
             # "my customer keeps haggling, what do I do?" as a first message: coach the description it holds
@@ -253,9 +253,9 @@ class Coach:
                     return general_reply(self.kb, situation, lang).say(self.kb.text("no_customer_yet", lang))
                 if result.about_customer and self.names_a_customer(text):  # thin, but about a customer: ask
                     return self.start_clarifying(text, state)
-            return Reply().say(self.kb.text("no_customer_yet", lang))
+            return Answer().say(self.kb.text("no_customer_yet", lang))
         t, name = self.kb.types[type_id], self.kb.type_name(type_id, lang)
-        reply = Reply()
+        reply = Answer()
         if intent == "ask_situation":
             situation = self.situation_of(text)
             if situation:
@@ -289,7 +289,7 @@ class Coach:
             return self.stage_advice(type_id, wanted, state, reply)
         return self.next_buttons(reply, type_id, lang)
 
-    def stage_advice(self, type_id: str, stage: str, state: ConversationState, reply: Reply) -> Reply:
+    def stage_advice(self, type_id: str, stage: str, state: ConversationState, reply: Answer) -> Answer:
         t, lang = self.kb.types[type_id], state.lang
         lines = [self.kb.text("stage_for", lang, name=self.kb.type_name(type_id, lang), stage=stage_name(self.kb, stage, lang))]
         lines += [f"• {local(x, lang)}" for x in self.tactics(t, stage, state.trade)[:4]]
@@ -298,7 +298,7 @@ class Coach:
         return self.next_buttons(reply, type_id, lang)
 
     # corrections -----------------------------------------------------------------------
-    def correct(self, text: str, state: ConversationState, named: Optional[str] = None) -> Reply:
+    def correct(self, text: str, state: ConversationState, named: Optional[str] = None) -> Answer:
         """A type pressed on a button switches at once and is kept as feedback; a typed correction is read
         (without its correcting words) and the best reading is offered with a yes button and the next two."""
         lang, current = state.lang, state.customer_type
@@ -316,7 +316,7 @@ class Coach:
                 ranked = [named_type] + [t for t in ranked if t != named_type]
         if not ranked:
             options = [t for t in state.evidence.get("ranked", []) if t != current][:3]
-            reply = Reply().say(self.kb.text("which_instead", lang))
+            reply = Answer().say(self.kb.text("which_instead", lang))
             for type_id in options or [t for t in self.kb.types if t != current][:4]:
                 reply.button(self.kb.type_name(type_id, lang), "correct_type", type_id=type_id)
             return reply.button(self.kb.text("btn_types", lang), "list_types")
@@ -324,7 +324,7 @@ class Coach:
         self._remember(state, best, join_notes(state.customer_notes, description), None)
         state.proposed_type, state.corrected_from = best, current
         state.evidence = {"ranked": ranked[:4], "spans": [e for e in evidence if e.get("type") == best][:6]}
-        reply = Reply().say(self.kb.text("correction_proposal", lang, name=self.kb.type_name(best, lang)))
+        reply = Answer().say(self.kb.text("correction_proposal", lang, name=self.kb.type_name(best, lang)))
         named_in_text = type_in(self.kb, description) == best
         reply = self.card(best, state, [] if named_in_text else evidence, reply, head=False)
         reply.buttons = []
@@ -333,23 +333,23 @@ class Coach:
             reply.button(self.kb.type_name(other, lang), "correct_type", type_id=other)
         return reply.button(self.kb.text("btn_types", lang), "list_types")
 
-    def confirm(self, state: ConversationState, named: Optional[str] = None) -> Reply:
+    def confirm(self, state: ConversationState, named: Optional[str] = None) -> Answer:
         """The salesperson's yes to a proposed type: only now is the correction kept as feedback."""
         wanted = named if named in self.kb.types else state.proposed_type
         if not wanted:
-            return Reply().say(self.kb.text("nothing_to_confirm", state.lang))
+            return Answer().say(self.kb.text("nothing_to_confirm", state.lang))
         self.userdata.add_feedback(state.user, state.customer_notes, state.corrected_from, wanted)
         state.customer_type, state.proposed_type, state.corrected_from = wanted, None, None
-        reply = Reply().say(self.kb.text("correction_confirmed", state.lang, name=self.kb.type_name(wanted, state.lang)))
+        reply = Answer().say(self.kb.text("correction_confirmed", state.lang, name=self.kb.type_name(wanted, state.lang)))
         return self.next_buttons(reply, wanted, state.lang)
 
-    def switch_to(self, wanted: str, state: ConversationState, store: bool) -> Reply:
+    def switch_to(self, wanted: str, state: ConversationState, store: bool) -> Answer:
         lang, current = state.lang, state.customer_type
         if store:
             self.userdata.add_feedback(state.user, state.customer_notes, current, wanted)
         state.customer_type, state.phrase_index, state.proposed_type = wanted, 0, None
         old = self.kb.type_name(current, lang) if current else "-"
-        reply = Reply().say(self.kb.text("corrected", lang, old=old, new=self.kb.type_name(wanted, lang)))
+        reply = Answer().say(self.kb.text("corrected", lang, old=old, new=self.kb.type_name(wanted, lang)))
         return self.card(wanted, state, [], reply)
 
     def is_correction(self, text: str) -> bool:
@@ -372,19 +372,19 @@ class Coach:
                 break
         return out
 
-    def new_customer(self, state: ConversationState) -> Reply:
+    def new_customer(self, state: ConversationState) -> Answer:
         state.forget_customer()
-        return Reply().say(self.kb.text("new_customer", state.lang))
+        return Answer().say(self.kb.text("new_customer", state.lang))
 
     # the clarifying questions (style axes) -----------------------------------------------
-    def start_clarifying(self, text: str, state: ConversationState) -> Reply:
+    def start_clarifying(self, text: str, state: ConversationState) -> Answer:
         state.customer_type, state.evidence = None, {}
         state.customer_notes, state.answers, state.pending_question = join_notes("", text), {}, CLARIFY_ORDER[0]
-        reply = Reply().say(self.kb.text("needs_more_info", state.lang))
+        reply = Answer().say(self.kb.text("needs_more_info", state.lang))
         return self.question(CLARIFY_ORDER[0], state.lang, reply)
 
-    def question(self, slot: str, lang: str, reply: Optional[Reply] = None) -> Reply:
-        reply = (reply or Reply()).say(self.kb.text(f"ask_{slot}", lang))
+    def question(self, slot: str, lang: str, reply: Optional[Answer] = None) -> Answer:
+        reply = (reply or Answer()).say(self.kb.text(f"ask_{slot}", lang))
         for option in CLARIFY_OPTIONS[slot]:
             title = self.kb.text(f"answer_{option}", lang)
             reply.buttons.append((title, title))
@@ -403,7 +403,7 @@ class Coach:
             return None
         return found[0][1] if len(norm) <= 40 or found[0][1] in ("stop", "skip") else None
 
-    def answer_question(self, answer: str, state: ConversationState) -> Reply:
+    def answer_question(self, answer: str, state: ConversationState) -> Answer:
         """A button or a typed answer to the open question: the next question, or the coaching."""
         if answer == "stop":
             return self.clarified(state)
@@ -412,7 +412,7 @@ class Coach:
             state.answers[slot] = answer
         return self.next_question(state)
 
-    def next_question(self, state: ConversationState) -> Reply:
+    def next_question(self, state: ConversationState) -> Answer:
         slot = state.pending_question or CLARIFY_ORDER[0]
         later = CLARIFY_ORDER[CLARIFY_ORDER.index(slot) + 1:]
         if later:
@@ -420,7 +420,7 @@ class Coach:
             return self.question(later[0], state.lang)
         return self.clarified(state)
 
-    def description_while_asking(self, text: str, state: ConversationState) -> Reply:
+    def description_while_asking(self, text: str, state: ConversationState) -> Answer:
         """A message typed while a question is open is read as more description: coached when it shows the
         type, else noted, and the questions move on (never the same question twice)."""
         notes = join_notes(state.customer_notes, text)
@@ -430,7 +430,7 @@ class Coach:
         state.customer_notes = notes
         return self.next_question(state)
 
-    def clarified(self, state: ConversationState) -> Reply:
+    def clarified(self, state: ConversationState) -> Answer:
         """Coach from the answers plus the notes; skipped answers fall back to the notes alone."""
         chosen = CLARIFY_STYLE.get((state.answers.get("lead", ""), state.answers.get("warmth", "")))
         notes = state.customer_notes
@@ -439,7 +439,7 @@ class Coach:
             chosen = result.types[0][0]
         state.pending_question, state.answers = None, {}
         if not chosen:
-            return self.menu(Reply().say(self.kb.text("still_unclear", state.lang)), state.lang)
+            return self.menu(Answer().say(self.kb.text("still_unclear", state.lang)), state.lang)
         evidence = result.evidence if result and not result.needs_more_info else []
         self._remember(state, chosen, notes, None)
         state.evidence = {"ranked": [chosen], "spans": [e for e in evidence if e.get("type") == chosen][:6]}

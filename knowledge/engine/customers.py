@@ -11,9 +11,9 @@ from typing import Any, Dict, List, Optional
 from ..store import KnowledgeBase
 from ..text import clean, normalise
 from ..userdata import UserData
+from .answer import Answer
 from .coaching import Coach
 from .lookup import customer_name_in, type_in
-from .reply import Reply
 from .state import ConversationState
 
 LIST_SHOWN = 10
@@ -39,15 +39,15 @@ class Customers:
                     best = row
         return best
 
-    def list(self, state: ConversationState) -> Reply:
+    def list(self, state: ConversationState) -> Answer:
         rows = self.userdata.customers(state.user)
         lang = state.lang
         if not rows:
-            return Reply().say(self.kb.text("no_customers", lang))
+            return Answer().say(self.kb.text("no_customers", lang))
         lines = [self.kb.text("your_customers", lang)]
         lines += [self.kb.text("customer_row", lang, name=r["name"], type=self._type_name(r["type_id"], lang), date=r["updated"][:10])
                   for r in rows[:LIST_SHOWN]]
-        reply = Reply().say("\n".join(lines) + "\n" + self.kb.text("recall_in_list", lang))
+        reply = Answer().say("\n".join(lines) + "\n" + self.kb.text("recall_in_list", lang))
         for r in rows[:BUTTONS_SHOWN]:
             reply.button(r["name"], "recall_customer", name=r["name"])
         return reply
@@ -55,24 +55,24 @@ class Customers:
     def _type_name(self, type_id: str, lang: str) -> str:
         return self.kb.type_name(type_id, lang) if type_id in self.kb.types else type_id
 
-    def save(self, text: str, state: ConversationState, name: Optional[str] = None) -> Reply:
+    def save(self, text: str, state: ConversationState, name: Optional[str] = None) -> Answer:
         lang = state.lang
         if not state.customer_type:
-            return Reply().say(self.kb.text("no_customer_yet", lang))
+            return Answer().say(self.kb.text("no_customer_yet", lang))
         name = name or customer_name_in(text)
         if not name:
-            return Reply().say(self.kb.text("ask_name", lang))
+            return Answer().say(self.kb.text("ask_name", lang))
         spans = [e["text"] for e in state.evidence.get("spans", []) if e.get("type") == state.customer_type]
         self.userdata.save_customer(state.user, name, state.customer_type, spans[:5], state.customer_notes)
         state.customer_name = name
-        return Reply().say(self.kb.text("saved", lang, name=name, type=self._type_name(state.customer_type, lang)))
+        return Answer().say(self.kb.text("saved", lang, name=name, type=self._type_name(state.customer_type, lang)))
 
-    def recall(self, text: str, state: ConversationState, name: Optional[str] = None) -> Reply:
+    def recall(self, text: str, state: ConversationState, name: Optional[str] = None) -> Answer:
         profile = self._find(state.user, text, name)
         if not profile:
             return self._unknown(state, name or customer_name_in(text) or clean(text)[:60])
         self.load(profile, state)
-        reply = Reply().say(self.kb.text("recalled", state.lang, name=profile["name"], date=profile["updated"][:10]))
+        reply = Answer().say(self.kb.text("recalled", state.lang, name=profile["name"], date=profile["updated"][:10]))
         evidence = [{"type": profile["type_id"], "text": e, "cue": e} for e in profile["evidence"]]
         return self.coach.card(profile["type_id"], state, evidence, reply)
 
@@ -92,14 +92,14 @@ class Customers:
         guess = customer_name_in(text)
         return self.userdata.find_customer(user, guess) if guess else None
 
-    def _unknown(self, state: ConversationState, name: str) -> Reply:
+    def _unknown(self, state: ConversationState, name: str) -> Answer:
         if self.userdata.customers(state.user):
             reply = self.list(state)
             reply.bubbles.insert(0, self.kb.text("unknown_customer", state.lang, name=name))
             return reply
-        return Reply().say(self.kb.text("unknown_customer", state.lang, name=name))
+        return Answer().say(self.kb.text("unknown_customer", state.lang, name=name))
 
-    def update(self, text: str, state: ConversationState, name: Optional[str] = None, type_id: Optional[str] = None) -> Reply:
+    def update(self, text: str, state: ConversationState, name: Optional[str] = None, type_id: Optional[str] = None) -> Answer:
         """'update Mr Li: he's also quite suspicious', '把张先生改成疑心型', 'add a note to Mr Li: prefers email'."""
         lang = state.lang
         profile = self._find(state.user, text, name)
@@ -116,8 +116,8 @@ class Customers:
         if state.customer_name == profile["name"]:
             state.customer_type, state.customer_notes = new_type, notes
         if wanted:
-            return Reply().say(self.kb.text("customer_updated", lang, name=profile["name"], type=self._type_name(new_type, lang)))
-        return Reply().say(self.kb.text("customer_note_added", lang, name=profile["name"]))
+            return Answer().say(self.kb.text("customer_updated", lang, name=profile["name"], type=self._type_name(new_type, lang)))
+        return Answer().say(self.kb.text("customer_note_added", lang, name=profile["name"]))
 
     @staticmethod
     def _after_name(text: str, name: str) -> str:
@@ -127,7 +127,7 @@ class Customers:
         rest = _UPDATE_SEPARATOR.sub(" ", rest, count=1).strip()
         return re.sub(r"^(改成|改为|设为|是|is|to|as)\s*", "", rest).strip(" 。.")
 
-    def rename(self, text: str, state: ConversationState, name: Optional[str] = None, new_name: Optional[str] = None) -> Reply:
+    def rename(self, text: str, state: ConversationState, name: Optional[str] = None, new_name: Optional[str] = None) -> Answer:
         lang = state.lang
         profile = self._find(state.user, text, name)
         if not profile:
@@ -140,13 +140,13 @@ class Customers:
                     new_name = m.group(1).strip(" \"'“”「」")
                     break
         if not new_name or normalise(new_name) == normalise(profile["name"]):
-            return Reply().say(self.kb.text("rename_how", lang, name=profile["name"]))
+            return Answer().say(self.kb.text("rename_how", lang, name=profile["name"]))
         self.userdata.rename_customer(state.user, profile["name"], new_name)
         if state.customer_name == profile["name"]:
             state.customer_name = new_name
-        return Reply().say(self.kb.text("customer_renamed", lang, old=profile["name"], new=new_name))
+        return Answer().say(self.kb.text("customer_renamed", lang, old=profile["name"], new=new_name))
 
-    def delete(self, text: str, state: ConversationState, name: Optional[str] = None, confirm: Optional[str] = None) -> Reply:
+    def delete(self, text: str, state: ConversationState, name: Optional[str] = None, confirm: Optional[str] = None) -> Answer:
         """Asks first; the 'Yes, delete' button carries the confirmation, so nothing goes by a misread message."""
         lang = state.lang
         profile = self._find(state.user, text, name)
@@ -156,16 +156,16 @@ class Customers:
             self.userdata.delete_customer(state.user, profile["name"])
             if state.customer_name == profile["name"]:
                 state.customer_name = None
-            return Reply().say(self.kb.text("customer_deleted", lang, name=profile["name"]))
+            return Answer().say(self.kb.text("customer_deleted", lang, name=profile["name"]))
         if confirm == "no":
-            return Reply().say(self.kb.text("customer_kept", lang, name=profile["name"]))
-        reply = Reply().say(self.kb.text("confirm_delete", lang, name=profile["name"]))
+            return Answer().say(self.kb.text("customer_kept", lang, name=profile["name"]))
+        reply = Answer().say(self.kb.text("confirm_delete", lang, name=profile["name"]))
         return (reply.button(self.kb.text("btn_delete", lang), "delete_customer", name=profile["name"], confirm="yes")
                 .button(self.kb.text("btn_keep", lang), "delete_customer", name=profile["name"], confirm="no"))
 
-    def _which(self, state: ConversationState) -> Reply:
+    def _which(self, state: ConversationState) -> Answer:
         if not self.userdata.customers(state.user):
-            return Reply().say(self.kb.text("no_customers", state.lang))
+            return Answer().say(self.kb.text("no_customers", state.lang))
         reply = self.list(state)
         reply.bubbles.insert(0, self.kb.text("which_customer", state.lang))
         return reply

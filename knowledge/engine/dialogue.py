@@ -1,4 +1,4 @@
-"""The dialogue router: one user turn and the remembered conversation in, one Reply out.
+"""The dialogue router: one user turn and the remembered conversation in, one Answer out.
 
 Rasa's NLU names the intent; this decides what the turn means in context, in a fixed order:
 1. a running practice session takes every message (the trainee is talking to the simulated customer);
@@ -14,12 +14,12 @@ from typing import Callable, Dict, Optional
 from ..schema import TRADES, local
 from ..text import clean, detect_lang, han_count, has_words, normalise
 from ..userdata import UserData
+from .answer import Answer
 from .coaching import CLARIFY_ORDER, Coach
 from .customers import Customers
 from .library import Library
 from .lookup import mentions
 from .practice import Practice, Trainer
-from .reply import Reply
 from .runtime import Engine
 from .state import ConversationState, UserTurn
 from .wording import finish, pronoun_in, script_of
@@ -46,7 +46,7 @@ class Dialogue:
         self.customers = Customers(engine.kb, userdata, self.coach)
         self.practice = Practice(engine, userdata)
         self.trainer = Trainer(engine, userdata)
-        self.routes: Dict[str, Callable[[UserTurn, ConversationState], Reply]] = {
+        self.routes: Dict[str, Callable[[UserTurn, ConversationState], Answer]] = {
             "greet": lambda t, s: self.coach.fixed("greet", s.lang, menu=True),
             "goodbye": lambda t, s: self.coach.fixed("goodbye", s.lang),
             "thank": lambda t, s: self.coach.fixed("thank", s.lang),
@@ -85,7 +85,7 @@ class Dialogue:
             self.routes[intent] = self.follow_up
 
     # the turn ------------------------------------------------------------------------
-    def respond(self, turn: UserTurn, state: ConversationState) -> Reply:
+    def respond(self, turn: UserTurn, state: ConversationState) -> Answer:
         state.drop_unknown(self.kb.types, self.kb.topics, TRADES, CLARIFY_ORDER)
         turn.text = turn.text if turn.is_button else clean(turn.text)
         self.read_language(turn, state)
@@ -98,13 +98,13 @@ class Dialogue:
             reply = self.coach.fixed("fallback", state.lang, menu=True)
         return finish(reply, state.lang, state.script, state.pronoun)
 
-    def route(self, turn: UserTurn, state: ConversationState) -> Reply:
+    def route(self, turn: UserTurn, state: ConversationState) -> Answer:
         if self.practice.active(state.user):
             if turn.intent == "start_practice" and turn.is_button:
                 return self.start_practice(turn, state)
             return self.practice.turn(state.user, turn.text, turn.intent, state.lang)
         if not turn.is_button and not has_words(turn.text):
-            return Reply().say(self.kb.text("empty_input", state.lang))
+            return Answer().say(self.kb.text("empty_input", state.lang))
         if state.pending_question:
             answer = self.coach.read_answer(state.pending_question, turn.text)
             if answer is not None:
@@ -149,7 +149,7 @@ class Dialogue:
         if turn.intent == "describe_customer" or not state.customer_type or state.pronoun == "they":
             state.pronoun = pronoun
 
-    def new_customer_described(self, turn: UserTurn, state: ConversationState) -> Optional[Reply]:
+    def new_customer_described(self, turn: UserTurn, state: ConversationState) -> Optional[Answer]:
         """'another customer: quiet, says whatever' / 「新客户：一个大妈…」 starts afresh and coaches the rest."""
         words = self.kb.ui.answers["new_customer"]
         norm = normalise(turn.text)
@@ -181,10 +181,10 @@ class Dialogue:
             state.script = script_of(text, state.script)
 
     # coaching --------------------------------------------------------------------------
-    def follow_up(self, turn: UserTurn, state: ConversationState) -> Reply:
+    def follow_up(self, turn: UserTurn, state: ConversationState) -> Answer:
         return self.coach.follow_up(turn.intent, turn.text, state, stage=turn.entity("stage"))
 
-    def fallback(self, turn: UserTurn, state: ConversationState) -> Reply:
+    def fallback(self, turn: UserTurn, state: ConversationState) -> Answer:
         """NLU was unsure or called it out of scope: coach a description (or a development of the current
         customer), ask about a thin one that names a customer, otherwise say what the bot can do."""
         text = turn.text
@@ -200,12 +200,12 @@ class Dialogue:
             return self.coach.describe(text, state, result)
         return self.coach.fixed(key, state.lang, menu=True)
 
-    def affirm(self, turn: UserTurn, state: ConversationState) -> Reply:
+    def affirm(self, turn: UserTurn, state: ConversationState) -> Answer:
         if state.proposed_type:
             return self.coach.confirm(state)
         return self.coach.fixed("affirm", state.lang, menu=True)
 
-    def saved_customer_named(self, turn: UserTurn, state: ConversationState) -> Optional[Reply]:
+    def saved_customer_named(self, turn: UserTurn, state: ConversationState) -> Optional[Answer]:
         """A message naming a saved customer brings that customer back, then answers what it asks."""
         row = self.customers.named_in(state.user, turn.text)
         if not row or row["name"] == state.customer_name:
@@ -214,28 +214,28 @@ class Dialogue:
         if turn.intent == "recall_customer" or len(re.sub(r"\W+", "", rest)) <= 8:
             return self.customers.recall(turn.text, state, name=row["name"])
         self.customers.load(row, state)
-        head = Reply().say(self.kb.text("recalled", state.lang, name=row["name"], date=row["updated"][:10]))
+        head = Answer().say(self.kb.text("recalled", state.lang, name=row["name"], date=row["updated"][:10]))
         intent = turn.intent if turn.intent in FOLLOW_UPS else "describe_customer"
         body = self.coach.follow_up(intent, turn.text, state) if intent in FOLLOW_UPS else self.coach.development(turn.text, state)
-        return Reply(bubbles=head.bubbles + body.bubbles, buttons=body.buttons)
+        return Answer(bubbles=head.bubbles + body.bubbles, buttons=body.buttons)
 
     # knowledge ----------------------------------------------------------------------------
-    def show_more(self, turn: UserTurn, state: ConversationState) -> Reply:
+    def show_more(self, turn: UserTurn, state: ConversationState) -> Answer:
         more = self.library.more(turn.text, state, item=turn.entity("item"))
         if more is not None:
             return more
         if state.customer_type:
             return self.coach.follow_up("ask_stage", turn.text, state)
-        return Reply().say(self.kb.text("no_topic_open", state.lang))
+        return Answer().say(self.kb.text("no_topic_open", state.lang))
 
-    def about_bot(self, turn: UserTurn, state: ConversationState) -> Reply:
+    def about_bot(self, turn: UserTurn, state: ConversationState) -> Answer:
         if turn.entity("item") == "describe":
-            return self.coach.menu(Reply().say(self.kb.text("how_to_describe", state.lang)), state.lang)
+            return self.coach.menu(Answer().say(self.kb.text("how_to_describe", state.lang)), state.lang)
         norm = normalise(turn.text)
         for key in ("about_languages", "about_privacy"):
             words = self.kb.ui.answers[key]
             if mentions(norm, {key: words.en + words.zh}):
-                return self.coach.menu(Reply().say(self.kb.text(key, state.lang)), state.lang)
+                return self.coach.menu(Answer().say(self.kb.text(key, state.lang)), state.lang)
         return self.coach.fixed("help", state.lang, menu=True)
 
     # the salesperson's trade -------------------------------------------------------------
@@ -251,40 +251,40 @@ class Dialogue:
         found = mentions(normalise(scope), {tid: t.aliases.en + t.aliases.zh for tid, t in self.kb.ui.trades.items()})
         return found[0][1] if found else None
 
-    def set_trade(self, turn: UserTurn, state: ConversationState) -> Reply:
+    def set_trade(self, turn: UserTurn, state: ConversationState) -> Answer:
         chosen = turn.entity("trade")
         if chosen in TRADES:
             state.trade = chosen
         elif chosen == "none":
             state.trade = None
-            return Reply().say(self.kb.text("trade_general", state.lang))
+            return Answer().say(self.kb.text("trade_general", state.lang))
         state.trade_asked = True
         if state.trade and (chosen or not turn.is_button):
-            reply = Reply().say(self.kb.text("trade_set", state.lang, trade=local(self.kb.ui.trades[state.trade].names, state.lang)))
+            reply = Answer().say(self.kb.text("trade_set", state.lang, trade=local(self.kb.ui.trades[state.trade].names, state.lang)))
             if state.customer_type:
                 return self.coach.next_buttons(reply, state.customer_type, state.lang)
             return self.coach.menu(reply, state.lang)
-        reply = Reply().say(self.kb.text("ask_trade", state.lang))
+        reply = Answer().say(self.kb.text("ask_trade", state.lang))
         for trade_id, trade in self.kb.ui.trades.items():
             reply.button(local(trade.names, state.lang), "set_trade", trade=trade_id)
         return reply.button(self.kb.text("trade_other", state.lang), "set_trade", trade="none")
 
     # practice, quiz, progress ----------------------------------------------------------------
-    def start_practice(self, turn: UserTurn, state: ConversationState) -> Reply:
+    def start_practice(self, turn: UserTurn, state: ConversationState) -> Answer:
         trade = turn.entity("trade") if turn.entity("trade") in TRADES else state.trade
         return self.practice.start(state.user, state.lang, "" if turn.is_button else turn.text,
                                    named=turn.entity("type_id"), trade=trade)
 
-    def practice_help(self, turn: UserTurn, state: ConversationState) -> Reply:
+    def practice_help(self, turn: UserTurn, state: ConversationState) -> Answer:
         return self.practice.outside_session(turn.intent, turn.text, state.lang,
                                              named=turn.entity("type_id") or state.customer_type)
 
-    def quiz(self, turn: UserTurn, state: ConversationState) -> Reply:
+    def quiz(self, turn: UserTurn, state: ConversationState) -> Answer:
         reply = self.trainer.quiz(state.lang)
         state.quiz_type = reply.slots.get("quiz_type")
         return reply
 
-    def quiz_answer(self, turn: UserTurn, state: ConversationState) -> Reply:
+    def quiz_answer(self, turn: UserTurn, state: ConversationState) -> Answer:
         reply = self.trainer.answer(state.quiz_type, turn.text, state.lang, named=turn.entity("type_id"))
         state.quiz_type = None
         return reply

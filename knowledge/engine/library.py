@@ -11,8 +11,8 @@ from typing import List, Optional, Tuple
 from ..schema import local
 from ..store import KnowledgeBase
 from ..text import normalise
+from .answer import Answer
 from .lookup import topic_in
-from .reply import Reply
 from .state import ConversationState
 from .wording import LIST_SEPARATOR
 
@@ -61,7 +61,7 @@ class Library:
         self.kb = kb
 
     # types -------------------------------------------------------------------------
-    def list_types(self, lang: str) -> Reply:
+    def list_types(self, lang: str) -> Answer:
         groups: dict = {}
         for type_id, t in self.kb.types.items():
             groups.setdefault(t.group, []).append(self.kb.type_name(type_id, lang))
@@ -69,7 +69,7 @@ class Library:
         joiner = LIST_SEPARATOR[lang]
         for group in ("style", "problem", "sales_point"):
             lines.append(f"{self.kb.text('group_' + group, lang)}: {joiner.join(groups.get(group, []))}")
-        reply = Reply().say("\n".join(lines))
+        reply = Answer().say("\n".join(lines))
         for type_id in ("suspicious", "picky", "dominant_hostile", "deliberate"):
             reply.button(self.kb.type_name(type_id, lang), "ask_knowledge", type_id=type_id)
         return reply
@@ -94,7 +94,7 @@ class Library:
                 found.append((min(positions), type_id))
         return [type_id for _, type_id in sorted(found)]
 
-    def answer(self, text: str, state: ConversationState, named: Optional[str] = None) -> Reply:
+    def answer(self, text: str, state: ConversationState, named: Optional[str] = None) -> Answer:
         """A question about types or topics, from text or a button."""
         lang = state.lang
         reply = self._types_answer(text, state, named)
@@ -103,13 +103,13 @@ class Library:
             return reply
         found = topic_in(self.kb, text)
         if not found:
-            reply = Reply().say(self.kb.text("no_topic", lang))
+            reply = Answer().say(self.kb.text("no_topic", lang))
             return (reply.button(self.kb.text("btn_types", lang), "list_types")
                     .button(self.kb.text("btn_practice", lang), "start_practice"))
         topic_id, section_id = found
         return self.topic(topic_id, state, section_id=section_id if self._asks_one_point(text) else None)
 
-    def _types_answer(self, text: str, state: ConversationState, named: Optional[str]) -> Optional[Reply]:
+    def _types_answer(self, text: str, state: ConversationState, named: Optional[str]) -> Optional[Answer]:
         lang = state.lang
         if named in self.kb.types:
             return self.type_info(named, lang)
@@ -126,7 +126,7 @@ class Library:
             return self.type_info(named_types[0], lang, models_first=bool(model))
         return None
 
-    def model_overview(self, model: str, lang: str) -> Reply:
+    def model_overview(self, model: str, lang: str) -> Answer:
         """What DISC (or Social Styles) is, and the 13 types under each letter (style) by their main one."""
         label, codes = _MODELS[model]
         groups: dict = {code: [] for code in codes}
@@ -137,7 +137,7 @@ class Library:
         joiner = LIST_SEPARATOR[lang]
         lines = [self.kb.text(f"{model}_overview", lang)]
         lines += [f"• {code}: {joiner.join(names)}" for code, names in groups.items() if names]
-        return Reply().say("\n".join(lines)).button(self.kb.text("btn_types", lang), "list_types")
+        return Answer().say("\n".join(lines)).button(self.kb.text("btn_types", lang), "list_types")
 
     def model_asked(self, text: str) -> Optional[str]:
         """DISC or Social Styles, as whole words ("discover" and "discuss" are not DISC)."""
@@ -160,7 +160,7 @@ class Library:
                 return code
         return next((code for zh, code in _ZH_STYLE_NAMES.items() if zh in norm), None)
 
-    def model_types(self, model: str, code: str, lang: str) -> Reply:
+    def model_types(self, model: str, code: str, lang: str) -> Answer:
         label = _MODELS[model][0]
         matches = []
         for type_id, t in self.kb.types.items():
@@ -169,20 +169,20 @@ class Library:
             if code in parts:
                 matches.append((parts.index(code), type_id, local(link, lang)))
         if not matches:
-            return Reply().say(self.kb.text("model_none", lang, code=code, model=label))
+            return Answer().say(self.kb.text("model_none", lang, code=code, model=label))
         lines = [self.kb.text("model_types", lang, code=code, model=label)]
         lines += [f"• {self.kb.type_name(type_id, lang)}: {first_sentence(why, lang)}" for _, type_id, why in sorted(matches)]
-        reply = Reply().say("\n".join(lines))
+        reply = Answer().say("\n".join(lines))
         for _, type_id, _why in sorted(matches)[:4]:
             reply.button(self.kb.type_name(type_id, lang), "ask_knowledge", type_id=type_id)
         return reply
 
-    def type_info(self, type_id: str, lang: str, models_first: bool = False) -> Reply:
+    def type_info(self, type_id: str, lang: str, models_first: bool = False) -> Answer:
         t = self.kb.types[type_id]
         model_line = (f"DISC ({t.models.disc.code}): {local(t.models.disc, lang)}\n"
                       f"{self.kb.text('model_social_styles', lang)} ({t.models.social_styles.code}): "
                       f"{local(t.models.social_styles, lang)}")
-        reply = Reply()
+        reply = Answer()
         if models_first:
             reply.say(f"{local(t.names, lang)}\n{model_line}")
         else:
@@ -190,7 +190,7 @@ class Library:
         return (reply.button(self.kb.text("btn_practise_type", lang), "start_practice", type_id=type_id)
                 .button(self.kb.text("btn_types", lang), "list_types"))
 
-    def compare(self, a: str, b: str, lang: str) -> Reply:
+    def compare(self, a: str, b: str, lang: str) -> Answer:
         """Two types side by side: what each is, how to tell them apart, what changes in the approach."""
         ta, tb = self.kb.types[a], self.kb.types[b]
         na, nb = self.kb.type_name(a, lang), self.kb.type_name(b, lang)
@@ -204,7 +204,7 @@ class Library:
         approach = [self.kb.text("compare_approach", lang),
                     f"• {na}: {local(ta.tactics.opening[0], lang)}",
                     f"• {nb}: {local(tb.tactics.opening[0], lang)}"]
-        reply = Reply().say("\n".join(head), "\n".join(tell), "\n".join(approach))
+        reply = Answer().say("\n".join(head), "\n".join(tell), "\n".join(approach))
         return (reply.button(na, "ask_knowledge", type_id=a).button(nb, "ask_knowledge", type_id=b)
                 .button(self.kb.text("btn_types", lang), "list_types"))
 
@@ -213,7 +213,7 @@ class Library:
     def _asks_one_point(text: str) -> bool:
         return item_number(text) is not None
 
-    def topic(self, topic_id: str, state: ConversationState, section_id: Optional[str] = None) -> Reply:
+    def topic(self, topic_id: str, state: ConversationState, section_id: Optional[str] = None) -> Answer:
         """The topic's points as a numbered list (titles and a first sentence), or one point in full."""
         topic, lang = self.kb.topics[topic_id], state.lang
         state.topic, state.topic_shown = topic_id, []
@@ -222,14 +222,14 @@ class Library:
             if index is not None:
                 return self.point(index, state)
         lines = [f"{local(s.title, lang)}: {first_sentence(local(s.body, lang), lang)}" for s in topic.sections]
-        reply = Reply().say(f"{local(topic.title, lang)}\n{local(topic.summary, lang)}")
+        reply = Answer().say(f"{local(topic.title, lang)}\n{local(topic.summary, lang)}")
         reply.say("\n".join(f"{n}. {line}" for n, line in enumerate(lines, 1)))
         reply.say(self.kb.text("topic_pick", lang))
         for n, section in enumerate(topic.sections[:4], 1):
             reply.button(f"{n}. {local(section.title, lang)}", "show_more", item=str(n))
         return reply.button(self.kb.text("btn_more", lang), "show_more")
 
-    def point(self, index: int, state: ConversationState) -> Reply:
+    def point(self, index: int, state: ConversationState) -> Answer:
         topic, lang = self.kb.topics[state.topic or ""], state.lang
         section = topic.sections[index]
         state.topic_shown = sorted(set(state.topic_shown) | {index})
@@ -238,7 +238,7 @@ class Library:
             body += f"\n{self.kb.text('advice', lang)}: {local(section.advice, lang)}"
         if section.signs:
             body += "\n" + "\n".join(f"• {s}" for s in local(section.signs, lang))
-        reply = Reply().say(body)
+        reply = Answer().say(body)
         following = [n for n in range(index + 1, len(topic.sections)) if n not in state.topic_shown] or \
             [n for n in range(len(topic.sections)) if n not in state.topic_shown]
         if following:
@@ -249,7 +249,7 @@ class Library:
             reply.say(self.kb.text("topic_done", lang, title=local(topic.title, lang)))
         return reply
 
-    def more(self, text: str, state: ConversationState, item: Optional[str] = None) -> Optional[Reply]:
+    def more(self, text: str, state: ConversationState, item: Optional[str] = None) -> Optional[Answer]:
         """'more' / 'the third one' on the open topic; None when no topic is open (the caller decides)."""
         if not state.topic or state.topic not in self.kb.topics:
             return None
@@ -265,5 +265,5 @@ class Library:
         following = [n for n in range(len(sections)) if n > after and n not in state.topic_shown] or \
             [n for n in range(len(sections)) if n not in state.topic_shown]
         if not following:
-            return Reply().say(self.kb.text("topic_done", state.lang, title=local(self.kb.topics[state.topic].title, state.lang)))
+            return Answer().say(self.kb.text("topic_done", state.lang, title=local(self.kb.topics[state.topic].title, state.lang)))
         return self.point(following[0], state)

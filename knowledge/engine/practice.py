@@ -23,10 +23,10 @@ from ..loader import load_scenes, load_shared_reactions, trade_words_in
 from ..schema import Reactions, Scene
 from ..text import clean, han_count, has_words, normalise
 from ..userdata import UserData
+from .answer import Answer
 from .explain import move_name, reading, reply_feedback
 from .lookup import mentions, type_in
 from .replies import ReplyScore
-from .reply import Reply
 from .runtime import Engine
 from .wording import LIST_SEPARATOR
 
@@ -107,7 +107,7 @@ class Practice:
         return self.store.active_session(user) is not None
 
     def start(self, user: str, lang: str, text: str = "", named: Optional[str] = None,
-              trade: Optional[str] = None, seed: Optional[int] = None) -> Reply:
+              trade: Optional[str] = None, seed: Optional[int] = None) -> Answer:
         """Scene intro + the customer's first line, with the three session buttons on the last bubble."""
         rng = random.Random(seed)
         type_id = named if named in self.kb.types else type_in(self.kb, text) if text else None
@@ -122,13 +122,13 @@ class Practice:
                    self._take(state, f"s:{trade}:openings:{rng.randrange(2)}")]
         state["line"] = [x for x in opening if x]
         self.store.start_session(user, type_id, 0, lang, state)
-        reply = Reply().say(self.kb.text("practice_scene", lang, name=self.kb.type_name(type_id, lang),
+        reply = Answer().say(self.kb.text("practice_scene", lang, name=self.kb.type_name(type_id, lang),
                                          trade=getattr(self.kb.ui.trades[trade].names, lang),
                                          setting=getattr(scene.setting, lang)),
                             self.kb.text("practice_rules", lang, turns=self.tune.max_turns))
         return self._with_buttons(reply.say(self._customer(state, lang)), lang)
 
-    def turn(self, user: str, text: str, intent: str, lang: str) -> Reply:
+    def turn(self, user: str, text: str, intent: str, lang: str) -> Answer:
         """Every message while a session runs: a command, an out-of-role note, or a scored reply and the
         customer's answer (with the summary when the session ends)."""
         session = self.store.active_session(user)
@@ -142,20 +142,20 @@ class Practice:
         if command == "rubric":
             return self._with_buttons(self.rubric(state["type_id"], lang), lang)
         if command == "end":
-            return self.finish(session, "ended", Reply(), lang)
+            return self.finish(session, "ended", Answer(), lang)
         text = clean(text, limit=2000)
         if self.off_role(text, intent):
-            note = Reply().say(self.kb.text("off_role", lang), self._customer(state, lang))
+            note = Answer().say(self.kb.text("off_role", lang), self._customer(state, lang))
             return self._with_buttons(note, lang)
         return self._reply(session, text, lang)
 
-    def outside_session(self, intent: str, text: str, lang: str, named: Optional[str] = None) -> Reply:
+    def outside_session(self, intent: str, text: str, lang: str, named: Optional[str] = None) -> Answer:
         """Hint, rubric or end with no session running: the rubric of a named type, else an offer to start."""
         type_id = type_in(self.kb, text) or (named if named in self.kb.types else None)
         if intent == "show_rubric" and type_id:
             reply = self.rubric(type_id, lang)
             return reply.button(self.kb.text("btn_practise_type", lang), "start_practice", type_id=type_id)
-        return Reply().say(self.kb.text("no_practice", lang)).button(self.kb.text("btn_practice", lang), "start_practice")
+        return Answer().say(self.kb.text("no_practice", lang)).button(self.kb.text("btn_practice", lang), "start_practice")
 
     # reading the trainee ------------------------------------------------------------
     def trade_in(self, text: str) -> Optional[str]:
@@ -214,7 +214,7 @@ class Practice:
         return known < self.tune.known_words
 
     # one scored reply -----------------------------------------------------------------
-    def _reply(self, session: Dict[str, Any], text: str, lang: str) -> Reply:
+    def _reply(self, session: Dict[str, Any], text: str, lang: str) -> Answer:
         state, tune = session["state"], self.tune
         type_id, role = state["type_id"], self.kb.types[state["type_id"]].practice
         context = self._line_text(state["line"][-1], lang) if state["line"] else None
@@ -248,7 +248,7 @@ class Practice:
                                "too_early": too_early})
         state["line"] = lines
         self.store.record_turn(session["id"], state["turn"], text, quality, [m.move for m in result.clear], state)
-        reply = Reply().say(self._score_line(state, result, kind, quality, handles, too_early, lang))
+        reply = Answer().say(self._score_line(state, result, kind, quality, handles, too_early, lang))
         reply.say(self._customer(state, lang))
         if outcome or state["turn"] >= tune.max_turns:
             return self.finish(session, outcome or "out_of_turns", reply, lang)
@@ -400,7 +400,7 @@ class Practice:
         """The texts of every line the customer said so far (for checks and the simulator)."""
         return [self._line_text(r, lang) for r in state["used"]]
 
-    def _with_buttons(self, reply: Reply, lang: str) -> Reply:
+    def _with_buttons(self, reply: Answer, lang: str) -> Answer:
         return (reply.button(self.kb.text("btn_hint", lang), "practice_hint")
                 .button(self.kb.text("btn_rubric", lang), "show_rubric")
                 .button(self.kb.text("btn_end", lang), "practice_end"))
@@ -422,11 +422,11 @@ class Practice:
             return self.kb.text("turn_score", lang, score=score, note=note)
         return self.kb.text("turn_read", lang, score=score, reading=reading(self.kb, result, lang), note=note)
 
-    def hint(self, state: Dict[str, Any], lang: str) -> Reply:
+    def hint(self, state: Dict[str, Any], lang: str) -> Answer:
         """The move that suits this type at this stage, with a line that shows it."""
         move_id = self.stage_move(state["type_id"], state["stage"], handled=state["handled"])
         move = self.moves[move_id]
-        return Reply().say(self.kb.text("hint", lang, move=getattr(move.names, lang), hint=getattr(move.hint, lang),
+        return Answer().say(self.kb.text("hint", lang, move=getattr(move.names, lang), hint=getattr(move.hint, lang),
                                         example=self.better_line(state["type_id"], state["stage"], state["trade"], lang,
                                                                  move_id, n=state["facts"])))
 
@@ -457,16 +457,16 @@ class Practice:
         fitting = [e for e in examples if not named[e]] + [e for e in examples if named[e] == [trade]]
         return (fitting or examples)[0]
 
-    def rubric(self, type_id: str, lang: str) -> Reply:
+    def rubric(self, type_id: str, lang: str) -> Answer:
         rubric = self.kb.types[type_id].practice.rubric
         good = [move_name(self.kb, m, lang) for m, w in sorted(rubric.items(), key=lambda kv: -kv[1]) if w > 0][:5]
         bad = [move_name(self.kb, m, lang) for m, w in sorted(rubric.items(), key=lambda kv: kv[1]) if w < 0][:5]
         sep = "、" if lang == "zh" else ", "
-        return Reply().say(self.kb.text("rubric", lang, name=self.kb.type_name(type_id, lang),
+        return Answer().say(self.kb.text("rubric", lang, name=self.kb.type_name(type_id, lang),
                                         good=sep.join(good), bad=sep.join(bad)))
 
     # the end -------------------------------------------------------------------------
-    def finish(self, session: Dict[str, Any], outcome: str, reply: Reply, lang: str) -> Reply:
+    def finish(self, session: Dict[str, Any], outcome: str, reply: Answer, lang: str) -> Answer:
         state = session["state"]
         state["outcome"] = outcome
         score = final_score(state, self.tune)
@@ -555,40 +555,40 @@ class Trainer:
         self.kb = engine.kb
         self.store = store or UserData()
 
-    def quiz(self, lang: str, seed: Optional[int] = None) -> Reply:
+    def quiz(self, lang: str, seed: Optional[int] = None) -> Answer:
         rng = random.Random(seed)
         type_id = rng.choice(sorted(self.kb.types))
         cue = rng.choice(getattr(self.kb.types[type_id].cues, lang))
         options = rng.sample([t for t in sorted(self.kb.types) if t != type_id], 3) + [type_id]
         rng.shuffle(options)
-        reply = Reply(slots={"quiz_type": type_id}).say(self.kb.text("quiz_question", lang, cue=cue))
+        reply = Answer(slots={"quiz_type": type_id}).say(self.kb.text("quiz_question", lang, cue=cue))
         for option in options:
             reply.button(self.kb.type_name(option, lang), "quiz_answer", type_id=option)
         return reply
 
-    def answer(self, expected: Optional[str], text: str, lang: str, named: Optional[str] = None) -> Reply:
+    def answer(self, expected: Optional[str], text: str, lang: str, named: Optional[str] = None) -> Answer:
         if not expected:
-            return Reply().say(self.kb.text("no_quiz", lang)).button(self.kb.text("btn_quiz", lang), "quiz")
+            return Answer().say(self.kb.text("no_quiz", lang)).button(self.kb.text("btn_quiz", lang), "quiz")
         given = named if named in self.kb.types else type_in(self.kb, text)
         t = self.kb.types[expected]
         verdict = "quiz_right" if given == expected else "quiz_wrong"
-        reply = Reply(slots={"quiz_type": None}).say(
+        reply = Answer(slots={"quiz_type": None}).say(
             self.kb.text(verdict, lang, name=getattr(t.names, lang)),
             f"{getattr(t.summary, lang)}\n{self.kb.text('keywords_are', lang)}: {', '.join(getattr(t.keywords, lang)[:5])}")
         return reply.button(self.kb.text("btn_quiz_again", lang), "quiz").button(
             self.kb.text("btn_practise_type", lang), "start_practice", type_id=expected)
 
-    def progress(self, user: str, lang: str) -> Reply:
+    def progress(self, user: str, lang: str) -> Answer:
         p = self.store.progress(user)
         if not p["sessions"]:
-            return Reply().say(self.kb.text("no_progress", lang)).button(self.kb.text("btn_practice", lang), "start_practice")
+            return Answer().say(self.kb.text("no_progress", lang)).button(self.kb.text("btn_practice", lang), "start_practice")
         lines = [self.kb.text("progress_head", lang, n=len(p["sessions"]), avg=p["average"])]
         lines += [f"• {self.kb.type_name(t, lang)}: {s}" for t, s in sorted(p["by_type"].items(), key=lambda kv: -kv[1])]
         lines.append(self.kb.text("weakest", lang, name=self.kb.type_name(p["weakest_type"], lang)))
-        return Reply().say("\n".join(lines)).button(self.kb.text("btn_practise_weakest", lang), "start_practice",
+        return Answer().say("\n".join(lines)).button(self.kb.text("btn_practise_weakest", lang), "start_practice",
                                                     type_id=p["weakest_type"])
 
-    def leaderboard(self, lang: str, users: Optional[Sequence[str]] = None, viewer: Optional[str] = None) -> Reply:
+    def leaderboard(self, lang: str, users: Optional[Sequence[str]] = None, viewer: Optional[str] = None) -> Answer:
         """Ranked by the average over finished sessions, only with enough of them: one lucky short session
         cannot top the board. Asked from a chat (`viewer`), it covers the viewer's team when they gave one and
         never shows another person's sender id: teammates by the name they gave, anyone else anonymously."""
@@ -600,7 +600,7 @@ class Trainer:
             users = [m["user"] for m in members] or users
         rows = self.store.leaderboard(list(users) if users else None, min_sessions=LEADERBOARD_MIN_SESSIONS)
         if not rows:
-            return Reply().say(self.kb.text("no_leaderboard", lang))
+            return Answer().say(self.kb.text("no_leaderboard", lang))
         lines = [self.kb.text("leaderboard_head", lang, min=LEADERBOARD_MIN_SESSIONS)]
         for n, r in enumerate(rows, 1):
             types = LIST_SEPARATOR[lang].join(f"{self.kb.type_name(t, lang)} {a}" for t, a in r["by_type"].items())
@@ -612,7 +612,7 @@ class Trainer:
                 who = names.get(r["user"]) or self.kb.text("leaderboard_someone", lang, n=n)
             lines.append(self.kb.text("leaderboard_row", lang, n=n, user=who, avg=r["average"],
                                       count=r["sessions"], types=types))
-        return Reply().say("\n".join(lines))
+        return Answer().say("\n".join(lines))
 
 
 LEADERBOARD_MIN_SESSIONS = 3  # the issue's rule: an average over fewer sessions says too little

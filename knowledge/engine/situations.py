@@ -9,7 +9,7 @@ from typing import Dict, List, Optional, Pattern, Sequence, Tuple
 from ..schema import Situation, local
 from ..store import KnowledgeBase
 from ..text import normalise
-from .reply import Reply
+from .answer import Answer
 
 GAP = "..."
 PLACEHOLDER = re.compile(r"\{(\w+)\}")  # "{people}": any word of situations.yaml lists.people
@@ -115,17 +115,17 @@ def situation_ids(kb: KnowledgeBase) -> List[str]:
     return [s.id for s in kb.situations.situations]
 
 
-def situation_reply(kb: KnowledgeBase, type_id: str, situation_id: str, lang: str) -> Reply:
+def situation_reply(kb: KnowledgeBase, type_id: str, situation_id: str, lang: str) -> Answer:
     """What to do in this situation with this type: a heading, the bullets, then a phrase to say. No buttons:
     the caller adds the ones that fit the conversation."""
     advice = kb.situations.by_type[type_id][situation_id]
     heading = kb.text("situation_for", lang, name=kb.type_name(type_id, lang),
                       situation=situation_name(kb, situation_id, lang))
     lines: List[str] = [heading] + [f"• {b}" for b in local(advice.advice, lang)]
-    return Reply().say("\n".join(lines), kb.text("try_saying", lang, phrase=local(advice.phrase, lang)))
+    return Answer().say("\n".join(lines), kb.text("try_saying", lang, phrase=local(advice.phrase, lang)))
 
 
-def general_reply(kb: KnowledgeBase, situation_id: str, lang: str) -> Reply:
+def general_reply(kb: KnowledgeBase, situation_id: str, lang: str) -> Answer:
     """The situation's general line, for when no customer type is known yet."""
     heading = kb.text("situation_any", lang, situation=situation_name(kb, situation_id, lang))
-    return Reply().say(f"{heading}\n{local(situation(kb, situation_id).general, lang)}")
+    return Answer().say(f"{heading}\n{local(situation(kb, situation_id).general, lang)}")

@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Optional, Sequence
 
 from ..text import clean, han_count, normalise, to_simplified
-from .reply import Reply
+from .answer import Answer
 
 QUOTE_CHARS = {"en": 70, "zh": 30}
 LIST_SEPARATOR = {"en": ", ", "zh": "、"}  # between the items of an inline list  # a quoted piece of the user's message fits one phone line
@@ -114,7 +114,7 @@ def short_quote(text: str, lang: str) -> str:
     return cut.rstrip(" ,.;，。；") + "…"
 
 
-def finish(reply: Reply, lang: str, script: str, pronoun: str) -> Reply:
+def finish(reply: Answer, lang: str, script: str, pronoun: str) -> Answer:
     """Fit every bubble and button title to the conversation: pronoun, punctuation, script."""
     def fit(text: str) -> str:
         text = fit_pronoun(text, pronoun, lang)

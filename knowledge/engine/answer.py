@@ -1,4 +1,5 @@
-"""What the engine hands back for one turn: phone-sized bubbles, buttons, and the memory to keep."""
+"""The bot's answer to one turn: phone-sized bubbles and buttons. (A trainee's reply to the simulated customer is
+scored in replies.py; the two are different things and have different names.)"""
 from __future__ import annotations
 
 import json
@@ -9,23 +10,25 @@ MAX_BUBBLE = 600
 
 
 @dataclass
-class Reply:
+class Answer:
+    """What the bot says back: bubbles in order, buttons on the last one (`slots` carries a value for the caller)."""
+
     bubbles: List[str] = field(default_factory=list)
     buttons: List[Tuple[str, str]] = field(default_factory=list)  # (title, payload)
     slots: Dict[str, Any] = field(default_factory=dict)
 
-    def say(self, *texts: Optional[str]) -> Reply:
+    def say(self, *texts: Optional[str]) -> Answer:
         for text in texts:
             if text:
                 self.bubbles.extend(split_bubble(text))
         return self
 
-    def button(self, title: str, intent: str, **entities: str) -> Reply:
+    def button(self, title: str, intent: str, **entities: str) -> Answer:
         payload = f"/{intent}" + (json.dumps(entities, ensure_ascii=False) if entities else "")
         self.buttons.append((title, payload))
         return self
 
-    def with_slots(self, **slots: Any) -> Reply:
+    def with_slots(self, **slots: Any) -> Answer:
         self.slots.update(slots)
         return self
 
