@@ -80,7 +80,7 @@ def fit_pronoun(text: str, pronoun: str, lang: str) -> str:
 def _s2t():
     import opencc
 
-    return opencc.OpenCC("s2twp")  # Taiwan standard with its usual words (为 -> 為, 信息 -> 資訊)
+    return opencc.OpenCC("s2tw")  # Taiwan characters (为 -> 為); not s2twp, which rewrites words and so the user's own quotes
 
 
 def script_of(text: str, fallback: str) -> str:
