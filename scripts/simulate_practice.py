@@ -4,7 +4,8 @@ examples) must win every customer; polite-but-generic, pushy, lazy ("ok") and re
 Also counts customer lines said twice in a session and lines that belong to another trade (both goal 0).
 
 Goals per language (issue 11): expert mean >= 80 and every expert session agrees; generic <= 55;
-pushy <= 30; lazy <= 30; repeater <= 40; repeated lines 0; other-trade lines 0. Also printed, without a
+pushy <= 30; lazy <= 30; lazy-agreeable (short agreeing lines that ask for or give the deal)
+<= 30 and never agrees; repeater <= 40; repeated lines 0; other-trade lines 0. Also printed, without a
 goal: an expert playing another type's best moves (how much the score depends on reading the type).
 """
 from __future__ import annotations
@@ -47,6 +48,14 @@ PUSHY = {
 }
 LAZY = {"en": ["ok", "sure", "yes", "fine", "hmm", "right", "ok then", "yeah", "cool", "alright"],
         "zh": ["好", "嗯", "行", "可以", "对", "好的", "嗯嗯", "是", "哦", "行吧"]}
+# agrees and asks for (or gives away) the deal with nothing behind it (issue 11: 73/100 against a picky customer)
+LAZY_AGREEABLE = {
+    "en": ["ok let's do it then", "fine, I'll give you a discount", "sure, shall we sign?", "alright, deal?",
+           "yes, let's go ahead", "ok, I can do it cheaper", "great, so you'll take it?", "fine, it's yours",
+           "sure, I'll knock a bit off", "ok, done then"],
+    "zh": ["可以的，那就买吧", "好的，很快的，那您今天定下来吧", "好吧，那就给您便宜点", "行，那就签了吧", "好的，那就定了？",
+           "可以，给您少一点", "嗯，那您就拿下吧", "好啊，那就这么定", "行吧，便宜点给您", "好的，那就办手续吧"],
+}
 REPEAT = {"en": "Hi, welcome! Take your time.", "zh": "您好，欢迎！您慢慢看。"}
 
 
@@ -109,20 +118,22 @@ def main() -> None:
                     "generic": lambda st, n, said: GENERIC[lang][n % len(GENERIC[lang])],
                     "pushy": lambda st, n, said: PUSHY[lang][n % len(PUSHY[lang])],
                     "lazy": lambda st, n, said: LAZY[lang][n % len(LAZY[lang])],
+                    "lazy-agreeable": lambda st, n, said: LAZY_AGREEABLE[lang][n % len(LAZY_AGREEABLE[lang])],
                     "repeater": lambda st, n, said: REPEAT[lang],
                 }
                 for name, trainee in trainees.items():
                     r = play(practice, store, f"{name}-{type_id}-{trade}-{lang}", type_id, trade, lang, trainee)
                     results[name].append(r)
                     if args.verbose:
-                        print(f"{lang} {name:9s} {type_id:18s} {trade:13s} score {r['score']:3d} agree {r['agree']} "
+                        print(f"{lang} {name:14s} {type_id:18s} {trade:13s} score {r['score']:3d} agree {r['agree']} "
                               f"turns {r['turns']}")
         mean = {k: sum(r["score"] for r in v) / len(v) for k, v in results.items()}
         every = [r for v in results.values() for r in v]
         expert_agree = sum(r["agree"] for r in results["expert"]) / len(results["expert"])
         print(f"{lang}: expert {mean['expert']:.1f} (agrees {expert_agree:.0%}), "
               f"expert for another type {mean['wrong-type']:.1f}, generic {mean['generic']:.1f}, "
-              f"pushy {mean['pushy']:.1f}, lazy {mean['lazy']:.1f}, repeater {mean['repeater']:.1f}; "
+              f"pushy {mean['pushy']:.1f}, lazy {mean['lazy']:.1f}, lazy-agreeable {mean['lazy-agreeable']:.1f} "
+              f"(agrees {sum(r['agree'] for r in results['lazy-agreeable'])}), repeater {mean['repeater']:.1f}; "
               f"lines repeated in a session {sum(r['repeated'] for r in every)}, "
               f"lines from another trade {sum(r['foreign'] for r in every)} "
               f"({len(every)} sessions)")

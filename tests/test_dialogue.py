@@ -318,3 +318,41 @@ def test_the_trade_is_asked_once_with_buttons(talk, engine):
     t.press("Insurance")
     assert t.state.trade == "insurance"
 
+
+
+# what NLU could not place still finds its way ----------------------------------------------------------
+@pytest.mark.parametrize("lang, description, news, intent", [
+    ("zh", "客户一进门就冷着脸，问什么都不怎么回应", "他刚才抱怨上次送货晚了两天", "nlu_fallback"),
+    ("en", "sarcastic guy, mocks everything we offer", "today he was actually in a pretty good mood", "out_of_scope"),
+    ("zh", "很热情，聊得很开心，一谈付款就岔开话题", "她说还要再考虑考虑", "describe_customer"),
+])
+def test_news_about_the_customer_stays_with_that_customer(talk, lang, description, news, intent):
+    t = talk(lang)
+    t.say(description)
+    before = t.state.customer_type
+    reply = t.say(news, intent=intent)
+    assert t.state.customer_type == before and reply.buttons, reply.text
+
+
+def test_what_nlu_did_not_place(talk, engine):
+    thin = talk("en").say("my client 是做外贸的老板，四十多岁", intent="nlu_fallback")
+    assert thin.buttons and engine.kb.text("answer_skip", "zh") in [b for b, _ in thin.buttons] + [engine.kb.text("answer_skip", "en")]
+    topic = talk("en").say("a big client left us for a competitor. how do I win them back?", intent="out_of_scope")
+    assert engine.kb.topics["win_back"].sections[0].title.en in topic.text
+    about = talk("en").say("morning! my manager said I should try you. what can you help me with?", intent="out_of_scope")
+    assert "practise" in about.text.lower() or "practice" in about.text.lower()
+    disc = talk("zh").say("DISC里C型的客户是哪几种？", intent="ask_knowledge")
+    assert "C" in disc.text and name(engine, "deliberate", "zh") in disc.text
+
+
+def test_practice_with_a_described_type_and_a_typed_yes_deletes(talk, engine):
+    t = talk("en")
+    start = t.say("practise with a cold, quiet customer who barely answers", intent="start_practice")
+    assert t.dialogue.coach.userdata.active_session(t.state.user)["type_id"] == "timid_hostile", start.text
+    t.say("end", intent="practice_end")
+    c = talk("zh")
+    c.say("这个客户什么都要挑毛病")
+    c.say("把他存为小周", intent="save_customer")
+    c.say("删除小周", intent="delete_customer")
+    c.say("是的", intent="affirm")
+    assert c.dialogue.coach.userdata.find_customer(c.state.user, "小周") is None

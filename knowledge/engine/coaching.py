@@ -78,10 +78,12 @@ def for_trade(items: Sequence[Any], trade: Optional[str]) -> List[Any]:
 
 
 class Coach:
-    def __init__(self, kb: KnowledgeBase, identifier: Identifier, userdata: UserData):
+    def __init__(self, kb: KnowledgeBase, identifier: Identifier, userdata: UserData,
+                 trade_words: Optional[Dict[str, Dict[str, List[str]]]] = None):
         self.kb = kb
         self.identifier = identifier
         self.userdata = userdata
+        self.trade_words = trade_words or {}  # trade -> lang -> words only that trade uses (the practice scenes')
 
     # fixed turns ---------------------------------------------------------------
     def fixed(self, key: str, lang: str, menu: bool = False) -> Answer:
@@ -131,9 +133,9 @@ class Coach:
         adding = bool(ADDITIVE.match(text))
         situation = self.situation_of(text)
         result = read or self.identifier.identify(text)
-        clear_other = (not result.needs_more_info and result.types[0][0] != current
+        clear_other = (not result.needs_more_info and result.types[0][0] != current and not self.is_moment(text)
                        and result.types[0][1] >= CHANGE_MIN_SCORE and self._has_evidence(result))
-        if situation and not clear_other:
+        if situation:  # something that happened (find_situation skips habits): this customer's next step
             state.customer_notes = join_notes(state.customer_notes, text)
             return self.situation(current, situation, state.lang)
         notes = join_notes(state.customer_notes, text)
@@ -160,6 +162,13 @@ class Coach:
         from .situations import find_situation
 
         return find_situation(self.kb, text)
+
+    def is_moment(self, text: str) -> bool:
+        """Tells what happened today or just now ("today he was in a good mood"): news about this customer, not
+        a description of another one."""
+        words = self.kb.situations.moment_words
+        norm = normalise(text)
+        return any(re.search(rf"\b{re.escape(w)}\b", norm) if w.isascii() else w in norm for w in words.en + words.zh)
 
     def situation(self, type_id: str, situation_id: str, lang: str) -> Answer:
         from .situations import situation_reply
@@ -190,9 +199,9 @@ class Coach:
             others = [self.kb.type_name(x, lang) for x in (traits or []) if x != type_id][:2]
             if others:
                 line += (" " if lang == "en" else "") + self.kb.text("also_traits", lang, names=LIST_SEPARATOR[lang].join(others))
-            reply.say(f"{line}\n{self.why_line(type_id, lang, evidence)}")
+            reply.say(f"{line}\n{self.why_line(type_id, lang, evidence, state.trade)}")
         elif evidence:
-            reply.say(self.why_line(type_id, lang, evidence))
+            reply.say(self.why_line(type_id, lang, evidence, state.trade))
         tactics = [self.tactics(t, stage, state.trade)[0] for stage in ("opening", "presenting", "closing")]
         reply.say("\n".join([self.kb.text("top_tactics", lang)] + [f"• {first_sentence(local(x, lang), lang)}" for x in tactics]))
         lines = [self.kb.text("avoid_short", lang)] + [f"• {local(p.avoid, lang)}" for p in t.pitfalls[:2]]
@@ -217,7 +226,16 @@ class Coach:
                 .button(self.kb.text("btn_practise_type", lang), "start_practice", type_id=type_id)
                 .button(self.kb.text("btn_not_right", lang), "correct_type"))
 
-    def why_line(self, type_id: str, lang: str, evidence: List[Dict[str, Any]]) -> str:
+    def other_trade_in(self, text: str, trade: Optional[str], lang: str) -> bool:
+        """The text speaks of another trade's things (a flat's building to an insurance agent)."""
+        low = text.lower()
+        for other, words in self.trade_words.items():
+            if other != trade and any(re.search(rf"\b{re.escape(w.lower())}\b", low) if w.isascii() else w in low
+                                      for w in words.get(lang, [])):
+                return True
+        return False
+
+    def why_line(self, type_id: str, lang: str, evidence: List[Dict[str, Any]], trade: Optional[str] = None) -> str:
         """Short quotes of the user's own words that point to the type, each with the cue it resembles."""
         seen, items = set(), []
         for e in (e for e in evidence if e.get("type") == type_id):
@@ -226,7 +244,7 @@ class Coach:
                 continue
             seen.add(quote.lower())
             cue = str(e.get("cue") or "")
-            if cue and detect_lang(cue) != lang:
+            if cue and (detect_lang(cue) != lang or self.other_trade_in(cue, trade, lang)):
                 cue = ""
             same = not cue or normalise(cue) in normalise(str(e["text"])) or normalise(str(e["text"])) in normalise(cue)
             key = "evidence_quote" if same else "evidence_item"
@@ -282,7 +300,7 @@ class Coach:
             phrase = next((p for p in pool if "price" in p.tags), pool[0])
             reply.say(self.kb.text("try_saying", lang, phrase=local(phrase, lang)))
         elif intent == "ask_why":
-            reply.say(self.why_line(type_id, lang, state.evidence.get("spans", [])))
+            reply.say(self.why_line(type_id, lang, state.evidence.get("spans", []), state.trade))
             reply.say(self.kb.text("type_is", lang, name=name, summary=local(t.summary, lang)))
         else:  # ask_stage
             wanted = stage if stage in STAGES else stage_in(self.kb, text) or "opening"

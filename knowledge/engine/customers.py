@@ -152,6 +152,7 @@ class Customers:
         profile = self._find(state.user, text, name)
         if not profile:
             return self._which(state)
+        state.delete_pending = None
         if confirm == "yes":
             self.userdata.delete_customer(state.user, profile["name"])
             if state.customer_name == profile["name"]:
@@ -159,6 +160,7 @@ class Customers:
             return Answer().say(self.kb.text("customer_deleted", lang, name=profile["name"]))
         if confirm == "no":
             return Answer().say(self.kb.text("customer_kept", lang, name=profile["name"]))
+        state.delete_pending = profile["name"]  # a typed "yes" / 「是的」 answers it too
         reply = Answer().say(self.kb.text("confirm_delete", lang, name=profile["name"]))
         return (reply.button(self.kb.text("btn_delete", lang), "delete_customer", name=profile["name"], confirm="yes")
                 .button(self.kb.text("btn_keep", lang), "delete_customer", name=profile["name"], confirm="no"))

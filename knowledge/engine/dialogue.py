@@ -18,7 +18,7 @@ from .answer import Answer
 from .coaching import CLARIFY_ORDER, Coach
 from .customers import Customers
 from .library import Library
-from .lookup import mentions
+from .lookup import mentions, type_in
 from .practice import Practice, Trainer
 from .runtime import Engine
 from .state import ConversationState, UserTurn
@@ -35,16 +35,18 @@ _TRADE_STATEMENT = re.compile(r"\b(?:i|we)\s*(?:'m|am|are)?\s*(?:sell(?:ing)?|wo
                               r"(?:我|我们)(?:是|在|也)?(.{0,5}?(?:卖|做|搞|干|从事).{0,12})|"
                               r"(?:我|我们)(?:是|在)(.{0,10}?(?:顾问|销售|代理|经纪|中介|业务员|经理))", re.I)
 NEW_CUSTOMER_REACH = 12  # "ok so, another customer: ..." - the marker opens the message
+QUESTION = re.compile(r"[?？]|\b(how|what|why|which|when|should)\b|怎么|如何|为什么|哪些|什么|吗", re.I)
 SHORT_LETTERS = 3  # "B", "ok": too short to say which language the user writes in, so the conversation's stays
 
 
 class Dialogue:
     def __init__(self, engine: Engine, userdata: UserData):
         self.kb = engine.kb
-        self.coach = Coach(engine.kb, engine.identifier, userdata)
+        self.practice = Practice(engine, userdata)
+        trade_words = {trade: scene.words.dict() for trade, scene in self.practice.scenes.items()}
+        self.coach = Coach(engine.kb, engine.identifier, userdata, trade_words)
         self.library = Library(engine.kb)
         self.customers = Customers(engine.kb, userdata, self.coach)
-        self.practice = Practice(engine, userdata)
         self.trainer = Trainer(engine, userdata)
         self.routes: Dict[str, Callable[[UserTurn, ConversationState], Answer]] = {
             "greet": lambda t, s: self.coach.fixed("greet", s.lang, menu=True),
@@ -54,7 +56,7 @@ class Dialogue:
             "help": lambda t, s: self.coach.fixed("help", s.lang, menu=True),
             "about_bot": self.about_bot,
             "affirm": self.affirm,
-            "deny": lambda t, s: self.coach.fixed("deny", s.lang, menu=True),
+            "deny": self.deny,
             "set_trade": self.set_trade,
             "describe_customer": lambda t, s: self.coach.describe(t.text, s),
             "correct_type": lambda t, s: self.coach.correct(t.text, s, named=t.entity("type_id")),
@@ -122,8 +124,10 @@ class Dialogue:
                 return fresh
         if not turn.is_button and turn.intent in ("describe_customer", "ask_situation", "out_of_scope", "nlu_fallback"):
             self.read_pronoun(turn, state)
-        handler = self.routes.get(self.intent_in_context(turn, state), self.fallback)
-        return handler(turn, state)
+        intent = self.intent_in_context(turn, state)
+        if intent not in ("affirm", "deny", "delete_customer"):
+            state.delete_pending = None
+        return self.routes.get(intent, self.fallback)(turn, state)
 
     def intent_in_context(self, turn: UserTurn, state: ConversationState) -> str:
         """What the message asks, given the remembered customer, where NLU's reading alone falls short:
@@ -186,24 +190,46 @@ class Dialogue:
 
     def fallback(self, turn: UserTurn, state: ConversationState) -> Answer:
         """NLU was unsure or called it out of scope: coach a description (or a development of the current
-        customer), ask about a thin one that names a customer, otherwise say what the bot can do."""
+        customer), ask about a thin one that names a customer, answer a question about the bot or a topic it
+        names, otherwise say what the bot can do."""
         text = turn.text
         key = "out_of_scope" if turn.intent == "out_of_scope" else "fallback"
         if turn.is_button:
             return self.coach.fixed(key, state.lang, menu=True)
-        if state.customer_type and self.coach.situation_of(text):
-            return self.coach.development(text, state)
+        if self.says_any(text, "about_bot_words"):
+            return self.coach.fixed("help", state.lang, menu=True)
         result = self.coach.identifier.identify(text)
+        about_them = result.about_customer or self.coach.names_a_customer(text) or self.read_pronoun_only(text) is not None
+        if state.customer_type and about_them:
+            return self.coach.development(text, state, result)
         if result.about_customer and not result.needs_more_info and result.types[0][1] >= 0.3:
             return self.coach.describe(text, state, result)
-        if result.about_customer and result.needs_more_info and self.coach.names_a_customer(text):
-            return self.coach.describe(text, state, result)
+        topic = self.library.topic_named(text) if QUESTION.search(text) else None
+        if topic:  # "a big client left us, how do I win them back?"
+            return self.library.topic(topic, state)
+        if self.coach.names_a_customer(text):  # about a customer, but too thin to judge: ask
+            return self.coach.start_clarifying(text, state)
         return self.coach.fixed(key, state.lang, menu=True)
 
+    def says_any(self, text: str, key: str) -> bool:
+        words = self.kb.ui.answers[key]
+        return bool(mentions(normalise(text), {key: words.en + words.zh}))
+
+    def read_pronoun_only(self, text: str) -> Optional[str]:
+        answers = self.kb.ui.answers
+        return pronoun_in(text, answers["she_words"].en + answers["she_words"].zh, answers["he_words"].en + answers["he_words"].zh)
+
     def affirm(self, turn: UserTurn, state: ConversationState) -> Answer:
+        if state.delete_pending:
+            return self.customers.delete("", state, name=state.delete_pending, confirm="yes")
         if state.proposed_type:
             return self.coach.confirm(state)
         return self.coach.fixed("affirm", state.lang, menu=True)
+
+    def deny(self, turn: UserTurn, state: ConversationState) -> Answer:
+        if state.delete_pending:
+            return self.customers.delete("", state, name=state.delete_pending, confirm="no")
+        return self.coach.fixed("deny", state.lang, menu=True)
 
     def saved_customer_named(self, turn: UserTurn, state: ConversationState) -> Optional[Answer]:
         """A message naming a saved customer brings that customer back, then answers what it asks."""
@@ -272,8 +298,13 @@ class Dialogue:
     # practice, quiz, progress ----------------------------------------------------------------
     def start_practice(self, turn: UserTurn, state: ConversationState) -> Answer:
         trade = turn.entity("trade") if turn.entity("trade") in TRADES else state.trade
-        return self.practice.start(state.user, state.lang, "" if turn.is_button else turn.text,
-                                   named=turn.entity("type_id"), trade=trade)
+        named = turn.entity("type_id")
+        if not named and not turn.is_button:  # "practise with a cold, quiet customer": the type it describes
+            named = type_in(self.kb, turn.text)
+            if not named:
+                read = self.coach.identifier.identify(turn.text)
+                named = None if read.needs_more_info or read.types[0][1] < 0.3 else read.types[0][0]
+        return self.practice.start(state.user, state.lang, "" if turn.is_button else turn.text, named=named, trade=trade)
 
     def practice_help(self, turn: UserTurn, state: ConversationState) -> Answer:
         return self.practice.outside_session(turn.intent, turn.text, state.lang,

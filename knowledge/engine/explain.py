@@ -56,11 +56,15 @@ def reply_feedback(kb: KnowledgeBase, type_id: str, result: ReplyScore, lang: st
     name = kb.type_name(type_id, lang)
     shown = shown_moves(result)
     parts: List[str] = []
-    parts += [kb.text("feedback_good", lang, move=move_name(kb, h.move, lang), type=name) for h in shown if h.weight > 0][:1]
+    rubric = kb.types[type_id].practice.rubric
+    defaults = {m.id: m.default_weight for m in kb.moves.moves}
+    # praised only when the type's own rubric rewards the move, not merely the context's shift of the weight
+    praised = [h for h in shown if h.weight > 0 and rubric.get(h.move, defaults.get(h.move, 0)) > 0]
+    parts += [kb.text("feedback_good", lang, move=move_name(kb, h.move, lang), type=name) for h in praised][:1]
     parts += [kb.text("feedback_bad", lang, move=move_name(kb, h.move, lang), type=name) for h in shown if h.weight < 0][:1]
     if not shown:
         parts.append(kb.text("feedback_unclear", lang))
-    if not any(h.weight > 0 for h in shown):
+    if not praised:
         parts.append(kb.text("feedback_try", lang, move=move_name(kb, best_move(kb, type_id), lang)))
     return ("" if lang == "zh" else " ").join(parts)
 

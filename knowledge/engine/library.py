@@ -12,7 +12,7 @@ from ..schema import local
 from ..store import KnowledgeBase
 from ..text import normalise
 from .answer import Answer
-from .lookup import topic_in
+from .lookup import mentions, topic_in
 from .state import ConversationState
 from .wording import LIST_SEPARATOR
 
@@ -143,15 +143,15 @@ class Library:
         """DISC or Social Styles, as whole words ("discover" and "discuss" are not DISC)."""
         norm = normalise(text)
         for key, words in _MODEL_WORDS.items():
-            if any(re.search(rf"\b{re.escape(w)}\b", norm) if w.isascii() else w in norm for w in words):
+            if any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", norm) if w.isascii() else w in norm for w in words):
                 return key
         return None
 
     def model_code(self, text: str, model: str) -> Optional[str]:
         """The code asked about: 'high D', 'D型', 'an I', 'Amiable', '亲和型'."""
         if model == "disc":
-            m = re.search(r"(?:high|a|an|the|高)\s*([disc])\b|\b([disc])\s*(?:型|type|style|profile)|(?:^|\s)([DISC])(?:\s|$|\?|？)",
-                          text, re.I)
+            m = re.search(r"(?:high|a|an|the|高)\s*([disc])(?![a-z])|(?<![a-z])([disc])\s*(?:型|类|type|style|profile)|"
+                          r"(?:^|\s|[\u4e00-\u9fff])([DISC])(?:\s|$|\?|？|[\u4e00-\u9fff])", text, re.I)
             letter = next((g for g in (m.groups() if m else ()) if g), None)
             return letter.upper() if letter else None
         norm = normalise(text)
@@ -209,6 +209,13 @@ class Library:
                 .button(self.kb.text("btn_types", lang), "list_types"))
 
     # topics ------------------------------------------------------------------------
+    def topic_named(self, text: str) -> Optional[str]:
+        """A topic the message names by its title or an alias, with no full-text guess: for messages NLU did not
+        place ("a big client left us for a competitor, how do I get them back?")."""
+        norm = normalise(text)
+        hits = mentions(norm, {i: [t.title.en, t.title.zh, *t.aliases.en, *t.aliases.zh] for i, t in self.kb.topics.items()})
+        return hits[0][1] if hits else None
+
     @staticmethod
     def _asks_one_point(text: str) -> bool:
         return item_number(text) is not None

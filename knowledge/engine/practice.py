@@ -13,6 +13,7 @@ mid-session and the customer simply answers in the new language.
 """
 from __future__ import annotations
 
+import json
 import random
 import re
 from dataclasses import dataclass
@@ -58,6 +59,12 @@ class Tuning:
     greeting_cap: float = 0.3  # a greeting after the opening does not move the sale (generic 19)
     early_close_cap: float = 0.3  # asking for the decision before the objection is answered (pushy 2.5, generic 19)
     command_chars: int = 12  # "end the session please" / "结束练习吧": longer messages are replies, whatever the NLU says
+    thin_units_en: int = 5  # after an opening "ok", fewer words is a non-answer ("ok let's do it then"; lazy-agreeable)
+    thin_units_zh: int = 8  # after an opening 「好吧」, fewer characters is a non-answer (「可以的，那就买吧」)
+    vague_offer_cap: float = 0.5  # a concession with no number or named extra ("fine, I'll give you a discount")
+    pressure_sure: float = 0.45  # the customer reacts to pressure only when it is read this clearly (issue 11 probes)
+    handle_sure: float = 0.45  # an objection counts as answered only by a handler read this clearly
+    recent_sessions: int = 5  # the customer prefers lines the trainee has not heard in these last sessions
     credit_confidence: float = 0.45  # a move named in the summary must be this clear ("欢迎光临" read as evidence at 0.3)
     move_for_sure: float = 0.3  # a move this clear makes a message a reply, whatever the NLU intent (off-role test)
     known_words: float = 0.34  # share of known words below which a message is nonsense ("Yo, that SUV slaps" is 0.4)
@@ -117,7 +124,8 @@ class Practice:
         state: Dict[str, Any] = {
             "type_id": type_id, "trade": trade, "lang": lang, "trust": self.tune.start_trust, "turn": 0,
             "stage": "opening", "covered": [], "facts": 0, "raised": 0, "handled": False, "stage_turns": 0,
-            "used": [], "line": [], "turns": [], "outcome": None, "seed": rng.randrange(1 << 30)}
+            "used": [], "line": [], "turns": [], "outcome": None, "seed": rng.randrange(1 << 30),
+            "heard": self.heard_before(user)}
         opening = [self._take(state, f"t:{type_id}:openings:{rng.randrange(3)}"),
                    self._take(state, f"s:{trade}:openings:{rng.randrange(2)}")]
         state["line"] = [x for x in opening if x]
@@ -127,6 +135,18 @@ class Practice:
                                          setting=getattr(scene.setting, lang)),
                             self.kb.text("practice_rules", lang, turns=self.tune.max_turns))
         return self._with_buttons(reply.say(self._customer(state, lang)), lang)
+
+    def heard_before(self, user: str) -> List[str]:
+        """Customer lines the trainee heard in their recent sessions: the new customer prefers others."""
+        rows = self.store.db["practice_sessions"].rows_where("user = ?", [user], order_by="id desc",
+                                                             limit=self.tune.recent_sessions)
+        heard: List[str] = []
+        for row in rows:
+            try:
+                heard += json.loads(row["state"]).get("used", [])
+            except (TypeError, ValueError):
+                continue
+        return sorted(set(heard))
 
     def turn(self, user: str, text: str, intent: str, lang: str) -> Answer:
         """Every message while a session runs: a command, an out-of-role note, or a scored reply and the
@@ -203,8 +223,10 @@ class Practice:
                 < self.tune.move_for_sure:
             return True
         norm = normalise(text)
-        if mentions(norm, {"off": [*self.kb.ui.answers["out_of_role"].en, *self.kb.ui.answers["out_of_role"].zh]}):
+        if mentions(norm, {"off": self._words("out_of_role")}):
             return True
+        if type_in(self.kb, text) and mentions(norm, {"meaning": self._words("asks_meaning")}):
+            return True  # "what does a picky customer mean?": a question about the course
         units = re.findall(r"[a-z']{2,}", norm) + [ch for ch in norm if han_count(ch)]
         if not units:
             return False
@@ -212,6 +234,28 @@ class Practice:
             return True
         known = sum(u in self._vocab for u in units) / len(units)
         return known < self.tune.known_words
+
+    def _words(self, key: str) -> List[str]:
+        words = self.kb.ui.answers[key]
+        return [*words.en, *words.zh]
+
+    def _thin(self, text: str) -> bool:
+        """Agreement and little else ("ok let's do it then", 「好吧，那就给您便宜点」): no content to score."""
+        norm = normalise(text).strip()
+        if self._concrete(text):
+            return False
+        if han_count(norm):
+            lead = [w for w in self.kb.ui.answers["agreement_filler"].zh if norm.startswith(w)]
+            return bool(lead) and han_count(norm[len(max(lead, key=len)):]) < self.tune.thin_units_zh
+        words = re.findall(r"[a-z0-9']+", norm)
+        lead = [w for w in self.kb.ui.answers["agreement_filler"].en if words[:len(w.split())] == w.split()]
+        return bool(lead) and len(words) - len(max(lead, key=len).split()) < self.tune.thin_units_en
+
+    def _concrete(self, text: str) -> bool:
+        """A number or a named extra, fix or guarantee: something the customer can hold the salesperson to."""
+        norm = normalise(text)
+        return bool(re.search(r"\d|[一二三四五六七八九十两百千万半][折成块元万千百个年月天次倍%]", norm)) or \
+            bool(mentions(norm, {"concrete": self._words("concrete_offer")}))
 
     # one scored reply -----------------------------------------------------------------
     def _reply(self, session: Dict[str, Any], text: str, lang: str) -> Answer:
@@ -224,15 +268,21 @@ class Practice:
         earlier = [t["text"] for t in state["turns"]]
         if any(similarity(text, e) >= tune.repeat_similarity for e in earlier):
             quality, kind = min(quality, tune.repeat_cap), "repeat"
-        elif self._short(text):
+        elif self._short(text) or self._thin(text):
             quality, kind = min(quality, tune.short_cap), "short"
+        elif result.clear and self.moves[result.clear[0].move].reaction == "offer" and not self._concrete(text):
+            quality = min(quality, tune.vague_offer_cap)
         elif state["stage"] != "opening" and self._greeting_only(text, result):
             quality, kind = min(quality, tune.greeting_cap), "greeting"
         reaction = self._reaction(result, kind)
         fits_close = kind == "read" and any(m.move in role.close_with and m.weight > 0 for m in result.clear)
         stage = state["stage"]
-        handles = (kind == "read" and stage == "objections" and
-                   any(m.move in role.handle_with and m.weight > 0 for m in result.clear))
+        handlers = [m for m in result.clear if kind == "read" and stage == "objections" and m.move in role.handle_with
+                    and m.weight > 0 and m.confidence >= tune.handle_sure
+                    and (self.moves[m.move].reaction != "offer" or self._concrete(text))]
+        handles = bool(handlers)
+        if handles:  # the customer answers the handling, not a side reading of the same words
+            reaction = self.moves[handlers[0].move].reaction
         too_early = reaction == "close" and not state["handled"] and not handles
         if too_early:
             quality = min(quality, tune.early_close_cap)
@@ -240,12 +290,13 @@ class Practice:
         state["stage_turns"] += 1
         trust = state["trust"] + tune.trust_step * (quality - 0.5) + (tune.handled_trust if handles else 0.0)
         state["trust"] = round(min(1.0, max(0.0, trust)), 3)
+        covered_before = len(state["covered"])
         lines, outcome = self._customer_answer(state, reaction, kind, quality, handles, fits_close)
         state["turns"].append({"text": text, "score": round(quality, 4), "kind": kind, "stage": stage,
                                "moves": {m.move: self.engine.scorer.weight(type_id, m.move) for m in result.clear},
                                "words": {m.move: m.text for m in result.clear},
                                "sure": [m.move for m in result.clear if m.confidence >= tune.credit_confidence],
-                               "too_early": too_early})
+                               "too_early": too_early, "covers": state["covered"][covered_before:]})
         state["line"] = lines
         self.store.record_turn(session["id"], state["turn"], text, quality, [m.move for m in result.clear], state)
         reply = Answer().say(self._score_line(state, result, kind, quality, handles, too_early, lang))
@@ -275,9 +326,12 @@ class Practice:
         if not clear:
             return "vague"
         bad = [m for m in clear if m.weight < 0 and self.moves[m.move].reaction == "pressure"]
-        if bad and bad[0].confidence >= 0.5 * clear[0].confidence:
+        if bad and bad[0].confidence >= max(self.tune.pressure_sure, 0.8 * clear[0].confidence):
             return "pressure"
-        return self.moves[clear[0].move].reaction
+        top = next((m for m in clear if self.moves[m.move].reaction != "pressure"), None)
+        if top is None:  # only a faint attack was read: no reaction to pressure without clear pressure
+            return "vague"
+        return self.moves[top.move].reaction
 
     # the customer ------------------------------------------------------------------------
     def _customer_answer(self, state: Dict[str, Any], reaction: str, kind: str, quality: float, handles: bool,
@@ -296,10 +350,13 @@ class Practice:
             covered.append("closing")
             return self._lines(state, "agree"), "agree"
         key = "close_early" if reaction == "close" else reaction
+        stage = state["stage"]
+        if key == "close_early" and not state["raised"] and stage != "closing":
+            # asked to decide before any doubt was voiced: the customer voices it (nothing to "fix" yet)
+            return [x for x in [self._raise(state, role.objection)] if x] or self._lines(state, "walk_away"), None
         first = self._pick(state, f"t:{type_id}:reactions:{key}", f"a:{key}")
         scene_line: Optional[str] = None
         extra: Optional[str] = None
-        stage = state["stage"]
         if kind != "read":
             scene_line = None
         elif stage in ("opening", "needs", "presenting") and reaction in ("evidence", "offer") and good:
@@ -321,10 +378,10 @@ class Practice:
             covered.append("objections")
             self._to(state, "closing")
             scene_line = self._pick(state, f"s:{trade}:ready")
+        elif stage in ("objections", "closing") and reaction == "question" and good and self._fact(state, peek=True):
+            scene_line = self._fact(state)  # a needs question gets an answer from the scene, at any stage
         elif stage == "objections" and state["raised"] < 2:
             scene_line = self._raise(state, role.objection)
-        elif stage == "closing" and reaction == "question":
-            scene_line = self._fact(state)
         elif stage == "opening":
             self._to(state, "needs")
         if state["stage"] == "needs" and state["stage_turns"] > tune.needs_turns and not (scene_line or extra):
@@ -347,9 +404,14 @@ class Practice:
         self._to(state, "objections")
         return line
 
-    def _fact(self, state: Dict[str, Any]) -> Optional[str]:
+    def _fact(self, state: Dict[str, Any], peek: bool = False) -> Optional[str]:
         """The next thing the customer tells about their needs; once all are told, nothing new."""
-        line = self._pick(state, f"s:{state['trade']}:needs")
+        pool = f"s:{state['trade']}:needs"
+        if peek:
+            lines = self._pool(pool)
+            return next((f"{pool}:{i}" for i in range(min(len(lines.en), len(lines.zh)))
+                         if f"{pool}:{i}" not in state["used"]), None)
+        line = self._pick(state, pool)
         if line:
             state["facts"] += 1
         return line
@@ -377,6 +439,8 @@ class Practice:
             indexes = list(range(min(len(lines.en), len(lines.zh))))
             if not pool.startswith("s:") or ":needs" not in pool:
                 rng.shuffle(indexes)
+                heard = set(state.get("heard", []))
+                indexes.sort(key=lambda i: f"{pool}:{i}" in heard)  # stable: lines new to the trainee first
             for i in indexes:
                 ref = f"{pool}:{i}"
                 if ref not in state["used"]:
@@ -480,10 +544,11 @@ class Practice:
         type_id = state["type_id"]
         tname = self.kb.type_name(type_id, lang)
         sep = "、" if lang == "zh" else ", "
-        scored = [t for t in state["turns"] if t["kind"] == "read"]
+        scored = [t for t in state["turns"] if t["kind"] == "read" and not t.get("too_early")]
         lines = [self.kb.text(f"outcome_{outcome}", lang, name=tname), self.kb.text("final_score", lang, score=score)]
-        covered = [s for s in STAGES if s in state["covered"]]
-        lines.append(self.kb.text("summary_breakdown", lang, turns=len(scored), trust=int(round(state["trust"] * 100)),
+        # a stage counts as covered only through a scored reply that covered it
+        covered = [s for s in STAGES if any(s in t.get("covers", [s]) for t in scored) and s in state["covered"]]
+        lines.append(self.kb.text("summary_breakdown", lang, turns=len(state["turns"]), trust=int(round(state["trust"] * 100)),
                                   stages=sep.join(self.kb.text(f"pstage_{s}", lang) for s in covered)
                                   or self.kb.text("none_covered", lang)))
         made: Dict[str, Tuple[int, str, str]] = {}
@@ -492,7 +557,7 @@ class Practice:
                 if m not in t.get("sure", t["moves"]):
                     continue
                 if m not in made or (t["stage"] == "objections" and m in self.kb.types[type_id].practice.handle_with):
-                    made[m] = (w, t["words"].get(m, t["text"]), t["stage"])
+                    made[m] = (w, excerpt(t["text"], t["words"].get(m, t["text"])), t["stage"])
         good = sorted((m for m, (w, *_) in made.items() if w > 0), key=lambda m: -made[m][0])[:3]
         bad = sorted((m for m, (w, *_) in made.items() if w < 0), key=lambda m: made[m][0])[:3]
         if good:
@@ -513,7 +578,7 @@ class Practice:
             weakest = min(state["turns"], key=lambda t: t["score"])
             stage = weakest["stage"]
             move_id = self.stage_move(type_id, stage, handled=stage == "closing")
-            lines.append(self.kb.text("better_line", lang, reply=weakest["text"][:120],
+            lines.append(self.kb.text("better_line", lang, reply=excerpt(weakest["text"], weakest["text"], 24, 60),
                                       line=self.better_line(type_id, stage, state["trade"], lang, move_id)))
         else:
             lines.append(self.kb.text("no_turns", lang))
@@ -529,10 +594,23 @@ class Practice:
             reasons.append(self.kb.text("why_closes", lang))
         reasons.append(self.kb.text("why_weight", lang, type=self.kb.type_name(type_id, lang), weight=f"{weight:+d}"))
         glue = "；" if lang == "zh" else "; "
-        quote = f"“{words if len(words) <= 60 else words[:57] + '…'}”"
+        quote = f"“{words}”"
         if lang == "zh":
             return f"• {move_name(self.kb, move_id, lang)}（{quote}）：{glue.join(reasons)}"
         return f"• {move_name(self.kb, move_id, lang)} ({quote}): {glue.join(reasons)}"
+
+
+def excerpt(original: str, unit: str, words_en: int = 8, chars_zh: int = 20) -> str:
+    """The trainee's own words behind a reading (`unit` is the normalised text the scorer read), as written:
+    original case, whole words, short."""
+    norm, unit = normalise(original), unit.strip()
+    start = norm.find(unit) if unit else -1
+    text = original[start:start + len(unit)] if start >= 0 and len(norm) == len(original) else original
+    text = text.strip(" ,.;:!?，。；：！？、")
+    if han_count(text):
+        return text if len(text) <= chars_zh else text[:chars_zh].rstrip("，。；：、 ") + "…"
+    tokens = text.split()
+    return text if len(tokens) <= words_en else " ".join(tokens[:words_en]).rstrip(",.;:") + "…"
 
 
 def final_score(state: Dict[str, Any], tune: Tuning = TUNING) -> int:

@@ -7,16 +7,31 @@ keywords. Each move is weighed with the type's rubric from the knowledge base.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from ..text import clean, detect_lang, has_words, normalise
+from ..text import clean, detect_lang, han_count, has_words, normalise
 from . import clauses
 from .identify import Matcher, build_classifier  # noqa: F401 (build_classifier re-exported for scripts)
 
 MOVE_THRESHOLD = 0.05  # every move the model gives some weight counts, in proportion (cv_replies.py: 0.85 -> 0.93)
 SHOWN_THRESHOLD = 0.3  # moves named to the trainee must be clearly present
 KEYWORD_CONFIDENCE = 0.6
+# A keyword alone against a confident classifier reading of another move (probe set of issue 11: "fine, I'll
+# give you a discount" read as dismiss on "fine"): the keyword then only counts as a hint, below SHOWN_THRESHOLD.
+KEYWORD_OVERRULED = 0.25
+CLASSIFIER_SURE = 0.5
+# The classifier guesses wildly on fragments ("welcome" -> assumptive close 0.48, 「不敢」 -> argue 0.53): its
+# confidence scales with the clause's length up to this many words / Chinese characters (cv_replies unchanged).
+FULL_UNITS = {"en": 4, "zh": 6}
+# A question ("Is fuel cost the main worry?", 「最让团队头疼的是哪一块」) asks about needs unless it clearly does
+# something else; attacks read in a question are halved (issue 11 misreadings: dismiss, small talk on questions).
+QUESTION_NEEDS = 0.45
+QUESTION_ATTACK = 0.5
+_QUESTION_EN = re.compile(r"^(is|are|was|were|do|does|did|can|could|would|will|should|have|has|what|which|how|who|"
+                          r"when|where|why|anything|any)\b")
+_QUESTION_ZH = re.compile(r"吗|哪|什么|怎么|多少|几[个位种年次]|是否|有没有|是不是|呢$")
 
 
 @dataclass
@@ -45,6 +60,18 @@ class ReplyScore:
     @property
     def worst(self) -> List[MoveHit]:
         return sorted((m for m in self.clear if m.weight < 0), key=lambda m: m.weight * m.confidence)
+
+
+def text_units(text: str) -> int:
+    """Words of an English text, characters of a Chinese one: how much a reply says."""
+    han = han_count(text)
+    return han if han else len(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+def is_question(unit: str, after: str) -> bool:
+    """A clause that asks: a question mark after it, an English question opening, or a Chinese question word."""
+    unit = unit.strip()
+    return after in ("?", "？") or bool(_QUESTION_EN.match(unit) if not han_count(unit) else _QUESTION_ZH.search(unit))
 
 
 def training_set(moves) -> Tuple[List[str], List[str]]:
@@ -107,15 +134,33 @@ class ReplyScorer:
             if conf > found.get(move, (0.0, ""))[0]:
                 found[move] = (conf, words)
 
-        parts = [c.text for c in clauses.split(norm) if has_words(c.text)] or [norm]
+        spans = [c for c in clauses.split(norm) if has_words(c.text)]
+        parts = [c.text.strip() for c in spans] or [norm]
+        asks = [is_question(c.text, norm[c.end:c.end + 1]) for c in spans] or [is_question(norm, "")]
         units = parts + ([norm] if len(parts) > 1 else [])
-        for unit, row in zip(units, self.model.predict_proba(units), strict=False):
-            for move, p in zip(self.classes, row, strict=False):
+        asks = asks + ([all(asks)] if len(parts) > 1 else [])
+        classified: Dict[str, float] = {}
+        for unit, asked, row in zip(units, asks, self.model.predict_proba(units), strict=False):
+            scale = min(1.0, text_units(unit) / FULL_UNITS["zh" if han_count(unit) else "en"])
+            probs = {move: float(p) * scale for move, p in zip(self.classes, row, strict=False)}
+            if asked:
+                probs = {m: p * (QUESTION_ATTACK if self.reactions.get(m) == "pressure" else 1.0) for m, p in probs.items()}
+                top = max(probs, key=lambda m: probs[m])
+                if self.reactions.get(top) in ("question", "pressure", "vague") or top == "small_talk" \
+                        or probs[top] < CLASSIFIER_SURE:
+                    probs["ask_needs"] = max(probs.get("ask_needs", 0.0), QUESTION_NEEDS * scale)
+            for move, p in probs.items():
+                classified[move] = max(classified.get(move, 0.0), p)
                 if p >= MOVE_THRESHOLD:
-                    note(move, float(p), unit)
+                    note(move, p, unit)
+        top = max(classified, key=lambda m: classified[m]) if classified else None
         for hit in self.matcher.find(norm):
-            if not hit["negated"]:
-                note(str(hit["type"]), KEYWORD_CONFIDENCE, str(hit["text"]))
+            if hit["negated"]:
+                continue
+            move = str(hit["type"])
+            overruled = top is not None and top != move and classified[top] >= CLASSIFIER_SURE \
+                and classified.get(move, 0.0) < MOVE_THRESHOLD * 3
+            note(move, KEYWORD_OVERRULED if overruled else KEYWORD_CONFIDENCE, str(hit["text"]))
         return found
 
     def weight(self, type_id: str, move: str, signal: Optional[str] = None) -> int:
