@@ -199,6 +199,9 @@ class Dialogue:
         if self.says_any(text, "about_bot_words"):
             return self.coach.fixed("help", state.lang, menu=True)
         result = self.coach.identifier.identify(text)
+        if state.customer_type and QUESTION.search(text) and not self.library.topic_named(text) \
+                and (result.needs_more_info or not result.about_customer):
+            return self.coach.follow_up("ask_phrase", text, state)  # "so how do I make the most of it?"
         about_them = result.about_customer or self.coach.names_a_customer(text) or self.read_pronoun_only(text) is not None
         if state.customer_type and about_them:
             return self.coach.development(text, state, result)
