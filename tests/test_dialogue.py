@@ -356,3 +356,12 @@ def test_practice_with_a_described_type_and_a_typed_yes_deletes(talk, engine):
     c.say("删除小周", intent="delete_customer")
     c.say("是的", intent="affirm")
     assert c.dialogue.coach.userdata.find_customer(c.state.user, "小周") is None
+
+
+@pytest.mark.parametrize("lang, question, a, b", [
+    ("en", "how is a cold, withdrawn customer different from one who can't make the decision himself?", "timid_hostile", "detached"),
+    ("zh", "爱挑毛病的客户和什么都不信的客户有什么区别？", "picky", "suspicious"),
+])
+def test_two_types_compared_by_description(talk, engine, lang, question, a, b):
+    reply = talk(lang).say(question, intent="ask_knowledge")
+    assert name(engine, a, lang) in reply.text and name(engine, b, lang) in reply.text, reply.text

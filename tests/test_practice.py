@@ -246,3 +246,65 @@ def test_quiz_round(engine, store):
 def test_rubric_before_a_session_and_nothing_to_end(practice, engine):
     assert "score well" in practice.outside_session("show_rubric", "how is a suspicious customer scored?", "en").text
     assert practice.outside_session("practice_end", "结束", "zh").text == engine.kb.text("no_practice", "zh")
+
+
+# issue 11, second round: lazy agreement, questions to the coach, reactions that follow, true summaries ------
+LAZY_AGREEABLE = {"en": ["ok let's do it then", "fine, I'll give you a discount", "sure, shall we sign?",
+                         "ok, done then", "alright, deal?", "yes, let's go ahead"],
+                  "zh": ["可以的，那就买吧", "好的，很快的，那您今天定下来吧", "好吧，那就给您便宜点", "行，那就签了吧",
+                         "好的，那就定了？", "嗯，那您就拿下吧"]}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("type_id", ["picky", "timid_friendly", "suspicious"])
+def test_short_agreeing_lines_never_win(practice, store, type_id, lang):
+    session, _ = play(practice, store, f"lazy-agree-{type_id}-{lang}", type_id, lang, LAZY_AGREEABLE[lang] * 2)
+    assert session["status"] != "agree"
+    assert session["score"] <= 30
+    assert all(t["score"] <= 0.5 for t in session["state"]["turns"])
+
+
+@pytest.mark.parametrize("lang, text", [("zh", "等一下，问一下教练：统御敌对型客户是什么意思？"),
+                                        ("en", "Coach, how should I answer this?"),
+                                        ("en", "What does a dominant hostile customer mean?"), ("zh", "提示一下，我该怎么回？")])
+def test_a_question_to_the_coach_is_not_scored(practice, store, lang, text):
+    practice.start("coachq", lang, named="picky", trade="insurance", seed=3)
+    practice.turn("coachq", text, "", lang)
+    assert store.active_session("coachq")["state"]["turns"] == []
+
+
+@pytest.mark.parametrize("lang, text", [("en", "Shall we sign the papers today?"), ("zh", "那您今天就定下来吧？")])
+def test_a_close_before_any_objection_gets_the_objection_not_a_reply_to_a_fix(practice, store, lang, text):
+    practice.start("early", lang, named="picky", trade="car", seed=5)
+    practice.turn("early", text, "", lang)
+    state = store.active_session("early")["state"]
+    assert state["raised"] == 1 and all(":reactions:close_early" not in r for r in state["line"])
+
+
+@pytest.mark.parametrize("lang, text", [("en", "What do you like and dislike about the car you drive now?"),
+                                        ("zh", "您现在开的这台车，哪里满意、哪里不满意？")])
+def test_a_needs_question_gets_a_fact_and_no_reaction_to_pressure(practice, store, lang, text):
+    practice.start("needsq", lang, named="suspicious", trade="car", seed=5)
+    practice.turn("needsq", text, "", lang)
+    line = store.active_session("needsq")["state"]["line"]
+    assert any(":needs:" in r for r in line) and not any(":pressure" in r for r in line)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_summary_counts_shown_scores_and_quotes_the_trainee_as_written(practice, store, lang):
+    replies = {"en": ["Hello, I'm Sam. What brings you in TODAY, and what matters most to You?", "ok"],
+               "zh": ["您好，我是小王。您今天过来，最看重的是哪几点？", "好"]}[lang]
+    session, bubbles = play(practice, store, f"summary-{lang}", "picky", lang, replies)
+    summary = bubbles[-1].text
+    assert {"en": "Scored replies: 2.", "zh": "计分的回答：2句"}[lang] in summary
+    for quoted in re.findall(r"“([^”]+)”", "\n".join(x for x in summary.split("\n") if x.startswith("•"))):
+        assert quoted.rstrip("…") in replies[0] + replies[1], quoted
+
+
+def test_new_sessions_prefer_lines_the_trainee_has_not_heard(practice, store):
+    first = practice.start("fresh", "en", named="picky", trade="car", seed=1)
+    practice.turn("fresh", "end", "practice_end", "en")
+    heard = set(store.last_session("fresh")["state"]["used"])
+    practice.start("fresh", "en", named="picky", trade="car", seed=1)
+    again = set(store.active_session("fresh")["state"]["used"])
+    assert first.text and not (heard & again)

@@ -67,3 +67,21 @@ def test_asking_for_the_decision_is_timely_only_when_the_customer_is_keen(scorer
 def test_without_context_the_rubric_alone_decides(scorer):
     reply = "Let's sign today."
     assert scorer.score("volatile", reply).score == scorer.score("volatile", reply, context=None).score
+
+
+@pytest.mark.parametrize("reply", ["Is fuel cost the main worry?", "最让销售团队头疼的是哪一块？"])
+def test_a_question_reads_as_a_needs_question_not_an_attack(engine, reply):
+    clear = [m.move for m in engine.scorer.score("picky", reply).clear]
+    assert clear and clear[0] == "ask_needs", clear
+    assert not {"dismiss", "blame", "argue", "small_talk"} & set(clear)
+
+
+@pytest.mark.parametrize("reply", ["welcome", "不敢", "您自己比"])
+def test_a_fragment_is_not_read_as_a_clear_move(engine, reply):
+    assert not engine.scorer.score("timid_friendly", reply).clear
+
+
+@pytest.mark.parametrize("reply", ["fine, I'll give you a discount", "可以的，给您打个折"])
+def test_a_keyword_does_not_let_a_filler_word_read_as_an_attack(engine, reply):
+    clear = {m.move for m in engine.scorer.score("picky", reply).clear}
+    assert "dismiss" not in clear and "blame" not in clear

@@ -45,7 +45,7 @@ class Dialogue:
         self.practice = Practice(engine, userdata)
         trade_words = {trade: scene.words.dict() for trade, scene in self.practice.scenes.items()}
         self.coach = Coach(engine.kb, engine.identifier, userdata, trade_words)
-        self.library = Library(engine.kb)
+        self.library = Library(engine.kb, self.described_type)
         self.customers = Customers(engine.kb, userdata, self.coach)
         self.trainer = Trainer(engine, userdata)
         self.routes: Dict[str, Callable[[UserTurn, ConversationState], Answer]] = {
@@ -249,6 +249,10 @@ class Dialogue:
         return Answer(bubbles=head.bubbles + body.bubbles, buttons=body.buttons)
 
     # knowledge ----------------------------------------------------------------------------
+    def described_type(self, text: str) -> Optional[str]:
+        read = self.coach.identifier.identify(text)
+        return None if read.needs_more_info or read.types[0][1] < 0.3 else read.types[0][0]
+
     def show_more(self, turn: UserTurn, state: ConversationState) -> Answer:
         more = self.library.more(turn.text, state, item=turn.entity("item"))
         if more is not None:
@@ -304,9 +308,7 @@ class Dialogue:
         named = turn.entity("type_id")
         if not named and not turn.is_button:  # "practise with a cold, quiet customer": the type it describes
             named = type_in(self.kb, turn.text)
-            if not named:
-                read = self.coach.identifier.identify(turn.text)
-                named = None if read.needs_more_info or read.types[0][1] < 0.3 else read.types[0][0]
+            named = named or self.described_type(turn.text)
         return self.practice.start(state.user, state.lang, "" if turn.is_button else turn.text, named=named, trade=trade)
 
     def practice_help(self, turn: UserTurn, state: ConversationState) -> Answer:

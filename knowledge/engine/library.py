@@ -6,7 +6,7 @@ the details one by one; the state remembers which topic is open and which points
 from __future__ import annotations
 
 import re
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from ..schema import local
 from ..store import KnowledgeBase
@@ -56,9 +56,14 @@ def first_sentence(text: str, lang: str) -> str:
     return cut if len(cut) <= limit else cut[:limit].rsplit(" ", 1)[0].rstrip(",，;；") + "…"
 
 
+_COMPARISON = re.compile(r"^(.+?)\b(?:different from|differ from|compared (?:to|with)|vs\.?|versus)\b(.+)$|"
+                         r"^(.+?)(?:和|跟|与|同)(.+?)(?:有什么|有啥|之间)?(?:的)?(?:区别|不同|差别)", re.I)
+
+
 class Library:
-    def __init__(self, kb: KnowledgeBase):
+    def __init__(self, kb: KnowledgeBase, identify: Optional[Callable[[str], Optional[str]]] = None):
         self.kb = kb
+        self.identify = identify  # the type a described customer reads as, for "how is a cold one different from..."
 
     # types -------------------------------------------------------------------------
     def list_types(self, lang: str) -> Answer:
@@ -120,11 +125,27 @@ class Library:
             if code:
                 return self.model_types(model, code, lang)
             return self.model_overview(model, lang)
+        if len(named_types) < 2:
+            named_types = self.types_compared(text) or named_types
         if len(named_types) >= 2:
             return self.compare(named_types[0], named_types[1], lang)
         if named_types:
             return self.type_info(named_types[0], lang, models_first=bool(model))
         return None
+
+    def types_compared(self, text: str) -> List[str]:
+        """The two types a comparison describes rather than names: each side read on its own."""
+        m = _COMPARISON.search(normalise(text))
+        if not m or self.identify is None:
+            return []
+        sides = [g for g in m.groups() if g][:2]
+        found: List[str] = []
+        for side in sides:
+            named = self.types_named(side)
+            type_id = named[0] if named else self.identify(side)
+            if type_id and type_id not in found:
+                found.append(type_id)
+        return found if len(found) == 2 else []
 
     def model_overview(self, model: str, lang: str) -> Answer:
         """What DISC (or Social Styles) is, and the 13 types under each letter (style) by their main one."""

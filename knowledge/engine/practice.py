@@ -126,8 +126,8 @@ class Practice:
             "stage": "opening", "covered": [], "facts": 0, "raised": 0, "handled": False, "stage_turns": 0,
             "used": [], "line": [], "turns": [], "outcome": None, "seed": rng.randrange(1 << 30),
             "heard": self.heard_before(user)}
-        opening = [self._take(state, f"t:{type_id}:openings:{rng.randrange(3)}"),
-                   self._take(state, f"s:{trade}:openings:{rng.randrange(2)}")]
+        opening = [self._take(state, self._fresh(state, f"t:{type_id}:openings", 3, rng)),
+                   self._take(state, self._fresh(state, f"s:{trade}:openings", 2, rng))]
         state["line"] = [x for x in opening if x]
         self.store.start_session(user, type_id, 0, lang, state)
         reply = Answer().say(self.kb.text("practice_scene", lang, name=self.kb.type_name(type_id, lang),
@@ -447,6 +447,11 @@ class Practice:
                     state["used"].append(ref)
                     return ref
         return None
+
+    def _fresh(self, state: Dict[str, Any], pool: str, count: int, rng: random.Random) -> str:
+        """One of a pool's first `count` lines, one the trainee has not heard lately if there is one."""
+        refs = [f"{pool}:{i}" for i in range(count)]
+        return rng.choice([r for r in refs if r not in state["heard"]] or refs)
 
     def _take(self, state: Dict[str, Any], ref: str) -> str:
         state["used"].append(ref)
