@@ -42,7 +42,8 @@ OFF_ROLE_INTENTS = ("bot_challenge", "out_of_scope", "my_progress", "quiz", "lea
 class Tuning:
     """Every number practice depends on, with the figure of scripts/simulate_practice.py that chose or checked
     it (13 types x 6 trades x 2 languages per trainee; sweeps with `--trades 2 --set name=value`, en figures).
-    At the values below: expert 95 (agrees 100%), generic 19, pushy 2.5, lazy 3, repeater 5.5."""
+    At the values below (en/zh): expert 95.2/94.3 (agrees 100%), generic 48.3/35.4, pushy 2.4/3.0, lazy 3/3,
+    lazy-agreeable 5.8/2.9 (never agrees), repeater 5.9/7.8. Notes on single parameters give the en figures from before round two."""
 
     max_turns: int = 10  # expert sessions take 6.1 replies on average, 8 at most: room for one detour
     start_trust: float = 0.4  # a stranger (not swept): pushy and lazy trainees lose the customer in 2-3 replies

@@ -1,0 +1,317 @@
+"""Feishu / Lark (飞书) bot: event subscription callback at /webhooks/feishu/webhook.
+
+Security (Feishu Open Platform, "receive events" and "encrypt key" guides): with an Encrypt Key set, every
+callback body is {"encrypt": base64(iv + AES-256-CBC(PKCS7(json)))} with the AES key SHA-256(encrypt key), and
+events carry X-Lark-Signature = sha256_hex(timestamp + nonce + encrypt key + raw body). Every event (and the
+URL verification challenge) carries the app's Verification Token, which must match.
+
+Messages: p2p chats and @mentions in groups (im.message.receive_v1); button clicks on the bot's interactive
+cards (card.action.trigger, subscribed on the same URL). Replies go through the message API (reply to the
+person's message) with a tenant_access_token cached until shortly before it expires.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import re
+from typing import Any, Dict, List, Optional, Tuple
+
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from .common import (
+    MAX_BODY,
+    MAX_TEXT,
+    ApiClient,
+    Background,
+    DeliveryCache,
+    Handler,
+    TokenCache,
+    keep_profile,
+    markdown,
+    plain_text,
+    reject,
+    sender_id,
+    setting,
+)
+
+logger = logging.getLogger(__name__)
+
+PLATFORM = "feishu"
+DEFAULT_API = "https://open.feishu.cn"  # Lark (international): https://open.larksuite.com
+MENTION_KEY = re.compile(r"@_user_\d+")
+CARD_BUTTONS = 10  # buttons per card shown at most; the coach offers fewer
+
+
+class FeishuError(ValueError):
+    """A callback that is not from Feishu or cannot be read; the message names the reason for the log."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+def aes_key(encrypt_key: str) -> bytes:
+    return hashlib.sha256(encrypt_key.encode()).digest()
+
+
+def decrypt(encrypt_key: str, encrypted: str) -> str:
+    """Feishu's documented scheme: base64 of a 16-byte IV followed by AES-256-CBC with PKCS7 padding."""
+    try:
+        raw = base64.b64decode(encrypted, validate=True)
+    except (ValueError, TypeError):
+        raise FeishuError(400, "encrypted body is not base64") from None
+    if len(raw) < 32 or len(raw) % 16:
+        raise FeishuError(400, "encrypted body has a wrong length")
+    decryptor = Cipher(algorithms.AES(aes_key(encrypt_key)), modes.CBC(raw[:16])).decryptor()
+    unpadder = padding.PKCS7(128).unpadder()
+    try:
+        plain = unpadder.update(decryptor.update(raw[16:]) + decryptor.finalize()) + unpadder.finalize()
+        return plain.decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        raise FeishuError(401, "body does not decrypt with the Encrypt Key") from None
+
+
+def encrypt(encrypt_key: str, plain: str, iv: bytes) -> str:
+    """The inverse of decrypt (tests build callbacks with it)."""
+    padder = padding.PKCS7(128).padder()
+    data = padder.update(plain.encode()) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(aes_key(encrypt_key)), modes.CBC(iv)).encryptor()
+    return base64.b64encode(iv + encryptor.update(data) + encryptor.finalize()).decode()
+
+
+def signature(timestamp: str, nonce: str, encrypt_key: str, body: bytes) -> str:
+    return hashlib.sha256((timestamp + nonce + encrypt_key).encode() + body).hexdigest()
+
+
+def card(text: str, buttons: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """An interactive message card: the text as lark_md, one button per choice carrying payload and title."""
+    actions = [{"tag": "button", "type": "primary" if n == 0 else "default",
+                "text": {"tag": "plain_text", "content": str(b.get("title", ""))},
+                "value": {"payload": str(b.get("payload", "")), "title": str(b.get("title", ""))}}
+               for n, b in enumerate(buttons[:CARD_BUTTONS])]
+    elements: List[Dict[str, Any]] = []
+    if text.strip():
+        elements.append({"tag": "div", "text": {"tag": "lark_md", "content": markdown(text)}})
+    elements.append({"tag": "action", "actions": actions})
+    return {"config": {"wide_screen_mode": True, "update_multi": False}, "elements": elements}
+
+
+class FeishuOutput(OutputChannel):
+    """Replies to one person's message (in the p2p chat, or threaded under the @mention in a group)."""
+
+    def __init__(self, channel: Feishu, message_id: str):
+        self.channel, self.message_id = channel, message_id
+
+    @classmethod
+    def name(cls) -> str:
+        return PLATFORM
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.channel.reply(self.message_id, "text", {"text": plain_text(text)})
+
+    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any) -> None:
+        await self.channel.reply(self.message_id, "interactive", card(text, buttons))
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        await self.send_text_message(recipient_id, image)
+
+
+class Feishu(InputChannel):
+    """Set FEISHU_APP_ID, FEISHU_APP_SECRET and FEISHU_VERIFICATION_TOKEN (and FEISHU_ENCRYPT_KEY) to enable."""
+
+    def __init__(self, app_id: str = "", app_secret: str = "", verification_token: str = "", encrypt_key: str = "",
+                 api_base: str = DEFAULT_API):
+        self.app_id, self.app_secret = app_id, app_secret
+        self.verification_token, self.encrypt_key = verification_token, encrypt_key
+        self.api = ApiClient(PLATFORM, api_base)
+        self.tokens = TokenCache(self._fetch_token)
+        self.deliveries = DeliveryCache()
+        self.background = Background(PLATFORM)
+        self._profiles_known: set = set()
+
+    @classmethod
+    def name(cls) -> str:
+        return PLATFORM
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> Feishu:
+        return cls(app_id=setting(credentials, "app_id", "FEISHU_APP_ID"),
+                   app_secret=setting(credentials, "app_secret", "FEISHU_APP_SECRET"),
+                   verification_token=setting(credentials, "verification_token", "FEISHU_VERIFICATION_TOKEN"),
+                   encrypt_key=setting(credentials, "encrypt_key", "FEISHU_ENCRYPT_KEY"),
+                   api_base=setting(credentials, "api_base", "FEISHU_API_BASE", DEFAULT_API))
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.app_id and self.app_secret and self.verification_token)
+
+    # API ---------------------------------------------------------------------------------------------------
+    async def _fetch_token(self) -> Tuple[str, float]:
+        data = await self.api.call("POST", "/open-apis/auth/v3/tenant_access_token/internal",
+                                   json={"app_id": self.app_id, "app_secret": self.app_secret})
+        token = data.get("tenant_access_token")
+        if data.get("code") != 0 or not token:
+            raise RuntimeError(f"feishu: no tenant_access_token (code {data.get('code')})")
+        return str(token), float(data.get("expire", 7200))
+
+    async def authorised(self, method: str, path: str, **kwargs: Any) -> Dict[str, Any]:
+        """An API call with the tenant token; a token the server calls invalid is renewed once."""
+        for attempt in range(2):
+            headers = {"Authorization": f"Bearer {await self.tokens.get()}"}
+            data = await self.api.call(method, path, headers=headers, **kwargs)
+            if data.get("code") in (99991661, 99991663, 99991668) and attempt == 0:  # token missing/invalid/expired
+                self.tokens.invalidate()
+                continue
+            if data.get("code") not in (0, None):
+                logger.warning("feishu: API %s answered code %s", path.split("?")[0], data.get("code"))
+            return data
+        return {}
+
+    async def reply(self, message_id: str, msg_type: str, content: Dict[str, Any]) -> None:
+        await self.authorised("POST", f"/open-apis/im/v1/messages/{message_id}/reply",
+                              json={"msg_type": msg_type, "content": json.dumps(content, ensure_ascii=False)})
+
+    async def remember_profile(self, sender: str, open_id: str, chat_id: str, group: bool) -> None:
+        """Display name (contact API) and group name (chat API), looked up once per person and group per process;
+        without the contact permission the name stays empty and the leaderboard shows the person as unnamed."""
+        key = f"{sender}|{chat_id if group else ''}"
+        if key in self._profiles_known:
+            return
+        self._profiles_known.add(key)
+        user = await self.authorised("GET", f"/open-apis/contact/v3/users/{open_id}?user_id_type=open_id")
+        name = str(((user.get("data") or {}).get("user") or {}).get("name") or "")
+        team = ""
+        if group and chat_id:
+            chat = await self.authorised("GET", f"/open-apis/im/v1/chats/{chat_id}")
+            team = str((chat.get("data") or {}).get("name") or "")
+        keep_profile(sender, name, team)
+
+    # callback ----------------------------------------------------------------------------------------------
+    def read_callback(self, request: Request) -> Dict[str, Any]:
+        """The verified, decrypted callback, or a FeishuError naming what is wrong."""
+        body = request.body or b""
+        if len(body) > MAX_BODY:
+            raise FeishuError(413, "body too large")
+        try:
+            outer = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise FeishuError(400, "body is not JSON") from None
+        if not isinstance(outer, dict):
+            raise FeishuError(400, "body is not a JSON object")
+        if "encrypt" in outer:
+            if not self.encrypt_key:
+                raise FeishuError(400, "encrypted callback but FEISHU_ENCRYPT_KEY is not set")
+            try:
+                data = json.loads(decrypt(self.encrypt_key, str(outer["encrypt"])))
+            except ValueError as e:
+                raise e if isinstance(e, FeishuError) else FeishuError(400, "decrypted body is not JSON") from None
+        elif self.encrypt_key:
+            raise FeishuError(401, "plain callback while an Encrypt Key is set")
+        else:
+            data = outer
+        if not isinstance(data, dict):
+            raise FeishuError(400, "callback is not a JSON object")
+        if data.get("type") != "url_verification" and self.encrypt_key:
+            timestamp = request.headers.get("x-lark-request-timestamp", "")
+            nonce = request.headers.get("x-lark-request-nonce", "")
+            expected = signature(timestamp, nonce, self.encrypt_key, body)
+            if not hmac.compare_digest(request.headers.get("x-lark-signature", ""), expected):
+                raise FeishuError(401, "bad X-Lark-Signature")
+        token = (data.get("header") or {}).get("token") if data.get("schema") == "2.0" else data.get("token")
+        if not isinstance(token, str) or not hmac.compare_digest(token, self.verification_token):
+            raise FeishuError(401, "wrong verification token")
+        return data
+
+    def blueprint(self, on_new_message: Handler) -> Blueprint:
+        bp = Blueprint(PLATFORM, __name__)
+        if not self.enabled:
+            logger.info("feishu: off (set FEISHU_APP_ID, FEISHU_APP_SECRET and FEISHU_VERIFICATION_TOKEN to enable)")
+            return bp
+
+        @bp.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @bp.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            try:
+                data = self.read_callback(request)
+            except FeishuError as e:
+                return reject(PLATFORM, request, e.status, e.reason)
+            if data.get("type") == "url_verification":
+                return response.json({"challenge": data.get("challenge", "")})
+            header = data.get("header") or {}
+            event = data.get("event") or {}
+            event_id = str(header.get("event_id") or data.get("uuid") or "")
+            if event_id and not self.deliveries.first_time(event_id):
+                logger.info("feishu: event %s delivered again: already taken", event_id)
+                return response.json({})
+            event_type = header.get("event_type") or event.get("type")
+            if event_type == "im.message.receive_v1":
+                taken = self.take_message(header, event, on_new_message)
+            elif event_type == "card.action.trigger":
+                taken = self.take_card_action(header, event, on_new_message)
+            else:
+                taken = False
+            if not taken:
+                logger.debug("feishu: event of type %s ignored", event_type)
+            return response.json({})
+
+        return bp
+
+    def take_message(self, header: Dict[str, Any], event: Dict[str, Any], on_new_message: Handler) -> bool:
+        sender, message = event.get("sender") or {}, event.get("message") or {}
+        if sender.get("sender_type", "user") != "user" or message.get("message_type") != "text":
+            return False
+        group = message.get("chat_type") != "p2p"
+        if group and not message.get("mentions"):
+            return False  # a group message not addressed to the bot (apps allowed to read every group message)
+        try:
+            text = str(json.loads(message.get("content") or "{}").get("text") or "")
+        except ValueError:
+            return False
+        text = MENTION_KEY.sub(" ", text).strip()[:MAX_TEXT]
+        open_id = str((sender.get("sender_id") or {}).get("open_id") or "")
+        if not text or not open_id or not message.get("message_id"):
+            return False
+        tenant = str(sender.get("tenant_key") or header.get("tenant_key") or "")
+        person = sender_id(PLATFORM, tenant, open_id)
+        chat_id = str(message.get("chat_id") or "")
+        output = FeishuOutput(self, str(message["message_id"]))
+        metadata = {"platform": PLATFORM, "chat_type": "group" if group else "p2p", "chat_id": chat_id}
+        self.background.spawn(self.handle(on_new_message, UserMessage(text, output, person, input_channel=PLATFORM,
+                                                                      message_id=str(message["message_id"]), metadata=metadata),
+                                          open_id, chat_id, group))
+        return True
+
+    def take_card_action(self, header: Dict[str, Any], event: Dict[str, Any], on_new_message: Handler) -> bool:
+        operator, action, context = event.get("operator") or {}, event.get("action") or {}, event.get("context") or {}
+        value = action.get("value") or {}
+        payload = str(value.get("payload") or "") if isinstance(value, dict) else ""
+        open_id = str(operator.get("open_id") or "")
+        message_id = str(context.get("open_message_id") or "")
+        if not payload or not open_id or not message_id:
+            return False
+        tenant = str(operator.get("tenant_key") or header.get("tenant_key") or "")
+        person = sender_id(PLATFORM, tenant, open_id)
+        chat_id = str(context.get("open_chat_id") or "")
+        metadata = {"platform": PLATFORM, "shown": str(value.get("title") or ""), "chat_id": chat_id}
+        output = FeishuOutput(self, message_id)
+        self.background.spawn(self.handle(on_new_message, UserMessage(payload[:MAX_TEXT], output, person, input_channel=PLATFORM,
+                                                                      metadata=metadata), open_id, chat_id, False))
+        return True
+
+    async def handle(self, on_new_message: Handler, message: UserMessage, open_id: str, chat_id: str, group: bool) -> None:
+        try:
+            await self.remember_profile(message.sender_id, open_id, chat_id, group)
+        except Exception:
+            logger.warning("feishu: profile lookup failed", exc_info=True)
+        await on_new_message(message)

@@ -1,0 +1,145 @@
+"""What the team-chat connectors share: settings, per-person sender ids, verification, buttons and markup.
+
+Sender ids are `<platform>:<workspace or chat>:<user>` so that in a shared channel every person keeps their own
+customer, practice and progress, and no id can collide with the web chat's (`web-...`) or a REST sender.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import re
+from typing import Any, Dict, List, Optional, Sequence
+
+from sanic import response
+from sanic.response import HTTPResponse
+
+logger = logging.getLogger("bot.channels.team")
+
+MAX_NAME = 60  # the profiles table keeps names this long (knowledge/userdata.py MAX_NAME)
+
+
+def setting(credentials: Optional[Dict[str, Any]], key: str, env: str, default: str = "") -> str:
+    """A credentials-file value if given, else the environment variable: either way turns a connector on."""
+    value = (credentials or {}).get(key)
+    if value is None or str(value).strip() == "":
+        value = os.environ.get(env, default)
+    return str(value).strip()
+
+
+def sender_id(platform: str, space: str, user: str) -> str:
+    return f"{platform}:{space}:{user}"
+
+
+def reject(platform: str, reason: str, status: int = 401) -> HTTPResponse:
+    """Refuse an unverified request with a log line naming platform and reason, never the message text."""
+    logger.warning("%s: rejected request (%d): %s", platform, status, reason)
+    return response.text(f"{platform}: request rejected: {reason}", status=status)
+
+
+def disabled(platform: str, needs: str) -> HTTPResponse:
+    return response.json({"status": "disabled", "platform": platform, "set": needs}, status=404)
+
+
+def same_secret(given: Optional[str], expected: str) -> bool:
+    """Constant-time comparison; an unset expected secret never matches."""
+    return bool(expected) and given is not None and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def any_secret(given: Optional[str], expected: Sequence[str]) -> bool:
+    return any(same_secret(given, e) for e in expected if e)
+
+
+def secrets_list(value: str) -> List[str]:
+    """A comma-separated list of tokens (one per webhook or slash command pointing here)."""
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def sign(secret: str, *parts: str) -> str:
+    return hmac.new(secret.encode(), "|".join(parts).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def strip_mention(text: str, *handles: str) -> str:
+    """The message without the bot's handle(s), whatever form the platform writes a mention in."""
+    for handle in handles:
+        if handle:
+            text = re.sub(re.escape(handle), " ", text, flags=re.IGNORECASE)
+    return re.sub(r"[ \t]+", " ", text).strip()
+
+
+def remember_profile(sender: str, name: Optional[str], team: Optional[str]) -> None:
+    """Keep the platform's display name and the workspace/channel as the person's team, so the leaderboard shows
+    names (never ids) and is scoped to where the question comes from. A DM (team None) keeps the team it had."""
+    if not name and not team:
+        return
+    try:
+        from knowledge.app import userdata
+
+        store = userdata()
+        known = store.profile(sender)
+        new_name = (name or known.get("name") or "").strip()[:MAX_NAME]
+        new_team = (team if team is not None else known.get("team") or "").strip()[:MAX_NAME]
+        if new_name != known.get("name") or new_team != known.get("team"):
+            store.set_profile(sender, new_name, new_team)
+    except Exception:  # a profile is a nicety: never lose the message over it
+        logger.exception("team chat: could not store the profile of %s", sender)
+
+
+def buttons_of(buttons: Optional[List[Dict[str, Any]]]) -> List[Dict[str, str]]:
+    return [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+            for b in buttons or [] if isinstance(b, dict) and b.get("payload")]
+
+
+# markup: the bot writes plain text with **bold** at most; each platform gets its own form -------------------------
+BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+def to_slack(text: str) -> str:
+    """Slack mrkdwn: escape &, <, > (they start links and mentions), *bold*."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return BOLD.sub(r"*\1*", text)
+
+
+def to_telegram_html(text: str) -> str:
+    """Telegram's HTML parse mode: escape, <b>bold</b>."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return BOLD.sub(r"<b>\1</b>", text)
+
+
+def to_teams(text: str) -> str:
+    """Teams markdown joins single newlines: make each a hard line break."""
+    return re.sub(r"(?<!\n)\n(?!\n)", "  \n", text)
+
+
+def to_mattermost(text: str) -> str:
+    return text  # Mattermost renders the same markdown (**bold**, line breaks)
+
+
+def to_rocketchat(text: str) -> str:
+    return BOLD.sub(r"*\1*", text)  # Rocket.Chat's bold is a single star
+
+
+def disabled_blueprint(platform: str, needs: str) -> Any:
+    """What an unconfigured connector serves: a health line saying what to set, and 404 on its webhook."""
+    from sanic import Blueprint
+    from sanic.request import Request
+
+    bp = Blueprint(f"team_{platform}_off")
+
+    @bp.route("/", methods=["GET"])
+    async def health(_: Request) -> HTTPResponse:
+        return response.json({"status": "disabled", "set": needs})
+
+    @bp.route("/webhook", methods=["GET", "POST"])
+    async def webhook(_: Request) -> HTTPResponse:
+        return disabled(platform, needs)
+
+    return bp
+
+
+def log_disabled(platform: str, needs: str) -> None:
+    logger.info("%s: not configured (set %s): its webhook is off", platform, needs)
+
+
+INTENT_OF_COMMAND = {"/start": "/greet", "/help": "/help"}  # platform commands that mean "hello" or "help"

@@ -1,0 +1,211 @@
+"""Microsoft Teams through the Bot Framework: the shipped JWT check, tightened (RS256 only, issuer, expiry, and the
+token's serviceUrl must be the activity's), keys fetched when first needed instead of at start-up, configurable
+OpenID/token URLs, a sender per person per tenant, replies in the message's thread and hero-card buttons.
+
+In a channel Teams delivers a message only when the bot is @mentioned; the mention is checked again here.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import re
+from typing import Any, Awaitable, Callable, Dict, List, Optional
+
+import aiohttp
+import jwt
+import requests
+from jwt.algorithms import RSAAlgorithm
+from rasa.core.channels.botframework import (
+    MICROSOFT_OAUTH2_PATH,
+    MICROSOFT_OAUTH2_URL,
+    MICROSOFT_OPEN_ID_URI,
+    BotFramework,
+    BotFrameworkInput,
+)
+from rasa.core.channels.channel import UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from . import common
+
+logger = logging.getLogger(__name__)
+
+PLATFORM = "botframework"
+NEEDS = "TEAMS_APP_ID and TEAMS_APP_PASSWORD"
+ISSUER = "https://api.botframework.com"
+KEYS_MAX_AGE = datetime.timedelta(days=1)  # Microsoft's advice: refresh the signing keys daily
+AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
+
+
+class Tokens:
+    """The bot's outgoing access token, shared by the replies of one connector (not class-wide as shipped)."""
+
+    def __init__(self, app_id: str, password: str, url: str) -> None:
+        self.app_id, self.password, self.url = app_id, password, url
+        self.token, self.expires = "", datetime.datetime.min
+
+    async def header(self) -> Dict[str, str]:
+        if datetime.datetime.now() >= self.expires:
+            data = {"client_id": self.app_id, "client_secret": self.password, "grant_type": "client_credentials",
+                    "scope": "https://api.botframework.com/.default"}
+            async with aiohttp.ClientSession() as session, session.post(self.url, data=data) as r:
+                r.raise_for_status()
+                body = await r.json(content_type=None)
+            self.token = body["access_token"]
+            self.expires = datetime.datetime.now() + datetime.timedelta(seconds=int(body.get("expires_in", 3600)) - 60)
+        return {"Authorization": f"Bearer {self.token}", "content-type": "application/json"}
+
+
+class TeamsOutput(BotFramework):
+    """Replies to one activity: in its thread, markdown text, buttons as a hero card of messageBack actions."""
+
+    def __init__(self, app_id: str, app_password: str, conversation: Dict[str, Any], bot: Dict[str, Any],
+                 service_url: str, reply_to: Optional[str], tokens: Tokens, user: Dict[str, Any]) -> None:
+        super().__init__(app_id, app_password, conversation, bot, service_url)  # type: ignore[arg-type]
+        self.reply_to, self.tokens, self.user = reply_to, tokens, user
+
+    def prepare_message(self, recipient_id: str, message_data: Dict[str, Any]) -> Dict[str, Any]:
+        """Addressed to the person's Teams account, not to the Rasa sender id the shipped one would use."""
+        data = super().prepare_message(recipient_id, message_data)
+        data["recipient"] = {"id": self.user.get("id", ""), "name": self.user.get("name", "")}
+        return data
+
+    async def send(self, message_data: Dict[str, Any]) -> None:
+        url = f"{self.global_uri}conversations/{self.conversation['id']}/activities"
+        if self.reply_to:
+            url += f"/{self.reply_to}"
+            message_data["replyToId"] = self.reply_to
+        message_data["conversation"] = {"id": self.conversation["id"]}
+        async with aiohttp.ClientSession() as session, \
+                session.post(url, headers=await self.tokens.header(), data=json.dumps(message_data)) as r:
+            if r.status >= 300:
+                logger.error("botframework: sending failed with HTTP %d", r.status)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.send(self.prepare_message(recipient_id, {"text": common.to_teams(text), "textFormat": "markdown"}))
+
+    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any) -> None:
+        await self.send(self.prepare_message(recipient_id, {"attachments": [hero_card(text, buttons)]}))
+
+
+def hero_card(text: str, buttons: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """A pressed messageBack button comes back as a message whose `value` carries the payload (no @mention needed)."""
+    actions = [{"type": "messageBack", "title": b["title"], "text": b["title"], "displayText": b["title"],
+                "value": {"payload": b["payload"]}} for b in common.buttons_of(buttons)]
+    return {"contentType": "application/vnd.microsoft.card.hero", "content": {"text": common.to_teams(text), "buttons": actions}}
+
+
+class Teams(BotFrameworkInput):
+    @classmethod
+    def name(cls) -> str:
+        return PLATFORM
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> Teams:
+        get = lambda key, env, default="": common.setting(credentials, key, env, default)
+        return cls(get("app_id", "TEAMS_APP_ID"), get("app_password", "TEAMS_APP_PASSWORD"),
+                   get("openid_url", "TEAMS_OPENID_URL", MICROSOFT_OPEN_ID_URI),
+                   get("token_url", "TEAMS_TOKEN_URL", f"{MICROSOFT_OAUTH2_URL}/{MICROSOFT_OAUTH2_PATH}"),
+                   get("issuer", "TEAMS_JWT_ISSUER", ISSUER))
+
+    def __init__(self, app_id: str, app_password: str, openid_url: str = MICROSOFT_OPEN_ID_URI,
+                 token_url: str = f"{MICROSOFT_OAUTH2_URL}/{MICROSOFT_OAUTH2_PATH}", issuer: str = ISSUER) -> None:
+        # not the shipped __init__: it fetches Microsoft's keys at start-up; here they are fetched on first use
+        self.app_id, self.app_password = app_id, app_password
+        self.enabled = bool(app_id and app_password)
+        self.openid_url, self.issuer = openid_url, issuer
+        self.tokens = Tokens(app_id, app_password, token_url)
+        self.jwt_keys: Dict[str, Any] = {}
+        self.jwt_update_time = datetime.datetime.fromtimestamp(0)
+        if not self.enabled:
+            common.log_disabled(PLATFORM, NEEDS)
+
+    def _update_cached_jwk_keys(self) -> None:
+        conf = requests.get(self.openid_url, timeout=10)
+        conf.raise_for_status()
+        keys = requests.get(conf.json()["jwks_uri"], timeout=10)
+        keys.raise_for_status()
+        self.jwt_keys = {key["kid"]: key for key in keys.json()["keys"]}
+        self.jwt_update_time = datetime.datetime.now()
+
+    def unverified(self, auth_header: Optional[str], activity: Dict[str, Any]) -> Optional[str]:
+        """Why a request is not the Bot Framework's (None when it is)."""
+        match = re.match(r"Bearer\s+(\S+)$", auth_header or "")
+        if not match:
+            return "no Bearer token in the Authorization header"
+        token = match.group(1)
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            return "malformed JWT"
+        if header.get("alg") != "RS256":
+            return f"JWT algorithm {header.get('alg')!r} not allowed"
+        if header.get("kid") not in self.jwt_keys or datetime.datetime.now() - self.jwt_update_time > KEYS_MAX_AGE:
+            try:
+                self._update_cached_jwk_keys()
+            except (requests.RequestException, KeyError, ValueError):
+                logger.warning("botframework: could not fetch the signing keys from %s", self.openid_url)
+        if header.get("kid") not in self.jwt_keys:
+            return "JWT signed by an unknown key"
+        try:
+            key: Any = RSAAlgorithm.from_jwk(self.jwt_keys[header["kid"]])
+            claims = jwt.decode(token, key=key, algorithms=["RS256"],
+                                audience=self.app_id, issuer=self.issuer, options={"require": ["exp", "iss", "aud"]},
+                                leeway=300)
+        except jwt.ExpiredSignatureError:
+            return "JWT expired"
+        except jwt.InvalidAudienceError:
+            return "JWT for another app id"
+        except jwt.InvalidIssuerError:
+            return "JWT from another issuer"
+        except jwt.PyJWTError as e:
+            return f"JWT invalid ({type(e).__name__})"
+        if claims.get("serviceUrl") and claims["serviceUrl"].rstrip("/") != str(activity.get("serviceUrl", "")).rstrip("/"):
+            return "serviceUrl does not match the token"
+        return None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        if not self.enabled:
+            return common.disabled_blueprint(PLATFORM, NEEDS)
+        bp = Blueprint("team_botframework")
+
+        @bp.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @bp.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            try:
+                activity = json.loads(request.body or b"{}")
+            except ValueError:
+                activity = None
+            if not isinstance(activity, dict):
+                return common.reject(PLATFORM, "body is not a JSON activity", 400)
+            reason = self.unverified(request.headers.get("Authorization"), activity)
+            if reason:
+                return common.reject(PLATFORM, reason)
+            if activity.get("type") != "message":
+                return response.text("")
+            conversation, bot, user = activity.get("conversation") or {}, activity.get("recipient") or {}, activity.get("from") or {}
+            value: Dict[str, Any] = activity["value"] if isinstance(activity.get("value"), dict) else {}
+            personal = conversation.get("conversationType", "personal") == "personal"
+            mentioned = any(e.get("type") == "mention" and (e.get("mentioned") or {}).get("id") == bot.get("id")
+                            for e in activity.get("entities") or [])
+            if not (personal or mentioned or value.get("payload")):
+                return response.text("")
+            text = value.get("payload") or AT_TAG.sub(" ", activity.get("text") or "").strip()
+            tenant = ((activity.get("channelData") or {}).get("tenant") or {}).get("id") or conversation.get("tenantId") or "default"
+            sender = common.sender_id(PLATFORM, tenant, user.get("aadObjectId") or user.get("id", ""))
+            common.remember_profile(sender, user.get("name"), f"{PLATFORM}:{tenant}")
+            out = TeamsOutput(self.app_id, self.app_password, conversation, bot, activity.get("serviceUrl", ""),
+                              None if personal else activity.get("id"), self.tokens, user)
+            try:
+                await on_new_message(UserMessage(text, out, sender, input_channel=PLATFORM,
+                                                 metadata={"tenant": tenant, "conversation": conversation.get("id")}))
+            except Exception:
+                logger.exception("botframework: the message could not be handled")
+            return response.text("")
+
+        return bp
