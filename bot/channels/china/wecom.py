@@ -161,8 +161,9 @@ class WeCom(InputChannel):
     """Set WECOM_CORP_ID, WECOM_AGENT_ID, WECOM_SECRET, WECOM_TOKEN and WECOM_ENCODING_AES_KEY to enable."""
 
     def __init__(self, corp_id: str = "", agent_id: str = "", secret: str = "", token: str = "", encoding_aes_key: str = "",
-                 api_base: str = DEFAULT_API, template_cards: bool = False):
+                 api_base: str = DEFAULT_API, template_cards: bool = False, team: str = ""):
         self.corp_id, self.agent_id, self.secret = corp_id, agent_id, secret
+        self.team = team  # self-built apps never join group chats, so the leaderboard's team is configured
         self.template_cards = template_cards
         self.crypto: Optional[WeComCrypto] = None
         if corp_id and agent_id and secret and token and encoding_aes_key:
@@ -186,7 +187,8 @@ class WeCom(InputChannel):
                    token=setting(credentials, "token", "WECOM_TOKEN"),
                    encoding_aes_key=setting(credentials, "encoding_aes_key", "WECOM_ENCODING_AES_KEY"),
                    api_base=setting(credentials, "api_base", "WECOM_API_BASE", DEFAULT_API),
-                   template_cards=setting(credentials, "template_cards", "WECOM_TEMPLATE_CARDS").lower() in ("1", "true", "yes"))
+                   template_cards=setting(credentials, "template_cards", "WECOM_TEMPLATE_CARDS").lower() in ("1", "true", "yes"),
+                   team=setting(credentials, "team", "WECOM_TEAM"))
 
     # API ---------------------------------------------------------------------------------------------------
     async def _fetch_token(self) -> Tuple[str, float]:
@@ -220,7 +222,7 @@ class WeCom(InputChannel):
             return
         self._profiles_known.add(sender)
         data = await self.authorised("GET", "/cgi-bin/user/get", params={"userid": user})
-        keep_profile(sender, str(data.get("name") or ""), "")
+        keep_profile(sender, str(data.get("name") or ""), self.team)
 
     # callback ----------------------------------------------------------------------------------------------
     def blueprint(self, on_new_message: Handler) -> Blueprint:
