@@ -3,13 +3,15 @@
 Rasa's LogisticRegressionClassifier with a linear SVM in its place. On our short phone messages
 in two languages the SVM reaches a higher intent F1 in 5-fold cross-validation than DIET (with
 no transformer) or logistic regression on the same features, and trains in seconds
-(`make bench-nlu`, README). Sigmoid calibration gives the probabilities the FallbackClassifier
-and the policies read.
+(`make bench-nlu`, README). Each featurizer's raw counts are re-weighted TF-IDF (sublinear tf,
+l2 norm) on their own, so the many character n-grams neither drown the word block nor make long
+messages count more (issue 10, `scripts/bench_nlu.py`: en intent F1 0.886 -> 0.896, zh 0.916 ->
+0.916). Sigmoid calibration gives the probabilities the FallbackClassifier and the policies read.
 """
 from __future__ import annotations
 
 from contextlib import ExitStack
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext
@@ -17,31 +19,51 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.pipeline import Pipeline
 
 # sklearn's own helper classes inside a calibrated model; skops asks for them to be named as trusted
 CALIBRATION_TYPES = {"sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration"}
+# TfidfTransformer keeps its IDF weights as a scipy sparse diagonal (numbers only, no code)
+TFIDF_TYPES = {"scipy.sparse._csr.csr_matrix"}
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class SVMIntentClassifier(LogisticRegressionClassifier):
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        return {**LogisticRegressionClassifier.get_default_config(), "C": 0.1, "max_iter": 5000, "calibration_folds": 3}
+        return {**LogisticRegressionClassifier.get_default_config(), "C": 3.0, "max_iter": 5000,
+                "calibration_folds": 3, "tfidf_per_featurizer": True}
 
-    def __init__(self, config: Dict[str, Any], name: str, model_storage: ModelStorage, resource: Resource) -> None:
-        super().__init__(config, name, model_storage, resource)
+    def _build_classifier(self, block_sizes: List[int]) -> Pipeline:
+        """TF-IDF per featurizer block, then one SVM fitted on all examples, calibrated on held-out folds.
+
+        `ensemble=False`: the SVM sees every example (not 2/3 of them per calibration fold): +0.005-0.009 en F1
+        in a 5-fold scikit-learn replica of this pipeline.
+        """
         from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.compose import ColumnTransformer
+        from sklearn.feature_extraction.text import TfidfTransformer
         from sklearn.svm import LinearSVC
 
         svm = LinearSVC(C=self.config["C"], class_weight="balanced", max_iter=self.config["max_iter"],
                         random_state=self.config["random_state"])
-        self.clf = CalibratedClassifierCV(svm, cv=self.config["calibration_folds"], method="sigmoid")
+        calibrated = CalibratedClassifierCV(svm, cv=self.config["calibration_folds"], method="sigmoid",
+                                            ensemble=False)
+        starts = np.cumsum([0, *block_sizes])
+        blocks = [(f"tfidf{i}", TfidfTransformer(sublinear_tf=True), slice(int(a), int(b)))
+                  for i, (a, b) in enumerate(zip(starts[:-1], starts[1:], strict=True))] if self.config["tfidf_per_featurizer"] else []
+        weighting = ColumnTransformer(blocks, remainder="passthrough", sparse_threshold=1.0)
+        return Pipeline([("weighting", weighting), ("svm", calibrated)])
 
     def train(self, training_data: TrainingData) -> Resource:
         """As Rasa's, but labels as an array: calibration counts examples per class with `y == label`."""
         X, y = self._create_training_matrix(training_data)
         if X.shape[0]:
+            first = next(e for e in training_data.intent_examples if e.get("intent") and e.get("text"))
+            block_sizes = first.get_sparse_feature_sizes(TEXT)[FEATURE_TYPE_SENTENCE]
+            self.clf = self._build_classifier(block_sizes)
             self.clf.fit(X, np.asarray(y))
             self.persist()
         return self._resource
@@ -60,7 +82,7 @@ class SVMIntentClassifier(LogisticRegressionClassifier):
                 return component
             path = model_dir / f"{resource.name}.skops"
             untrusted = set(sio.get_untrusted_types(file=path))
-            if untrusted - CALIBRATION_TYPES:
-                raise TypeError(f"{path}: unexpected types {sorted(untrusted - CALIBRATION_TYPES)}")
+            if untrusted - CALIBRATION_TYPES - TFIDF_TYPES:
+                raise TypeError(f"{path}: unexpected types {sorted(untrusted - CALIBRATION_TYPES - TFIDF_TYPES)}")
             component.clf = sio.load(path, trusted=sorted(untrusted))
         return component

@@ -111,6 +111,11 @@ class Coach:
             return self.development(text, state, read)
         result = read or self.identifier.identify(text)
         if result.needs_more_info:
+            situation = self.situation_of(text)
+            if situation:  # "what if they walk out?" before any description: the general answer, then ask
+                from .situations import general_reply
+
+                return general_reply(self.kb, situation, state.lang).say(self.kb.text("no_customer_yet", state.lang))
             if not (result.about_customer or self.names_a_customer(text)):
                 return self.fixed("fallback", state.lang, menu=True)
             return self.start_clarifying(text, state)
@@ -274,11 +279,6 @@ class Coach:
             return Answer().say(self.kb.text("no_customer_yet", lang))
         t, name = self.kb.types[type_id], self.kb.type_name(type_id, lang)
         reply = Answer()
-        if intent == "ask_situation":
-            situation = self.situation_of(text)
-            if situation:
-                return self.situation(type_id, situation, lang)
-            return self.development(text, state)
         if intent == "ask_phrase":
             wanted = stage if stage in STAGES else stage_in(self.kb, text)
             pool = self.phrases(t, wanted, state.trade)

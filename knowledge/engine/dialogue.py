@@ -25,11 +25,11 @@ from .state import ConversationState, UserTurn
 from .wording import finish, pronoun_in, script_of
 
 # intents that read as more about the customer while a clarifying question is open; any other leaves the questions
-READ_WHILE_ASKING = ("describe_customer", "out_of_scope", "nlu_fallback", "affirm", "deny", "ask_situation", "")
+READ_WHILE_ASKING = ("describe_customer", "out_of_scope", "nlu_fallback", "affirm", "deny", "")
 # intents whose message may name a saved customer ("Mr Li called back, he wants a discount")
-MAY_NAME_A_CUSTOMER = ("describe_customer", "ask_situation", "ask_phrase", "ask_avoid", "ask_stage", "ask_discount",
+MAY_NAME_A_CUSTOMER = ("describe_customer", "ask_phrase", "ask_avoid", "ask_stage", "ask_discount",
                        "ask_why", "out_of_scope", "nlu_fallback", "recall_customer")
-FOLLOW_UPS = ("ask_phrase", "ask_avoid", "ask_stage", "ask_discount", "ask_why", "ask_situation")
+FOLLOW_UPS = ("ask_phrase", "ask_avoid", "ask_stage", "ask_discount", "ask_why")
 # "I sell cars", "I'm in insurance", 「我是卖房的」「我做保险」: where a trade is said outright
 _TRADE_STATEMENT = re.compile(r"\b(?:i|we)\s*(?:'m|am|are)?\s*(?:sell(?:ing)?|work(?:ing)?\s+(?:in|at|for)|in|do|an?)\b(.{0,40})|"
                               r"(?:我|我们)(?:是|在|也)?(.{0,5}?(?:卖|做|搞|干|从事).{0,12})|"
@@ -122,7 +122,7 @@ class Dialogue:
             fresh = self.new_customer_described(turn, state)
             if fresh is not None:
                 return fresh
-        if not turn.is_button and turn.intent in ("describe_customer", "ask_situation", "out_of_scope", "nlu_fallback"):
+        if not turn.is_button and turn.intent in ("describe_customer", "out_of_scope", "nlu_fallback"):
             self.read_pronoun(turn, state)
         intent = self.intent_in_context(turn, state)
         if intent not in ("affirm", "deny", "delete_customer"):
@@ -137,7 +137,7 @@ class Dialogue:
         if turn.intent in ("describe_customer", "out_of_scope", "nlu_fallback", "deny") and self.coach.is_correction(turn.text):
             return "correct_type"
         if turn.intent in ("ask_avoid", "ask_phrase", "ask_stage", "ask_why") and self.coach.situation_of(turn.text):
-            return "ask_situation"
+            return "describe_customer"  # the development path answers the situation for this customer
         return turn.intent
 
     def read_pronoun(self, turn: UserTurn, state: ConversationState) -> None:
