@@ -64,7 +64,7 @@ bench: kb          ## engine speed, identification and reply-scoring cross-valid
 	$(BIN)/python scripts/simulate_practice.py
 
 bench-nlu: setup   ## intent F1 per language, 5-fold cross-validation of the Rasa pipeline (slow)
-	$(BIN)/python scripts/bench_nlu.py
+	PYTHONPATH=. $(BIN)/python scripts/bench_nlu.py
 
 clean:
 	rm -rf var $(VENV)
