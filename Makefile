@@ -62,6 +62,7 @@ bench: kb          ## engine speed, identification and reply-scoring cross-valid
 	$(BIN)/python scripts/cv_identify.py --compare
 	$(BIN)/python scripts/cv_replies.py
 	$(BIN)/python scripts/simulate_practice.py
+	$(BIN)/python scripts/bench_load.py
 
 bench-nlu: setup   ## intent F1 per language, 5-fold cross-validation of the Rasa pipeline (slow)
 	PYTHONPATH=. $(BIN)/python scripts/bench_nlu.py

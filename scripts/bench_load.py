@@ -285,6 +285,8 @@ def bench_coach(work: Path, models: Path, users: int, long_turns: int) -> Dict[s
                                "--port", str(rasa_port), "--model", str(models), "--endpoints", str(endpoints),
                                "--credentials", str(ROOT / "bot" / "credentials.yml")],
                       ROOT, env, work / "rasa.log", f"{url}/status?token={TOKEN}")
+        if "InMemoryTrackerStore" in rasa.log.read_text():  # Rasa falls back to it when a store fails to load
+            raise RuntimeError(f"the tracker store of bot/endpoints.yml did not load:\n{rasa.log.read_text()[-3000:]}")
         hook = f"{url}/webhooks/rest/webhook"
         warm_up(hook, EN_COACHING[:3] + ZH_COACHING[:3])
         seq, seq_errors = sequential(hook, EN_COACHING, "sequential")

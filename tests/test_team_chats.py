@@ -102,6 +102,16 @@ class Bot:
             message.sender_id, {"text": "Practise?", "buttons": [{"title": "Practise with him", "payload": PAYLOAD}]})
 
 
+@pytest.fixture(autouse=True, scope="module")
+def sanic_test_mode() -> Iterator[None]:
+    """Several Sanic apps in one process (other test modules start theirs) need Sanic's test mode."""
+    from sanic import Sanic
+
+    before, Sanic.test_mode = Sanic.test_mode, True
+    yield
+    Sanic.test_mode = before
+
+
 @pytest.fixture(scope="module")
 def key() -> Any:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -135,6 +145,7 @@ def world(key: Any) -> Iterator[Dict[str, Any]]:
         asyncio.set_event_loop(loop)
         server = loop.run_until_complete(app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True))
         loop.run_until_complete(server.startup())  # type: ignore[union-attr]
+        loop.run_until_complete(server.start_serving())  # type: ignore[union-attr]
         loop.run_forever()
 
     threading.Thread(target=serve, daemon=True).start()
