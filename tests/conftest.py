@@ -82,7 +82,7 @@ class Servers:
         self.endpoints = workdir / "endpoints.yml"
         self.endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n'
-            f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{workdir / "tracker.db"}"\n')
+            f'tracker_store:\n  type: bot.tracker_store.CoachSQLTrackerStore\n  dialect: "sqlite"\n  db: "{workdir / "tracker.db"}"\n')
         self.env = {**os.environ, "COACH_VAR_DIR": str(_VAR), "TF_CPP_MIN_LOG_LEVEL": "2",
                     "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
         self.actions = self.rasa = None
