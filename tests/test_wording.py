@@ -61,3 +61,29 @@ def test_chinese_interface_wording_uses_full_width_punctuation(engine):
 def test_english_templates_are_article_safe(engine):
     bad = {key: t.en for key, t in engine.kb.ui.texts.items() if re.search(r"\ba \{(name|type)\}", t.en)}
     assert not bad, bad
+
+
+def test_chinese_content_uses_full_width_punctuation():
+    """Every Chinese string a user can read (sources cite the seeds' own headings and are exempt)."""
+    import glob
+
+    import yaml
+
+    def strings(node, key=""):
+        if isinstance(node, str):
+            if key not in ("sources", "file", "section", "general_knowledge"):
+                yield node
+        elif isinstance(node, dict):
+            for k, v in node.items():
+                yield from strings(v, key if k in ("en", "zh") else str(k))
+        elif isinstance(node, list):
+            for v in node:
+                yield from strings(v, key)
+
+    bad = []
+    for path in sorted(glob.glob("knowledge/content/**/*.yaml", recursive=True)):
+        if path.endswith("terms.yaml"):
+            continue
+        with open(path, encoding="utf-8") as f:
+            bad += [(path, s) for s in strings(yaml.safe_load(f)) if HALF_WIDTH_NEAR_HAN.search(s) and '"' not in s]
+    assert not bad, bad[:5]
