@@ -365,3 +365,8 @@ def test_practice_with_a_described_type_and_a_typed_yes_deletes(talk, engine):
 def test_two_types_compared_by_description(talk, engine, lang, question, a, b):
     reply = talk(lang).say(question, intent="ask_knowledge")
     assert name(engine, a, lang) in reply.text and name(engine, b, lang) in reply.text, reply.text
+
+
+def test_a_comparison_nlu_missed_is_still_answered(talk, engine):
+    reply = talk("zh").say("表面热心型和畏怯友善型怎么区分？", intent="nlu_fallback")
+    assert name(engine, "superficial", "zh") in reply.text and name(engine, "timid_friendly", "zh") in reply.text

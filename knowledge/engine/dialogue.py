@@ -36,6 +36,7 @@ _TRADE_STATEMENT = re.compile(r"\b(?:i|we)\s*(?:'m|am|are)?\s*(?:sell(?:ing)?|wo
                               r"(?:我|我们)(?:是|在)(.{0,10}?(?:顾问|销售|代理|经纪|中介|业务员|经理))", re.I)
 NEW_CUSTOMER_REACH = 12  # "ok so, another customer: ..." - the marker opens the message
 QUESTION = re.compile(r"[?？]|\b(how|what|why|which|when|should)\b|怎么|如何|为什么|哪些|什么|吗", re.I)
+COMPARING = re.compile(r"\b(differen\w*|differ|compare\w*|vs\.?|versus|tell (?:them )?apart)\b|区别|区分|不同|差别|比较", re.I)
 SHORT_LETTERS = 3  # "B", "ok": too short to say which language the user writes in, so the conversation's stays
 
 
@@ -198,6 +199,8 @@ class Dialogue:
             return self.coach.fixed(key, state.lang, menu=True)
         if self.says_any(text, "about_bot_words"):
             return self.coach.fixed("help", state.lang, menu=True)
+        if COMPARING.search(text) and len(self.library.types_named(text) or self.library.types_compared(text)) >= 2:
+            return self.library.answer(text, state)  # "表面热心型和畏怯友善型怎么区分？"
         result = self.coach.identifier.identify(text)
         if state.customer_type and QUESTION.search(text) and not self.library.topic_named(text) \
                 and (result.needs_more_info or not result.about_customer):
