@@ -16,6 +16,7 @@ from .answer import Answer
 from .explain import stage_name
 from .identify import Identification, Identifier
 from .lookup import mentions, stage_in, type_in
+from .situations import find_situation, general_reply, situation_reply
 from .state import ConversationState
 from .wording import LIST_SEPARATOR, short_quote
 
@@ -111,11 +112,9 @@ class Coach:
             return self.development(text, state, read)
         result = read or self.identifier.identify(text)
         if result.needs_more_info:
-            situation = self.situation_of(text)
-            if situation:  # "what if they walk out?" before any description: the general answer, then ask
-                from .situations import general_reply
-
-                return general_reply(self.kb, situation, state.lang).say(self.kb.text("no_customer_yet", state.lang))
+            general = self.general_situation(text, state.lang)
+            if general is not None:
+                return general
             if not (result.about_customer or self.names_a_customer(text)):
                 return self.fixed("fallback", state.lang, menu=True)
             return self.start_clarifying(text, state)
@@ -164,9 +163,14 @@ class Coach:
         return self.stage_advice(current, self.stage_of(text) or "presenting", state, reply)
 
     def situation_of(self, text: str) -> Optional[str]:
-        from .situations import find_situation
-
         return find_situation(self.kb, text)
+
+    def general_situation(self, text: str, lang: str) -> Optional[Answer]:
+        """'what if they walk out?' before any description: the general answer, then ask about the customer."""
+        situation = self.situation_of(text)
+        if not situation:
+            return None
+        return general_reply(self.kb, situation, lang).say(self.kb.text("no_customer_yet", lang))
 
     def is_moment(self, text: str) -> bool:
         """Tells what happened today or just now ("today he was in a good mood"): news about this customer, not
@@ -176,8 +180,6 @@ class Coach:
         return any(re.search(rf"\b{re.escape(w)}\b", norm) if w.isascii() else w in norm for w in words.en + words.zh)
 
     def situation(self, type_id: str, situation_id: str, lang: str) -> Answer:
-        from .situations import situation_reply
-
         return self.next_buttons(situation_reply(self.kb, type_id, situation_id, lang), type_id, lang)
 
     def stage_of(self, text: str) -> Optional[str]:
@@ -269,11 +271,9 @@ class Coach:
                 result = self.identifier.identify(text)
                 if result.about_customer and not result.needs_more_info:
                     return self.coach_on(result, text, state)
-                situation = self.situation_of(text)
-                if situation:  # "what if they walk out?" before any description: the general answer, then ask
-                    from .situations import general_reply
-
-                    return general_reply(self.kb, situation, lang).say(self.kb.text("no_customer_yet", lang))
+                general = self.general_situation(text, lang)
+                if general is not None:
+                    return general
                 if result.about_customer and self.names_a_customer(text):  # thin, but about a customer: ask
                     return self.start_clarifying(text, state)
             return Answer().say(self.kb.text("no_customer_yet", lang))

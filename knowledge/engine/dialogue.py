@@ -143,9 +143,7 @@ class Dialogue:
 
     def read_pronoun(self, turn: UserTurn, state: ConversationState) -> None:
         """Coaching speaks of the customer as the salesperson does; 'she' after a 'he' customer is someone new."""
-        answers = self.kb.ui.answers
-        pronoun = pronoun_in(turn.text, answers["she_words"].en + answers["she_words"].zh,
-                             answers["he_words"].en + answers["he_words"].zh)
+        pronoun = self.pronoun_of(turn.text)
         if not pronoun or pronoun == state.pronoun:
             return
         if state.customer_type and state.pronoun != "they" and turn.intent == "describe_customer" \
@@ -205,7 +203,7 @@ class Dialogue:
         if state.customer_type and QUESTION.search(text) and not self.library.topic_named(text) \
                 and (result.needs_more_info or not result.about_customer):
             return self.coach.follow_up("ask_phrase", text, state)  # "so how do I make the most of it?"
-        about_them = result.about_customer or self.coach.names_a_customer(text) or self.read_pronoun_only(text) is not None
+        about_them = result.about_customer or self.coach.names_a_customer(text) or self.pronoun_of(text) is not None
         if state.customer_type and about_them:
             return self.coach.development(text, state, result)
         if result.about_customer and not result.needs_more_info and result.types[0][1] >= 0.3:
@@ -221,7 +219,8 @@ class Dialogue:
         words = self.kb.ui.answers[key]
         return bool(mentions(normalise(text), {key: words.en + words.zh}))
 
-    def read_pronoun_only(self, text: str) -> Optional[str]:
+    def pronoun_of(self, text: str) -> Optional[str]:
+        """'she' / 'he' when the message speaks of the customer so ('the lady', 「大妈」), else None."""
         answers = self.kb.ui.answers
         return pronoun_in(text, answers["she_words"].en + answers["she_words"].zh, answers["he_words"].en + answers["he_words"].zh)
 
@@ -267,10 +266,8 @@ class Dialogue:
     def about_bot(self, turn: UserTurn, state: ConversationState) -> Answer:
         if turn.entity("item") == "describe":
             return self.coach.menu(Answer().say(self.kb.text("how_to_describe", state.lang)), state.lang)
-        norm = normalise(turn.text)
         for key in ("about_languages", "about_privacy"):
-            words = self.kb.ui.answers[key]
-            if mentions(norm, {key: words.en + words.zh}):
+            if self.says_any(turn.text, key):
                 return self.coach.menu(Answer().say(self.kb.text(key, state.lang)), state.lang)
         return self.coach.fixed("help", state.lang, menu=True)
 

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Set, Tuple
 
 import aiohttp
-from sanic import response
+from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -228,3 +228,17 @@ def keep_profile(sender: str, name: str, team: str) -> None:
     name, team = name.strip() or current.get("name", ""), team.strip() or current.get("team", "")
     if (name, team) != (current.get("name", ""), current.get("team", "")):
         store.set_profile(sender, name, team)
+
+
+def channel_blueprint(platform: str, enabled: bool, needs: str) -> Tuple[Blueprint, bool]:
+    """The connector's blueprint with its health route, or without any route (and a log line) when it is off."""
+    bp = Blueprint(platform, f"bot.channels.china.{platform}")
+    if not enabled:
+        logger.info("%s: off (set %s to enable)", platform, needs)
+        return bp, False
+
+    @bp.route("/", methods=["GET"])
+    async def health(request: Request) -> HTTPResponse:
+        return response.json({"status": "ok"})
+
+    return bp, True

@@ -33,6 +33,7 @@ from .common import (
     ButtonMemory,
     DeliveryCache,
     Handler,
+    channel_blueprint,
     first_line,
     keep_profile,
     markdown,
@@ -44,6 +45,7 @@ from .common import (
 
 logger = logging.getLogger(__name__)
 
+NEEDS = "DINGTALK_APP_SECRET"
 PLATFORM = "dingtalk"
 DEFAULT_API = "https://oapi.dingtalk.com"
 MAX_SKEW_MS = 3600 * 1000  # DingTalk's documented limit: a timestamp more than one hour off is not from DingTalk
@@ -137,14 +139,9 @@ class DingTalk(InputChannel):
         return None
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
-        bp = Blueprint(PLATFORM, __name__)
-        if not self.enabled:
-            logger.info("dingtalk: off (set DINGTALK_APP_SECRET to enable)")
+        bp, on = channel_blueprint(PLATFORM, self.enabled, NEEDS)
+        if not on:
             return bp
-
-        @bp.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
 
         @bp.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:

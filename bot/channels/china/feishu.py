@@ -34,6 +34,7 @@ from .common import (
     DeliveryCache,
     Handler,
     TokenCache,
+    channel_blueprint,
     keep_profile,
     markdown,
     plain_text,
@@ -44,6 +45,7 @@ from .common import (
 
 logger = logging.getLogger(__name__)
 
+NEEDS = "FEISHU_APP_ID, FEISHU_APP_SECRET and FEISHU_VERIFICATION_TOKEN"
 PLATFORM = "feishu"
 DEFAULT_API = "https://open.feishu.cn"  # Lark (international): https://open.larksuite.com
 MENTION_KEY = re.compile(r"@_user_\d+")
@@ -231,14 +233,9 @@ class Feishu(InputChannel):
         return data
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
-        bp = Blueprint(PLATFORM, __name__)
-        if not self.enabled:
-            logger.info("feishu: off (set FEISHU_APP_ID, FEISHU_APP_SECRET and FEISHU_VERIFICATION_TOKEN to enable)")
+        bp, on = channel_blueprint(PLATFORM, self.enabled, NEEDS)
+        if not on:
             return bp
-
-        @bp.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
 
         @bp.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
