@@ -11,17 +11,16 @@ So this store:
   latest message and the slots; the rules look one turn back). A session with a restart, slot reset or
   rewind before that window is read whole, as Rasa does.
 - remembers how many events it read, so `save` appends only the new ones;
-- puts the SQLite file in WAL mode with `synchronous=NORMAL` (a commit no longer waits for a sync);
-- checks the action-reply schema once per process instead of once per reply (`jsonschema.validate`
-  with a cached validator: the same errors, raised the same way).
+- puts the SQLite file in WAL mode with `synchronous=NORMAL` (a commit no longer waits for a sync), and keeps
+  its connections open (a pool);
+- installs bot/speedups.py (the action-reply schema checked once, kept-alive connections to the action server).
 """
 from __future__ import annotations
 
 import itertools
 import json
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Iterator, Optional
 
-import jsonschema
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import (
@@ -34,6 +33,8 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot import speedups
 
 # Enough history for the rules (they look one turn back) and for `latest_message`, with a margin; the bench's long
 # conversation (206 turns) reads the same number of events at turn 200 as at turn 10 with it.
@@ -63,26 +64,7 @@ _TAIL = sa.text(
     f" OR id = (SELECT MAX(id) FROM events WHERE {_SESSION} AND id < :cutoff AND type_name IN ({_names(_PAUSE)})))"
     " ORDER BY id")
 
-_validators: Dict[str, Any] = {}
-_plain_validate = jsonschema.validate
-
-
-def validate(instance: Any, schema: Dict[str, Any], *args: Any, **kwargs: Any) -> None:
-    """`jsonschema.validate` that checks a given schema once: Rasa re-checks the same one per action reply."""
-    if args or kwargs:
-        return _plain_validate(instance, schema, *args, **kwargs)
-    key = json.dumps(schema, sort_keys=True, default=str)
-    validator = _validators.get(key)
-    if validator is None:
-        cls = jsonschema.validators.validator_for(schema)
-        cls.check_schema(schema)
-        validator = _validators[key] = cls(schema)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
-    if error is not None:
-        raise error
-
-
-jsonschema.validate = validate  # rasa.core.actions.action imports it at call time
+speedups.install()  # per-turn costs outside the store: bot/speedups.py
 
 
 class CoachSQLTrackerStore(SQLTrackerStore):
