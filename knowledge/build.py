@@ -1,38 +1,24 @@
-"""Build the knowledge store and the engine's models from content, only when the content changed."""
+"""Build the knowledge store and the engine's models from content, only when the content changed.
+
+Called by the entry points (the `coach kb build` command, the composition root knowledge/app.py), never by the
+engine: the engine only loads what this wrote (engine/runtime.py) and says which command to run when it is missing.
+"""
 from __future__ import annotations
 
 import os
 import pickle
 from pathlib import Path
-from typing import Dict, Tuple
+from typing import Tuple
 
 from . import paths, store
-from .engine.identify import TypeLexicon, build_classifier, build_gate, training_set
-from .engine.replies import build_move_model
-from .loader import Content, content_hash, load_content
-
-
-def models_path(fingerprint: str) -> Path:
-    return paths.var_dir() / f"models-{fingerprint}.pkl"
-
-
-def lexicons(types) -> Dict[str, TypeLexicon]:
-    return {i: TypeLexicon(cues=t.cues.dict(), keywords=t.keywords.dict()) for i, t in types.items()}
-
-
-def train_models(content: Content) -> Dict[str, object]:
-    lex = lexicons(content.types)
-    texts, labels = training_set(((r.text, r.type) for r in content.training if r.about_customer), lex)
-    other = [r.text for r in content.training if not r.about_customer]
-    return {"identifier": build_classifier(texts, labels),
-            "gate": build_gate(texts + other, [True] * len(texts) + [False] * len(other)),
-            "moves": build_move_model(content.moves.moves)}
+from .engine.train import train_models
+from .loader import content_hash, load_content
 
 
 def ensure_built(force: bool = False) -> Tuple[Path, Path, bool]:
     """(store path, models path, whether anything was rebuilt). Idempotent: unchanged content is a no-op."""
     fingerprint = content_hash()
-    db_path, model_path = paths.kb_db_path(), models_path(fingerprint)
+    db_path, model_path = paths.kb_db_path(), paths.models_path(fingerprint)
     if not force and store.fingerprint_of(db_path) == fingerprint and model_path.exists():
         return db_path, model_path, False
     content = load_content()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Type
 
@@ -12,7 +12,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from . import paths
-from .schema import STAGES, TRADES, CustomerType, Moves, Reactions, Scene, Situations, Topic, TrainingExample, UiText
+from .schema import LANGS, STAGES, TRADES, CustomerType, Moves, Reactions, Scene, Situations, Topic, TrainingExample, UiText, local
 
 
 class ContentError(ValueError):
@@ -39,9 +39,9 @@ class Content:
     topics: Dict[str, Topic]
     moves: Moves
     ui: UiText
-    training: List[TrainingExample] = field(default_factory=list)
-    scenes: Dict[str, Scene] = field(default_factory=dict)
-    situations: Optional[Situations] = None
+    training: List[TrainingExample]
+    scenes: Dict[str, Scene]
+    situations: Situations
 
 
 def _read_yaml(path: Path) -> Any:
@@ -78,8 +78,7 @@ def _load_dir(folder: Path, model: Type[BaseModel]) -> Dict[str, Any]:
     return items
 
 
-def _check_types(types: Dict[str, CustomerType], taxonomy: Taxonomy, move_ids: List[str], domains: List[str],
-                 folder: Path) -> None:
+def _check_types(types: Dict[str, CustomerType], taxonomy: Taxonomy, move_ids: List[str], folder: Path) -> None:
     known = set(taxonomy.type_ids)
     for type_id, item in types.items():
         path = folder / f"{type_id}.yaml"
@@ -112,7 +111,12 @@ def trade_words_in(text: str, scenes: Dict[str, Scene], lang: str) -> List[str]:
         word = word.lower()
         return bool(re.search(rf"\b{re.escape(word)}\b", low)) if word.isascii() else word in low
 
-    return [trade for trade, scene in scenes.items() if any(found(w) for w in getattr(scene.words, lang))]
+    return [trade for trade, scene in scenes.items() if any(found(w) for w in local(scene.words, lang))]
+
+
+def load_ui(path: Path = paths.CONTENT_DIR / "ui.yaml") -> UiText:
+    """ui.yaml alone, validated: for a process that shows a text without loading the engine (the Rasa server)."""
+    return _parse(UiText, _read_yaml(path), path)
 
 
 def load_scenes(folder: Path = paths.CONTENT_DIR / "scenes") -> Dict[str, Scene]:
@@ -127,10 +131,10 @@ def load_scenes(folder: Path = paths.CONTENT_DIR / "scenes") -> Dict[str, Scene]
             raise ContentError(f"{path}: field 'id': {scene.id!r} must match the file name")
         scenes[trade] = scene
     for trade, scene in scenes.items():
-        lines = [(f"{key}.{lang}", t) for key in ("openings", "needs", "questions", "prompts", "ready") for lang in ("en", "zh")
-                 for t in getattr(getattr(scene, key), lang)]
-        lines += [(f"objections.{k}.{lang}", t) for k, v in scene.objections.items() for lang in ("en", "zh")
-                  for t in getattr(v, lang)]
+        lines = [(f"{key}.{lang}", t) for key in ("openings", "needs", "questions", "prompts", "ready") for lang in LANGS
+                 for t in local(getattr(scene, key), lang)]
+        lines += [(f"objections.{k}.{lang}", t) for k, v in scene.objections.items() for lang in LANGS
+                  for t in local(v, lang)]
         for where, line in lines:
             others = [t for t in trade_words_in(line, scenes, where.rsplit(".", 1)[1]) if t != trade]
             if others:
@@ -146,8 +150,8 @@ def load_shared_reactions(folder: Path = paths.CONTENT_DIR / "scenes") -> Reacti
 def _check_reactions(reactions: Reactions, scenes: Dict[str, Scene], where: Path, prefix: str) -> None:
     """Reactions are said in every trade, so they may not name any trade's things."""
     for key, lists in reactions:
-        for lang in ("en", "zh"):
-            for line in getattr(lists, lang):
+        for lang in LANGS:
+            for line in local(lists, lang):
                 trades = trade_words_in(line, scenes, lang)
                 if trades:
                     raise ContentError(f"{where}: field '{prefix}{key}.{lang}': {line!r} names {trades}; keep reactions trade-neutral")
@@ -190,8 +194,8 @@ def title_count(title: str, lang: str) -> Optional[int]:
 def _check_topics(topics: Dict[str, Topic], folder: Path) -> None:
     """A topic titled "Seven points ..." must hold exactly seven sections: the bot lists them as the points."""
     for topic_id, topic in topics.items():
-        for lang in ("en", "zh"):
-            promised = title_count(getattr(topic.title, lang), lang)
+        for lang in LANGS:
+            promised = title_count(local(topic.title, lang), lang)
             if promised is not None and promised != len(topic.sections):
                 raise ContentError(f"{folder / f'{topic_id}.yaml'}: field 'title.{lang}': promises {promised} points "
                                    f"but the topic has {len(topic.sections)} sections")
@@ -221,8 +225,8 @@ def load_situations(path: Path, type_ids: Iterable[str]) -> Situations:
     if len(set(ids)) != len(ids):
         raise ContentError(f"{path}: field 'situations.id': duplicate situation id")
     for n, item in enumerate(situations.situations):
-        for lang in ("en", "zh"):
-            for keyword in getattr(item.keywords, lang):
+        for lang in LANGS:
+            for keyword in local(item.keywords, lang):
                 unknown = [w for w in re.findall(r"\{(\w+)\}", keyword) if w not in situations.lists]
                 if unknown:
                     raise ContentError(f"{path}: field 'situations.{n}.keywords.{lang}': {keyword!r} uses unknown list {unknown[0]!r}")
@@ -248,9 +252,9 @@ def load_content(content_dir: Path = paths.CONTENT_DIR, training_dir: Path = pat
     move_ids = [m.id for m in moves.moves]
     if len(set(move_ids)) != len(move_ids):
         raise ContentError(f"{content_dir / 'moves.yaml'}: field 'moves.id': duplicate move id")
-    ui = _parse(UiText, _read_yaml(content_dir / "ui.yaml"), content_dir / "ui.yaml")
+    ui = load_ui(content_dir / "ui.yaml")
     types = _load_dir(content_dir / "types", CustomerType)
-    _check_types(types, taxonomy, move_ids, list(ui.trades), content_dir / "types")
+    _check_types(types, taxonomy, move_ids, content_dir / "types")
     topics = _load_dir(content_dir / "topics", Topic)
     _check_topics(topics, content_dir / "topics")
     training = _load_training(training_dir, taxonomy.type_ids)
@@ -259,8 +263,8 @@ def load_content(content_dir: Path = paths.CONTENT_DIR, training_dir: Path = pat
     _check_reactions(shared, scenes, content_dir / "scenes" / "any_trade.yaml", "")
     for type_id, item in types.items():
         _check_reactions(item.practice.reactions, scenes, content_dir / "types" / f"{type_id}.yaml", "practice.reactions.")
-        for lang in ("en", "zh"):
-            for line in getattr(item.practice.openings, lang):
+        for lang in LANGS:
+            for line in local(item.practice.openings, lang):
                 if trade_words_in(line, scenes, lang):
                     raise ContentError(f"{content_dir / 'types' / (type_id + '.yaml')}: field 'practice.openings.{lang}': "
                                        f"{line!r} names a trade's things; keep openings trade-neutral")
@@ -268,10 +272,10 @@ def load_content(content_dir: Path = paths.CONTENT_DIR, training_dir: Path = pat
     return Content(taxonomy, types, topics, moves, ui, training, scenes, situations)
 
 
-# The code that decides what the store holds and what the models learn: a change here rebuilds, a change
-# anywhere else (the dialogue, replies to users) does not.
-BUILD_CODE = ("build.py", "store.py", "loader.py", "schema.py", "text.py",
-              "engine/identify.py", "engine/replies.py", "engine/clauses.py")
+# The code that decides what the store holds and what the models learn (engine/train.py: features, classifiers,
+# training sets): a change here rebuilds; a change anywhere else (the dialogue, how identify.py and replies.py
+# read the trained models) does not.
+BUILD_CODE = ("build.py", "store.py", "loader.py", "schema.py", "text.py", "engine/train.py", "engine/clauses.py")
 
 
 def content_hash() -> str:

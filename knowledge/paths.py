@@ -25,3 +25,8 @@ def kb_db_path() -> Path:
 def app_db_path() -> Path:
     """Read-write store for what users create: feedback, saved customers, practice progress."""
     return var_dir() / "coach.db"
+
+
+def models_path(fingerprint: str) -> Path:
+    """The engine's trained models, named by the content fingerprint they were trained from."""
+    return var_dir() / f"models-{fingerprint}.pkl"

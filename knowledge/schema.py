@@ -2,17 +2,21 @@
 
 from typing import TYPE_CHECKING, Dict, List, Optional
 
-from pydantic import BaseModel, Extra, Field, conint, conlist, constr, validator
+from pydantic import BaseModel, Extra, Field, conint, constr, validator
 
 LANGS = ("en", "zh")
 STAGES = ("opening", "presenting", "objections", "closing", "follow_up")
 # The trades a salesperson can be in: knowledge is tagged with them, practice scenes are set in them.
 TRADES = ("car", "real_estate", "insurance", "b2b_software", "retail", "education")
 
-if TYPE_CHECKING:  # what the constrained types are to a type checker: plain strings and lists of them
+# Constrained scalars as aliases: to a type checker plain str and int, to pydantic the constrained types.
+# Lists with a minimum length are `List[...] = Field(..., min_items=n)`, which pydantic turns into the same conlist.
+if TYPE_CHECKING:
     NonEmpty = str
+    Weight = int
 else:
     NonEmpty = constr(strip_whitespace=True, min_length=1)
+    Weight = conint(ge=-2, le=2)  # a rubric weight: -2 (hurts the sale) .. 2 (wins it)
 
 
 class Strict(BaseModel):
@@ -36,8 +40,8 @@ def _lists(min_items: int):
     """A per-language list of texts with a minimum count in each language."""
 
     class Lists(Strict):
-        en: conlist(NonEmpty, min_items=min_items)
-        zh: conlist(NonEmpty, min_items=min_items)
+        en: List[NonEmpty] = Field(..., min_items=min_items)
+        zh: List[NonEmpty] = Field(..., min_items=min_items)
 
     Lists.__name__ = f"Lists{min_items}"
     return Lists
@@ -53,8 +57,9 @@ if TYPE_CHECKING:
     Lists4 = LangLists
     Lists8 = LangLists
     Lists15 = LangLists
+    Lists20 = LangLists
 else:
-    Lists2, Lists3, Lists4, Lists8, Lists15 = (_lists(n) for n in (2, 3, 4, 8, 15))
+    Lists2, Lists3, Lists4, Lists8, Lists15, Lists20 = (_lists(n) for n in (2, 3, 4, 8, 15, 20))
 
 
 def _known_trades(v: List[str]) -> List[str]:
@@ -83,11 +88,11 @@ class Tactic(Text):
 
 
 class Tactics(Strict):
-    opening: conlist(Tactic, min_items=3)
-    presenting: conlist(Tactic, min_items=3)
-    objections: conlist(Tactic, min_items=3)
-    closing: conlist(Tactic, min_items=3)
-    follow_up: conlist(Tactic, min_items=3)
+    opening: List[Tactic] = Field(..., min_items=3)
+    presenting: List[Tactic] = Field(..., min_items=3)
+    objections: List[Tactic] = Field(..., min_items=3)
+    closing: List[Tactic] = Field(..., min_items=3)
+    follow_up: List[Tactic] = Field(..., min_items=3)
 
     @validator("objections")
     def has_price_tactic(cls, v: List[Tactic]) -> List[Tactic]:
@@ -150,14 +155,14 @@ class CustomerRole(Strict):
     """How a type plays a practice customer: persona, reactions, typical objection, what wins them."""
 
     persona: Text
-    warms_to: conlist(Text, min_items=3)
-    cools_at: conlist(Text, min_items=3)
+    warms_to: List[Text] = Field(..., min_items=3)
+    cools_at: List[Text] = Field(..., min_items=3)
     openings: Lists3  # the type's first words, trade-neutral; the scene's opening line follows
     reactions: Reactions
     objection: NonEmpty  # one of OBJECTIONS
-    handle_with: conlist(NonEmpty, min_items=1)  # moves that answer that objection for this type
-    close_with: conlist(NonEmpty, min_items=1)  # ways of asking for the decision that suit the type
-    rubric: Dict[str, conint(ge=-2, le=2)]
+    handle_with: List[NonEmpty] = Field(..., min_items=1)  # moves that answer that objection for this type
+    close_with: List[NonEmpty] = Field(..., min_items=1)  # ways of asking for the decision that suit the type
+    rubric: Dict[str, Weight]
 
     @validator("objection")
     def known_objection(cls, v: str) -> str:
@@ -202,7 +207,7 @@ class Source(Strict):
 class Sourced(Strict):
     """Where the facts come from; `general_knowledge` marks what goes beyond the seed documents."""
 
-    sources: conlist(Source, min_items=1)
+    sources: List[Source] = Field(..., min_items=1)
     general_knowledge: List[Text] = []
 
 
@@ -217,8 +222,8 @@ class CustomerType(Sourced):
     cues: Lists15
     keywords: Lists8
     tactics: Tactics
-    pitfalls: conlist(Pitfall, min_items=3)
-    phrases: conlist(Phrase, min_items=6)
+    pitfalls: List[Pitfall] = Field(..., min_items=3)
+    phrases: List[Phrase] = Field(..., min_items=6)
     models: Models
     practice: CustomerRole
 
@@ -236,7 +241,7 @@ class Topic(Sourced):
     title: Text
     aliases: Lists4
     summary: Text
-    sections: conlist(Section, min_items=2)
+    sections: List[Section] = Field(..., min_items=2)
 
 
 class Move(Strict):
@@ -244,7 +249,7 @@ class Move(Strict):
     names: Text
     description: Text
     hint: Text
-    default_weight: conint(ge=-2, le=2)
+    default_weight: Weight
     reaction: NonEmpty  # one of MOVE_REACTIONS: what a practice customer answers to
     keywords: Lists8
 
@@ -253,11 +258,11 @@ class Move(Strict):
         if v not in MOVE_REACTIONS:
             raise ValueError(f"unknown reaction {v!r}; use one of {', '.join(MOVE_REACTIONS)}")
         return v
-    examples: _lists(20)
+    examples: Lists20
 
 
 class Moves(Strict):
-    moves: conlist(Move, min_items=1)
+    moves: List[Move] = Field(..., min_items=1)
 
 
 class Stage(Strict):
@@ -273,18 +278,34 @@ class Trade(Strict):
     aliases: Lists2
 
 
+class ModelWords(Strict):
+    """The words that ask about one personality model the types map to (DISC, Social Styles), per language.
+    Matched as whole words, so "discover" or "discuss" never asks about DISC."""
+
+    en: List[NonEmpty] = Field(..., min_items=1)
+    zh: List[NonEmpty] = Field(..., min_items=1)
+
+
 class UiText(Strict):
     """Interface wording (button labels, headings, short replies) kept out of code."""
 
     texts: Dict[str, Text]
     answers: Dict[str, Lists2]  # words the engine listens for: clarifying answers, a customer being described
-    stages: conlist(Stage, min_items=5)
+    model_words: Dict[str, ModelWords]  # per personality model in Models (disc, social_styles): what asks about it
+    stages: List[Stage] = Field(..., min_items=5)
     trades: Dict[str, Trade]
 
     @validator("trades")
     def every_trade(cls, v: Dict[str, "Trade"]) -> Dict[str, "Trade"]:
         if set(v) != set(TRADES):
             raise ValueError(f"trades must be exactly {list(TRADES)}")
+        return v
+
+    @validator("model_words")
+    def every_model(cls, v: Dict[str, "ModelWords"]) -> Dict[str, "ModelWords"]:
+        """One entry per model a type is mapped to, so every model can be asked about and no stray key is dead."""
+        if set(v) != set(Models.__fields__):
+            raise ValueError(f"model_words must be exactly {list(Models.__fields__)}")
         return v
 
 
@@ -318,8 +339,8 @@ class Situation(Strict):
 
 
 class SituationBullets(Strict):
-    en: conlist(NonEmpty, min_items=2, max_items=3)
-    zh: conlist(NonEmpty, min_items=2, max_items=3)
+    en: List[NonEmpty] = Field(..., min_items=2, max_items=3)
+    zh: List[NonEmpty] = Field(..., min_items=2, max_items=3)
 
     @validator("en")
     def short_en(cls, v: List[str]) -> List[str]:
@@ -364,5 +385,5 @@ class Situations(Strict):
     lists: Dict[str, Lists4]
     habit_words: Lists4  # a message with one of these describes the customer ...
     moment_words: Lists4  # ... unless it also asks what to do or tells what happens now
-    situations: conlist(Situation, min_items=1)
+    situations: List[Situation] = Field(..., min_items=1)
     by_type: Dict[str, Dict[str, SituationAdvice]]

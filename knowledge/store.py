@@ -15,7 +15,7 @@ from typing import Dict, Iterator, List, Optional
 import sqlite_utils
 
 from .loader import Content
-from .schema import STAGES, CustomerType, Moves, Situations, Topic, UiText
+from .schema import LANGS, STAGES, CustomerType, Moves, Situations, Topic, UiText, local
 
 SCHEMA_VERSION = "2"
 
@@ -38,25 +38,25 @@ def segment(text: str) -> str:
 
 def _passages(content: Content) -> Iterator[Dict[str, str]]:
     for type_id, t in content.types.items():
-        for lang in ("en", "zh"):
-            yield dict(kind="type", ref=type_id, field="summary", lang=lang, text=getattr(t.summary, lang))
+        for lang in LANGS:
+            yield dict(kind="type", ref=type_id, field="summary", lang=lang, text=local(t.summary, lang))
             for stage in STAGES:
                 for i, tactic in enumerate(getattr(t.tactics, stage)):
-                    yield dict(kind="tactic", ref=type_id, field=f"{stage}.{i}", lang=lang, text=getattr(tactic, lang))
+                    yield dict(kind="tactic", ref=type_id, field=f"{stage}.{i}", lang=lang, text=local(tactic, lang))
             for i, p in enumerate(t.phrases):
-                yield dict(kind="phrase", ref=type_id, field=f"{p.stage}.{i}", lang=lang, text=getattr(p, lang))
+                yield dict(kind="phrase", ref=type_id, field=f"{p.stage}.{i}", lang=lang, text=local(p, lang))
             for i, p in enumerate(t.pitfalls):
                 yield dict(kind="pitfall", ref=type_id, field=str(i), lang=lang,
-                           text=f"{getattr(p.avoid, lang)} {getattr(p.why, lang)}")
+                           text=f"{local(p.avoid, lang)} {local(p.why, lang)}")
     for topic_id, topic in content.topics.items():
-        for lang in ("en", "zh"):
+        for lang in LANGS:
             yield dict(kind="topic", ref=topic_id, field="summary", lang=lang,
-                       text=f"{getattr(topic.title, lang)}. {getattr(topic.summary, lang)} {' '.join(getattr(topic.aliases, lang))}")
+                       text=f"{local(topic.title, lang)}. {local(topic.summary, lang)} {' '.join(local(topic.aliases, lang))}")
             for s in topic.sections:
-                advice = getattr(s.advice, lang) if s.advice else ""
-                signs = " ".join(getattr(s.signs, lang)) if s.signs else ""
+                advice = local(s.advice, lang) if s.advice else ""
+                signs = " ".join(local(s.signs, lang)) if s.signs else ""
                 yield dict(kind="section", ref=topic_id, field=s.id, lang=lang,
-                           text=f"{getattr(s.title, lang)}. {getattr(s.body, lang)} {advice} {signs}".strip())
+                           text=f"{local(s.title, lang)}. {local(s.body, lang)} {advice} {signs}".strip())
 
 
 def build(content: Content, path: Path, fingerprint: str) -> Path:
@@ -78,7 +78,7 @@ def build(content: Content, path: Path, fingerprint: str) -> Path:
          for i, t in content.types.items() for n, p in enumerate(t.phrases)), foreign_keys=[("type_id", "types", "id")])
     db["cues"].insert_all(
         ({"type_id": i, "lang": lang, "text": c} for i, t in content.types.items()
-         for lang in ("en", "zh") for c in getattr(t.cues, lang)), foreign_keys=[("type_id", "types", "id")])
+         for lang in LANGS for c in local(t.cues, lang)), foreign_keys=[("type_id", "types", "id")])
     db["topics"].insert_all(
         ({"id": i, "title_en": t.title.en, "title_zh": t.title.zh, "data": json.dumps(t.dict(), ensure_ascii=False)}
          for i, t in content.topics.items()), pk="id")
@@ -161,8 +161,8 @@ class KnowledgeBase:
 
     def text(self, key: str, lang: str, **values: object) -> str:
         """Interface wording from ui.yaml, filled in."""
-        return getattr(self.ui.texts[key], lang).format(**values)
+        return local(self.ui.texts[key], lang).format(**values)
 
     def type_name(self, type_id: str, lang: str) -> str:
         """The short display name ("Picky", not "Picky / fault-finding") that reads well inside a sentence."""
-        return getattr(self.types[type_id].names, lang).split(" / ")[0].strip()
+        return local(self.types[type_id].names, lang).split(" / ")[0].strip()

@@ -11,17 +11,19 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Dict, List
 
 import yaml
 
+from knowledge.schema import LANGS
 from knowledge.text import detect_lang
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def split_by_language(folder: Path) -> dict:
+def split_by_language(folder: Path) -> Dict[str, Path]:
     """One NLU YAML per language, same intents, examples sorted by the language they are written in."""
-    out = {"en": [], "zh": []}
+    out: Dict[str, List[Dict[str, str]]] = {lang: [] for lang in LANGS}
     for path in sorted((ROOT / "data" / "nlu").glob("*.yml")):
         for item in yaml.safe_load(path.read_text())["nlu"]:
             if "intent" not in item:
@@ -43,7 +45,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--config", type=Path, default=ROOT / "bot" / "config.yml", help="pipeline to measure")
-    parser.add_argument("--lang", choices=["en", "zh"], action="append", help="only these languages")
+    parser.add_argument("--lang", choices=LANGS, action="append", help="only these languages")
     args = parser.parse_args()
     folds = args.folds
     with tempfile.TemporaryDirectory() as tmp:

@@ -11,9 +11,8 @@ import time
 from collections import defaultdict
 from typing import Callable, Dict, List, Sequence, Tuple
 
-from knowledge.build import lexicons
-from knowledge.engine import identify
-from knowledge.engine.identify import Identifier, TypeLexicon, build_classifier, training_set
+from knowledge.engine.identify import Identifier
+from knowledge.engine.train import TypeLexicon, build_classifier, lexicons, training_set
 from knowledge.loader import load_content
 from knowledge.text import detect_lang
 
@@ -48,16 +47,15 @@ def spacy_textcat(texts: Sequence[str], labels: Sequence[str]):
 
 def evaluate(train: Callable, rows, lexicons: Dict[str, TypeLexicon], folds: int, styles, use_keywords: bool) -> Dict[str, float]:
     random.Random(0).shuffle(rows)
+    without_keywords = {t: TypeLexicon(cues=lex.cues, keywords={}) for t, lex in lexicons.items()}
     hits: Dict[str, List[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for k in range(folds):
         test = rows[k::folds]
         train_rows = [r for i, r in enumerate(rows) if i % folds != k]
         texts, labels = training_set(train_rows, lexicons)
         model = train(texts, labels)
-        ident = Identifier.__new__(Identifier)  # without the cue index (evidence only) and the topic gate
-        ident.model, ident.lexicons, ident.styles, ident.classes = model, lexicons, list(styles), list(model.classes_)
-        ident.matcher = identify.Matcher({t: (lex.keywords if use_keywords else {}) for t, lex in lexicons.items()})
-        ident._cue_index, ident.gate = ([], None), None
+        # without the topic gate and the cue index (they only shape the answer, not the ranking)
+        ident = Identifier(model, lexicons if use_keywords else without_keywords, styles, index_cues=False)
         for text, gold in test:
             result = ident.identify(text)
             lang = detect_lang(text)

@@ -22,9 +22,10 @@ from typing import Callable, Dict, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from knowledge.app import engine as built_engine  # noqa: E402
 from knowledge.engine.practice import Practice  # noqa: E402
-from knowledge.engine.runtime import get_engine  # noqa: E402
 from knowledge.loader import trade_words_in  # noqa: E402
+from knowledge.schema import LANGS  # noqa: E402
 from knowledge.userdata import UserData  # noqa: E402
 
 GENERIC = {
@@ -98,14 +99,14 @@ def main() -> None:
                         help="try another tuning value (knowledge/engine/practice.py Tuning), e.g. --set agree_at=0.75")
     parser.add_argument("--trades", type=int, default=0, help="play only the first N trades (quicker sweeps)")
     args = parser.parse_args()
-    engine = get_engine()
+    engine = built_engine()  # builds the store and models first when the content changed
     store = UserData(Path(tempfile.mkdtemp(prefix="simulate-practice-")) / "sim.db")
     store.db.execute("pragma synchronous=off")  # a throw-away store: no need to wait for the disk
     practice = Practice(engine, store)
     changes = {k: type(getattr(practice.tune, k))(v) for k, v in (item.split("=", 1) for item in args.set)}
     practice.tune = dataclasses.replace(practice.tune, **changes)
     trades = sorted(practice.scenes)[:args.trades or None]
-    for lang in ("en", "zh"):
+    for lang in LANGS:
         results: Dict[str, List[Dict]] = defaultdict(list)
         for type_id in sorted(engine.kb.types):
             for trade in trades:

@@ -139,7 +139,7 @@ def test_a_described_correction_is_offered_and_stored_only_when_confirmed(talk, 
         assert t.state.customer_type == expected, reply.text
     payloads = [p for _, p in reply.buttons]
     assert payloads[0].startswith("/confirm_type") and sum(p.startswith("/correct_type") for p in payloads) == 2
-    feedback = lambda: list(t.dialogue.coach.userdata.db["feedback"].rows_where("user = ?", [t.state.user]))  # noqa: E731
+    feedback = lambda: list(t.dialogue.userdata.db["feedback"].rows_where("user = ?", [t.state.user]))  # noqa: E731
     assert feedback() == []
     t.press(name(engine, expected, lang))
     rows = feedback()
@@ -173,13 +173,13 @@ def test_saved_customers_update_rename_delete_and_mentions(talk, engine):
     t.say("another one", intent="new_customer")
     updated = t.say("update Mr Li: he's actually quite picky", intent="update_customer")
     assert "Mr Li" in updated.text and name(engine, "picky", "en") in updated.text
-    assert t.dialogue.coach.userdata.find_customer(t.state.user, "Mr Li")["type_id"] == "picky"
+    assert t.dialogue.userdata.find_customer(t.state.user, "Mr Li")["type_id"] == "picky"
     renamed = t.say("rename Mr Li to Li Wei", intent="rename_customer")
-    assert "Li Wei" in renamed.text and t.dialogue.coach.userdata.find_customer(t.state.user, "Li Wei")
+    assert "Li Wei" in renamed.text and t.dialogue.userdata.find_customer(t.state.user, "Li Wei")
     ask = t.say("delete Mrs Wang", intent="delete_customer")
-    assert t.dialogue.coach.userdata.find_customer(t.state.user, "Mrs Wang")  # not before the yes
+    assert t.dialogue.userdata.find_customer(t.state.user, "Mrs Wang")  # not before the yes
     t.press(engine.kb.text("btn_delete", "en"))
-    assert t.dialogue.coach.userdata.find_customer(t.state.user, "Mrs Wang") is None
+    assert t.dialogue.userdata.find_customer(t.state.user, "Mrs Wang") is None
     assert ask.buttons
     mention = t.say("Li Wei called back, he wants a discount", intent="ask_discount")
     assert "Li Wei" in mention.text and t.state.customer_type == "picky"
@@ -240,9 +240,17 @@ def test_two_types_compared(talk, engine, lang, question, a, b):
 def test_disc_both_ways(talk, engine):
     reply = talk("en").say("which type is a high D in DISC?", intent="ask_knowledge")
     assert name(engine, "dominant_hostile", "en") in reply.text
-    discover = talk("en")
-    discover.say("he doubts every number", intent="describe_customer")
-    assert "DISC" not in discover.say("how do I discover what a customer needs?", intent="ask_knowledge").text
+
+
+@pytest.mark.parametrize("question", ["how do I discover what a customer needs?", "how do I discuss loyalty?"])
+def test_words_that_start_with_disc_are_not_disc(talk, engine, question):
+    """Regression (issue 13): "disc" was matched inside words, so these answered with the DISC card."""
+    t = talk("en")
+    t.say("he doubts every number", intent="describe_customer")
+    assert t.state.customer_type
+    reply = t.say(question, intent="ask_knowledge")
+    assert "DISC" not in reply.text and engine.kb.text("disc_overview", "en") not in reply.text
+    assert t.dialogue.library.model_asked(question) is None
 
 
 # who is asking, in which language ------------------------------------------------------------------------
@@ -348,14 +356,14 @@ def test_what_nlu_did_not_place(talk, engine):
 def test_practice_with_a_described_type_and_a_typed_yes_deletes(talk, engine):
     t = talk("en")
     start = t.say("practise with a cold, quiet customer who barely answers", intent="start_practice")
-    assert t.dialogue.coach.userdata.active_session(t.state.user)["type_id"] == "timid_hostile", start.text
+    assert t.dialogue.userdata.active_session(t.state.user)["type_id"] == "timid_hostile", start.text
     t.say("end", intent="practice_end")
     c = talk("zh")
     c.say("这个客户什么都要挑毛病")
     c.say("把他存为小周", intent="save_customer")
     c.say("删除小周", intent="delete_customer")
     c.say("是的", intent="affirm")
-    assert c.dialogue.coach.userdata.find_customer(c.state.user, "小周") is None
+    assert c.dialogue.userdata.find_customer(c.state.user, "小周") is None
 
 
 @pytest.mark.parametrize("lang, question, a, b", [

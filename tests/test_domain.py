@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from knowledge.engine.answer import Answer
-from knowledge.engine.coaching import CLARIFY_OPTIONS, CLARIFY_ORDER
+from knowledge.engine.clarifying import CLARIFY_OPTIONS, CLARIFY_ORDER
 from knowledge.engine.library import _MODELS
 from knowledge.engine.practice import STAGES
 from knowledge.engine.state import ENTITIES, MEMORY_SLOT, ConversationState, UserTurn

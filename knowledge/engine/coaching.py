@@ -1,21 +1,21 @@
-"""Coaching on the customer at hand: describe, follow up, report what happened, correct, clarify.
+"""Coaching on the customer at hand: describe, follow up, report what happened, and the type card.
 
 Plain Python over the knowledge base and the identifier: each method takes the conversation state, updates
-it, and returns a Answer. The dialogue router (dialogue.py) decides which method a turn needs.
+it, and returns an Answer. The dialogue router (dialogue.py) decides which method a turn needs; corrections
+(corrections.py) and the clarifying questions (clarifying.py) build on the card and memory kept here.
 """
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from ..schema import STAGES, CustomerType, local
 from ..store import KnowledgeBase
 from ..text import clean, detect_lang, has_words, normalise
-from ..userdata import UserData
 from .answer import Answer
 from .explain import stage_name
 from .identify import Identification, Identifier
-from .lookup import mentions, stage_in, type_in
+from .lookup import mentions, stage_in
 from .situations import find_situation, general_reply, situation_reply
 from .state import ConversationState
 from .wording import LIST_SEPARATOR, short_quote
@@ -23,10 +23,6 @@ from .wording import LIST_SEPARATOR, short_quote
 ADDITIVE = re.compile(r"^\s*(also|and|plus|besides|oh and|one more thing|another thing|还有|另外|而且|并且|他还|她还|他也|她也|补充)", re.I)
 FALLBACK_MIN_SCORE = 0.3  # a message NLU did not place is coached only when its type is this clear
 CHANGE_MIN_SCORE = 0.45  # a development replaces the remembered type only when the new read is this clear (dev set)
-CLARIFY_STYLE = {("leads", "friendly"): "dominant_friendly", ("leads", "cold"): "dominant_hostile",
-                 ("holds_back", "friendly"): "timid_friendly", ("holds_back", "cold"): "timid_hostile"}
-CLARIFY_OPTIONS = {"lead": ("leads", "holds_back"), "warmth": ("friendly", "cold")}
-CLARIFY_ORDER = ("lead", "warmth")
 
 
 CARD_TACTIC_CHARS = {"en": 150, "zh": 60}  # the card shows each tactic's first sentence; the stage answers show all
@@ -79,11 +75,13 @@ def for_trade(items: Sequence[Any], trade: Optional[str]) -> List[Any]:
 
 
 class Coach:
-    def __init__(self, kb: KnowledgeBase, identifier: Identifier, userdata: UserData,
+    def __init__(self, kb: KnowledgeBase, identifier: Identifier,
+                 clarify: Callable[[str, ConversationState], Answer],
                  trade_words: Optional[Dict[str, Dict[str, List[str]]]] = None):
         self.kb = kb
         self.identifier = identifier
-        self.userdata = userdata
+        # opens the clarifying questions on a thin description (clarifying.py, which builds on this module)
+        self.clarify = clarify
         self.trade_words = trade_words or {}  # trade -> lang -> words only that trade uses (the practice scenes')
 
     # fixed turns ---------------------------------------------------------------
@@ -117,13 +115,13 @@ class Coach:
                 return general
             if not (result.about_customer or self.names_a_customer(text)):
                 return self.fixed("fallback", state.lang, menu=True)
-            return self.start_clarifying(text, state)
+            return self.clarify(text, state)
         return self.coach_on(result, text, state)
 
     def coach_on(self, result: Identification, notes: str, state: ConversationState,
                  previous: Optional[str] = None) -> Answer:
         type_id = result.types[0][0]
-        self._remember(state, type_id, notes, result)
+        self.remember(state, type_id, notes, result)
         reply = Answer()
         if previous and previous != type_id:
             reply.say(self.kb.text("changed", state.lang, old=self.kb.type_name(previous, state.lang),
@@ -148,13 +146,13 @@ class Coach:
             state.forget_customer()
             state.pronoun = pronoun
             reply = Answer().say(self.kb.text("new_customer_started", state.lang))
-            self._remember(state, result.types[0][0], text, result)
+            self.remember(state, result.types[0][0], text, result)
             return self.card(result.types[0][0], state, result.evidence, reply, traits=result.traits)
         if adding or clear_other:
             combined = self.identifier.identify(notes)
             if not combined.needs_more_info:
                 if combined.types[0][0] == current:
-                    self._remember(state, current, notes, combined)
+                    self.remember(state, current, notes, combined)
                     reply = Answer().say(self.kb.text("unchanged", state.lang, name=self.kb.type_name(current, state.lang)))
                     return self.card(current, state, combined.evidence, reply, traits=combined.traits)
                 return self.coach_on(combined, notes, state, previous=current)
@@ -189,7 +187,9 @@ class Coach:
     def _has_evidence(result: Identification) -> bool:
         return any(e.get("type") == result.types[0][0] for e in result.evidence)
 
-    def _remember(self, state: ConversationState, type_id: str, notes: str, result: Optional[Identification]) -> None:
+    def remember(self, state: ConversationState, type_id: str, notes: str, result: Optional[Identification]) -> None:
+        """The customer coached from now on (also after a correction or the questions): any open question or
+        proposed type is settled by it; without `result` the caller sets the evidence."""
         state.customer_type, state.customer_notes, state.phrase_index = type_id, notes[-NOTES_CHARS:], 0
         state.pending_question, state.answers, state.proposed_type = None, {}, None
         if result is not None:
@@ -275,7 +275,7 @@ class Coach:
                 if general is not None:
                     return general
                 if result.about_customer and self.names_a_customer(text):  # thin, but about a customer: ask
-                    return self.start_clarifying(text, state)
+                    return self.clarify(text, state)
             return Answer().say(self.kb.text("no_customer_yet", lang))
         t, name = self.kb.types[type_id], self.kb.type_name(type_id, lang)
         reply = Answer()
@@ -315,150 +315,6 @@ class Coach:
         reply.say(self.kb.text("try_saying", lang, phrase=local(self.phrases(t, stage, state.trade)[0], lang)))
         return self.next_buttons(reply, type_id, lang)
 
-    # corrections -----------------------------------------------------------------------
-    def correct(self, text: str, state: ConversationState, named: Optional[str] = None) -> Answer:
-        """A type pressed on a button switches at once and is kept as feedback; a typed correction is read
-        (without its correcting words) and the best reading is offered with a yes button and the next two."""
-        lang, current = state.lang, state.customer_type
-        if named in self.kb.types and named != current:
-            return self.switch_to(named, state, store=True)
-        description = self._without_correcting_words(text)
-        ranked: List[str] = []
-        evidence: List[Dict[str, Any]] = []
-        if has_words(description) and len(description) >= 3:
-            result = self.identifier.identify(description)
-            if not result.needs_more_info:
-                ranked, evidence = [t for t, _ in result.types if t != current], result.evidence
-            named_type = type_in(self.kb, description)
-            if named_type and named_type != current:
-                ranked = [named_type] + [t for t in ranked if t != named_type]
-        if not ranked:
-            options = [t for t in state.evidence.get("ranked", []) if t != current][:3]
-            reply = Answer().say(self.kb.text("which_instead", lang))
-            for type_id in options or [t for t in self.kb.types if t != current][:4]:
-                reply.button(self.kb.type_name(type_id, lang), "correct_type", type_id=type_id)
-            return reply.button(self.kb.text("btn_types", lang), "list_types")
-        best = ranked[0]
-        self._remember(state, best, join_notes(state.customer_notes, description), None)
-        state.proposed_type, state.corrected_from = best, current
-        state.evidence = {"ranked": ranked[:4], "spans": [e for e in evidence if e.get("type") == best][:6]}
-        reply = Answer().say(self.kb.text("correction_proposal", lang, name=self.kb.type_name(best, lang)))
-        named_in_text = type_in(self.kb, description) == best
-        reply = self.card(best, state, [] if named_in_text else evidence, reply, head=False)
-        reply.buttons = []
-        reply.button(self.kb.text("btn_yes_type", lang, name=self.kb.type_name(best, lang)), "confirm_type", type_id=best)
-        for other in ranked[1:3]:
-            reply.button(self.kb.type_name(other, lang), "correct_type", type_id=other)
-        return reply.button(self.kb.text("btn_types", lang), "list_types")
-
-    def confirm(self, state: ConversationState, named: Optional[str] = None) -> Answer:
-        """The salesperson's yes to a proposed type: only now is the correction kept as feedback."""
-        wanted = named if named in self.kb.types else state.proposed_type
-        if not wanted:
-            return Answer().say(self.kb.text("nothing_to_confirm", state.lang))
-        self.userdata.add_feedback(state.user, state.customer_notes, state.corrected_from, wanted)
-        state.customer_type, state.proposed_type, state.corrected_from = wanted, None, None
-        reply = Answer().say(self.kb.text("correction_confirmed", state.lang, name=self.kb.type_name(wanted, state.lang)))
-        return self.next_buttons(reply, wanted, state.lang)
-
-    def switch_to(self, wanted: str, state: ConversationState, store: bool) -> Answer:
-        lang, current = state.lang, state.customer_type
-        if store:
-            self.userdata.add_feedback(state.user, state.customer_notes, current, wanted)
-        state.customer_type, state.phrase_index, state.proposed_type = wanted, 0, None
-        old = self.kb.type_name(current, lang) if current else "-"
-        reply = Answer().say(self.kb.text("corrected", lang, old=old, new=self.kb.type_name(wanted, lang)))
-        return self.card(wanted, state, [], reply)
-
-    def is_correction(self, text: str) -> bool:
-        """Opens with correcting words and goes on to describe: 'not quite, she's more...', '不对，他其实...'."""
-        rest = self._without_correcting_words(text)
-        return rest != clean(text) and len(rest) >= 6 and bool(re.match(r"^\s*(not|no\b|nope|wrong|不对|不是|不太对)", clean(text), re.I))
-
-    def _without_correcting_words(self, text: str) -> str:
-        """'not quite, he's more deliberate' -> 'he's more deliberate': the correcting words are no evidence."""
-        words = self.kb.ui.answers["correcting"]
-        out = clean(text)
-        for _ in range(3):
-            norm = out.lower()
-            for w in sorted(words.en + words.zh, key=len, reverse=True):
-                w = w.lower()
-                if norm.startswith(w) and (not w.isascii() or len(norm) == len(w) or not norm[len(w)].isalpha()):
-                    out = out[len(w):].lstrip(" ,，。.:：;；!！-—")
-                    break
-            else:
-                break
-        return out
-
     def new_customer(self, state: ConversationState) -> Answer:
         state.forget_customer()
         return Answer().say(self.kb.text("new_customer", state.lang))
-
-    # the clarifying questions (style axes) -----------------------------------------------
-    def start_clarifying(self, text: str, state: ConversationState) -> Answer:
-        state.customer_type, state.evidence = None, {}
-        state.customer_notes, state.answers, state.pending_question = join_notes("", text), {}, CLARIFY_ORDER[0]
-        reply = Answer().say(self.kb.text("needs_more_info", state.lang))
-        return self.question(CLARIFY_ORDER[0], state.lang, reply)
-
-    def question(self, slot: str, lang: str, reply: Optional[Answer] = None) -> Answer:
-        reply = (reply or Answer()).say(self.kb.text(f"ask_{slot}", lang))
-        for option in CLARIFY_OPTIONS[slot]:
-            title = self.kb.text(f"answer_{option}", lang)
-            reply.buttons.append((title, title))
-        skip = self.kb.text("answer_skip", lang)
-        reply.buttons.append((skip, skip))
-        return reply
-
-    def read_answer(self, slot: str, text: str) -> Optional[str]:
-        """A canonical answer ('leads', 'cold'), 'skip', 'stop', or None when the message answers nothing."""
-        norm = normalise(clean(text))
-        if not norm:
-            return "skip"
-        keys = ("stop", "skip", *CLARIFY_OPTIONS[slot])
-        found = mentions(norm, {k: local(self.kb.ui.answers[k], "en") + local(self.kb.ui.answers[k], "zh") for k in keys})
-        if not found or (len(found) > 1 and found[0][0] == found[1][0]):
-            return None
-        return found[0][1] if len(norm) <= 40 or found[0][1] in ("stop", "skip") else None
-
-    def answer_question(self, answer: str, state: ConversationState) -> Answer:
-        """A button or a typed answer to the open question: the next question, or the coaching."""
-        if answer == "stop":
-            return self.clarified(state)
-        slot = state.pending_question or CLARIFY_ORDER[0]
-        if answer != "skip":
-            state.answers[slot] = answer
-        return self.next_question(state)
-
-    def next_question(self, state: ConversationState) -> Answer:
-        slot = state.pending_question or CLARIFY_ORDER[0]
-        later = CLARIFY_ORDER[CLARIFY_ORDER.index(slot) + 1:]
-        if later:
-            state.pending_question = later[0]
-            return self.question(later[0], state.lang)
-        return self.clarified(state)
-
-    def description_while_asking(self, text: str, state: ConversationState) -> Answer:
-        """A message typed while a question is open is read as more description: coached when it shows the
-        type, else noted, and the questions move on (never the same question twice)."""
-        notes = join_notes(state.customer_notes, text)
-        alone = self.identifier.identify(text)
-        if not alone.needs_more_info:
-            return self.coach_on(alone, notes, state)  # the evidence is in this message, not in the thin one
-        state.customer_notes = notes
-        return self.next_question(state)
-
-    def clarified(self, state: ConversationState) -> Answer:
-        """Coach from the answers plus the notes; skipped answers fall back to the notes alone."""
-        chosen = CLARIFY_STYLE.get((state.answers.get("lead", ""), state.answers.get("warmth", "")))
-        notes = state.customer_notes
-        result = self.identifier.identify(notes) if notes else None
-        if result and not result.needs_more_info and (not chosen or result.types[0][1] >= 0.5):
-            chosen = result.types[0][0]
-        state.pending_question, state.answers = None, {}
-        if not chosen:
-            return self.menu(Answer().say(self.kb.text("still_unclear", state.lang)), state.lang)
-        evidence = result.evidence if result and not result.needs_more_info else []
-        self._remember(state, chosen, notes, None)
-        state.evidence = {"ranked": [chosen], "spans": [e for e in evidence if e.get("type") == chosen][:6]}
-        return self.card(chosen, state, evidence)

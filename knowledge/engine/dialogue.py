@@ -15,7 +15,9 @@ from ..schema import TRADES, local
 from ..text import clean, detect_lang, han_count, has_words, normalise
 from ..userdata import UserData
 from .answer import Answer
-from .coaching import CLARIFY_ORDER, Coach
+from .clarifying import CLARIFY_ORDER, ClarifyingQuestions
+from .coaching import Coach
+from .corrections import Corrections
 from .customers import Customers
 from .library import Library
 from .lookup import mentions, type_in
@@ -43,9 +45,13 @@ SHORT_LETTERS = 3  # "B", "ok": too short to say which language the user writes 
 class Dialogue:
     def __init__(self, engine: Engine, userdata: UserData):
         self.kb = engine.kb
+        self.userdata = userdata
         self.practice = Practice(engine, userdata)
         trade_words = {trade: scene.words.dict() for trade, scene in self.practice.scenes.items()}
-        self.coach = Coach(engine.kb, engine.identifier, userdata, trade_words)
+        self.coach = Coach(engine.kb, engine.identifier, clarify=lambda text, state: self.clarifying.start(text, state),
+                           trade_words=trade_words)
+        self.clarifying = ClarifyingQuestions(engine.kb, engine.identifier, self.coach)
+        self.corrections = Corrections(engine.kb, engine.identifier, userdata, self.coach)
         self.library = Library(engine.kb, self.described_type)
         self.customers = Customers(engine.kb, userdata, self.coach)
         self.trainer = Trainer(engine, userdata)
@@ -60,8 +66,8 @@ class Dialogue:
             "deny": self.deny,
             "set_trade": self.set_trade,
             "describe_customer": lambda t, s: self.coach.describe(t.text, s),
-            "correct_type": lambda t, s: self.coach.correct(t.text, s, named=t.entity("type_id")),
-            "confirm_type": lambda t, s: self.coach.confirm(s, named=t.entity("type_id")),
+            "correct_type": lambda t, s: self.corrections.correct(t.text, s, named=t.entity("type_id")),
+            "confirm_type": lambda t, s: self.corrections.confirm(s, named=t.entity("type_id")),
             "new_customer": lambda t, s: self.coach.new_customer(s),
             "list_types": lambda t, s: self.library.list_types(s.lang),
             "ask_knowledge": lambda t, s: self.library.answer(t.text, s, named=t.entity("type_id")),
@@ -109,11 +115,11 @@ class Dialogue:
         if not turn.is_button and not has_words(turn.text):
             return Answer().say(self.kb.text("empty_input", state.lang))
         if state.pending_question:
-            answer = self.coach.read_answer(state.pending_question, turn.text)
+            answer = self.clarifying.read_answer(state.pending_question, turn.text)
             if answer is not None:
-                return self.coach.answer_question(answer, state)
+                return self.clarifying.answer_question(answer, state)
             if turn.intent in READ_WHILE_ASKING and not turn.is_button:
-                return self.coach.description_while_asking(turn.text, state)
+                return self.clarifying.description_while_asking(turn.text, state)
             state.pending_question, state.answers = None, {}
         if turn.intent in MAY_NAME_A_CUSTOMER and not turn.is_button:
             recalled = self.saved_customer_named(turn, state)
@@ -135,7 +141,7 @@ class Dialogue:
         'not quite, she's more...' corrects the type; 'what if he walks out?' is a situation, not the avoid list."""
         if turn.is_button or not state.customer_type:
             return turn.intent
-        if turn.intent in ("describe_customer", "out_of_scope", "nlu_fallback", "deny") and self.coach.is_correction(turn.text):
+        if turn.intent in ("describe_customer", "out_of_scope", "nlu_fallback", "deny") and self.corrections.is_correction(turn.text):
             return "correct_type"
         if turn.intent in ("ask_avoid", "ask_phrase", "ask_stage", "ask_why") and self.coach.situation_of(turn.text):
             return "describe_customer"  # the development path answers the situation for this customer
@@ -212,7 +218,7 @@ class Dialogue:
         if topic:  # "a big client left us, how do I win them back?"
             return self.library.topic(topic, state)
         if self.coach.names_a_customer(text):  # about a customer, but too thin to judge: ask
-            return self.coach.start_clarifying(text, state)
+            return self.clarifying.start(text, state)
         return self.coach.fixed(key, state.lang, menu=True)
 
     def says_any(self, text: str, key: str) -> bool:
@@ -228,7 +234,7 @@ class Dialogue:
         if state.delete_pending:
             return self.customers.delete("", state, name=state.delete_pending, confirm="yes")
         if state.proposed_type:
-            return self.coach.confirm(state)
+            return self.corrections.confirm(state)
         return self.coach.fixed("affirm", state.lang, menu=True)
 
     def deny(self, turn: UserTurn, state: ConversationState) -> Answer:

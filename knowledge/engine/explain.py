@@ -3,36 +3,35 @@ from __future__ import annotations
 
 from typing import List
 
-from ..schema import STAGES
+from ..schema import STAGES, local
 from ..store import KnowledgeBase
 from .replies import MoveHit, ReplyScore
 
 
 def stage_name(kb: KnowledgeBase, stage: str, lang: str) -> str:
-    return next(getattr(s.names, lang) for s in kb.ui.stages if s.id == stage)
+    return next(local(s.names, lang) for s in kb.ui.stages if s.id == stage)
 
 
 def type_card(kb: KnowledgeBase, type_id: str, lang: str) -> str:
     """Everything about one type, for `coach kb show` and trainers checking their edits."""
     t = kb.types[type_id]
-    pick = lambda obj: getattr(obj, lang)  # noqa: E731
-    lines: List[str] = [f"# {pick(t.names)} ({type_id})", pick(t.summary), "", pick(t.psychology), ""]
-    lines.append(f"{kb.text('heading_cues', lang)}: " + "; ".join(pick(t.cues)[:6]))
+    lines: List[str] = [f"# {local(t.names, lang)} ({type_id})", local(t.summary, lang), "", local(t.psychology, lang), ""]
+    lines.append(f"{kb.text('heading_cues', lang)}: " + "; ".join(local(t.cues, lang)[:6]))
     for stage in STAGES:
         lines.append(f"\n## {stage_name(kb, stage, lang)}")
-        lines += [f"- {pick(x)}" for x in getattr(t.tactics, stage)]
+        lines += [f"- {local(x, lang)}" for x in getattr(t.tactics, stage)]
     lines.append(f"\n## {kb.text('heading_avoid', lang)}")
-    lines += [f"- {pick(p.avoid)} ({pick(p.why)})" for p in t.pitfalls]
+    lines += [f"- {local(p.avoid, lang)} ({local(p.why, lang)})" for p in t.pitfalls]
     lines.append(f"\n## {kb.text('heading_phrases', lang)}")
-    lines += [f"- \"{pick(p)}\"" for p in t.phrases]
-    lines.append(f"\nDISC {t.models.disc.code}: {pick(t.models.disc)}")
-    lines.append(f"Social Styles {t.models.social_styles.code}: {pick(t.models.social_styles)}")
+    lines += [f"- \"{local(p, lang)}\"" for p in t.phrases]
+    lines.append(f"\nDISC {t.models.disc.code}: {local(t.models.disc, lang)}")
+    lines.append(f"Social Styles {t.models.social_styles.code}: {local(t.models.social_styles, lang)}")
     lines.append(f"\n{kb.text('heading_sources', lang)}: " + "; ".join(f"{s.file} {s.section}" for s in t.sources))
     return "\n".join(lines)
 
 
 def move_name(kb: KnowledgeBase, move_id: str, lang: str) -> str:
-    return next(getattr(m.names, lang) for m in kb.moves.moves if m.id == move_id)
+    return next(local(m.names, lang) for m in kb.moves.moves if m.id == move_id)
 
 
 def shown_moves(result: ReplyScore) -> List[MoveHit]:

@@ -7,29 +7,29 @@ and read with negation, add evidence a salesperson can check and a nudge to the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
-
-import numpy as np
+from typing import Any, Dict, List, Optional, Sequence, Tuple, TypedDict
 
 from ..text import clean, detect_lang, has_words, normalise
 from . import clauses
+from .train import NONE, TypeLexicon
 
-NONE = "none"  # the class for descriptions that carry no psychological cue
 KEYWORD_BOOST = 0.12
 MIN_TYPE_SCORE = 0.22
 # "nothing to judge by" must beat the best type by this much: a description the model has not seen should
 # not be lost to the large facts-only class (fixed-fold CV: facts recognised en 0.942 / zh 0.938, false unknowns
 # en 0.018 / zh 0.011 at 0.3, against 0.975 / 0.967 and 0.029 / 0.018 at 0)
 UNKNOWN_MARGIN = 0.3
-GATE_THRESHOLD = 0.7  # probability that a message is about a customer at all; tests/test_coaching.py holds the rates
+GATE_THRESHOLD = 0.7  # probability that a message is about a customer at all; tests/test_identify.py checks both sides
 
 
-@dataclass
-class TypeLexicon:
-    """What the knowledge base says a type sounds like."""
+class KeywordHit(TypedDict):
+    """A knowledge-base keyword found in a text: the label it belongs to and where; `text` is already normalised."""
 
-    cues: Dict[str, List[str]]  # lang -> example descriptions
-    keywords: Dict[str, List[str]]  # lang -> short markers
+    type: str
+    start: int
+    end: int
+    text: str
+    negated: bool
 
 
 @dataclass
@@ -58,75 +58,6 @@ class Identification:
         }
 
 
-def _features():
-    """Character n-grams (both languages, no segmentation, typo-tolerant) plus English words and word pairs."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.pipeline import make_union
-
-    return make_union(
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=2),
-        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b[a-z][a-z']+\b"),
-    )
-
-
-def build_classifier(texts: Sequence[str], labels: Sequence[str]):
-    """The type model: the features into a linear SVM with calibrated probabilities.
-
-    Chosen by scripts/cv_identify.py: as accurate as logistic regression here, and 10-20x faster to train.
-    """
-    from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.pipeline import make_pipeline
-    from sklearn.svm import LinearSVC
-
-    svm = LinearSVC(C=0.5, class_weight="balanced")
-    model = make_pipeline(_features(), CalibratedClassifierCV(svm, cv=3, method="sigmoid"))
-    model.fit([normalise(t) for t in texts], np.asarray(labels))
-    return model
-
-
-def build_gate(texts: Sequence[str], about_customer: Sequence[bool]):
-    """Is a message about a customer at all? Kept apart from the type model so small talk ("today was rough")
-    can be turned away without teaching the type model that moods and complaints mean "nothing to judge by"."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-
-    model = make_pipeline(_features(), LogisticRegression(C=4.0, class_weight="balanced", max_iter=1000))
-    model.fit([normalise(t) for t in texts], np.asarray(about_customer))
-    return model
-
-
-def with_neutral_tails(rows: Sequence[Tuple[str, Optional[str]]]) -> List[Tuple[str, Optional[str]]]:
-    """Each description once more with a cue-free row of its language appended (a budget, "what do I do?").
-
-    Without it, words that only occur in cue-free rows pull a description that ends in a question or
-    a fact towards "nothing to judge by"; appended, they read as neutral and the type stays.
-    """
-    neutral: Dict[str, List[str]] = {"en": [], "zh": []}
-    for text, label in rows:
-        if label is None:
-            neutral[detect_lang(text)].append(text)
-    out = list(rows)
-    for n, (text, label) in enumerate(r for r in rows if r[1] is not None):
-        lang = detect_lang(text)
-        if neutral[lang]:
-            joiner = "，" if lang == "zh" else ". "
-            out.append((f"{text.rstrip('。.!！ ')}{joiner}{neutral[lang][n % len(neutral[lang])]}", label))
-    return out
-
-
-def training_set(rows: Iterable[Tuple[str, Optional[str]]], lexicons: Dict[str, TypeLexicon]) -> Tuple[List[str], List[str]]:
-    """Written training descriptions (and their neutral-tail copies) plus the knowledge base's own cues."""
-    texts, labels = [], []
-    for text, label in with_neutral_tails(list(rows)):
-        texts.append(clauses.emphasised(text))
-        labels.append(label or NONE)
-    for type_id, lex in lexicons.items():
-        for lang_cues in lex.cues.values():
-            texts += list(lang_cues)
-            labels += [type_id] * len(lang_cues)
-    return texts, labels
-
-
 class Matcher:
     """spaCy PhraseMatchers over knowledge-base keywords (word-level English, character-level Chinese)."""
 
@@ -144,9 +75,9 @@ class Matcher:
                     matcher.add(label, patterns)
             self.matchers[lang] = matcher
 
-    def find(self, text: str) -> List[Dict[str, object]]:
-        """Keyword hits as {type (the label), start, end, text, negated}; `text` is already normalised."""
-        hits = []
+    def find(self, text: str) -> List[KeywordHit]:
+        """Keyword hits, the longest of overlapping ones per label; `text` is already normalised."""
+        hits: List[KeywordHit] = []
         for lang, nlp in self.nlp.items():
             doc = nlp.make_doc(text)
             for match_id, s, e in self.matchers[lang](doc):
@@ -160,7 +91,7 @@ class Matcher:
                 })
         # keep the longest of overlapping hits for one type
         hits.sort(key=lambda h: (h["start"], -(h["end"] - h["start"])))
-        kept: List[Dict[str, object]] = []
+        kept: List[KeywordHit] = []
         for h in hits:
             if any(k["type"] == h["type"] and k["start"] <= h["start"] < k["end"] for k in kept):
                 continue
@@ -169,18 +100,25 @@ class Matcher:
 
 
 class Identifier:
-    """Loads once, then identifies many descriptions quickly."""
+    """Loads once, then identifies many descriptions quickly.
 
-    def __init__(self, model, lexicons: Dict[str, TypeLexicon], styles: Sequence[str], gate=None):
+    `model` is the type model (engine/train.py: build_classifier), `gate` the about-a-customer model (without it
+    every message counts as about a customer). `index_cues` indexes the cues for the evidence's "sounds like";
+    it needs the model's first pipeline step to be its vectoriser (scripts/cv_identify.py compares other models
+    without it). A lexicon with no keywords turns the keyword evidence and boost off.
+    """
+
+    def __init__(self, model: Any, lexicons: Dict[str, TypeLexicon], styles: Sequence[str], gate: Any = None,
+                 index_cues: bool = True):
         self.model = model
         self.gate = gate
         self.lexicons = lexicons
         self.styles = list(styles)
-        self.classes = list(model.classes_)
+        self.classes: List[str] = list(model.classes_)
         self.matcher = Matcher({t: lex.keywords for t, lex in lexicons.items()})
-        self._cue_index = self._index_cues()
+        self._cue_index = self._index_cues() if index_cues else ([], None)
 
-    def _index_cues(self):
+    def _index_cues(self) -> Tuple[List[Tuple[str, str]], Any]:
         vectoriser = self.model.steps[0][1]
         cues = [(t, c) for t, lex in self.lexicons.items() for lang in lex.cues.values() for c in lang]
         matrix = vectoriser.transform([normalise(c) for _, c in cues]) if cues else None
@@ -224,9 +162,9 @@ class Identifier:
             return True
         return bool(self.gate.predict_proba([norm])[0][list(self.gate.classes_).index(True)] >= GATE_THRESHOLD)
 
-    def _evidence(self, text: str, norm: str, top: List[str], hits: List[Dict[str, object]]) -> List[Dict[str, object]]:
+    def _evidence(self, text: str, norm: str, top: List[str], hits: List[KeywordHit]) -> List[Dict[str, object]]:
         """For each top type: the spans of the description that point to it and the cue each matched."""
-        evidence: List[Dict[str, object]] = []
+        ranked: List[Tuple[int, float, Dict[str, object]]] = []  # (rank of the type, -weight, item) for sorting
         source = text if len(text) == len(norm) else norm  # offsets hold when normalising kept the length
         parts = [c for c in clauses.split(norm) if len(c.text) >= 2]
         if parts:
@@ -235,13 +173,15 @@ class Identifier:
                 best = max(range(len(row)), key=lambda i: row[i])
                 type_id = self.classes[best]
                 if type_id in top and row[best] >= 0.25:
-                    evidence.append({
+                    weight = round(float(row[best]), 3)
+                    ranked.append((top.index(type_id), -weight, {
                         "type": type_id, "text": source[clause.start:clause.end], "start": clause.start,
-                        "end": clause.end, "cue": self.nearest_cue(type_id, clause.text), "weight": round(float(row[best]), 3),
-                    })
+                        "end": clause.end, "cue": self.nearest_cue(type_id, clause.text), "weight": weight,
+                    }))
         for h in hits:
             if h["type"] in top:
-                evidence.append({"type": h["type"], "text": source[h["start"]:h["end"]], "start": h["start"],
-                                 "end": h["end"], "cue": h["text"], "weight": KEYWORD_BOOST})
-        evidence.sort(key=lambda e: (top.index(e["type"]), -float(e["weight"])))
-        return evidence
+                ranked.append((top.index(h["type"]), -KEYWORD_BOOST, {
+                    "type": h["type"], "text": source[h["start"]:h["end"]], "start": h["start"],
+                    "end": h["end"], "cue": h["text"], "weight": KEYWORD_BOOST}))
+        ranked.sort(key=lambda r: (r[0], r[1]))  # stable, as the item-keyed sort was
+        return [item for _, _, item in ranked]

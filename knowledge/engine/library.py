@@ -21,7 +21,6 @@ _EN_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh
 _ZH_NUMBERS = "一二三四五六七八九十"
 _MODELS = {"disc": ("DISC", ("D", "I", "S", "C")),
            "social_styles": ("Social Styles", ("Driver", "Expressive", "Amiable", "Analytical"))}
-_MODEL_WORDS = {"disc": ("disc",), "social_styles": ("social style", "social styles", "社交风格", "社会风格")}
 _ZH_STYLE_NAMES = {"驾驭型": "Driver", "表达型": "Expressive", "亲和型": "Amiable", "分析型": "Analytical"}
 
 
@@ -161,11 +160,12 @@ class Library:
         return Answer().say("\n".join(lines)).button(self.kb.text("btn_types", lang), "list_types")
 
     def model_asked(self, text: str) -> Optional[str]:
-        """DISC or Social Styles, as whole words ("discover" and "discuss" are not DISC)."""
+        """DISC or Social Styles, by ui.yaml's model_words as whole words ("discover" and "discuss" are not DISC)."""
         norm = normalise(text)
-        for key, words in _MODEL_WORDS.items():
-            if any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", norm) if w.isascii() else w in norm for w in words):
-                return key
+        for key, words in self.kb.ui.model_words.items():
+            for word in (normalise(w) for w in words.en + words.zh):
+                if re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", norm) if word.isascii() else word in norm:
+                    return key
         return None
 
     def model_code(self, text: str, model: str) -> Optional[str]:

@@ -20,10 +20,7 @@ def mentions(text: str, phrases: Dict[str, List[str]]) -> List[Tuple[int, str]]:
             p = normalise(p)
             if not p:
                 continue
-            if p.isascii():
-                hit = re.search(rf"\b{re.escape(p)}", text)
-            else:
-                hit = p in text
+            hit = bool(re.search(rf"\b{re.escape(p)}", text)) if p.isascii() else p in text  # English on word starts
             if hit:
                 best = max(best, len(p))
         if best:

@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..loader import load_scenes, load_shared_reactions, trade_words_in
-from ..schema import Reactions, Scene
+from ..schema import LANGS, Reactions, Scene, local
 from ..text import clean, han_count, has_words, normalise
 from ..userdata import UserData
 from .answer import Answer
@@ -101,10 +101,10 @@ def similarity(a: str, b: str) -> float:
 
 
 class Practice:
-    def __init__(self, engine: Engine, store: Optional[UserData] = None):
+    def __init__(self, engine: Engine, store: UserData):  # both from the composition root (knowledge/app.py)
         self.engine = engine
         self.kb = engine.kb
-        self.store = store or UserData()
+        self.store = store
         self.scenes, self.shared = scenes()
         self.tune = TUNING
         self.moves = {m.id: m for m in self.kb.moves.moves}
@@ -132,8 +132,8 @@ class Practice:
         state["line"] = [x for x in opening if x]
         self.store.start_session(user, type_id, 0, lang, state)
         reply = Answer().say(self.kb.text("practice_scene", lang, name=self.kb.type_name(type_id, lang),
-                                         trade=getattr(self.kb.ui.trades[trade].names, lang),
-                                         setting=getattr(scene.setting, lang)),
+                                         trade=local(self.kb.ui.trades[trade].names, lang),
+                                         setting=local(scene.setting, lang)),
                             self.kb.text("practice_rules", lang, turns=self.tune.max_turns))
         return self._with_buttons(reply.say(self._customer(state, lang)), lang)
 
@@ -191,8 +191,8 @@ class Practice:
         if text.startswith("/") and text[1:].split("{")[0] in COMMANDS:
             return COMMANDS[text[1:].split("{")[0]]
         bare = re.sub(r"[\W_]+", "", normalise(text))
-        words = {re.sub(r"[\W_]+", "", normalise(getattr(self.kb.ui.texts[f"cmd_{k}"], lang))): k
-                 for k in ("hint", "rubric", "end") for lang in ("en", "zh")}
+        words = {re.sub(r"[\W_]+", "", normalise(local(self.kb.ui.texts[f"cmd_{k}"], lang))): k
+                 for k in ("hint", "rubric", "end") for lang in LANGS}
         if bare in words:
             return words[bare]
         if intent in COMMANDS and len(bare) <= self.tune.command_chars:
@@ -202,13 +202,16 @@ class Practice:
     def _known_words(self) -> set:
         """Every word the content uses: a message made mostly of other words is nonsense, not a reply."""
         texts: List[str] = []
-        for m in self.kb.moves.moves:
-            texts += m.examples.en + m.examples.zh + m.keywords.en + m.keywords.zh
+        for lang in LANGS:
+            for m in self.kb.moves.moves:
+                texts += local(m.examples, lang) + local(m.keywords, lang)
+            for t in self.kb.types.values():
+                texts += local(t.cues, lang)
+            for scene in self.scenes.values():
+                for key in ("openings", "needs", "questions", "prompts", "ready"):
+                    texts += local(getattr(scene, key), lang)
         for t in self.kb.types.values():
-            texts += t.cues.en + t.cues.zh + [p.en + p.zh for p in t.phrases]
-        for scene in self.scenes.values():
-            for key in ("openings", "needs", "questions", "prompts", "ready"):
-                texts += getattr(scene, key).en + getattr(scene, key).zh
+            texts += ["".join(local(p, lang) for lang in LANGS) for p in t.phrases]
         words = set()
         for text in texts:
             norm = normalise(text)
@@ -460,7 +463,7 @@ class Practice:
 
     def _line_text(self, ref: str, lang: str) -> str:
         pool, index = ref.rsplit(":", 1)
-        return str(getattr(self._pool(pool), lang)[int(index)])
+        return str(local(self._pool(pool), lang)[int(index)])
 
     def _customer(self, state: Dict[str, Any], lang: str) -> str:
         glue = "" if lang == "zh" else " "
@@ -496,7 +499,7 @@ class Practice:
         """The move that suits this type at this stage, with a line that shows it."""
         move_id = self.stage_move(state["type_id"], state["stage"], handled=state["handled"])
         move = self.moves[move_id]
-        return Answer().say(self.kb.text("hint", lang, move=getattr(move.names, lang), hint=getattr(move.hint, lang),
+        return Answer().say(self.kb.text("hint", lang, move=local(move.names, lang), hint=local(move.hint, lang),
                                         example=self.better_line(state["type_id"], state["stage"], state["trade"], lang,
                                                                  move_id, n=state["facts"])))
 
@@ -516,13 +519,13 @@ class Practice:
         """A real line for that stage and move: a needs question of the trade, the type's own phrase for the
         stage, else an example of the move; always one that names no other trade's things."""
         if self.moves[move_id].reaction == "question":
-            questions = getattr(self.scenes[trade].questions, lang)
+            questions = local(self.scenes[trade].questions, lang)
             return questions[n % len(questions)]
-        phrases = [getattr(p, lang) for p in self.kb.types[type_id].phrases if p.stage == stage]
+        phrases = [local(p, lang) for p in self.kb.types[type_id].phrases if p.stage == stage]
         for phrase in phrases:
             if set(trade_words_in(phrase, self.scenes, lang)) <= {trade}:
                 return phrase
-        examples = getattr(self.moves[move_id].examples, lang)
+        examples = local(self.moves[move_id].examples, lang)
         named = {e: trade_words_in(e, self.scenes, lang) for e in examples}
         fitting = [e for e in examples if not named[e]] + [e for e in examples if named[e] == [trade]]
         return (fitting or examples)[0]
@@ -577,7 +580,7 @@ class Practice:
             stage = missed[0]
             move = self.moves[self.stage_move(type_id, stage, handled=state["handled"])]
             changes.append("• " + self.kb.text("missed_stage", lang, stage=self.kb.text(f"pstage_{stage}", lang),
-                                               hint=getattr(move.hint, lang)))
+                                               hint=local(move.hint, lang)))
         if changes:
             lines.append(self.kb.text("to_change", lang) + "\n" + "\n".join(changes))
         if state["turns"]:
@@ -593,7 +596,7 @@ class Practice:
     def _move_reason(self, type_id: str, move_id: str, weight: int, words: str, stage: str, lang: str) -> str:
         """One move the trainee made, the words that showed it, and why it lands with this type."""
         role, move = self.kb.types[type_id].practice, self.moves[move_id]
-        reasons = [getattr(move.description, lang).rstrip("。.")]
+        reasons = [local(move.description, lang).rstrip("。.")]
         if weight > 0 and move_id in role.handle_with and stage == "objections":
             reasons.append(self.kb.text("why_handles", lang))
         elif weight > 0 and move_id in role.close_with and stage == "closing":
@@ -635,14 +638,14 @@ def final_score(state: Dict[str, Any], tune: Tuning = TUNING) -> int:
 class Trainer:
     """Quiz and progress: what a trainee sees outside a practice session."""
 
-    def __init__(self, engine: Engine, store: Optional[UserData] = None):
+    def __init__(self, engine: Engine, store: UserData):
         self.kb = engine.kb
-        self.store = store or UserData()
+        self.store = store
 
     def quiz(self, lang: str, seed: Optional[int] = None) -> Answer:
         rng = random.Random(seed)
         type_id = rng.choice(sorted(self.kb.types))
-        cue = rng.choice(getattr(self.kb.types[type_id].cues, lang))
+        cue = rng.choice(local(self.kb.types[type_id].cues, lang))
         options = rng.sample([t for t in sorted(self.kb.types) if t != type_id], 3) + [type_id]
         rng.shuffle(options)
         reply = Answer(slots={"quiz_type": type_id}).say(self.kb.text("quiz_question", lang, cue=cue))
@@ -657,8 +660,8 @@ class Trainer:
         t = self.kb.types[expected]
         verdict = "quiz_right" if given == expected else "quiz_wrong"
         reply = Answer(slots={"quiz_type": None}).say(
-            self.kb.text(verdict, lang, name=getattr(t.names, lang)),
-            f"{getattr(t.summary, lang)}\n{self.kb.text('keywords_are', lang)}: {', '.join(getattr(t.keywords, lang)[:5])}")
+            self.kb.text(verdict, lang, name=local(t.names, lang)),
+            f"{local(t.summary, lang)}\n{self.kb.text('keywords_are', lang)}: {', '.join(local(t.keywords, lang)[:5])}")
         return reply.button(self.kb.text("btn_quiz_again", lang), "quiz").button(
             self.kb.text("btn_practise_type", lang), "start_practice", type_id=expected)
 

@@ -9,15 +9,19 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from ..text import clean, detect_lang, han_count, has_words, normalise
 from . import clauses
-from .identify import Matcher, build_classifier  # noqa: F401 (build_classifier re-exported for scripts)
+from .identify import Matcher
 
 MOVE_THRESHOLD = 0.05  # every move the model gives some weight counts, in proportion (cv_replies.py: 0.85 -> 0.93)
 SHOWN_THRESHOLD = 0.3  # moves named to the trainee must be clearly present
 KEYWORD_CONFIDENCE = 0.6
+# The weighted moves (sum of confidence x rubric weight) squashed into 0..1. Pairwise figures (cv_replies, dev_replies)
+# do not depend on the slope, a monotone squash; practice's cut-offs (practice.Tuning: good_reply, caps) read the
+# squashed score and were swept at this slope (scripts/simulate_practice.py figures in Tuning's docstring).
+SCORE_SLOPE = 1.5
 # A keyword alone against a confident classifier reading of another move (probe set of issue 11: "fine, I'll
 # give you a discount" read as dismiss on "fine"): the keyword then only counts as a hint, below SHOWN_THRESHOLD.
 KEYWORD_OVERRULED = 0.25
@@ -74,16 +78,6 @@ def is_question(unit: str, after: str) -> bool:
     return after in ("?", "？") or bool(_QUESTION_EN.match(unit) if not han_count(unit) else _QUESTION_ZH.search(unit))
 
 
-def training_set(moves) -> Tuple[List[str], List[str]]:
-    texts, labels = [], []
-    for move in moves:
-        for lang in ("en", "zh"):
-            examples = getattr(move.examples, lang)
-            texts += examples
-            labels += [move.id] * len(examples)
-    return texts, labels
-
-
 @dataclass(frozen=True)
 class ContextShift:
     """How the customer's last line shifts a move's rubric weight. Chosen on the context pairs of
@@ -102,7 +96,7 @@ class ReplyScorer:
         self.defaults = {m.id: m.default_weight for m in moves}
         self.reactions = {m.id: m.reaction for m in moves}
         self.rubrics = rubrics
-        self.matcher = Matcher({m.id: {"en": m.keywords.en, "zh": m.keywords.zh} for m in moves})
+        self.matcher = Matcher({m.id: m.keywords.dict() for m in moves})
         self.shift = ContextShift()
         self.handlers: Dict[str, List[str]] = {}
         self.closes: Dict[str, List[str]] = {}
@@ -192,9 +186,5 @@ class ReplyScorer:
         signal = signal or self.customer_signal(context)
         hits = [MoveHit(m, c, self.weight(type_id, m, signal), words) for m, (c, words) in self.detect(text).items()]
         raw = sum(h.confidence * h.weight for h in hits)
-        return ReplyScore(score=round(1 / (1 + math.exp(-1.5 * raw)), 4), moves=hits, lang=lang)
+        return ReplyScore(score=round(1 / (1 + math.exp(-SCORE_SLOPE * raw)), 4), moves=hits, lang=lang)
 
-
-def build_move_model(moves: Sequence) -> object:
-    texts, labels = training_set(moves)
-    return build_classifier(texts, labels)

@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 from typing import Dict, List, Optional, Pattern, Sequence, Tuple
 
-from ..schema import Situation, local
+from ..schema import LANGS, Situation, local
 from ..store import KnowledgeBase
 from ..text import normalise
 from .answer import Answer
@@ -54,8 +54,8 @@ def _patterns(kb: KnowledgeBase) -> Tuple[Tuple[str, Tuple[Pattern[str], ...]], 
     """Every situation's keywords compiled once per loaded knowledge base, in priority order."""
     s = kb.situations
     lists = {name: {lang: "(?:" + "|".join(re.escape(normalise(w)) for w in local(words, lang)) + ")"
-                    for lang in ("en", "zh")} for name, words in s.lists.items()}
-    return tuple((sit.id, tuple(_compile(k, lists) for k in [*sit.keywords.en, *sit.keywords.zh]))
+                    for lang in LANGS} for name, words in s.lists.items()}
+    return tuple((sit.id, tuple(_compile(k, lists) for lang in LANGS for k in local(sit.keywords, lang)))
                  for sit in s.situations)
 
 

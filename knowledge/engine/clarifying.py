@@ -1,0 +1,98 @@
+"""The clarifying questions: a description too thin to read is asked about on two style axes (does the customer
+lead or hold back? friendly or cold?), by button or typed answer, and the answers plus the notes pick the type.
+
+The dialogue router (dialogue.py) routes a turn here while a question is open; coaching (coaching.py) opens the
+questions through the callback the router gives it, so this module builds on coaching and not the other way round.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from ..schema import local
+from ..store import KnowledgeBase
+from ..text import clean, normalise
+from .answer import Answer
+from .coaching import Coach, join_notes
+from .identify import Identifier
+from .lookup import mentions
+from .state import ConversationState
+
+CLARIFY_STYLE = {("leads", "friendly"): "dominant_friendly", ("leads", "cold"): "dominant_hostile",
+                 ("holds_back", "friendly"): "timid_friendly", ("holds_back", "cold"): "timid_hostile"}
+CLARIFY_OPTIONS = {"lead": ("leads", "holds_back"), "warmth": ("friendly", "cold")}
+CLARIFY_ORDER = ("lead", "warmth")
+
+
+class ClarifyingQuestions:
+    def __init__(self, kb: KnowledgeBase, identifier: Identifier, coach: Coach):
+        self.kb = kb
+        self.identifier = identifier
+        self.coach = coach  # the card and the remembered customer once the answers are in
+
+    def start(self, text: str, state: ConversationState) -> Answer:
+        state.customer_type, state.evidence = None, {}
+        state.customer_notes, state.answers, state.pending_question = join_notes("", text), {}, CLARIFY_ORDER[0]
+        reply = Answer().say(self.kb.text("needs_more_info", state.lang))
+        return self.question(CLARIFY_ORDER[0], state.lang, reply)
+
+    def question(self, slot: str, lang: str, reply: Optional[Answer] = None) -> Answer:
+        reply = (reply or Answer()).say(self.kb.text(f"ask_{slot}", lang))
+        for option in CLARIFY_OPTIONS[slot]:
+            title = self.kb.text(f"answer_{option}", lang)
+            reply.buttons.append((title, title))
+        skip = self.kb.text("answer_skip", lang)
+        reply.buttons.append((skip, skip))
+        return reply
+
+    def read_answer(self, slot: str, text: str) -> Optional[str]:
+        """A canonical answer ('leads', 'cold'), 'skip', 'stop', or None when the message answers nothing."""
+        norm = normalise(clean(text))
+        if not norm:
+            return "skip"
+        keys = ("stop", "skip", *CLARIFY_OPTIONS[slot])
+        found = mentions(norm, {k: local(self.kb.ui.answers[k], "en") + local(self.kb.ui.answers[k], "zh") for k in keys})
+        if not found or (len(found) > 1 and found[0][0] == found[1][0]):
+            return None
+        return found[0][1] if len(norm) <= 40 or found[0][1] in ("stop", "skip") else None
+
+    def answer_question(self, answer: str, state: ConversationState) -> Answer:
+        """A button or a typed answer to the open question: the next question, or the coaching."""
+        if answer == "stop":
+            return self.clarified(state)
+        slot = state.pending_question or CLARIFY_ORDER[0]
+        if answer != "skip":
+            state.answers[slot] = answer
+        return self.next_question(state)
+
+    def next_question(self, state: ConversationState) -> Answer:
+        slot = state.pending_question or CLARIFY_ORDER[0]
+        later = CLARIFY_ORDER[CLARIFY_ORDER.index(slot) + 1:]
+        if later:
+            state.pending_question = later[0]
+            return self.question(later[0], state.lang)
+        return self.clarified(state)
+
+    def description_while_asking(self, text: str, state: ConversationState) -> Answer:
+        """A message typed while a question is open is read as more description: coached when it shows the
+        type, else noted, and the questions move on (never the same question twice)."""
+        notes = join_notes(state.customer_notes, text)
+        alone = self.identifier.identify(text)
+        if not alone.needs_more_info:
+            return self.coach.coach_on(alone, notes, state)  # the evidence is in this message, not in the thin one
+        state.customer_notes = notes
+        return self.next_question(state)
+
+    def clarified(self, state: ConversationState) -> Answer:
+        """Coach from the answers plus the notes; skipped answers fall back to the notes alone."""
+        chosen = CLARIFY_STYLE.get((state.answers.get("lead", ""), state.answers.get("warmth", "")))
+        notes = state.customer_notes
+        result = self.identifier.identify(notes) if notes else None
+        if result and not result.needs_more_info and (not chosen or result.types[0][1] >= 0.5):
+            chosen = result.types[0][0]
+        state.pending_question, state.answers = None, {}
+        if not chosen:
+            return self.coach.menu(Answer().say(self.kb.text("still_unclear", state.lang)), state.lang)
+        evidence = result.evidence if result and not result.needs_more_info else []
+        self.coach.remember(state, chosen, notes, None)
+        state.evidence = {"ranked": [chosen], "spans": [e for e in evidence if e.get("type") == chosen][:6]}
+        return self.coach.card(chosen, state, evidence)

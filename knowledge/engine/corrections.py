@@ -1,0 +1,101 @@
+"""Corrections of the type the coach read: a type pressed on a button switches at once, a typed correction is
+read and proposed with a yes button, and only a confirmed type is kept as feedback for retraining.
+
+The dialogue router (dialogue.py) sends `correct_type` / `confirm_type` here and asks `is_correction` whether a
+message that NLU read otherwise corrects the remembered type.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional
+
+from ..store import KnowledgeBase
+from ..text import clean, has_words
+from ..userdata import UserData
+from .answer import Answer
+from .coaching import Coach, join_notes
+from .identify import Identifier
+from .lookup import type_in
+from .state import ConversationState
+
+
+class Corrections:
+    def __init__(self, kb: KnowledgeBase, identifier: Identifier, userdata: UserData, coach: Coach):
+        self.kb = kb
+        self.identifier = identifier
+        self.userdata = userdata  # confirmed corrections are stored as feedback
+        self.coach = coach  # the card and the remembered customer for the corrected type
+
+    def correct(self, text: str, state: ConversationState, named: Optional[str] = None) -> Answer:
+        """A type pressed on a button switches at once and is kept as feedback; a typed correction is read
+        (without its correcting words) and the best reading is offered with a yes button and the next two."""
+        lang, current = state.lang, state.customer_type
+        if named in self.kb.types and named != current:
+            return self.switch_to(named, state, store=True)
+        description = self._without_correcting_words(text)
+        ranked: List[str] = []
+        evidence: List[Dict[str, Any]] = []
+        if has_words(description) and len(description) >= 3:
+            result = self.identifier.identify(description)
+            if not result.needs_more_info:
+                ranked, evidence = [t for t, _ in result.types if t != current], result.evidence
+            named_type = type_in(self.kb, description)
+            if named_type and named_type != current:
+                ranked = [named_type] + [t for t in ranked if t != named_type]
+        if not ranked:
+            options = [t for t in state.evidence.get("ranked", []) if t != current][:3]
+            reply = Answer().say(self.kb.text("which_instead", lang))
+            for type_id in options or [t for t in self.kb.types if t != current][:4]:
+                reply.button(self.kb.type_name(type_id, lang), "correct_type", type_id=type_id)
+            return reply.button(self.kb.text("btn_types", lang), "list_types")
+        best = ranked[0]
+        self.coach.remember(state, best, join_notes(state.customer_notes, description), None)
+        state.proposed_type, state.corrected_from = best, current
+        state.evidence = {"ranked": ranked[:4], "spans": [e for e in evidence if e.get("type") == best][:6]}
+        reply = Answer().say(self.kb.text("correction_proposal", lang, name=self.kb.type_name(best, lang)))
+        named_in_text = type_in(self.kb, description) == best
+        reply = self.coach.card(best, state, [] if named_in_text else evidence, reply, head=False)
+        reply.buttons = []
+        reply.button(self.kb.text("btn_yes_type", lang, name=self.kb.type_name(best, lang)), "confirm_type", type_id=best)
+        for other in ranked[1:3]:
+            reply.button(self.kb.type_name(other, lang), "correct_type", type_id=other)
+        return reply.button(self.kb.text("btn_types", lang), "list_types")
+
+    def confirm(self, state: ConversationState, named: Optional[str] = None) -> Answer:
+        """The salesperson's yes to a proposed type: only now is the correction kept as feedback."""
+        wanted = named if named in self.kb.types else state.proposed_type
+        if not wanted:
+            return Answer().say(self.kb.text("nothing_to_confirm", state.lang))
+        self.userdata.add_feedback(state.user, state.customer_notes, state.corrected_from, wanted)
+        state.customer_type, state.proposed_type, state.corrected_from = wanted, None, None
+        reply = Answer().say(self.kb.text("correction_confirmed", state.lang, name=self.kb.type_name(wanted, state.lang)))
+        return self.coach.next_buttons(reply, wanted, state.lang)
+
+    def switch_to(self, wanted: str, state: ConversationState, store: bool) -> Answer:
+        lang, current = state.lang, state.customer_type
+        if store:
+            self.userdata.add_feedback(state.user, state.customer_notes, current, wanted)
+        state.customer_type, state.phrase_index, state.proposed_type = wanted, 0, None
+        old = self.kb.type_name(current, lang) if current else "-"
+        reply = Answer().say(self.kb.text("corrected", lang, old=old, new=self.kb.type_name(wanted, lang)))
+        return self.coach.card(wanted, state, [], reply)
+
+    def is_correction(self, text: str) -> bool:
+        """Opens with correcting words and goes on to describe: 'not quite, she's more...', '不对，他其实...'."""
+        rest = self._without_correcting_words(text)
+        return rest != clean(text) and len(rest) >= 6 and bool(re.match(r"^\s*(not|no\b|nope|wrong|不对|不是|不太对)", clean(text), re.I))
+
+    def _without_correcting_words(self, text: str) -> str:
+        """'not quite, he's more deliberate' -> 'he's more deliberate': the correcting words are no evidence."""
+        words = self.kb.ui.answers["correcting"]
+        out = clean(text)
+        for _ in range(3):
+            norm = out.lower()
+            for w in sorted(words.en + words.zh, key=len, reverse=True):
+                w = w.lower()
+                if norm.startswith(w) and (not w.isascii() or len(norm) == len(w) or not norm[len(w)].isalpha()):
+                    out = out[len(w):].lstrip(" ,，。.:：;；!！-—")
+                    break
+            else:
+                break
+        return out
