@@ -15,6 +15,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.limits import limited_handler
+
 from . import common
 
 logger = logging.getLogger(__name__)
@@ -81,6 +83,7 @@ class Mattermost(MattermostInput):
             common.log_disabled(PLATFORM, NEEDS)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
+        on_new_message = limited_handler(on_new_message, PLATFORM)  # per-sender rate limit: bot/limits.py
         if not self.enabled:
             return common.disabled_blueprint(PLATFORM, NEEDS)
         bp = Blueprint("team_mattermost")

@@ -17,6 +17,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.limits import limited_handler
+
 from . import common
 
 logger = logging.getLogger(__name__)
@@ -75,6 +77,7 @@ class RocketChat(RocketChatInput):
             common.log_disabled(PLATFORM, NEEDS)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = limited_handler(on_new_message, PLATFORM)  # per-sender rate limit: bot/limits.py
         if not self.enabled:
             return common.disabled_blueprint(PLATFORM, NEEDS)
         bp = Blueprint("team_rocketchat")

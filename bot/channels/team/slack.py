@@ -21,6 +21,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.limits import limited_handler
+
 from . import common
 
 logger = logging.getLogger(__name__)
@@ -112,6 +114,7 @@ class Slack(SlackInput):
         return self.names[key]
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = limited_handler(on_new_message, PLATFORM)  # per-sender rate limit: bot/limits.py
         if not self.enabled:
             return common.disabled_blueprint(PLATFORM, NEEDS)
         bp = Blueprint("team_slack")

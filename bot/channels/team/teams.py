@@ -28,6 +28,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.limits import limited_handler
+
 from . import common
 
 logger = logging.getLogger(__name__)
@@ -63,6 +65,7 @@ class TeamsOutput(BotFramework):
 
     def __init__(self, app_id: str, app_password: str, conversation: Dict[str, Any], bot: Dict[str, Any],
                  service_url: str, reply_to: Optional[str], tokens: Tokens, user: Dict[str, Any]) -> None:
+        service_url = service_url if service_url.endswith("/") else service_url + "/"  # the shipped one appends "v3/"
         super().__init__(app_id, app_password, conversation, bot, service_url)  # type: ignore[arg-type]
         self.reply_to, self.tokens, self.user = reply_to, tokens, user
 
@@ -167,6 +170,7 @@ class Teams(BotFrameworkInput):
         return None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = limited_handler(on_new_message, PLATFORM)  # per-sender rate limit: bot/limits.py
         if not self.enabled:
             return common.disabled_blueprint(PLATFORM, NEEDS)
         bp = Blueprint("team_botframework")

@@ -21,6 +21,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.limits import limited_handler
+
 from . import common
 
 logger = logging.getLogger(__name__)
@@ -133,6 +135,7 @@ class Telegram(TelegramInput):
         return None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = limited_handler(on_new_message, PLATFORM)  # per-sender rate limit: bot/limits.py
         if not self.enabled:
             return common.disabled_blueprint(PLATFORM, NEEDS)
         bp = Blueprint("team_telegram")
