@@ -24,6 +24,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.limits import limited_handler
+
 from .common import (
     MAX_BODY,
     MAX_BUTTONS,
@@ -139,6 +141,7 @@ class DingTalk(InputChannel):
         return None
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
+        on_new_message = limited_handler(on_new_message, PLATFORM)  # per-sender rate limit: bot/limits.py
         bp, on = channel_blueprint(PLATFORM, self.enabled, NEEDS)
         if not on:
             return bp

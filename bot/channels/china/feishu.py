@@ -26,6 +26,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.limits import limited_handler
+
 from .common import (
     MAX_BODY,
     MAX_TEXT,
@@ -233,6 +235,7 @@ class Feishu(InputChannel):
         return data
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
+        on_new_message = limited_handler(on_new_message, PLATFORM)  # per-sender rate limit: bot/limits.py
         bp, on = channel_blueprint(PLATFORM, self.enabled, NEEDS)
         if not on:
             return bp
