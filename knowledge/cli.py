@@ -10,9 +10,9 @@ from .loader import ContentError
 
 
 def _engine():
-    from .engine.runtime import get_engine
+    from .app import engine  # the composition root: brings the build up to date, then loads
 
-    return get_engine()
+    return engine()
 
 
 def _print_json(obj: object) -> None:
@@ -80,10 +80,10 @@ def cmd_score_reply(args: argparse.Namespace) -> int:
 
     def handle(row: Dict) -> Dict:
         type_id = row.get("type")
-        if type_id not in engine.kb.types:
+        if not isinstance(type_id, str) or type_id not in engine.kb.types:
             return {"score": 0.0, "error": f"unknown type id {type_id!r}", "feedback": ""}
         result = scorer.score(type_id, row.get("reply", ""), context=row.get("context") or None)
-        lang = row.get("lang") if row.get("lang") in ("en", "zh") else result.lang
+        lang = str(row["lang"]) if row.get("lang") in ("en", "zh") else result.lang
         return {"score": result.score, "moves": [m.move for m in result.clear],
                 "feedback": reply_feedback(engine.kb, type_id, result, lang)}
 
@@ -131,6 +131,67 @@ def cmd_progress(args: argparse.Namespace) -> int:
     return 0
 
 
+APP_LABELS = {"customers": "saved customers", "feedback": "corrections", "profiles": "profiles",
+              "practice_replies": "practice replies", "practice_sessions": "practice sessions",
+              "practice_sessions_anonymised": "practice sessions stripped of text and trainee id (scores kept)"}
+
+
+def _print_counts(report: Dict, as_json: bool) -> None:
+    """What a purge or forget did (or would do), per store."""
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False))
+        return
+    verb = "would delete" if report["dry_run"] else "deleted"
+    app = report["app_store"]
+    print(f"app store {app['where']}: {verb} " + ", ".join(f"{n} {APP_LABELS[k]}" for k, n in app.items() if k != "where"))
+    tracker = report["tracker_store"]
+    print(f"tracker store {tracker['where']}: {verb} {tracker['events']} events")
+
+
+def _days(text: str) -> float:
+    days = float(text)
+    if not days >= 0:
+        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}")
+    return days
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from .privacy import purge
+
+    report = purge(args.older_than, args.tracker_db, args.dry_run)
+    if not args.json:
+        print(f"purge: data last touched before {report['before']} ({args.older_than:g} days)"
+              + (" -- dry run, nothing changed" if args.dry_run else ""))
+    _print_counts(report, args.json)
+    return 0
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    from .privacy import forget
+
+    try:
+        report = forget(args.user, args.tracker_db, args.dry_run)
+    except ValueError as exc:
+        print(f"coach forget: {exc}", file=sys.stderr)
+        return 2
+    if not args.json:
+        if report["matched"]:
+            print(f"forget {args.user}: {len(report['matched'])} sender id(s): {', '.join(report['matched'])}"
+                  + (" -- dry run, nothing changed" if args.dry_run else ""))
+        else:
+            print(f"forget {args.user}: nothing stored under this sender id"
+                  + (f"; similar ids: {', '.join(report['similar'])}" if report["similar"] else ""))
+    _print_counts(report, args.json)
+    return 0
+
+
+def _privacy_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tracker-db", metavar="URL", help="the Rasa tracker store's database (SQLAlchemy URL); default "
+                   "$COACH_TRACKER_DB_URL, else the tracker_store of bot/endpoints.yml")
+    p.add_argument("--dry-run", action="store_true", help="count what would be deleted, change nothing")
+    p.add_argument("--json", action="store_true", help="the counts as one JSON object")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="coach", description="Sales Coach: customer psychology coaching from the command line.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -163,6 +224,16 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--user", required=True)
     g.add_argument("--json", action="store_true")
     g.set_defaults(func=cmd_progress)
+    r = sub.add_parser("purge", help="delete conversations, saved customers, corrections and practice text older than "
+                       "DAYS (practice scores are kept, anonymous)")
+    r.add_argument("--older-than", type=_days, required=True, metavar="DAYS")
+    _privacy_options(r)
+    r.set_defaults(func=cmd_purge)
+    o = sub.add_parser("forget", help="delete everything stored for one person: app store and Rasa tracker store")
+    o.add_argument("--user", required=True, metavar="ID", help="the sender id as the channel forms it, e.g. slack:T1:U1, "
+                   "telegram:CHAT:USER, web-...; * matches anything (telegram:*:USER: every group)")
+    _privacy_options(o)
+    o.set_defaults(func=cmd_forget)
     return p
 
 

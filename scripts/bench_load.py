@@ -31,7 +31,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-TOKEN = "bench-token"
+TOKEN = "bench-token"  # the reference bot's HTTP API
+JWT_SECRET = "bench-jwt-secret-of-at-least-32-bytes"  # this bot's, as scripts/run.sh starts it
 REQUEST_TIMEOUT_S = 60
 RUN_DEADLINE_S = 180  # one load run: 200 messages; a hung server fails the run instead of the whole bench
 
@@ -274,17 +275,18 @@ def bench_coach(work: Path, models: Path, users: int, long_turns: int) -> Dict[s
     endpoints.write_text((ROOT / "bot" / "endpoints.yml").read_text()  # the project's stores, in the temp folder
                          .replace("localhost:5055", f"127.0.0.1:{action_port}")
                          .replace("var/tracker.db", str(work / "tracker.db")))
-    env = base_env(var)
-    actions = Server("action server", [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
-                                       "--port", str(action_port)], ROOT, env, work / "actions.log",
-                     f"http://127.0.0.1:{action_port}/health")
+    # As `make run` starts them (scripts/run.sh): the action server behind its secret, the HTTP API with a JWT only.
+    # The rate limit is lifted: the long conversation is one sender sending 206 messages back to back.
+    env = {**base_env(var), "COACH_ACTION_SECRET": "bench-action-secret", "COACH_RATE_BURST": "1000000"}
+    actions = Server("action server", [str(BIN / "python"), "-m", "actions.server", "--port", str(action_port)],
+                     ROOT, env, work / "actions.log", f"http://127.0.0.1:{action_port}/health")
     rasa = None
     try:
         url = f"http://127.0.0.1:{rasa_port}"
-        rasa = Server("rasa", [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", TOKEN,
-                               "--port", str(rasa_port), "--model", str(models), "--endpoints", str(endpoints),
-                               "--credentials", str(ROOT / "bot" / "credentials.yml")],
-                      ROOT, env, work / "rasa.log", f"{url}/status?token={TOKEN}")
+        rasa = Server("rasa", [str(BIN / "rasa"), "run", "--enable-api", "--jwt-secret", JWT_SECRET,
+                               "--jwt-method", "HS256", "--port", str(rasa_port), "--model", str(models),
+                               "--endpoints", str(endpoints), "--credentials", str(ROOT / "bot" / "credentials.yml")],
+                      ROOT, env, work / "rasa.log", f"{url}/")
         if "InMemoryTrackerStore" in rasa.log.read_text():  # Rasa falls back to it when a store fails to load
             raise RuntimeError(f"the tracker store of bot/endpoints.yml did not load:\n{rasa.log.read_text()[-3000:]}")
         hook = f"{url}/webhooks/rest/webhook"

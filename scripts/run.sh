@@ -3,8 +3,24 @@
 set -eu
 ACTION_PORT=${ACTION_PORT:-5055}
 RASA_PORT=${RASA_PORT:-5005}
-TOKEN=$(scripts/api-token.sh)
 mkdir -p var
+# The HTTP API takes only JWTs signed with this secret (scripts/api-token.sh mints one); no token in the query.
+JWT_SECRET=$(scripts/api-token.sh --secret)
+# Rasa sends this secret to the action server in a header (bot/endpoints.yml); the action server refuses calls
+# without it. COACH_ACTION_SECRET from the environment, else one generated once into var/action_secret.
+if [ -z "${COACH_ACTION_SECRET:-}" ]; then
+  [ -s var/action_secret ] || (umask 077; od -An -N32 -tx1 /dev/urandom | tr -d ' \n' > var/action_secret)
+  COACH_ACTION_SECRET=$(cat var/action_secret)
+fi
+export COACH_ACTION_SECRET
+export RASA_TELEMETRY_ENABLED=false  # no telemetry or crash reports (with message data) leave the machine
+MODEL=$(ls -t var/models/*.tar.gz 2>/dev/null | head -1 || true)
+if [ -z "$MODEL" ]; then
+  echo "No trained model in var/models: run \`make train\` (or \`make run\`, which trains when needed)." >&2; exit 1
+fi
+if ! gzip -t "$MODEL" 2>/dev/null; then
+  echo "The model $MODEL is damaged: delete it and run \`make train\`." >&2; exit 1
+fi
 sed "s#localhost:5055#localhost:${ACTION_PORT}#" bot/endpoints.yml > var/endpoints.yml
 
 pids=()
@@ -17,14 +33,15 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-.venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" &
+# Action server: localhost only (ACTION_HOST to change), shared-secret header required (actions/server.py).
+.venv/bin/python -m actions.server --port "$ACTION_PORT" &
 pids+=($!)
-.venv/bin/rasa run --enable-api --auth-token "$TOKEN" --cors "*" --port "$RASA_PORT" \
-  --model var/models --endpoints var/endpoints.yml --credentials bot/credentials.yml &
+.venv/bin/rasa run --enable-api --jwt-secret "$JWT_SECRET" --jwt-method HS256 --cors "*" --port "$RASA_PORT" \
+  --model "$MODEL" --endpoints var/endpoints.yml --credentials bot/credentials.yml &
 pids+=($!)
 
 for _ in $(seq 1 120); do
-  curl -fs "http://localhost:${RASA_PORT}/" >/dev/null 2>&1 && break
+  curl -fs "http://localhost:${RASA_PORT}/" >/dev/null 2>&1 && curl -fs "http://127.0.0.1:${ACTION_PORT}/health" >/dev/null 2>&1 && break
   sleep 1
 done
 LAN_IP=$(hostname -I 2>/dev/null | awk '{print $1}')
@@ -34,7 +51,7 @@ Sales Coach is running.
   Web chat:   http://localhost:${RASA_PORT}/chat/   (from a phone on the same network: http://${LAN_IP:-<this machine's IP>}:${RASA_PORT}/chat/)
   REST:       curl -s localhost:${RASA_PORT}/webhooks/rest/webhook -d '{"sender":"me","message":"hello"}'
   socket.io:  http://localhost:${RASA_PORT}/socket.io (any Rasa web chat widget)
-  HTTP API:   http://localhost:${RASA_PORT}/  (token in var/api_token or \$RASA_TOKEN)
+  HTTP API:   http://localhost:${RASA_PORT}/  (JWT only: curl -H "Authorization: Bearer \$(scripts/api-token.sh)" ...)
   Terminal:   make shell
 Press Ctrl-C to stop.
 MSG

@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Optional
 
 import pytest
 import requests
@@ -29,9 +29,9 @@ def var_dir() -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def engine(var_dir):
-    from knowledge.engine.runtime import get_engine
+    from knowledge.app import engine as built_engine  # builds the empty test var dir first
 
-    return get_engine()
+    return built_engine()
 
 
 @pytest.fixture(scope="session")
@@ -48,13 +48,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(url: str, proc: subprocess.Popen, log: Path, seconds: int = 240) -> None:
+def wait_for(url: str, proc: subprocess.Popen, log: Path, seconds: int = 240, headers: Optional[Dict[str, str]] = None) -> None:
     deadline = time.time() + seconds
     while time.time() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited early:\n{log.read_text()[-3000:]}")
         try:
-            if requests.get(url, timeout=2).status_code == 200:
+            if requests.get(url, timeout=2, headers=headers).status_code == 200:
                 return
         except requests.RequestException:
             pass
@@ -72,19 +72,27 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 class Servers:
-    """A real action server and Rasa server on free ports, with their own tracker and user stores."""
+    """A real action server and Rasa server on free ports, with their own tracker and user stores.
 
-    token = "test-token"
+    As `make run` starts them: the HTTP API takes only JWTs signed with `jwt_secret` (`api_headers()`), the action
+    server (python -m actions.server) only calls carrying `action_secret`, which Rasa sends from the environment."""
 
-    def __init__(self, workdir: Path):
+    jwt_secret = "test-jwt-secret-of-at-least-32-bytes"  # HS256 wants 32 bytes or more
+    action_secret = "test-action-secret"
+
+    def __init__(self, workdir: Path, env: Optional[Dict[str, str]] = None, actions: Optional[Servers] = None):
+        """`env`: extra environment for both servers (e.g. a team chat's settings); `actions`: another Servers whose
+        running action server this one's Rasa uses instead of starting its own (one action server per test run)."""
         self.workdir = workdir
-        self.action_port, self.rasa_port = free_port(), free_port()
+        self.action_port = actions.action_port if actions else free_port()
+        self.rasa_port = free_port()
         self.endpoints = workdir / "endpoints.yml"
         self.endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n'
+            '  headers:\n    X-Coach-Action-Secret: ${COACH_ACTION_SECRET}\n'  # from the env, as bot/endpoints.yml
             f'tracker_store:\n  type: bot.tracker_store.CoachSQLTrackerStore\n  dialect: "sqlite"\n  db: "{workdir / "tracker.db"}"\n')
-        self.env = {**os.environ, "COACH_VAR_DIR": str(_VAR), "TF_CPP_MIN_LOG_LEVEL": "2",
-                    "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+        self.env = {**os.environ, "COACH_VAR_DIR": str(_VAR), "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false",
+                    "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "COACH_ACTION_SECRET": self.action_secret, **(env or {})}
         self.actions = self.rasa = None
 
     @property
@@ -94,18 +102,27 @@ class Servers:
     def start_actions(self) -> None:
         log = self.workdir / "actions.log"
         self.actions = subprocess.Popen(
-            [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.action_port)],
+            [str(BIN / "python"), "-m", "actions.server", "--port", str(self.action_port)],
             cwd=ROOT, env=self.env, stdout=log.open("w"), stderr=subprocess.STDOUT)
         wait_for(f"http://127.0.0.1:{self.action_port}/health", self.actions, log)
 
     def start_rasa(self) -> None:
         log = self.workdir / "rasa.log"
         self.rasa = subprocess.Popen(
-            [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", self.token, "--port", str(self.rasa_port),
+            [str(BIN / "rasa"), "run", "--enable-api", "--jwt-secret", self.jwt_secret, "--jwt-method", "HS256",
+             "--port", str(self.rasa_port),
              "--model", str(ROOT / "var" / "models"), "--endpoints", str(self.endpoints),
              "--credentials", str(ROOT / "bot" / "credentials.yml")],
             cwd=ROOT, env=self.env, stdout=log.open("a"), stderr=subprocess.STDOUT)
-        wait_for(f"{self.url}/status?token={self.token}", self.rasa, log)
+        wait_for(f"{self.url}/status", self.rasa, log, headers=self.api_headers())
+
+    def api_headers(self, user: Optional[str] = None) -> Dict[str, str]:
+        """Authorization for the HTTP API: an operator's JWT (role admin), or one conversation's (role user)."""
+        import jwt
+
+        who = {"username": user, "role": "user"} if user else {"username": "operator", "role": "admin"}
+        token = jwt.encode({"user": who, "exp": int(time.time()) + 3600}, self.jwt_secret, algorithm="HS256")
+        return {"Authorization": f"Bearer {token}"}
 
     def restart_rasa(self) -> None:
         stop(self.rasa)
@@ -117,7 +134,7 @@ class Servers:
         return r.json()
 
     def tracker(self, sender: str) -> Dict:
-        r = requests.get(f"{self.url}/conversations/{sender}/tracker", params={"token": self.token}, timeout=30)
+        r = requests.get(f"{self.url}/conversations/{sender}/tracker", headers=self.api_headers(), timeout=30)
         r.raise_for_status()
         return r.json()
 

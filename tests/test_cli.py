@@ -68,8 +68,8 @@ def test_feedback_export_gives_reviewable_training_rows(engine, dialogue):
 
     text = "客户话不多,问什么都说还行"
     state = ConversationState(user="fb-user", lang="zh", customer_notes=text, customer_type="timid_friendly")
-    dialogue.coach.correct("不对,他其实挺冷淡的", state, named="timid_hostile")
-    dialogue.coach.correct("no, more suspicious", state, named="suspicious")
+    dialogue.corrections.correct("不对,他其实挺冷淡的", state, named="timid_hostile")
+    dialogue.corrections.correct("no, more suspicious", state, named="suspicious")
     out = subprocess.run([COACH, "feedback", "export"], capture_output=True, text=True, check=True).stdout
     rows = [json.loads(x) for x in out.splitlines()]
     assert {"text": text, "type": "suspicious"} in rows
@@ -191,3 +191,55 @@ def test_in_process_progress_json(engine, dialogue, coach):
     assert progress["sessions"][0]["type"] == "picky" and progress["weakest_type"] == "picky"
     code, out, _ = coach("progress", "--user", user)
     assert "picky" in out and "weakest type: picky" in out
+
+
+# retention and deletion: `coach purge`, `coach forget` (both stores in depth: tests/test_privacy.py) ----------
+@pytest.fixture
+def private_stores(tmp_path, monkeypatch):
+    """An app store and a tracker store of their own, named the way a deployment names them (environment)."""
+    from knowledge.userdata import UserData
+
+    monkeypatch.setenv("COACH_DATABASE_URL", f"sqlite:///{tmp_path / 'coach.db'}")
+    monkeypatch.setenv("COACH_TRACKER_DB_URL", f"sqlite:///{tmp_path / 'tracker.db'}")
+    return UserData()
+
+
+def test_in_process_purge_and_forget_are_listed_and_check_their_arguments(coach, capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "purge" in out and "forget" in out
+    for args in (["purge"], ["purge", "--older-than", "soon"], ["purge", "--older-than", "-3"], ["forget"]):
+        with pytest.raises(SystemExit) as exc:
+            main(args)
+        assert exc.value.code == 2 and "usage: coach" in capsys.readouterr().err
+
+
+def test_in_process_forget_says_what_it_deleted_per_store(coach, private_stores):
+    store = private_stores
+    for user in ("mattermost:team1:u7", "mattermost:team1:u8"):
+        store.save_customer(user, "王总", "dominant_hostile", ["总打断我"], "这个客户说话特别冲")
+        store.add_feedback(user, "这个客户说话特别冲", "picky", "dominant_hostile")
+    code, out, _ = coach("forget", "--user", "mattermost:team1:u7", "--dry-run")
+    assert code == 0 and "dry run" in out and "would delete 1 saved customers, 1 corrections" in out
+    assert store.customers("mattermost:team1:u7"), "a dry run deletes nothing"
+    code, out, _ = coach("forget", "--user", "mattermost:team1:u7")
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == "forget mattermost:team1:u7: 1 sender id(s): mattermost:team1:u7"
+    assert lines[1].startswith("app store sqlite:///") and "deleted 1 saved customers, 1 corrections, 0 profiles" in lines[1]
+    assert lines[2].startswith("tracker store sqlite:///") and "no tracker database yet: deleted 0 events" in lines[2]
+    assert store.customers("mattermost:team1:u7") == [] and store.customers("mattermost:team1:u8")
+    code, out, _ = coach("forget", "--user", "u8")
+    assert code == 0 and "nothing stored" in out and "similar ids: mattermost:team1:u8" in out
+
+
+def test_in_process_purge_json_report(coach, private_stores):
+    store = private_stores
+    store.save_customer("old", "Mr Wu", "picky", [], "")
+    store.write("update customers set updated = '2020-01-01T00:00:00+00:00'")
+    store.save_customer("recent", "Mr Li", "picky", [], "")
+    code, out, _ = coach("purge", "--older-than", "365", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["dry_run"] is False and report["app_store"]["customers"] == 1
+    assert report["tracker_store"] == {"where": report["tracker_store"]["where"], "events": 0}
+    assert store.customers("old") == [] and store.customers("recent")

@@ -25,7 +25,7 @@ def test_greeting_in_the_language_of_the_message(servers):
 
 def test_mixed_chinese_and_english_parses(servers):
     text = "这个客户很 picky,什么都嫌弃"
-    r = requests.post(f"{servers.url}/model/parse", params={"token": servers.token}, json={"text": text}, timeout=30)
+    r = requests.post(f"{servers.url}/model/parse", headers=servers.api_headers(), json={"text": text}, timeout=30)
     r.raise_for_status()
     assert r.json()["intent"]["name"] not in ("greet", "goodbye", "thank", "help", "quiz", "my_progress"), r.json()["intent"]
     reply = servers.say(sender("mixed"), text)
@@ -208,3 +208,29 @@ def test_quiz_through_buttons(servers):
     expected = memory(servers, s)["quiz_type"]
     answer = servers.say(s, next(p for p in options if expected in p))
     assert "Right" in texts(answer), dump(answer)
+
+
+def test_a_socket_io_widget_is_answered(servers):
+    """Rasa's socket.io channel (any Rasa web chat widget) as bot/credentials.yml configures it: answered in its
+    session's room; a session id of another channel's conversation is refused."""
+    import socketio
+
+    def answers_to(session: str, wait_s: float) -> list:
+        client = socketio.SimpleClient()
+        client.connect(servers.url, transports=["websocket", "polling"], socketio_path="/socket.io")
+        answers: list = []
+        try:
+            client.emit("session_request", {"session_id": session})  # joins the room the answers go to
+            client.emit("user_uttered", {"message": "hello", "session_id": session})
+            while not answers:
+                event, data = client.receive(timeout=wait_s)
+                if event == "bot_uttered":
+                    answers.append(data)
+        except socketio.exceptions.TimeoutError:
+            pass
+        finally:
+            client.disconnect()
+        return answers
+
+    assert answers_to(sender("sio"), 60)[0].get("text")
+    assert answers_to(f"web-{uuid.uuid4().hex}", 3) == []

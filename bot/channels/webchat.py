@@ -26,6 +26,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import action_fallback
+from bot.limits import limit_request_size, plain_text, too_many
 from knowledge import paths
 
 logger = logging.getLogger(__name__)
@@ -122,7 +124,7 @@ def field(data: Dict[str, Any], name: str, limit: int, required: bool = False) -
         value = ""
     if not isinstance(value, str):
         raise BadRequest(400, f"'{name}' must be a string")
-    value = value.strip()
+    value = plain_text(value).strip()  # no control characters or lone surrogates reach the tracker
     if required and not value:
         raise BadRequest(400, f"'{name}' is empty")
     if len(value) > limit:
@@ -189,6 +191,11 @@ class WebChat(InputChannel):
         from .progress import progress_page
 
         bp = Blueprint("webchat", __name__)
+        action_fallback.install()  # "try again" instead of silence when the action server is down
+
+        @bp.listener("before_server_start")
+        async def cap_body_size(app: Any, _loop: Any) -> None:
+            limit_request_size(app)  # bot/limits.py: 413 for bodies over 1 MB on every route
 
         @bp.route("/", methods=["GET"], strict_slashes=False)
         async def page(request: Request) -> HTTPResponse:
@@ -232,6 +239,9 @@ class WebChat(InputChannel):
             sender = self.sender_of(request)
             if not sender:
                 return error(401, "no valid chat session: reload the page")
+            limited = too_many(sender)  # bot/limits.py: per-sender token bucket (bad requests count too), 429 over it
+            if limited is not None:
+                return limited
             try:
                 data = read_json(request)
                 text = field(data, "text", MAX_TEXT, required=True)

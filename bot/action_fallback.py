@@ -1,0 +1,92 @@
+"""When the action server cannot answer, the user still gets a short "having trouble, try again" in their language.
+
+Rasa 3.6 logs a failed custom action ("Encountered an exception while running action") and sends nothing, so a
+user whose action server is restarting meets silence. `install()` wraps `RemoteAction.run`: any failure but a
+rejection (which Rasa's policies handle) becomes one bot message, `texts.action_unavailable` of
+knowledge/content/ui.yaml, in the language and script of the user's message (or the conversation's, for a button
+or an emoji). No slot is set, so the conversation's memory is exactly as before and continues once the server is
+back. Installed by the channels' modules (bot/channels/rest.py, bot/channels/webchat.py): the patch is for the
+whole process, so it covers every channel of a Rasa server that lists either; installing twice is a no-op.
+"""
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any, List, Optional
+
+from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+from rasa.shared.core.events import BotUttered, Event
+
+from knowledge.engine.answer import Answer
+from knowledge.engine.dialogue import SHORT_LETTERS
+from knowledge.engine.state import MEMORY_SLOT, ConversationState
+from knowledge.engine.wording import finish, script_of
+from knowledge.loader import load_ui
+from knowledge.schema import UiText, local
+from knowledge.text import detect_lang, han_count, has_words
+
+logger = logging.getLogger(__name__)
+
+TEXT_KEY = "action_unavailable"
+_INSTALLED = "_coach_fallback_installed"
+
+
+@lru_cache(maxsize=1)
+def ui_text() -> UiText:
+    """ui.yaml, validated by the content schema (the Rasa server does not load the engine's store)."""
+    return load_ui()
+
+
+def language_of(tracker: Optional[Any]) -> tuple:
+    """(lang, script) as the engine picks them (Dialogue.read_language): the message's, else the conversation's."""
+    if tracker is None:
+        return "en", "hans"
+    state = ConversationState.from_memory(tracker.sender_id, tracker.get_slot(MEMORY_SLOT))
+    text = (tracker.latest_message.text if tracker.latest_message else None) or ""
+    if text.startswith("/") or not has_words(text):
+        return state.lang, state.script
+    if not han_count(text) and sum(ch.isalpha() for ch in text) < SHORT_LETTERS:
+        return state.lang, state.script
+    lang = detect_lang(text, state.lang)
+    return lang, script_of(text, state.script) if lang == "zh" else state.script
+
+
+def ui_reply(key: str, tracker: Optional[Any]) -> str:
+    """ui.yaml's `texts.<key>` fitted to the conversation as the engine fits its answers (script, punctuation)."""
+    lang, script = language_of(tracker)
+    reply = Answer().say(local(ui_text().texts[key], lang))
+    return finish(reply, lang, script, "they").text
+
+
+def apology(tracker: Any) -> str:
+    return ui_reply(TEXT_KEY, tracker)
+
+
+async def _run_or_apologise(self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Event]:
+    try:
+        return await _run_or_apologise.original(self, output_channel, nlg, tracker, domain)  # type: ignore[attr-defined]
+    except ActionExecutionRejection:
+        raise
+    except Exception as e:  # the action server is down, timed out or answered an error: say so, keep the slots
+        logger.error("action '%s' failed for a conversation (%s: %s); the user was asked to try again",
+                     self.name(), type(e).__name__, str(e).split("\n")[0][:200])
+        try:
+            text = apology(tracker)
+        except Exception:
+            logger.exception("the 'try again' message could not be made")
+            raise e from None
+        return [BotUttered(text=text)]
+
+
+def install() -> None:
+    """Wrap RemoteAction.run once per process, and read the message now so a broken ui.yaml shows at start."""
+    if getattr(RemoteAction.run, _INSTALLED, False):
+        return
+    _run_or_apologise.original = RemoteAction.run  # type: ignore[attr-defined]
+    setattr(_run_or_apologise, _INSTALLED, True)
+    RemoteAction.run = _run_or_apologise  # type: ignore[method-assign]
+    try:
+        ui_text().texts[TEXT_KEY]
+    except Exception:
+        logger.exception(f"texts.{TEXT_KEY} of knowledge/content/ui.yaml cannot be read: the user gets nothing "
+                         "while the action server is down; run `coach kb build` to see what is wrong")

@@ -1,0 +1,121 @@
+"""Rate and size limits for the public channels (REST, web chat, team chats): one per-sender token bucket.
+
+Every channel asks the same `RATE_LIMITER.allow(key)` before it hands a message to Rasa, so a script hammering
+one conversation is answered 429 without costing an NLU parse, an action call and a tracker write per message.
+The numbers are per Rasa process; behind a load balancer each server keeps its own buckets (a sender spread
+over N servers gets at most N times the budget, which still bounds the cost per server).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import unicodedata
+from collections import OrderedDict
+from typing import Any, Awaitable, Callable, Dict, Optional
+
+from sanic import response
+from sanic.response import HTTPResponse
+
+# A person reads each answer (several seconds of text, or a practice line to answer), so even fast button taps
+# stay far under one message a second sustained; a scripted conversation (the eval sets' conversations, `make soak`'s
+# 20 turns, a long practice session) fits the burst whole, so it is never throttled.
+RATE_BURST = 60  # messages a sender may send back to back
+RATE_PER_SECOND = 1.0  # refill: 60 messages a minute sustained
+MAX_TRACKED_SENDERS = 100_000  # buckets kept in memory (about 100 bytes each); the least recently used go first
+
+# Request bodies. A message is a few sentences, but REST also takes pasted notes or an e-mail thread: the engine reads
+# the first 5000 characters (knowledge/text.py MAX_CHARS), so REST refuses only what no one types (the web chat's
+# own cap is 8000, bot/channels/webchat.py). The Sanic limit is for every route on the Rasa server: team-chat
+# events are a few KB, the largest legitimate body is a tracker's events posted back through the HTTP API.
+MAX_MESSAGE_CHARS = 20_000
+MAX_REQUEST_BYTES = 1024 * 1024  # Sanic's REQUEST_MAX_SIZE (its default is 100 MB): larger bodies get 413
+
+logger = logging.getLogger(__name__)
+
+RETRY_MESSAGE = "too many messages: wait a few seconds and try again"
+
+
+def plain_text(text: str) -> str:
+    """Text without control characters (but newlines and tabs) and lone surrogates: what may be stored.
+
+    A lone surrogate ("\\ud800" in JSON) decodes to a str that fails later, when the tracker store encodes it."""
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs"))
+
+
+def _env_number(name: str, default: float) -> float:
+    """An operator's override (COACH_RATE_BURST, COACH_RATE_PER_SECOND), else the default above."""
+    try:
+        return float(os.environ.get(name, "") or default)
+    except ValueError:
+        return default
+
+
+class RateLimiter:
+    """Token bucket per key: `burst` tokens, refilled at `per_second`; a message costs one token."""
+
+    def __init__(self, burst: float, per_second: float, max_keys: int = MAX_TRACKED_SENDERS,
+                 clock: Callable[[], float] = time.monotonic):
+        self.burst, self.per_second, self.max_keys, self.clock = burst, per_second, max_keys, clock
+        self._buckets: OrderedDict[str, list] = OrderedDict()  # key -> [tokens, last refill time]
+        self._lock = threading.Lock()  # Sanic handlers share one loop, but the team chats may call from threads
+
+    def allow(self, key: str) -> bool:
+        """Take one token for `key`; False when its bucket is empty."""
+        now = self.clock()
+        with self._lock:
+            bucket = self._buckets.pop(key, None) or [self.burst, now]
+            bucket[0] = min(self.burst, bucket[0] + (now - bucket[1]) * self.per_second)
+            bucket[1] = now
+            allowed = bucket[0] >= 1
+            if allowed:
+                bucket[0] -= 1
+            self._buckets[key] = bucket
+            while len(self._buckets) > self.max_keys:
+                self._buckets.popitem(last=False)
+            return allowed
+
+    def retry_after(self, key: str) -> int:
+        """Whole seconds until `key` has a token again (for the Retry-After header)."""
+        with self._lock:
+            tokens = self._buckets.get(key, [self.burst, 0.0])[0]
+        return max(1, int((1 - tokens) / self.per_second + 0.999)) if self.per_second > 0 else 60
+
+
+RATE_LIMITER = RateLimiter(_env_number("COACH_RATE_BURST", RATE_BURST), _env_number("COACH_RATE_PER_SECOND", RATE_PER_SECOND))
+
+
+def too_many(key: str, limiter: Optional[RateLimiter] = None) -> Optional[HTTPResponse]:
+    """None when `key` may send a message now, else the 429 answer to return (short JSON, Retry-After)."""
+    limiter = limiter or RATE_LIMITER
+    if limiter.allow(key):
+        return None
+    wait = limiter.retry_after(key)
+    headers: Dict[str, str] = {"Retry-After": str(wait)}
+    return response.json({"error": RETRY_MESSAGE, "retry_after": wait}, status=429, headers=headers)
+
+
+def limited_handler(on_new_message: Callable[[Any], Awaitable[Any]], channel: str,
+                    limiter: Optional[RateLimiter] = None) -> Callable[[Any], Awaitable[Any]]:
+    """Rasa's `on_new_message` that drops (and logs, without the text) a message over its sender's limit.
+
+    For channels whose requests cannot carry a 429 back to the sender (socket.io events, a platform's webhook that
+    would retry a non-2xx answer): wrap the handler in `blueprint()`, `super().blueprint(limited_handler(h, name))`."""
+
+    async def handle(message: Any) -> Any:
+        if not (limiter or RATE_LIMITER).allow(f"{channel}:{message.sender_id}"):
+            logger.warning("%s: a message over the rate limit was dropped", channel)
+            return None
+        return await on_new_message(message)
+
+    return handle
+
+
+def limit_request_size(app: object) -> None:
+    """Cap request bodies for the whole Rasa server unless the operator set SANIC_REQUEST_MAX_SIZE themselves."""
+    if os.environ.get("SANIC_REQUEST_MAX_SIZE"):
+        return
+    config = getattr(app, "config", None)
+    if config is not None and getattr(config, "REQUEST_MAX_SIZE", 0) > MAX_REQUEST_BYTES:
+        config.REQUEST_MAX_SIZE = MAX_REQUEST_BYTES
