@@ -39,8 +39,9 @@ shell: train        # the action server needs the secret Rasa sends (bot/endpoin
 validate: setup
 	$(BIN)/rasa data validate $(RASA_ARGS) --fail-on-warnings
 
-lint: setup       ## ruff (lint) and mypy (types) over the project's own code
+lint: setup       ## ruff (lint and format check) and mypy (types) over the project's own code
 	$(BIN)/ruff check knowledge actions bot scripts tests
+	$(BIN)/ruff format --check knowledge actions bot scripts tests
 	$(BIN)/mypy
 
 unit: kb

@@ -1,4 +1,5 @@
 """Rasa SDK action server: one thin action that hands each turn to the engine's dialogue (knowledge/engine)."""
+
 from knowledge import paths
 from knowledge.app import dialogue
 from knowledge.engine.runtime import EngineNotBuilt
@@ -17,7 +18,8 @@ def _load_or_exit() -> None:
         raise SystemExit(
             f"The action server cannot start: the knowledge store {paths.kb_db_path()} or the models "
             f"{paths.models_path(content_hash())} cannot be read ({type(exc).__name__}: {exc}). Rebuild them with "
-            "`.venv/bin/coach kb build --force` (or delete them and run `make kb`).") from exc
+            "`.venv/bin/coach kb build --force` (or delete them and run `make kb`)."
+        ) from exc
 
 
 _load_or_exit()

@@ -1,4 +1,5 @@
 """The one action: the tracker's latest message and remembered state to the engine's dialogue, the Answer back."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List
@@ -16,10 +17,17 @@ def turn_of(tracker: Tracker) -> UserTurn:
     """The latest message as NLU read it; entities come from button payloads ('/intent{"name": "Mr Li"}')."""
     message = tracker.latest_message or {}
     intent = message.get("intent") or {}
-    entities = {e.get("entity"): e.get("value") for e in message.get("entities") or []
-                if e.get("entity") in ENTITIES and isinstance(e.get("value"), str)}
-    return UserTurn(text=message.get("text") or "", intent=intent.get("name") or "",
-                    confidence=float(intent.get("confidence") or 0.0), entities=entities)
+    entities = {
+        e.get("entity"): e.get("value")
+        for e in message.get("entities") or []
+        if e.get("entity") in ENTITIES and isinstance(e.get("value"), str)
+    }
+    return UserTurn(
+        text=message.get("text") or "",
+        intent=intent.get("name") or "",
+        confidence=float(intent.get("confidence") or 0.0),
+        entities=entities,
+    )
 
 
 def send(dispatcher: CollectingDispatcher, reply: Answer) -> None:

@@ -6,6 +6,7 @@ builds rasa-sdk's own app (same /webhook, /actions, /health), binds it to localh
 CORS off (only the Rasa server calls it, never a browser), and refuses every call but /health that lacks the
 shared secret, which Rasa sends in the `X-Coach-Action-Secret` header (bot/endpoints.yml).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -81,8 +82,11 @@ def build_app(secret: str) -> Sanic:
 
 def main(argv: Optional[list] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--host", default=os.environ.get("ACTION_HOST", DEFAULT_HOST),
-                        help="interface to listen on (default 127.0.0.1; 0.0.0.0 only behind a firewall)")
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("ACTION_HOST", DEFAULT_HOST),
+        help="interface to listen on (default 127.0.0.1; 0.0.0.0 only behind a firewall)",
+    )
     parser.add_argument("--port", type=int, default=int(os.environ.get("ACTION_PORT", DEFAULT_PORT)))
     args = parser.parse_args(argv)
     utils.configure_colored_logging("INFO")

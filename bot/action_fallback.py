@@ -8,6 +8,7 @@ or an emoji). No slot is set, so the conversation's memory is exactly as before 
 back. Installed by the channels' modules (bot/channels/rest.py, bot/channels/webchat.py): the patch is for the
 whole process, so it covers every channel of a Rasa server that lists either; installing twice is a no-op.
 """
+
 from __future__ import annotations
 
 import logging
@@ -68,8 +69,12 @@ async def _run_or_apologise(self: RemoteAction, output_channel: Any, nlg: Any, t
     except ActionExecutionRejection:
         raise
     except Exception as e:  # the action server is down, timed out or answered an error: say so, keep the slots
-        logger.error("action '%s' failed for a conversation (%s: %s); the user was asked to try again",
-                     self.name(), type(e).__name__, str(e).split("\n")[0][:200])
+        logger.error(
+            "action '%s' failed for a conversation (%s: %s); the user was asked to try again",
+            self.name(),
+            type(e).__name__,
+            str(e).split("\n")[0][:200],
+        )
         try:
             text = apology(tracker)
         except Exception:
@@ -88,5 +93,7 @@ def install() -> None:
     try:
         ui_text().texts[TEXT_KEY]
     except Exception:
-        logger.exception(f"texts.{TEXT_KEY} of knowledge/content/ui.yaml cannot be read: the user gets nothing "
-                         "while the action server is down; run `coach kb build` to see what is wrong")
+        logger.exception(
+            f"texts.{TEXT_KEY} of knowledge/content/ui.yaml cannot be read: the user gets nothing "
+            "while the action server is down; run `coach kb build` to see what is wrong"
+        )

@@ -5,6 +5,7 @@ one conversation is answered 429 without costing an NLU parse, an action call an
 The numbers are per Rasa process; behind a load balancer each server keeps its own buckets (a sender spread
 over N servers gets at most N times the budget, which still bounds the cost per server).
 """
+
 from __future__ import annotations
 
 import logging
@@ -55,8 +56,7 @@ def _env_number(name: str, default: float) -> float:
 class RateLimiter:
     """Token bucket per key: `burst` tokens, refilled at `per_second`; a message costs one token."""
 
-    def __init__(self, burst: float, per_second: float, max_keys: int = MAX_TRACKED_SENDERS,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(self, burst: float, per_second: float, max_keys: int = MAX_TRACKED_SENDERS, clock: Callable[[], float] = time.monotonic):
         self.burst, self.per_second, self.max_keys, self.clock = burst, per_second, max_keys, clock
         self._buckets: OrderedDict[str, list] = OrderedDict()  # key -> [tokens, last refill time]
         self._lock = threading.Lock()  # Sanic handlers share one loop, but the team chats may call from threads
@@ -96,8 +96,9 @@ def too_many(key: str, limiter: Optional[RateLimiter] = None) -> Optional[HTTPRe
     return response.json({"error": RETRY_MESSAGE, "retry_after": wait}, status=429, headers=headers)
 
 
-def limited_handler(on_new_message: Callable[[Any], Awaitable[Any]], channel: str,
-                    limiter: Optional[RateLimiter] = None) -> Callable[[Any], Awaitable[Any]]:
+def limited_handler(
+    on_new_message: Callable[[Any], Awaitable[Any]], channel: str, limiter: Optional[RateLimiter] = None
+) -> Callable[[Any], Awaitable[Any]]:
     """Rasa's `on_new_message` that drops (and logs, without the text) a message over its sender's limit.
 
     For channels whose requests cannot carry a 429 back to the sender (socket.io events, a platform's webhook that

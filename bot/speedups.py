@@ -9,6 +9,7 @@ Measured with py-spy on the Rasa server under scripts/bench_load.py (20 users, 2
   0.2 ms on a kept-alive connection (/tmp micro-bench of `EndpointConfig.request`). Sessions now share one
   connection pool per event loop.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -55,9 +56,13 @@ def _connector() -> aiohttp.TCPConnector:
 def pooled_session(self: EndpointConfig) -> aiohttp.ClientSession:
     """As `EndpointConfig.session` (same headers, auth and timeout), over the shared pool instead of its own."""
     auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None
-    return aiohttp.ClientSession(headers=self.headers, auth=auth,
-                                 timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
-                                 connector=_connector(), connector_owner=False)
+    return aiohttp.ClientSession(
+        headers=self.headers,
+        auth=auth,
+        timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+        connector=_connector(),
+        connector_owner=False,
+    )
 
 
 def install() -> None:

@@ -15,6 +15,7 @@ So this store:
   its connections open (a pool);
 - installs bot/speedups.py (the action-reply schema checked once, kept-alive connections to the action server).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -50,19 +51,22 @@ def _names(type_names: tuple) -> str:
 
 
 # The latest session of a sender, as Rasa's `_event_query` selects it (events since the last session start).
-_SESSION = ("sender_id = :sender AND (timestamp >= (SELECT MAX(timestamp) FROM events WHERE sender_id = :sender"
-            f" AND type_name = '{SessionStarted.type_name}') OR NOT EXISTS (SELECT 1 FROM events WHERE"
-            f" sender_id = :sender AND type_name = '{SessionStarted.type_name}'))")
-_CUTOFF = sa.text(f"SELECT id FROM events WHERE {_SESSION} AND type_name = '{UserUttered.type_name}'"
-                  " ORDER BY id DESC LIMIT 1 OFFSET :offset")
-_READ_WHOLE_BEFORE = sa.text(f"SELECT 1 FROM events WHERE {_SESSION} AND id < :cutoff"
-                             f" AND type_name IN ({_names(_READ_WHOLE)}) LIMIT 1")
+_SESSION = (
+    "sender_id = :sender AND (timestamp >= (SELECT MAX(timestamp) FROM events WHERE sender_id = :sender"
+    f" AND type_name = '{SessionStarted.type_name}') OR NOT EXISTS (SELECT 1 FROM events WHERE"
+    f" sender_id = :sender AND type_name = '{SessionStarted.type_name}'))"
+)
+_CUTOFF = sa.text(
+    f"SELECT id FROM events WHERE {_SESSION} AND type_name = '{UserUttered.type_name}'" " ORDER BY id DESC LIMIT 1 OFFSET :offset"
+)
+_READ_WHOLE_BEFORE = sa.text(f"SELECT 1 FROM events WHERE {_SESSION} AND id < :cutoff" f" AND type_name IN ({_names(_READ_WHOLE)}) LIMIT 1")
 _TAIL = sa.text(
     f"SELECT data FROM events WHERE {_SESSION} AND (id >= :cutoff OR type_name = '{SessionStarted.type_name}'"
     f" OR id IN (SELECT MAX(id) FROM events WHERE {_SESSION} AND id < :cutoff"
     f" AND type_name IN ({_names(_LATEST_STATE)}) GROUP BY type_name, action_name)"
     f" OR id = (SELECT MAX(id) FROM events WHERE {_SESSION} AND id < :cutoff AND type_name IN ({_names(_PAUSE)})))"
-    " ORDER BY id")
+    " ORDER BY id"
+)
 
 speedups.install()  # per-turn costs outside the store: bot/speedups.py
 
@@ -78,8 +82,7 @@ class CoachSQLTrackerStore(SQLTrackerStore):
             # SQLAlchemy gives a SQLite file no pool: every session opened the file, set its pragmas and, on
             # close, checkpointed the WAL. Kept open, the bench's throughput went from 54.6 to 65 msg/s.
             self.engine.dispose()
-            self.engine = sa.create_engine(self.engine.url, poolclass=sa.pool.QueuePool,
-                                           connect_args={"check_same_thread": False})
+            self.engine = sa.create_engine(self.engine.url, poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False})
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
             with self.engine.connect() as connection:

@@ -4,6 +4,7 @@ Entry points (the action server, the `coach` CLI, tests) ask here; nothing below
 the one place that brings the knowledge store and the models up to date before loading them (the engine
 below only loads).
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

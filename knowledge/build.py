@@ -3,6 +3,7 @@
 Called by the entry points (the `coach kb build` command, the composition root knowledge/app.py), never by the
 engine: the engine only loads what this wrote (engine/runtime.py) and says which command to run when it is missing.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """The `coach` command: build and inspect the knowledge base, and run the engine on JSON lines."""
+
 from __future__ import annotations
 
 import argparse
@@ -84,8 +85,11 @@ def cmd_score_reply(args: argparse.Namespace) -> int:
             return {"score": 0.0, "error": f"unknown type id {type_id!r}", "feedback": ""}
         result = scorer.score(type_id, row.get("reply", ""), context=row.get("context") or None)
         lang = str(row["lang"]) if row.get("lang") in ("en", "zh") else result.lang
-        return {"score": result.score, "moves": [m.move for m in result.clear],
-                "feedback": reply_feedback(engine.kb, type_id, result, lang)}
+        return {
+            "score": result.score,
+            "moves": [m.move for m in result.clear],
+            "feedback": reply_feedback(engine.kb, type_id, result, lang),
+        }
 
     return _json_lines(handle)
 
@@ -94,9 +98,14 @@ def cmd_customers_export(args: argparse.Namespace) -> int:
     from .userdata import UserData
 
     kb = _engine().kb
-    rows = [{**r, "evidence": "; ".join(r["evidence"]),
-             "type_name": kb.type_name(r["type_id"], "en") if r["type_id"] in kb.types else r["type_id"]}
-            for r in UserData().customers(args.user)]
+    rows = [
+        {
+            **r,
+            "evidence": "; ".join(r["evidence"]),
+            "type_name": kb.type_name(r["type_id"], "en") if r["type_id"] in kb.types else r["type_id"],
+        }
+        for r in UserData().customers(args.user)
+    ]
     if args.format == "json":
         _print_json(rows)
     else:
@@ -131,9 +140,14 @@ def cmd_progress(args: argparse.Namespace) -> int:
     return 0
 
 
-APP_LABELS = {"customers": "saved customers", "feedback": "corrections", "profiles": "profiles",
-              "practice_replies": "practice replies", "practice_sessions": "practice sessions",
-              "practice_sessions_anonymised": "practice sessions stripped of text and trainee id (scores kept)"}
+APP_LABELS = {
+    "customers": "saved customers",
+    "feedback": "corrections",
+    "profiles": "profiles",
+    "practice_replies": "practice replies",
+    "practice_sessions": "practice sessions",
+    "practice_sessions_anonymised": "practice sessions stripped of text and trainee id (scores kept)",
+}
 
 
 def _print_counts(report: Dict, as_json: bool) -> None:
@@ -160,8 +174,10 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
     report = purge(args.older_than, args.tracker_db, args.dry_run)
     if not args.json:
-        print(f"purge: data last touched before {report['before']} ({args.older_than:g} days)"
-              + (" -- dry run, nothing changed" if args.dry_run else ""))
+        print(
+            f"purge: data last touched before {report['before']} ({args.older_than:g} days)"
+            + (" -- dry run, nothing changed" if args.dry_run else "")
+        )
     _print_counts(report, args.json)
     return 0
 
@@ -176,18 +192,26 @@ def cmd_forget(args: argparse.Namespace) -> int:
         return 2
     if not args.json:
         if report["matched"]:
-            print(f"forget {args.user}: {len(report['matched'])} sender id(s): {', '.join(report['matched'])}"
-                  + (" -- dry run, nothing changed" if args.dry_run else ""))
+            print(
+                f"forget {args.user}: {len(report['matched'])} sender id(s): {', '.join(report['matched'])}"
+                + (" -- dry run, nothing changed" if args.dry_run else "")
+            )
         else:
-            print(f"forget {args.user}: nothing stored under this sender id"
-                  + (f"; similar ids: {', '.join(report['similar'])}" if report["similar"] else ""))
+            print(
+                f"forget {args.user}: nothing stored under this sender id"
+                + (f"; similar ids: {', '.join(report['similar'])}" if report["similar"] else "")
+            )
     _print_counts(report, args.json)
     return 0
 
 
 def _privacy_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--tracker-db", metavar="URL", help="the Rasa tracker store's database (SQLAlchemy URL); default "
-                   "$COACH_TRACKER_DB_URL, else the tracker_store of bot/endpoints.yml")
+    p.add_argument(
+        "--tracker-db",
+        metavar="URL",
+        help="the Rasa tracker store's database (SQLAlchemy URL); default "
+        "$COACH_TRACKER_DB_URL, else the tracker_store of bot/endpoints.yml",
+    )
     p.add_argument("--dry-run", action="store_true", help="count what would be deleted, change nothing")
     p.add_argument("--json", action="store_true", help="the counts as one JSON object")
 
@@ -209,8 +233,11 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--limit", type=int, default=10)
     q.set_defaults(func=cmd_kb_search)
     sub.add_parser("identify", help='JSON lines {"text": ...} in, one identification per line out').set_defaults(func=cmd_identify)
-    sub.add_parser("score-reply", help='JSON lines {"type", "reply", optional "context" (the customer\'s last line) '
-                   'and "lang"} in, {"score", "moves", "feedback"} out').set_defaults(func=cmd_score_reply)
+    sub.add_parser(
+        "score-reply",
+        help='JSON lines {"type", "reply", optional "context" (the customer\'s last line) '
+        'and "lang"} in, {"score", "moves", "feedback"} out',
+    ).set_defaults(func=cmd_score_reply)
     c = sub.add_parser("customers", help="saved customer profiles").add_subparsers(dest="customers_command", required=True)
     e = c.add_parser("export", help="export one salesperson's customers for a CRM")
     e.add_argument("--user", required=True)
@@ -224,14 +251,22 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--user", required=True)
     g.add_argument("--json", action="store_true")
     g.set_defaults(func=cmd_progress)
-    r = sub.add_parser("purge", help="delete conversations, saved customers, corrections and practice text older than "
-                       "DAYS (practice scores are kept, anonymous)")
+    r = sub.add_parser(
+        "purge",
+        help="delete conversations, saved customers, corrections and practice text older than "
+        "DAYS (practice scores are kept, anonymous)",
+    )
     r.add_argument("--older-than", type=_days, required=True, metavar="DAYS")
     _privacy_options(r)
     r.set_defaults(func=cmd_purge)
     o = sub.add_parser("forget", help="delete everything stored for one person: app store and Rasa tracker store")
-    o.add_argument("--user", required=True, metavar="ID", help="the sender id as the channel forms it, e.g. slack:T1:U1, "
-                   "telegram:CHAT:USER, web-...; * matches anything (telegram:*:USER: every group)")
+    o.add_argument(
+        "--user",
+        required=True,
+        metavar="ID",
+        help="the sender id as the channel forms it, e.g. slack:T1:U1, "
+        "telegram:CHAT:USER, web-...; * matches anything (telegram:*:USER: every group)",
+    )
     _privacy_options(o)
     o.set_defaults(func=cmd_forget)
     return p

@@ -1,4 +1,5 @@
 """Read and validate every content file; cross-file rules (ids, rubrics, taxonomy) are checked here."""
+
 from __future__ import annotations
 
 import hashlib
@@ -131,10 +132,13 @@ def load_scenes(folder: Path = paths.CONTENT_DIR / "scenes") -> Dict[str, Scene]
             raise ContentError(f"{path}: field 'id': {scene.id!r} must match the file name")
         scenes[trade] = scene
     for trade, scene in scenes.items():
-        lines = [(f"{key}.{lang}", t) for key in ("openings", "needs", "questions", "prompts", "ready") for lang in LANGS
-                 for t in local(getattr(scene, key), lang)]
-        lines += [(f"objections.{k}.{lang}", t) for k, v in scene.objections.items() for lang in LANGS
-                  for t in local(v, lang)]
+        lines = [
+            (f"{key}.{lang}", t)
+            for key in ("openings", "needs", "questions", "prompts", "ready")
+            for lang in LANGS
+            for t in local(getattr(scene, key), lang)
+        ]
+        lines += [(f"objections.{k}.{lang}", t) for k, v in scene.objections.items() for lang in LANGS for t in local(v, lang)]
         for where, line in lines:
             others = [t for t in trade_words_in(line, scenes, where.rsplit(".", 1)[1]) if t != trade]
             if others:
@@ -197,8 +201,10 @@ def _check_topics(topics: Dict[str, Topic], folder: Path) -> None:
         for lang in LANGS:
             promised = title_count(local(topic.title, lang), lang)
             if promised is not None and promised != len(topic.sections):
-                raise ContentError(f"{folder / f'{topic_id}.yaml'}: field 'title.{lang}': promises {promised} points "
-                                   f"but the topic has {len(topic.sections)} sections")
+                raise ContentError(
+                    f"{folder / f'{topic_id}.yaml'}: field 'title.{lang}': promises {promised} points "
+                    f"but the topic has {len(topic.sections)} sections"
+                )
 
 
 def _load_training(folder: Path, known: Iterable[str]) -> List[TrainingExample]:
@@ -266,8 +272,10 @@ def load_content(content_dir: Path = paths.CONTENT_DIR, training_dir: Path = pat
         for lang in LANGS:
             for line in local(item.practice.openings, lang):
                 if trade_words_in(line, scenes, lang):
-                    raise ContentError(f"{content_dir / 'types' / (type_id + '.yaml')}: field 'practice.openings.{lang}': "
-                                       f"{line!r} names a trade's things; keep openings trade-neutral")
+                    raise ContentError(
+                        f"{content_dir / 'types' / (type_id + '.yaml')}: field 'practice.openings.{lang}': "
+                        f"{line!r} names a trade's things; keep openings trade-neutral"
+                    )
     situations = load_situations(content_dir / "situations.yaml", taxonomy.type_ids)
     return Content(taxonomy, types, topics, moves, ui, training, scenes, situations)
 

@@ -1,4 +1,5 @@
 """Where content lives and where build artefacts go, in one place so every entry point agrees."""
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@
 Rasa's tracker stores have no delete, so this works in SQL on the `events` table, on SQLite or PostgreSQL.
 The tracker database is `--tracker-db`, else COACH_TRACKER_DB_URL, else the `tracker_store` of bot/endpoints.yml.
 """
+
 from __future__ import annotations
 
 import os
@@ -43,8 +44,16 @@ def tracker_url(explicit: Optional[str] = None, endpoints: Path = ENDPOINTS) -> 
         return host
     import sqlalchemy as sa
 
-    return str(sa.engine.url.URL.create(dialect, config.get("username"), config.get("password"), host or None,
-                                        int(config["port"]) if config.get("port") else None, database=db))
+    return str(
+        sa.engine.url.URL.create(
+            dialect,
+            config.get("username"),
+            config.get("password"),
+            host or None,
+            int(config["port"]) if config.get("port") else None,
+            database=db,
+        )
+    )
 
 
 class TrackerEvents:
@@ -85,20 +94,23 @@ class TrackerEvents:
     def forget(self, senders: Sequence[str], dry_run: bool = False) -> int:
         if not senders:
             return 0
-        statement = self.sa.text("delete from events where sender_id in :senders").bindparams(
-            self.sa.bindparam("senders", expanding=True))
+        statement = self.sa.text("delete from events where sender_id in :senders").bindparams(self.sa.bindparam("senders", expanding=True))
         return self._delete(statement, {"senders": list(senders)}, dry_run)
 
     def purge(self, before: datetime, dry_run: bool = False) -> int:
         """Events older than `before`, except those of a conversation's current session when the conversation is
         still in use (deleting its start or its slots would change what the bot remembers mid-session). A
         conversation idle since before the cut-off goes whole."""
-        return self._delete(self.sa.text(
-            "delete from events where timestamp < :cutoff and ("
-            " sender_id not in (select sender_id from events where timestamp >= :cutoff)"
-            " or id < (select max(s.id) from events s where s.sender_id = events.sender_id"
-            " and s.type_name = 'session_started'))"),
-            {"cutoff": before.timestamp()}, dry_run)
+        return self._delete(
+            self.sa.text(
+                "delete from events where timestamp < :cutoff and ("
+                " sender_id not in (select sender_id from events where timestamp >= :cutoff)"
+                " or id < (select max(s.id) from events s where s.sender_id = events.sender_id"
+                " and s.type_name = 'session_started'))"
+            ),
+            {"cutoff": before.timestamp()},
+            dry_run,
+        )
 
 
 def _tracker(url: Optional[str]) -> tuple[Optional[TrackerEvents], str]:
@@ -110,32 +122,37 @@ def _tracker(url: Optional[str]) -> tuple[Optional[TrackerEvents], str]:
     return (None, f"{redacted(url)}: {why}") if why else (events, redacted(url))
 
 
-def purge(days: float, tracker_db: Optional[str] = None, dry_run: bool = False,
-          store: Optional[UserData] = None) -> Dict[str, Any]:
+def purge(days: float, tracker_db: Optional[str] = None, dry_run: bool = False, store: Optional[UserData] = None) -> Dict[str, Any]:
     """Delete what is older than `days` in both stores; a report with the counts per store."""
     before = datetime.now(timezone.utc) - timedelta(days=days)
     store = store or UserData()
-    report: Dict[str, Any] = {"before": before.isoformat(timespec="seconds"), "dry_run": dry_run,
-                              "app_store": {"where": redacted(store.url), **store.purge(before.isoformat(timespec="seconds"), dry_run)}}
+    report: Dict[str, Any] = {
+        "before": before.isoformat(timespec="seconds"),
+        "dry_run": dry_run,
+        "app_store": {"where": redacted(store.url), **store.purge(before.isoformat(timespec="seconds"), dry_run)},
+    }
     events, where = _tracker(tracker_url(tracker_db))
     report["tracker_store"] = {"where": where, "events": events.purge(before, dry_run) if events else 0}
     return report
 
 
-def forget(user: str, tracker_db: Optional[str] = None, dry_run: bool = False,
-           store: Optional[UserData] = None) -> Dict[str, Any]:
+def forget(user: str, tracker_db: Optional[str] = None, dry_run: bool = False, store: Optional[UserData] = None) -> Dict[str, Any]:
     """Delete everything stored for one person in both stores. `user` is the sender id as the channel forms
     it (`slack:T1:U1`, `telegram:<chat>:<user>`, `web-…`, a REST sender); `*` matches any run of characters,
     so `telegram:*:12345` covers that person in every group."""
     if not user.strip() or ("*" in user and len(user.replace("*", "")) < MIN_PATTERN_CHARS):
-        raise ValueError(f"{user!r} is too broad: give a sender id, or a pattern with at least {MIN_PATTERN_CHARS} "
-                         "characters besides *")
+        raise ValueError(f"{user!r} is too broad: give a sender id, or a pattern with at least {MIN_PATTERN_CHARS} " "characters besides *")
     store = store or UserData()
     events, where = _tracker(tracker_url(tracker_db))
     known = set(store.users()) | set(events.senders() if events else [])
     pattern = re.compile(".*".join(re.escape(part) for part in user.split("*")))
     matched = sorted(s for s in known if pattern.fullmatch(s)) if "*" in user else [user] if user in known else []
     similar = [] if matched else sorted(s for s in known if s.endswith(":" + user) or (len(user) >= 3 and user in s))[:10]
-    return {"user": user, "matched": matched, "similar": similar, "dry_run": dry_run,
-            "app_store": {"where": redacted(store.url), **store.forget(matched, dry_run)},
-            "tracker_store": {"where": where, "events": events.forget(matched, dry_run) if events else 0}}
+    return {
+        "user": user,
+        "matched": matched,
+        "similar": similar,
+        "dry_run": dry_run,
+        "app_store": {"where": redacted(store.url), **store.forget(matched, dry_run)},
+        "tracker_store": {"where": where, "events": events.forget(matched, dry_run) if events else 0},
+    }

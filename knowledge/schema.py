@@ -48,6 +48,7 @@ def _lists(min_items: int):
 
 
 if TYPE_CHECKING:
+
     class LangLists(BaseModel):
         en: List[str]
         zh: List[str]
@@ -258,6 +259,7 @@ class Move(Strict):
         if v not in MOVE_REACTIONS:
             raise ValueError(f"unknown reaction {v!r}; use one of {', '.join(MOVE_REACTIONS)}")
         return v
+
     examples: Lists20
 
 

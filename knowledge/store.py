@@ -3,6 +3,7 @@
 Chinese has no spaces, so every passage is also kept segmented by jieba and the FTS5 index runs
 over that column; a query is segmented the same way. The action server opens the file read-only.
 """
+
 from __future__ import annotations
 
 import json
@@ -46,17 +47,26 @@ def _passages(content: Content) -> Iterator[Dict[str, str]]:
             for i, p in enumerate(t.phrases):
                 yield dict(kind="phrase", ref=type_id, field=f"{p.stage}.{i}", lang=lang, text=local(p, lang))
             for i, p in enumerate(t.pitfalls):
-                yield dict(kind="pitfall", ref=type_id, field=str(i), lang=lang,
-                           text=f"{local(p.avoid, lang)} {local(p.why, lang)}")
+                yield dict(kind="pitfall", ref=type_id, field=str(i), lang=lang, text=f"{local(p.avoid, lang)} {local(p.why, lang)}")
     for topic_id, topic in content.topics.items():
         for lang in LANGS:
-            yield dict(kind="topic", ref=topic_id, field="summary", lang=lang,
-                       text=f"{local(topic.title, lang)}. {local(topic.summary, lang)} {' '.join(local(topic.aliases, lang))}")
+            yield dict(
+                kind="topic",
+                ref=topic_id,
+                field="summary",
+                lang=lang,
+                text=f"{local(topic.title, lang)}. {local(topic.summary, lang)} {' '.join(local(topic.aliases, lang))}",
+            )
             for s in topic.sections:
                 advice = local(s.advice, lang) if s.advice else ""
                 signs = " ".join(local(s.signs, lang)) if s.signs else ""
-                yield dict(kind="section", ref=topic_id, field=s.id, lang=lang,
-                           text=f"{local(s.title, lang)}. {local(s.body, lang)} {advice} {signs}".strip())
+                yield dict(
+                    kind="section",
+                    ref=topic_id,
+                    field=s.id,
+                    lang=lang,
+                    text=f"{local(s.title, lang)}. {local(s.body, lang)} {advice} {signs}".strip(),
+                )
 
 
 def build(content: Content, path: Path, fingerprint: str) -> Path:
@@ -67,27 +77,56 @@ def build(content: Content, path: Path, fingerprint: str) -> Path:
     db = sqlite_utils.Database(tmp)
     db["meta"].insert_all([{"key": "fingerprint", "value": fingerprint}, {"key": "schema", "value": SCHEMA_VERSION}], pk="key")
     db["types"].insert_all(
-        ({"id": i, "kind": t.kind, "group": t.group, "name_en": t.names.en, "name_zh": t.names.zh,
-          "data": json.dumps(t.dict(), ensure_ascii=False)} for i, t in content.types.items()), pk="id")
+        (
+            {
+                "id": i,
+                "kind": t.kind,
+                "group": t.group,
+                "name_en": t.names.en,
+                "name_zh": t.names.zh,
+                "data": json.dumps(t.dict(), ensure_ascii=False),
+            }
+            for i, t in content.types.items()
+        ),
+        pk="id",
+    )
     db["tactics"].insert_all(
-        ({"type_id": i, "stage": stage, "position": n, "en": tac.en, "zh": tac.zh, "tags": json.dumps(tac.tags)}
-         for i, t in content.types.items() for stage in STAGES for n, tac in enumerate(getattr(t.tactics, stage))),
-        foreign_keys=[("type_id", "types", "id")])
+        (
+            {"type_id": i, "stage": stage, "position": n, "en": tac.en, "zh": tac.zh, "tags": json.dumps(tac.tags)}
+            for i, t in content.types.items()
+            for stage in STAGES
+            for n, tac in enumerate(getattr(t.tactics, stage))
+        ),
+        foreign_keys=[("type_id", "types", "id")],
+    )
     db["phrases"].insert_all(
-        ({"type_id": i, "stage": p.stage, "position": n, "en": p.en, "zh": p.zh}
-         for i, t in content.types.items() for n, p in enumerate(t.phrases)), foreign_keys=[("type_id", "types", "id")])
+        (
+            {"type_id": i, "stage": p.stage, "position": n, "en": p.en, "zh": p.zh}
+            for i, t in content.types.items()
+            for n, p in enumerate(t.phrases)
+        ),
+        foreign_keys=[("type_id", "types", "id")],
+    )
     db["cues"].insert_all(
-        ({"type_id": i, "lang": lang, "text": c} for i, t in content.types.items()
-         for lang in LANGS for c in local(t.cues, lang)), foreign_keys=[("type_id", "types", "id")])
+        ({"type_id": i, "lang": lang, "text": c} for i, t in content.types.items() for lang in LANGS for c in local(t.cues, lang)),
+        foreign_keys=[("type_id", "types", "id")],
+    )
     db["topics"].insert_all(
-        ({"id": i, "title_en": t.title.en, "title_zh": t.title.zh, "data": json.dumps(t.dict(), ensure_ascii=False)}
-         for i, t in content.topics.items()), pk="id")
-    db["content"].insert_all([
-        {"key": "moves", "data": json.dumps(content.moves.dict(), ensure_ascii=False)},
-        {"key": "ui", "data": json.dumps(content.ui.dict(), ensure_ascii=False)},
-        {"key": "taxonomy", "data": json.dumps(content.taxonomy.__dict__, ensure_ascii=False)},
-        {"key": "situations", "data": json.dumps(content.situations.dict(), ensure_ascii=False)},
-    ], pk="key")
+        (
+            {"id": i, "title_en": t.title.en, "title_zh": t.title.zh, "data": json.dumps(t.dict(), ensure_ascii=False)}
+            for i, t in content.topics.items()
+        ),
+        pk="id",
+    )
+    db["content"].insert_all(
+        [
+            {"key": "moves", "data": json.dumps(content.moves.dict(), ensure_ascii=False)},
+            {"key": "ui", "data": json.dumps(content.ui.dict(), ensure_ascii=False)},
+            {"key": "taxonomy", "data": json.dumps(content.taxonomy.__dict__, ensure_ascii=False)},
+            {"key": "situations", "data": json.dumps(content.situations.dict(), ensure_ascii=False)},
+        ],
+        pk="key",
+    )
     db["passages"].insert_all({**p, "words": segment(p["text"])} for p in _passages(content))
     db["passages"].enable_fts(["words"], fts_version="FTS5", tokenize="porter unicode61")  # porter: promotions ~ promotion
     db.conn.commit()
@@ -121,10 +160,8 @@ class KnowledgeBase:
     def __init__(self, path: Path):
         self.path = path
         self.db = open_readonly(path)
-        self.types: Dict[str, CustomerType] = {
-            r["id"]: CustomerType.parse_obj(json.loads(r["data"])) for r in self.db["types"].rows}
-        self.topics: Dict[str, Topic] = {
-            r["id"]: Topic.parse_obj(json.loads(r["data"])) for r in self.db["topics"].rows}
+        self.types: Dict[str, CustomerType] = {r["id"]: CustomerType.parse_obj(json.loads(r["data"])) for r in self.db["types"].rows}
+        self.topics: Dict[str, Topic] = {r["id"]: Topic.parse_obj(json.loads(r["data"])) for r in self.db["topics"].rows}
         blobs = {r["key"]: json.loads(r["data"]) for r in self.db["content"].rows}
         self.moves = Moves.parse_obj(blobs["moves"])
         self.ui = UiText.parse_obj(blobs["ui"])
@@ -142,8 +179,10 @@ class KnowledgeBase:
         if not words:
             return []
         match = (" OR " if any_word else " ").join('"' + w.replace('"', '""') + '"' for w in words)
-        sql = ("select passages.kind, passages.ref, passages.field, passages.lang, passages.text from passages "
-               "join passages_fts on passages.rowid = passages_fts.rowid where passages_fts match ? ")
+        sql = (
+            "select passages.kind, passages.ref, passages.field, passages.lang, passages.text from passages "
+            "join passages_fts on passages.rowid = passages_fts.rowid where passages_fts match ? "
+        )
         params: list = [match]
         if kind:
             sql += "and passages.kind = ? "

@@ -1,4 +1,5 @@
 """Text clean-up shared by every entry point: language, Traditional to Simplified, markup, length."""
+
 from __future__ import annotations
 
 import html

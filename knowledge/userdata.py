@@ -9,6 +9,7 @@ Concurrent writers (two action servers, the `coach` CLI) are safe: SQLite runs i
 `BEGIN IMMEDIATE` transaction that waits for another writer's lock (busy timeout), and a write still refused
 (locked too long, or PostgreSQL restarting) is retried until RETRY_SECONDS have passed, never dropped.
 """
+
 from __future__ import annotations
 
 import json
@@ -71,8 +72,13 @@ class UserData:
     """The application store the engine receives. `path` (a SQLite file) wins; else `url` or COACH_DATABASE_URL
     (postgresql://… or sqlite:///…); else var/coach.db."""
 
-    def __init__(self, path: Optional[Path] = None, url: Optional[str] = None, busy_seconds: float = BUSY_SECONDS,
-                 retry_seconds: float = RETRY_SECONDS):
+    def __init__(
+        self,
+        path: Optional[Path] = None,
+        url: Optional[str] = None,
+        busy_seconds: float = BUSY_SECONDS,
+        retry_seconds: float = RETRY_SECONDS,
+    ):
         url = None if path is not None else (url or os.environ.get(DATABASE_URL_ENV) or None)
         if url and url.startswith(("postgres://", "postgresql://", "postgresql+")):
             self.dialect = "postgresql"
@@ -109,8 +115,9 @@ class UserData:
             import psycopg2
             from psycopg2 import errors
 
-            return isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError | errors.SerializationFailure
-                              | errors.DeadlockDetected)
+            return isinstance(
+                exc, psycopg2.OperationalError | psycopg2.InterfaceError | errors.SerializationFailure | errors.DeadlockDetected
+            )
         return False
 
     def _run(self, work: Callable[[Any], T], write: bool = False, commit: bool = True) -> T:
@@ -182,8 +189,10 @@ class UserData:
 
     # corrections -----------------------------------------------------------
     def add_feedback(self, user: str, text: str, predicted: Optional[str], corrected: str) -> None:
-        self.write("insert into feedback (user, text, predicted, corrected, created) values (?, ?, ?, ?, ?)",
-                   [user, text, predicted or "", corrected, now()])
+        self.write(
+            "insert into feedback (user, text, predicted, corrected, created) values (?, ?, ?, ?, ?)",
+            [user, text, predicted or "", corrected, now()],
+        )
 
     def corrections(self) -> List[Dict[str, Any]]:
         """The latest correction of each described text, as training rows a trainer can review and add."""
@@ -194,17 +203,28 @@ class UserData:
 
     # saved customers ---------------------------------------------------------
     def save_customer(self, user: str, name: str, type_id: str, evidence: List[str], notes: str) -> Dict[str, Any]:
-        row = {"user": user, "name": name[:MAX_NAME], "type_id": type_id, "evidence": json.dumps(evidence, ensure_ascii=False),
-               "notes": notes, "updated": now()}
-        self.write("insert into customers (user, name, type_id, evidence, notes, updated) values (?, ?, ?, ?, ?, ?) "
-                   "on conflict (user, name) do update set type_id = excluded.type_id, evidence = excluded.evidence, "
-                   "notes = excluded.notes, updated = excluded.updated", list(row.values()))
+        row = {
+            "user": user,
+            "name": name[:MAX_NAME],
+            "type_id": type_id,
+            "evidence": json.dumps(evidence, ensure_ascii=False),
+            "notes": notes,
+            "updated": now(),
+        }
+        self.write(
+            "insert into customers (user, name, type_id, evidence, notes, updated) values (?, ?, ?, ?, ?, ?) "
+            "on conflict (user, name) do update set type_id = excluded.type_id, evidence = excluded.evidence, "
+            "notes = excluded.notes, updated = excluded.updated",
+            list(row.values()),
+        )
         return row
 
     def customers(self, user: str) -> List[Dict[str, Any]]:
         """Saved customers, newest first, evidence as a list (the caller names the type in its language)."""
-        return [{**r, "evidence": json.loads(r["evidence"] or "[]")}
-                for r in self.query("select * from customers where user = ? order by updated desc", [user])]
+        return [
+            {**r, "evidence": json.loads(r["evidence"] or "[]")}
+            for r in self.query("select * from customers where user = ? order by updated desc", [user])
+        ]
 
     def rename_customer(self, user: str, old: str, new: str) -> None:
         self.write("update customers set name = ?, updated = ? where user = ? and name = ?", [new[:MAX_NAME], now(), user, old])
@@ -226,8 +246,11 @@ class UserData:
     # profiles (the web chat's optional name and team) -------------------------
     def set_profile(self, user: str, name: str, team: str) -> Dict[str, str]:
         row = {"user": user, "name": name.strip()[:MAX_NAME], "team": team.strip()[:MAX_NAME], "updated": now()}
-        self.write("insert into profiles (user, name, team, updated) values (?, ?, ?, ?) on conflict (user) do update "
-                   "set name = excluded.name, team = excluded.team, updated = excluded.updated", list(row.values()))
+        self.write(
+            "insert into profiles (user, name, team, updated) values (?, ?, ?, ?) on conflict (user) do update "
+            "set name = excluded.name, team = excluded.team, updated = excluded.updated",
+            list(row.values()),
+        )
         return row
 
     def profile(self, user: str) -> Dict[str, str]:
@@ -242,11 +265,15 @@ class UserData:
     def start_session(self, user: str, type_id: str, scenario: int, lang: str, state: Dict[str, Any]) -> int:
         def work(cur: Any) -> int:
             started = now()
-            self._exec(cur, "update practice_sessions set status = 'abandoned', ended = ? where user = ? and status = 'active'",
-                       [started, user])
-            self._exec(cur, "insert into practice_sessions (user, type_id, scenario, lang, started, ended, status, trust, "
-                            "turns, score, state) values (?, ?, ?, ?, ?, '', 'active', ?, 0, 0, ?) returning id",
-                       [user, type_id, scenario, lang, started, state.get("trust", 0.0), json.dumps(state, ensure_ascii=False)])
+            self._exec(
+                cur, "update practice_sessions set status = 'abandoned', ended = ? where user = ? and status = 'active'", [started, user]
+            )
+            self._exec(
+                cur,
+                "insert into practice_sessions (user, type_id, scenario, lang, started, ended, status, trust, "
+                "turns, score, state) values (?, ?, ?, ?, ?, '', 'active', ?, 0, 0, ?) returning id",
+                [user, type_id, scenario, lang, started, state.get("trust", 0.0), json.dumps(state, ensure_ascii=False)],
+            )
             return int(cur.fetchone()[0])
 
         return self._run(work, write=True)
@@ -266,39 +293,62 @@ class UserData:
 
     def record_turn(self, session_id: int, n: int, reply: str, score: float, moves: List[str], state: Dict[str, Any]) -> None:
         def work(cur: Any) -> None:
-            self._exec(cur, "insert into practice_turns (session_id, n, reply, score, moves) values (?, ?, ?, ?, ?) "
-                            "on conflict (session_id, n) do update set reply = excluded.reply, score = excluded.score, "
-                            "moves = excluded.moves", [session_id, n, reply[:2000], score, json.dumps(moves)])
-            self._exec(cur, "update practice_sessions set turns = ?, trust = ?, state = ? where id = ?",
-                       [n, state.get("trust", 0.0), json.dumps(state, ensure_ascii=False), session_id])
+            self._exec(
+                cur,
+                "insert into practice_turns (session_id, n, reply, score, moves) values (?, ?, ?, ?, ?) "
+                "on conflict (session_id, n) do update set reply = excluded.reply, score = excluded.score, "
+                "moves = excluded.moves",
+                [session_id, n, reply[:2000], score, json.dumps(moves)],
+            )
+            self._exec(
+                cur,
+                "update practice_sessions set turns = ?, trust = ?, state = ? where id = ?",
+                [n, state.get("trust", 0.0), json.dumps(state, ensure_ascii=False), session_id],
+            )
 
         self._run(work, write=True)
 
     def finish_session(self, session_id: int, score: int, status: str, state: Dict[str, Any]) -> None:
-        self.write("update practice_sessions set status = ?, score = ?, ended = ?, state = ? where id = ?",
-                   [status, score, now(), json.dumps(state, ensure_ascii=False), session_id])
+        self.write(
+            "update practice_sessions set status = ?, score = ?, ended = ?, state = ? where id = ?",
+            [status, score, now(), json.dumps(state, ensure_ascii=False), session_id],
+        )
 
     def progress(self, user: str) -> Dict[str, Any]:
         sessions = [
-            {"type": r["type_id"], "score": r["score"], "turns": r["turns"], "outcome": r["status"],
-             "started": r["started"], "ended": r["ended"]}
-            for r in self.query("select * from practice_sessions where user = ? and status not in ('active', 'abandoned') "
-                                "order by id", [user])
+            {
+                "type": r["type_id"],
+                "score": r["score"],
+                "turns": r["turns"],
+                "outcome": r["status"],
+                "started": r["started"],
+                "ended": r["ended"],
+            }
+            for r in self.query(
+                "select * from practice_sessions where user = ? and status not in ('active', 'abandoned') " "order by id", [user]
+            )
         ]
         by_type: Dict[str, List[int]] = {}
         for s in sessions:
             by_type.setdefault(s["type"], []).append(s["score"])
         averages = {t: round(sum(v) / len(v), 1) for t, v in by_type.items()}
         weakest = min(averages, key=lambda t: averages[t]) if averages else None
-        return {"user": user, "sessions": sessions, "by_type": averages, "weakest_type": weakest,
-                "average": round(sum(s["score"] for s in sessions) / len(sessions), 1) if sessions else None}
+        return {
+            "user": user,
+            "sessions": sessions,
+            "by_type": averages,
+            "weakest_type": weakest,
+            "average": round(sum(s["score"] for s in sessions) / len(sessions), 1) if sessions else None,
+        }
 
     def leaderboard(self, users: Optional[List[str]] = None, limit: int = 5, min_sessions: int = 3) -> List[Dict[str, Any]]:
         """Trainees ranked by their average over finished sessions (with at least one scored reply), only
         those with min_sessions of them: a single short lucky session cannot top the board. Anonymous
         (purged) sessions count for no one."""
-        sql = ("select user, type_id, score from practice_sessions "
-               "where status not in ('active', 'abandoned') and turns > 0 and user != '' ")
+        sql = (
+            "select user, type_id, score from practice_sessions "
+            "where status not in ('active', 'abandoned') and turns > 0 and user != '' "
+        )
         params: List[Any] = []
         if users:
             sql += f"and user in ({','.join('?' * len(users))}) "
@@ -309,16 +359,24 @@ class UserData:
             scores.setdefault(row["user"], []).append(row["score"])
             by_type.setdefault(row["user"], {}).setdefault(row["type_id"], []).append(row["score"])
         rows: List[Dict[str, Any]] = [
-            {"user": u, "average": round(sum(v) / len(v), 1), "sessions": len(v),
-             "by_type": {t: round(sum(x) / len(x)) for t, x in sorted(by_type[u].items())}}
-            for u, v in scores.items() if len(v) >= min_sessions]
+            {
+                "user": u,
+                "average": round(sum(v) / len(v), 1),
+                "sessions": len(v),
+                "by_type": {t: round(sum(x) / len(x)) for t, x in sorted(by_type[u].items())},
+            }
+            for u, v in scores.items()
+            if len(v) >= min_sessions
+        ]
         return sorted(rows, key=lambda r: (-r["average"], -r["sessions"], r["user"]))[:limit]
 
     # retention and deletion (`coach purge`, `coach forget`) ---------------------------------------------
     def users(self) -> List[str]:
         """Every sender id something is stored for."""
-        rows = self.query("select user from customers union select user from feedback union select user from profiles "
-                          "union select user from practice_sessions")
+        rows = self.query(
+            "select user from customers union select user from feedback union select user from profiles "
+            "union select user from practice_sessions"
+        )
         return sorted(r["user"] for r in rows if r["user"])
 
     def purge(self, before: str, dry_run: bool = False) -> Dict[str, int]:
@@ -331,11 +389,17 @@ class UserData:
             return {
                 "customers": self._exec(cur, "delete from customers where updated < ?", [before]).rowcount,
                 "feedback": self._exec(cur, "delete from feedback where created < ?", [before]).rowcount,
-                "practice_replies": self._exec(cur, "delete from practice_turns where session_id in "
-                                                    f"(select id from practice_sessions where {old_session})", [before]).rowcount,
+                "practice_replies": self._exec(
+                    cur,
+                    "delete from practice_turns where session_id in " f"(select id from practice_sessions where {old_session})",
+                    [before],
+                ).rowcount,
                 "practice_sessions_anonymised": self._exec(
-                    cur, "update practice_sessions set user = '', state = '{}', status = case when status = 'active' "
-                         f"then 'abandoned' else status end where {old_session}", [before]).rowcount,
+                    cur,
+                    "update practice_sessions set user = '', state = '{}', status = case when status = 'active' "
+                    f"then 'abandoned' else status end where {old_session}",
+                    [before],
+                ).rowcount,
             }
 
         return self._run(work, write=True, commit=not dry_run)
@@ -352,8 +416,9 @@ class UserData:
                 return counts
             for table in ("customers", "feedback", "profiles"):
                 counts[table] = self._exec(cur, f"delete from {table} where user in ({marks})", users).rowcount
-            counts["practice_replies"] = self._exec(cur, "delete from practice_turns where session_id in "
-                                                         f"(select id from practice_sessions where user in ({marks}))", users).rowcount
+            counts["practice_replies"] = self._exec(
+                cur, "delete from practice_turns where session_id in " f"(select id from practice_sessions where user in ({marks}))", users
+            ).rowcount
             counts["practice_sessions"] = self._exec(cur, f"delete from practice_sessions where user in ({marks})", users).rowcount
             return counts
 
@@ -383,8 +448,14 @@ class Table:
     def __init__(self, store: UserData, name: str):
         self.store, self.name = store, name
 
-    def rows_where(self, where: Optional[str] = None, where_args: Sequence[Any] = (), order_by: Optional[str] = None,
-                   limit: Optional[int] = None, select: str = "*") -> Iterator[Dict[str, Any]]:
+    def rows_where(
+        self,
+        where: Optional[str] = None,
+        where_args: Sequence[Any] = (),
+        order_by: Optional[str] = None,
+        limit: Optional[int] = None,
+        select: str = "*",
+    ) -> Iterator[Dict[str, Any]]:
         sql = f"select {select} from {self.name}" + (f" where {where}" if where else "")
         sql += (f" order by {order_by}" if order_by else "") + (f" limit {int(limit)}" if limit is not None else "")
         return iter(self.store.query(sql, where_args))

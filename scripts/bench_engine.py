@@ -1,4 +1,5 @@
 """Print the engine's speed figures: load time, ms per description, ms per scored reply (one core)."""
+
 from __future__ import annotations
 
 import os
@@ -52,10 +53,16 @@ def dialogue_ms_per_turn(engine) -> float:
     from knowledge.userdata import UserData
 
     dialogue = Dialogue(engine, UserData(Path(tempfile.mkdtemp()) / "bench.db"))
-    script = [("he doubts every number I give him", "describe_customer"), ("what should I avoid?", "ask_avoid"),
-              ("what if he walks out?", "describe_customer"), ("how do I close?", "ask_stage"),
-              ("how do I win back a lost customer?", "ask_knowledge"), ("the third one", "show_more"),
-              ("这个客户什么都要挑毛病", "describe_customer"), ("他说要回去考虑一下", "describe_customer")]
+    script = [
+        ("he doubts every number I give him", "describe_customer"),
+        ("what should I avoid?", "ask_avoid"),
+        ("what if he walks out?", "describe_customer"),
+        ("how do I close?", "ask_stage"),
+        ("how do I win back a lost customer?", "ask_knowledge"),
+        ("the third one", "show_more"),
+        ("这个客户什么都要挑毛病", "describe_customer"),
+        ("他说要回去考虑一下", "describe_customer"),
+    ]
     turns, t0 = 0, time.perf_counter()
     for n in range(10):
         state = ConversationState(user=f"bench-{n}")

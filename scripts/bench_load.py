@@ -11,6 +11,7 @@ Prints a table and, as the last line, one JSON object with the figures issue 17 
 `--cache DIR` keeps both trained bots there and reuses them on the next run (for profiling rounds);
 `--skip-ref` reuses nothing and measures this bot alone.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -87,8 +88,7 @@ ZH_THIN = [
 COACH_SCRIPTS = [EN_COACHING, ZH_COACHING, EN_THIN, ZH_THIN]
 REF_SCRIPTS = [
     ["hello", "I am sad", "yes", "hi", "great", "are you a bot?", "no", "I'm very happy", "bye", "hey"],
-    ["good morning", "not good", "no", "hey there", "very good", "am I talking to a human?", "yes", "sad",
-     "see you later", "hi"],
+    ["good morning", "not good", "no", "hey there", "very good", "am I talking to a human?", "yes", "sad", "see you later", "hi"],
 ]
 # The long conversation repeats an 11-message cycle, so turns 0-10 and 195-205 hold the same messages.
 LONG_CYCLE = EN_COACHING + ["客户老是挑毛病砍价,怎么办"]
@@ -160,8 +160,13 @@ class Server:
 
 
 def base_env(var_dir: Optional[Path] = None) -> Dict[str, str]:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-           "RASA_TELEMETRY_ENABLED": "false", "PYTHONHASHSEED": "0"}
+    env = {
+        **os.environ,
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "RASA_TELEMETRY_ENABLED": "false",
+        "PYTHONHASHSEED": "0",
+    }
     if var_dir:
         env["COACH_VAR_DIR"] = str(var_dir)
     return env
@@ -179,13 +184,16 @@ def timed(cmd: Sequence[str], cwd: Path, env: Dict[str, str], log: Path) -> floa
 def train_reference(folder: Path) -> float:
     """`rasa init --no-prompt` scaffolds the example bot and trains it; its wall time is the training time."""
     folder.mkdir(parents=True, exist_ok=True)
-    return timed([str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(folder)], folder, base_env(),
-                 folder.parent / "ref-train.log")
+    return timed([str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(folder)], folder, base_env(), folder.parent / "ref-train.log")
 
 
 def train_coach(models: Path, log: Path) -> float:
-    return timed([str(BIN / "rasa"), "train", "--config", "bot/config.yml", "--domain", "bot/domain", "--data", "data",
-                  "--out", str(models)], ROOT, base_env(), log)
+    return timed(
+        [str(BIN / "rasa"), "train", "--config", "bot/config.yml", "--domain", "bot/domain", "--data", "data", "--out", str(models)],
+        ROOT,
+        base_env(),
+        log,
+    )
 
 
 def cached_train(cache: Path, name: str, train: Callable[[], float]) -> float:
@@ -245,8 +253,13 @@ def load_run(url: str, scripts: List[List[str]], users: int, tag: str) -> Dict[s
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
-    return {"p50_ms": percentile(latencies, 0.5), "p95_ms": percentile(latencies, 0.95),
-            "rps": len(latencies) / wall, "errors": errors[0], "messages": len(latencies)}
+    return {
+        "p50_ms": percentile(latencies, 0.5),
+        "p95_ms": percentile(latencies, 0.95),
+        "rps": len(latencies) / wall,
+        "errors": errors[0],
+        "messages": len(latencies),
+    }
 
 
 def sequential(url: str, script: List[str], sender: str) -> Tuple[List[float], int]:
@@ -272,21 +285,50 @@ def bench_coach(work: Path, models: Path, users: int, long_turns: int) -> Dict[s
         shutil.copy2(built, var / built.name)
     action_port, rasa_port = free_port(), free_port()
     endpoints = work / "endpoints.yml"
-    endpoints.write_text((ROOT / "bot" / "endpoints.yml").read_text()  # the project's stores, in the temp folder
-                         .replace("localhost:5055", f"127.0.0.1:{action_port}")
-                         .replace("var/tracker.db", str(work / "tracker.db")))
+    endpoints.write_text(
+        (ROOT / "bot" / "endpoints.yml")
+        .read_text()  # the project's stores, in the temp folder
+        .replace("localhost:5055", f"127.0.0.1:{action_port}")
+        .replace("var/tracker.db", str(work / "tracker.db"))
+    )
     # As `make run` starts them (scripts/run.sh): the action server behind its secret, the HTTP API with a JWT only.
     # The rate limit is lifted: the long conversation is one sender sending 206 messages back to back.
     env = {**base_env(var), "COACH_ACTION_SECRET": "bench-action-secret", "COACH_RATE_BURST": "1000000"}
-    actions = Server("action server", [str(BIN / "python"), "-m", "actions.server", "--port", str(action_port)],
-                     ROOT, env, work / "actions.log", f"http://127.0.0.1:{action_port}/health")
+    actions = Server(
+        "action server",
+        [str(BIN / "python"), "-m", "actions.server", "--port", str(action_port)],
+        ROOT,
+        env,
+        work / "actions.log",
+        f"http://127.0.0.1:{action_port}/health",
+    )
     rasa = None
     try:
         url = f"http://127.0.0.1:{rasa_port}"
-        rasa = Server("rasa", [str(BIN / "rasa"), "run", "--enable-api", "--jwt-secret", JWT_SECRET,
-                               "--jwt-method", "HS256", "--port", str(rasa_port), "--model", str(models),
-                               "--endpoints", str(endpoints), "--credentials", str(ROOT / "bot" / "credentials.yml")],
-                      ROOT, env, work / "rasa.log", f"{url}/")
+        rasa = Server(
+            "rasa",
+            [
+                str(BIN / "rasa"),
+                "run",
+                "--enable-api",
+                "--jwt-secret",
+                JWT_SECRET,
+                "--jwt-method",
+                "HS256",
+                "--port",
+                str(rasa_port),
+                "--model",
+                str(models),
+                "--endpoints",
+                str(endpoints),
+                "--credentials",
+                str(ROOT / "bot" / "credentials.yml"),
+            ],
+            ROOT,
+            env,
+            work / "rasa.log",
+            f"{url}/",
+        )
         if "InMemoryTrackerStore" in rasa.log.read_text():  # Rasa falls back to it when a store fails to load
             raise RuntimeError(f"the tracker store of bot/endpoints.yml did not load:\n{rasa.log.read_text()[-3000:]}")
         hook = f"{url}/webhooks/rest/webhook"
@@ -297,10 +339,15 @@ def bench_coach(work: Path, models: Path, users: int, long_turns: int) -> Dict[s
         long = [LONG_CYCLE[n % len(LONG_CYCLE)] for n in range(long_turns)]
         turns, long_errors = sequential(hook, long, "long-conversation")
         result["errors"] += long_errors
-        result.update(seq_p50_ms=statistics.median(seq), turn5_p50_ms=statistics.median(turns[0:11]),
-                      turn200_p50_ms=statistics.median(turns[195:206]) if len(turns) > 195 else float("nan"),
-                      load_s=rasa.load_s, actions_load_s=actions.load_s,
-                      rasa_rss_mb=rasa.rss_mb(), actions_rss_mb=actions.rss_mb())
+        result.update(
+            seq_p50_ms=statistics.median(seq),
+            turn5_p50_ms=statistics.median(turns[0:11]),
+            turn200_p50_ms=statistics.median(turns[195:206]) if len(turns) > 195 else float("nan"),
+            load_s=rasa.load_s,
+            actions_load_s=actions.load_s,
+            rasa_rss_mb=rasa.rss_mb(),
+            actions_rss_mb=actions.rss_mb(),
+        )
         result["rss_mb"] = result["rasa_rss_mb"] + result["actions_rss_mb"]
         return result
     finally:
@@ -312,9 +359,14 @@ def bench_coach(work: Path, models: Path, users: int, long_turns: int) -> Dict[s
 def bench_reference(folder: Path, work: Path, users: int) -> Dict[str, float]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    rasa = Server("reference rasa", [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", TOKEN,
-                                     "--port", str(port), "--model", str(folder / "models")],
-                  folder, base_env(), work / "ref-rasa.log", f"{url}/status?token={TOKEN}")
+    rasa = Server(
+        "reference rasa",
+        [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", TOKEN, "--port", str(port), "--model", str(folder / "models")],
+        folder,
+        base_env(),
+        work / "ref-rasa.log",
+        f"{url}/status?token={TOKEN}",
+    )
     try:
         hook = f"{url}/webhooks/rest/webhook"
         warm_up(hook, REF_SCRIPTS[0][:4])
@@ -328,10 +380,16 @@ def bench_reference(folder: Path, work: Path, users: int) -> Dict[str, float]:
 
 
 def table(coach: Dict[str, float], ref: Optional[Dict[str, float]]) -> str:
-    rows = [("p50 ms (20 users)", "p50_ms", "{:.0f}"), ("p95 ms (20 users)", "p95_ms", "{:.0f}"),
-            ("throughput msg/s", "rps", "{:.1f}"), ("errors", "errors", "{:.0f}"),
-            ("sequential p50 ms", "seq_p50_ms", "{:.0f}"), ("train s", "train_s", "{:.1f}"),
-            ("model load s", "load_s", "{:.1f}"), ("RSS MB", "rss_mb", "{:.0f}")]
+    rows = [
+        ("p50 ms (20 users)", "p50_ms", "{:.0f}"),
+        ("p95 ms (20 users)", "p95_ms", "{:.0f}"),
+        ("throughput msg/s", "rps", "{:.1f}"),
+        ("errors", "errors", "{:.0f}"),
+        ("sequential p50 ms", "seq_p50_ms", "{:.0f}"),
+        ("train s", "train_s", "{:.1f}"),
+        ("model load s", "load_s", "{:.1f}"),
+        ("RSS MB", "rss_mb", "{:.0f}"),
+    ]
     lines = [f"{'':22} {'Sales Coach':>12} {'rasa init':>12}"]
     for label, key, fmt in rows:
         other = fmt.format(ref[key]) if ref and key in ref else "-"
@@ -364,12 +422,13 @@ def main() -> None:
         coach = bench_coach(temp, models, args.users, args.long_turns)
         coach["train_s"] = train_s
         print(table(coach, ref))
-        summary = {k: round(coach[k], 1) for k in ("p50_ms", "p95_ms", "rps", "errors", "turn200_p50_ms",
-                                                   "turn5_p50_ms", "train_s", "load_s", "rss_mb", "seq_p50_ms")}
+        summary = {
+            k: round(coach[k], 1)
+            for k in ("p50_ms", "p95_ms", "rps", "errors", "turn200_p50_ms", "turn5_p50_ms", "train_s", "load_s", "rss_mb", "seq_p50_ms")
+        }
         summary["errors"] = int(coach["errors"])
         if ref:
-            summary.update({f"ref_{k}": round(ref[k], 1) for k in ("p50_ms", "p95_ms", "rps", "train_s", "load_s",
-                                                                 "rss_mb", "seq_p50_ms")})
+            summary.update({f"ref_{k}": round(ref[k], 1) for k in ("p50_ms", "p95_ms", "rps", "train_s", "load_s", "rss_mb", "seq_p50_ms")})
             summary["ref_errors"] = int(ref["errors"])
         print(json.dumps(summary))
     finally:

@@ -3,6 +3,7 @@
 Splits the NLU data by language, cross-validates each half with bot/config.yml, and prints the
 weighted intent F1 of each. `--config` measures another pipeline, `--lang` one language.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,13 +54,35 @@ def main() -> None:
             if args.lang and lang not in args.lang:
                 continue
             out = Path(tmp) / f"results_{lang}"
-            subprocess.run([str(Path(sys.executable).parent / "rasa"), "test", "nlu", "--nlu", str(data), "--config",
-                            str(args.config), "--cross-validation", "--folds", str(folds),
-                            "--out", str(out)], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [
+                    str(Path(sys.executable).parent / "rasa"),
+                    "test",
+                    "nlu",
+                    "--nlu",
+                    str(data),
+                    "--config",
+                    str(args.config),
+                    "--cross-validation",
+                    "--folds",
+                    str(folds),
+                    "--out",
+                    str(out),
+                ],
+                check=True,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+            )
             report = json.loads((out / "intent_report.json").read_text())
             f1 = report["weighted avg"]["f1-score"]
-            worst = sorted(((k, v["f1-score"]) for k, v in report.items() if isinstance(v, dict) and "support" in v
-                            and k not in ("micro avg", "macro avg", "weighted avg")), key=lambda kv: kv[1])[:3]
+            worst = sorted(
+                (
+                    (k, v["f1-score"])
+                    for k, v in report.items()
+                    if isinstance(v, dict) and "support" in v and k not in ("micro avg", "macro avg", "weighted avg")
+                ),
+                key=lambda kv: kv[1],
+            )[:3]
             print(f"{lang}: intent F1 {f1:.3f} ({folds}-fold); weakest: {worst}")
 
 

@@ -15,6 +15,7 @@ Logs, the generated configs and the PostgreSQL data live in --dir (default var/c
 are generated once into <dir>/secrets.json (owner-only) unless set in the environment. As root, PostgreSQL and
 Redis run as their Debian users (initdb refuses root).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -96,8 +97,14 @@ class Ports:
 
     @classmethod
     def free(cls, servers: int = 2) -> Ports:
-        return cls(nginx=free_port(), actions_proxy=free_port(), postgres=free_port(), redis=free_port(),
-                   rasa=[free_port() for _ in range(servers)], actions=[free_port() for _ in range(servers)])
+        return cls(
+            nginx=free_port(),
+            actions_proxy=free_port(),
+            postgres=free_port(),
+            redis=free_port(),
+            rasa=[free_port() for _ in range(servers)],
+            actions=[free_port() for _ in range(servers)],
+        )
 
     @classmethod
     def default(cls, servers: int = 2) -> Ports:
@@ -129,8 +136,7 @@ def give_to(path: Path, run_as: Dict[str, Any]) -> None:
 class Service:
     """One child process in its own session (Ctrl-C reaches only us; we stop the children in order)."""
 
-    def __init__(self, name: str, args: List[str], log: Path, env: Dict[str, str], stop_signal: int = signal.SIGTERM,
-                 **popen: Any):
+    def __init__(self, name: str, args: List[str], log: Path, env: Dict[str, str], stop_signal: int = signal.SIGTERM, **popen: Any):
         self.name, self.args, self.log, self.env, self.stop_signal, self.popen = name, args, log, env, stop_signal, popen
         self.proc: Optional[subprocess.Popen] = None
 
@@ -138,8 +144,16 @@ class Service:
         with self.log.open("a") as out:
             out.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting {self.name}\n")
             out.flush()
-            self.proc = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, start_new_session=True, **self.popen)
+            self.proc = subprocess.Popen(
+                self.args,
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                **self.popen,
+            )
 
     @property
     def running(self) -> bool:
@@ -214,16 +228,18 @@ def load_secrets(workdir: Path) -> Dict[str, str]:
 class Cluster:
     """The processes, their configs and how to start, crash, restart and stop them."""
 
-    def __init__(self, workdir: Path, ports: Ports, model: Optional[Path] = None, listen: str = "127.0.0.1",
-                 env: Optional[Dict[str, str]] = None):
+    def __init__(
+        self, workdir: Path, ports: Ports, model: Optional[Path] = None, listen: str = "127.0.0.1", env: Optional[Dict[str, str]] = None
+    ):
         self.workdir, self.ports, self.listen = workdir, ports, listen
         self.model = model or latest_model()
         workdir.mkdir(parents=True, exist_ok=True)
         workdir.chmod(0o755)  # PostgreSQL and Redis run as their own users and must reach their folders
         self.secrets = load_secrets(workdir)
         base = {**os.environ, **(env or {})}
-        base.update({"TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "PYTHONHASHSEED": "0",
-                     "RASA_TELEMETRY_ENABLED": "false"})
+        base.update(
+            {"TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "PYTHONHASHSEED": "0", "RASA_TELEMETRY_ENABLED": "false"}
+        )
         self.env = {**base, **self.app_env()}
         self.postgres: Optional[Service] = None
         self.redis: Optional[Service] = None
@@ -245,28 +261,48 @@ class Cluster:
 
     def app_env(self) -> Dict[str, str]:
         """What every Rasa and action server gets: the application store, and the shared secrets."""
-        return {"COACH_DATABASE_URL": self.database_url(),
-                "WEBCHAT_SECRET": self.secrets["webchat_secret"], "COACH_JWT_SECRET": self.secrets["jwt_secret"],
-                "COACH_ACTION_SECRET": self.secrets["action_secret"]}
+        return {
+            "COACH_DATABASE_URL": self.database_url(),
+            "WEBCHAT_SECRET": self.secrets["webchat_secret"],
+            "COACH_JWT_SECRET": self.secrets["jwt_secret"],
+            "COACH_ACTION_SECRET": self.secrets["action_secret"],
+        }
 
     def api_headers(self) -> Dict[str, str]:
         """A JWT for Rasa's HTTP API (admin role: any conversation), signed with the cluster's secret."""
         import jwt
 
-        token = jwt.encode({"user": {"username": "cluster", "role": "admin"}, "exp": int(time.time()) + 3600},
-                           self.secrets["jwt_secret"], algorithm="HS256")
+        token = jwt.encode(
+            {"user": {"username": "cluster", "role": "admin"}, "exp": int(time.time()) + 3600},
+            self.secrets["jwt_secret"],
+            algorithm="HS256",
+        )
         return {"Authorization": f"Bearer {token}"}
 
     def endpoints(self) -> Dict[str, Any]:
         return {
-            "action_endpoint": {"url": f"http://127.0.0.1:{self.ports.actions_proxy}/webhook",
-                                "headers": {"X-Coach-Action-Secret": self.secrets["action_secret"]}},
-            "tracker_store": {"type": "bot.tracker_store.CoachSQLTrackerStore", "dialect": "postgresql",
-                              "url": "127.0.0.1", "port": self.ports.postgres, "db": "rasa", "username": PG_USER,
-                              "password": self.secrets["pg_password"]},
+            "action_endpoint": {
+                "url": f"http://127.0.0.1:{self.ports.actions_proxy}/webhook",
+                "headers": {"X-Coach-Action-Secret": self.secrets["action_secret"]},
+            },
+            "tracker_store": {
+                "type": "bot.tracker_store.CoachSQLTrackerStore",
+                "dialect": "postgresql",
+                "url": "127.0.0.1",
+                "port": self.ports.postgres,
+                "db": "rasa",
+                "username": PG_USER,
+                "password": self.secrets["pg_password"],
+            },
             # Rasa's `type: redis` with atomic lock changes: two servers can take one conversation's turns at once
-            "lock_store": {"type": "bot.cluster.lock_store.CoachRedisLockStore", "url": "127.0.0.1", "port": self.ports.redis, "db": 1,
-                           "password": self.secrets["redis_password"], "key_prefix": "coach"},
+            "lock_store": {
+                "type": "bot.cluster.lock_store.CoachRedisLockStore",
+                "url": "127.0.0.1",
+                "port": self.ports.redis,
+                "db": 1,
+                "password": self.secrets["redis_password"],
+                "key_prefix": "coach",
+            },
         }
 
     def write_private(self, name: str, text: str, owner: Optional[Dict[str, Any]] = None) -> Path:
@@ -282,9 +318,14 @@ class Cluster:
             return "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;" for p in ports)
 
         text = NGINX_TEMPLATE.read_text()
-        for key, value in {"@RASA_SERVERS@": servers(self.ports.rasa), "@ACTION_SERVERS@": servers(self.ports.actions),
-                           "@DIR@": str(self.workdir), "@LISTEN@": self.listen, "@NGINX_PORT@": str(self.ports.nginx),
-                           "@ACTIONS_PORT@": str(self.ports.actions_proxy)}.items():
+        for key, value in {
+            "@RASA_SERVERS@": servers(self.ports.rasa),
+            "@ACTION_SERVERS@": servers(self.ports.actions),
+            "@DIR@": str(self.workdir),
+            "@LISTEN@": self.listen,
+            "@NGINX_PORT@": str(self.ports.nginx),
+            "@ACTIONS_PORT@": str(self.ports.actions_proxy),
+        }.items():
             text = text.replace(key, value)
         return text
 
@@ -298,15 +339,42 @@ class Cluster:
             give_to(data, run_as)
             pwfile = self.write_private("pg-password.tmp", self.secrets["pg_password"], run_as)
             try:
-                subprocess.run([str(pg_bin() / "initdb"), "-D", str(data), "-U", PG_USER, f"--pwfile={pwfile}",
-                                "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"],
-                               check=True, capture_output=True, text=True, cwd="/", **run_as)
+                subprocess.run(
+                    [
+                        str(pg_bin() / "initdb"),
+                        "-D",
+                        str(data),
+                        "-U",
+                        PG_USER,
+                        f"--pwfile={pwfile}",
+                        "--auth=scram-sha-256",
+                        "-E",
+                        "UTF8",
+                        "--locale=C.UTF-8",
+                    ],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                    cwd="/",
+                    **run_as,
+                )
             except subprocess.CalledProcessError as e:
                 raise RuntimeError(f"initdb failed:\n{e.stdout}\n{e.stderr}") from e
             finally:
                 pwfile.unlink()
-        args = [str(pg_bin() / "postgres"), "-D", str(data), "-p", str(self.ports.postgres), "-c", "listen_addresses=127.0.0.1",
-                "-c", "unix_socket_directories=", "-c", "max_connections=200"]
+        args = [
+            str(pg_bin() / "postgres"),
+            "-D",
+            str(data),
+            "-p",
+            str(self.ports.postgres),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "unix_socket_directories=",
+            "-c",
+            "max_connections=200",
+        ]
         # SIGINT: PostgreSQL's "fast" shutdown (SIGTERM waits for every client to leave)
         return Service("postgres", args, self.workdir / "postgres.log", self.env, stop_signal=signal.SIGINT, **run_as)
 
@@ -315,9 +383,24 @@ class Cluster:
         folder = self.workdir / "redis"
         folder.mkdir(exist_ok=True)
         give_to(folder, run_as)
-        conf = self.write_private("redis.conf", "\n".join([
-            "bind 127.0.0.1", f"port {self.ports.redis}", "protected-mode yes", f"requirepass {self.secrets['redis_password']}",
-            'save ""', "appendonly no", f"dir {folder}", 'logfile ""', "daemonize no", ""]), run_as)
+        conf = self.write_private(
+            "redis.conf",
+            "\n".join(
+                [
+                    "bind 127.0.0.1",
+                    f"port {self.ports.redis}",
+                    "protected-mode yes",
+                    f"requirepass {self.secrets['redis_password']}",
+                    'save ""',
+                    "appendonly no",
+                    f"dir {folder}",
+                    'logfile ""',
+                    "daemonize no",
+                    "",
+                ]
+            ),
+            run_as,
+        )
         return Service("redis", ["redis-server", str(conf)], self.workdir / "redis.log", self.env, **run_as)
 
     def make_action(self, i: int) -> Service:
@@ -328,17 +411,44 @@ class Cluster:
     def make_rasa(self, i: int) -> Service:
         endpoints = self.write_private(f"endpoints-{i + 1}.yml", yaml.safe_dump(self.endpoints(), sort_keys=False))
         # as scripts/run.sh starts it (HTTP API with JWTs only), but on loopback: nginx is the public side
-        args = [str(BIN / "rasa"), "run", "--enable-api", "--jwt-secret", self.secrets["jwt_secret"], "--jwt-method", "HS256",
-                "--cors", "*", "--interface", "127.0.0.1", "--port", str(self.ports.rasa[i]), "--model", str(self.model),
-                "--endpoints", str(endpoints), "--credentials", str(ROOT / "bot" / "credentials.yml")]
+        args = [
+            str(BIN / "rasa"),
+            "run",
+            "--enable-api",
+            "--jwt-secret",
+            self.secrets["jwt_secret"],
+            "--jwt-method",
+            "HS256",
+            "--cors",
+            "*",
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(self.ports.rasa[i]),
+            "--model",
+            str(self.model),
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            str(ROOT / "bot" / "credentials.yml"),
+        ]
         return Service(f"rasa-{i + 1}", args, self.workdir / f"rasa-{i + 1}.log", self.env)
 
     def make_nginx(self) -> Service:
         (self.workdir / "tmp").mkdir(exist_ok=True)
         conf = self.workdir / "nginx.conf"
         conf.write_text(self.nginx_conf())
-        args = [which("nginx") or "nginx", "-p", str(self.workdir), "-e", str(self.workdir / "nginx-error.log"),
-                "-c", str(conf), "-g", "daemon off;"]
+        args = [
+            which("nginx") or "nginx",
+            "-p",
+            str(self.workdir),
+            "-e",
+            str(self.workdir / "nginx-error.log"),
+            "-c",
+            str(conf),
+            "-g",
+            "daemon off;",
+        ]
         return Service("nginx", args, self.workdir / "nginx.log", self.env, stop_signal=signal.SIGQUIT)
 
     def create_databases(self) -> None:
@@ -356,26 +466,34 @@ class Cluster:
     def create_schemas(self) -> None:
         """Create the tables once, before the servers start: two Rasa servers (or two action servers) creating
         them at the same moment race on PostgreSQL's catalog and one of them fails."""
-        code = ("import yaml, sys\n"
-                "from bot.tracker_store import CoachSQLTrackerStore\n"
-                "cfg = yaml.safe_load(open(sys.argv[1]))['tracker_store']\n"
-                "CoachSQLTrackerStore(dialect=cfg['dialect'], host=cfg['url'], port=cfg['port'], db=cfg['db'],"
-                " username=cfg['username'], password=cfg['password'])\n"
-                "try:\n"
-                "    from knowledge.userdata import UserData\n"
-                "    UserData()\n"
-                "except Exception as e:\n"
-                "    print('application store:', repr(e))\n")
+        code = (
+            "import yaml, sys\n"
+            "from bot.tracker_store import CoachSQLTrackerStore\n"
+            "cfg = yaml.safe_load(open(sys.argv[1]))['tracker_store']\n"
+            "CoachSQLTrackerStore(dialect=cfg['dialect'], host=cfg['url'], port=cfg['port'], db=cfg['db'],"
+            " username=cfg['username'], password=cfg['password'])\n"
+            "try:\n"
+            "    from knowledge.userdata import UserData\n"
+            "    UserData()\n"
+            "except Exception as e:\n"
+            "    print('application store:', repr(e))\n"
+        )
         endpoints = self.write_private("endpoints-schema.yml", yaml.safe_dump(self.endpoints()))
         with (self.workdir / "schema.log").open("a") as log:
-            subprocess.run([sys.executable, "-c", code, str(endpoints)], cwd=ROOT, env=self.env, check=True,
-                           stdout=log, stderr=subprocess.STDOUT, timeout=START_TIMEOUT_S)
+            subprocess.run(
+                [sys.executable, "-c", code, str(endpoints)],
+                cwd=ROOT,
+                env=self.env,
+                check=True,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=START_TIMEOUT_S,
+            )
 
     def redis_ping(self) -> bool:
         import redis
 
-        client = redis.Redis(host="127.0.0.1", port=self.ports.redis, password=self.secrets["redis_password"],
-                             socket_timeout=2)
+        client = redis.Redis(host="127.0.0.1", port=self.ports.redis, password=self.secrets["redis_password"], socket_timeout=2)
         return bool(client.ping())
 
     def postgres_ready(self) -> bool:
@@ -435,15 +553,19 @@ class Cluster:
                     s.stop()
 
     def describe(self) -> str:
-        lines = [f"Sales Coach cluster is running (started in {self.started_s:.0f} s). Logs: {self.workdir}/*.log",
-                 f"  Entry (nginx):   {self.url}/  web chat {self.url}/chat/  REST {self.url}/webhooks/rest/webhook",
-                 *[f"  Rasa server {i + 1}:   {self.rasa_url(i)}  (loopback, behind nginx)" for i in range(len(self.rasa))],
-                 *[f"  Action server {i + 1}: http://127.0.0.1:{p}  (balanced by nginx on 127.0.0.1:{self.ports.actions_proxy})"
-                   for i, p in enumerate(self.ports.actions)],
-                 f"  PostgreSQL:      127.0.0.1:{self.ports.postgres}  databases rasa (trackers), coach (application store);"
-                 f" user {PG_USER}, password in {self.workdir}/secrets.json",
-                 f"  Redis:           127.0.0.1:{self.ports.redis}  (lock store)",
-                 "Press Ctrl-C to stop."]
+        lines = [
+            f"Sales Coach cluster is running (started in {self.started_s:.0f} s). Logs: {self.workdir}/*.log",
+            f"  Entry (nginx):   {self.url}/  web chat {self.url}/chat/  REST {self.url}/webhooks/rest/webhook",
+            *[f"  Rasa server {i + 1}:   {self.rasa_url(i)}  (loopback, behind nginx)" for i in range(len(self.rasa))],
+            *[
+                f"  Action server {i + 1}: http://127.0.0.1:{p}  (balanced by nginx on 127.0.0.1:{self.ports.actions_proxy})"
+                for i, p in enumerate(self.ports.actions)
+            ],
+            f"  PostgreSQL:      127.0.0.1:{self.ports.postgres}  databases rasa (trackers), coach (application store);"
+            f" user {PG_USER}, password in {self.workdir}/secrets.json",
+            f"  Redis:           127.0.0.1:{self.ports.redis}  (lock store)",
+            "Press Ctrl-C to stop.",
+        ]
         return "\n".join(lines)
 
 
@@ -454,8 +576,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     ports = Ports.default(args.servers)
     # the same signing secret as `make run`, so `scripts/api-token.sh` mints tokens for the cluster's API too
-    os.environ.setdefault("COACH_JWT_SECRET", subprocess.run(["scripts/api-token.sh", "--secret"], cwd=ROOT, check=True,
-                                                             capture_output=True, text=True).stdout.strip())
+    os.environ.setdefault(
+        "COACH_JWT_SECRET",
+        subprocess.run(["scripts/api-token.sh", "--secret"], cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip(),
+    )
     cluster = Cluster(Path(args.dir).resolve(), ports, listen=args.listen)
     stopping = threading.Event()
 
@@ -497,8 +621,11 @@ def soak(args: argparse.Namespace) -> int:
     cluster = Cluster(workdir, Ports.free(args.servers))
     try:
         cluster.start()
-        print(f"Cluster up in {cluster.started_s:.0f} s ({len(cluster.rasa)} Rasa + {len(cluster.actions)} action servers,"
-              f" PostgreSQL, Redis, nginx at {cluster.url}); logs in {workdir}", flush=True)
+        print(
+            f"Cluster up in {cluster.started_s:.0f} s ({len(cluster.rasa)} Rasa + {len(cluster.actions)} action servers,"
+            f" PostgreSQL, Redis, nginx at {cluster.url}); logs in {workdir}",
+            flush=True,
+        )
         driver = ROOT / "scripts" / "soak.py"
         cmd = [sys.executable, str(driver), "--url", cluster.url, *args.driver_args]
         return subprocess.run(cmd, cwd=ROOT, env=cluster.env).returncode
@@ -512,8 +639,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--servers", type=int, default=2, help="how many Rasa servers and action servers")
     sub = parser.add_subparsers(dest="command", required=True)
     run_p = sub.add_parser("run", help="start the cluster in the foreground (Ctrl-C stops it)")
-    run_p.add_argument("--listen", default=os.environ.get("CLUSTER_LISTEN", "127.0.0.1"),
-                       help="nginx's address (0.0.0.0 to serve the network); everything else stays on loopback")
+    run_p.add_argument(
+        "--listen",
+        default=os.environ.get("CLUSTER_LISTEN", "127.0.0.1"),
+        help="nginx's address (0.0.0.0 to serve the network); everything else stays on loopback",
+    )
     sub.add_parser("soak", help="load through nginx on a fresh cluster; other arguments go to scripts/soak.py")
     args, driver_args = parser.parse_known_args(argv)
     if driver_args and args.command != "soak":

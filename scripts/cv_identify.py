@@ -3,6 +3,7 @@
 The knowledge base's own cues always stay in training; folds split the written descriptions, so
 the figures estimate how the engine does on descriptions it has never seen.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,18 +24,22 @@ def spacy_textcat(texts: Sequence[str], labels: Sequence[str]):
     from spacy.training import Example
 
     nlp = spacy.blank("zh")
-    cat = nlp.add_pipe("textcat", config={"model": {"@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": True,
-                                                    "ngram_size": 3, "no_output_layer": False}})
+    cat = nlp.add_pipe(
+        "textcat",
+        config={"model": {"@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": True, "ngram_size": 3, "no_output_layer": False}},
+    )
     classes = sorted(set(labels))
     for c in classes:
         cat.add_label(c)
-    data = [Example.from_dict(nlp.make_doc(t.lower()), {"cats": {c: float(c == l) for c in classes}})
-            for t, l in zip(texts, labels, strict=False)]
+    data = [
+        Example.from_dict(nlp.make_doc(t.lower()), {"cats": {c: float(c == l) for c in classes}})
+        for t, l in zip(texts, labels, strict=False)
+    ]
     optimizer = nlp.initialize(lambda: data)
     for _ in range(12):
         random.shuffle(data)
         for i in range(0, len(data), 32):
-            nlp.update(data[i:i + 32], sgd=optimizer)
+            nlp.update(data[i : i + 32], sgd=optimizer)
 
     class Model:
         classes_ = classes
@@ -88,8 +93,10 @@ def main() -> None:
     lex = lexicons(content.types)
     variants: List[Tuple[str, Callable, bool]] = [("sklearn char+word linear SVM + keywords", build_classifier, True)]
     if args.compare:
-        variants += [("sklearn char+word linear SVM, no keywords", build_classifier, False),
-                     ("spaCy textcat BOW + keywords", spacy_textcat, True)]
+        variants += [
+            ("sklearn char+word linear SVM, no keywords", build_classifier, False),
+            ("spaCy textcat BOW + keywords", spacy_textcat, True),
+        ]
     for name, train, kw in variants:
         t0 = time.perf_counter()
         res = evaluate(train, list(rows), lex, args.folds, content.taxonomy.styles, kw)

@@ -3,6 +3,7 @@
 A pair is one held-out example of a move the type rewards (weight >= 1) and one of a move it
 punishes (weight <= -1); the figure is the share of pairs where the good reply scores higher.
 """
+
 from __future__ import annotations
 
 import random
@@ -19,8 +20,10 @@ from knowledge.schema import LANGS, CustomerType, Moves, local
 
 def main(folds: int = 5, pairs_per_type: int = 60) -> None:
     moves = Moves.parse_obj(yaml.safe_load((paths.CONTENT_DIR / "moves.yaml").read_text())).moves
-    rubrics = {p.stem: CustomerType.parse_obj(yaml.safe_load(p.read_text())).practice.rubric
-               for p in sorted((paths.CONTENT_DIR / "types").glob("*.yaml"))}
+    rubrics = {
+        p.stem: CustomerType.parse_obj(yaml.safe_load(p.read_text())).practice.rubric
+        for p in sorted((paths.CONTENT_DIR / "types").glob("*.yaml"))
+    }
     rows = [(e, m.id, lang) for m in moves for lang in LANGS for e in local(m.examples, lang)]
     random.Random(0).shuffle(rows)
     wins: Dict[str, int] = defaultdict(int)

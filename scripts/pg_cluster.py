@@ -11,6 +11,7 @@ initdb refuses to run as root, so as root every server command runs as the `post
 Command line (for scripts): `python scripts/pg_cluster.py start DIR [--port N]` prints the URL and leaves the
 server running in DIR; `python scripts/pg_cluster.py stop DIR` stops it and deletes DIR.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,9 @@ SKIP_REASON = "PostgreSQL is not installed (`make postgres` installs Debian's po
 
 def bin_dir() -> Optional[Path]:
     """The newest installed PostgreSQL's bin folder (Debian keeps them out of PATH), or one on PATH."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]) if
-                   Path(p).parts[-3].isdigit() else 0)
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0
+    )
     if found:
         return Path(found[-1]).parent
     initdb = shutil.which("initdb")
@@ -90,8 +92,10 @@ class PgCluster:
         try:
             return subprocess.run(command, capture_output=True, text=True, check=True, cwd="/")
         except subprocess.CalledProcessError as e:
-            raise RuntimeError(f"{args[0]} failed ({self.dir} and its parents must be readable by the user running "
-                               f"PostgreSQL):\n{e.stdout}\n{e.stderr}") from e
+            raise RuntimeError(
+                f"{args[0]} failed ({self.dir} and its parents must be readable by the user running "
+                f"PostgreSQL):\n{e.stdout}\n{e.stderr}"
+            ) from e
 
     def start(self) -> PgCluster:
         why = unavailable()
@@ -104,11 +108,33 @@ class PgCluster:
             shutil.chown(self.dir, "postgres", "postgres")
             shutil.chown(self.password_file, "postgres", "postgres")
         os.chmod(self.password_file, 0o600)
-        self._run("initdb", "-D", str(self.data), "-U", USER, f"--pwfile={self.password_file}", "--auth-local=trust",
-                  "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.dir / "server.log"), "-w", "-t", "60", "-o",
-                  f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
-                  "start")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            USER,
+            f"--pwfile={self.password_file}",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.dir / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+            "start",
+        )
         self.create_database(DATABASE)
         return self
 

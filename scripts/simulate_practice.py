@@ -8,6 +8,7 @@ pushy <= 30; lazy <= 30; lazy-agreeable (short agreeing lines that ask for or gi
 <= 30 and never agrees; repeater <= 40; repeated lines 0; other-trade lines 0. Also printed, without a
 goal: an expert playing another type's best moves (how much the score depends on reading the type).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,39 +30,92 @@ from knowledge.schema import LANGS  # noqa: E402
 from knowledge.userdata import UserData  # noqa: E402
 
 GENERIC = {
-    "en": ["Hello, welcome! How can I help you today?", "That's a great question.", "I understand.",
-           "We have lots of great options.", "I'm sure you'll love it.", "Let me know if you have any questions.",
-           "Thank you for your time.", "Would you like to go ahead?", "Absolutely, no problem at all.",
-           "It's a very popular choice."],
-    "zh": ["您好，欢迎光临！有什么可以帮您？", "这个问题问得好。", "我理解。", "我们有很多不错的选择。",
-           "相信您一定会喜欢的。", "有什么问题随时问我。", "谢谢您抽时间过来。", "那您看要不要定下来？",
-           "没问题，完全没问题。", "这款很受欢迎的。"],
+    "en": [
+        "Hello, welcome! How can I help you today?",
+        "That's a great question.",
+        "I understand.",
+        "We have lots of great options.",
+        "I'm sure you'll love it.",
+        "Let me know if you have any questions.",
+        "Thank you for your time.",
+        "Would you like to go ahead?",
+        "Absolutely, no problem at all.",
+        "It's a very popular choice.",
+    ],
+    "zh": [
+        "您好，欢迎光临！有什么可以帮您？",
+        "这个问题问得好。",
+        "我理解。",
+        "我们有很多不错的选择。",
+        "相信您一定会喜欢的。",
+        "有什么问题随时问我。",
+        "谢谢您抽时间过来。",
+        "那您看要不要定下来？",
+        "没问题，完全没问题。",
+        "这款很受欢迎的。",
+    ],
 }
 PUSHY = {
-    "en": ["You need to decide today, this offer ends tonight.", "Everyone buys this one, just sign here.",
-           "Trust me, you won't find a better deal anywhere.", "Stop overthinking it and take it.",
-           "If you don't buy now, someone else will.", "Honestly, you're wrong about that.",
-           "Let's just do the paperwork now.", "Come on, it's a no-brainer.", "I don't have all day, yes or no?",
-           "Everybody else already said yes."],
-    "zh": ["您今天必须定，优惠今晚就结束了。", "大家都买这个，您签字就行。", "相信我，别处绝对没有更便宜的。",
-           "别想那么多了，就这个吧。", "您现在不买，马上就被别人订走了。", "说实话，您这个想法是错的。",
-           "咱们现在就把手续办了吧。", "这还用考虑吗？", "我时间有限，您就说买不买？", "别人早就定了。"],
+    "en": [
+        "You need to decide today, this offer ends tonight.",
+        "Everyone buys this one, just sign here.",
+        "Trust me, you won't find a better deal anywhere.",
+        "Stop overthinking it and take it.",
+        "If you don't buy now, someone else will.",
+        "Honestly, you're wrong about that.",
+        "Let's just do the paperwork now.",
+        "Come on, it's a no-brainer.",
+        "I don't have all day, yes or no?",
+        "Everybody else already said yes.",
+    ],
+    "zh": [
+        "您今天必须定，优惠今晚就结束了。",
+        "大家都买这个，您签字就行。",
+        "相信我，别处绝对没有更便宜的。",
+        "别想那么多了，就这个吧。",
+        "您现在不买，马上就被别人订走了。",
+        "说实话，您这个想法是错的。",
+        "咱们现在就把手续办了吧。",
+        "这还用考虑吗？",
+        "我时间有限，您就说买不买？",
+        "别人早就定了。",
+    ],
 }
-LAZY = {"en": ["ok", "sure", "yes", "fine", "hmm", "right", "ok then", "yeah", "cool", "alright"],
-        "zh": ["好", "嗯", "行", "可以", "对", "好的", "嗯嗯", "是", "哦", "行吧"]}
+LAZY = {
+    "en": ["ok", "sure", "yes", "fine", "hmm", "right", "ok then", "yeah", "cool", "alright"],
+    "zh": ["好", "嗯", "行", "可以", "对", "好的", "嗯嗯", "是", "哦", "行吧"],
+}
 # agrees and asks for (or gives away) the deal with nothing behind it (issue 11: 73/100 against a picky customer)
 LAZY_AGREEABLE = {
-    "en": ["ok let's do it then", "fine, I'll give you a discount", "sure, shall we sign?", "alright, deal?",
-           "yes, let's go ahead", "ok, I can do it cheaper", "great, so you'll take it?", "fine, it's yours",
-           "sure, I'll knock a bit off", "ok, done then"],
-    "zh": ["可以的，那就买吧", "好的，很快的，那您今天定下来吧", "好吧，那就给您便宜点", "行，那就签了吧", "好的，那就定了？",
-           "可以，给您少一点", "嗯，那您就拿下吧", "好啊，那就这么定", "行吧，便宜点给您", "好的，那就办手续吧"],
+    "en": [
+        "ok let's do it then",
+        "fine, I'll give you a discount",
+        "sure, shall we sign?",
+        "alright, deal?",
+        "yes, let's go ahead",
+        "ok, I can do it cheaper",
+        "great, so you'll take it?",
+        "fine, it's yours",
+        "sure, I'll knock a bit off",
+        "ok, done then",
+    ],
+    "zh": [
+        "可以的，那就买吧",
+        "好的，很快的，那您今天定下来吧",
+        "好吧，那就给您便宜点",
+        "行，那就签了吧",
+        "好的，那就定了？",
+        "可以，给您少一点",
+        "嗯，那您就拿下吧",
+        "好啊，那就这么定",
+        "行吧，便宜点给您",
+        "好的，那就办手续吧",
+    ],
 }
 REPEAT = {"en": "Hi, welcome! Take your time.", "zh": "您好，欢迎！您慢慢看。"}
 
 
-def expert_line(practice: Practice, state: Dict, lang: str, rng: random.Random, said: List[str],
-                as_type: str = "") -> str:
+def expert_line(practice: Practice, state: Dict, lang: str, rng: random.Random, said: List[str], as_type: str = "") -> str:
     """The type's best move for the stage the sale is in, as one of the move's example sentences; with
     `as_type`, the best move for another type (an expert for the wrong customer)."""
     move_id = practice.stage_move(as_type or state["type_id"], state["stage"], handled=state["handled"])
@@ -70,8 +124,9 @@ def expert_line(practice: Practice, state: Dict, lang: str, rng: random.Random, 
     return rng.choice(fits or examples)
 
 
-def play(practice: Practice, store: UserData, user: str, type_id: str, trade: str, lang: str,
-         trainee: Callable[[Dict, int, List[str]], str]) -> Dict:
+def play(
+    practice: Practice, store: UserData, user: str, type_id: str, trade: str, lang: str, trainee: Callable[[Dict, int, List[str]], str]
+) -> Dict:
     practice.start(user, lang, named=type_id, trade=trade, seed=hash((user, type_id, trade)) % 1000)
     said: List[str] = []
     for n in range(practice.tune.max_turns + 2):
@@ -87,16 +142,25 @@ def play(practice: Practice, store: UserData, user: str, type_id: str, trade: st
     assert session is not None
     state = session["state"]
     lines = practice.customer_lines(state, lang)
-    return {"score": session["score"], "agree": session["status"] == "agree", "turns": len(state["turns"]),
-            "repeated": len(lines) - len(set(lines)) + len(state["used"]) - len(set(state["used"])),
-            "foreign": sum(bool([t for t in trade_words_in(line, practice.scenes, lang) if t != trade]) for line in lines)}
+    return {
+        "score": session["score"],
+        "agree": session["status"] == "agree",
+        "turns": len(state["turns"]),
+        "repeated": len(lines) - len(set(lines)) + len(state["used"]) - len(set(state["used"])),
+        "foreign": sum(bool([t for t in trade_words_in(line, practice.scenes, lang) if t != trade]) for line in lines),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--verbose", "-v", action="store_true", help="print every session's score")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="try another tuning value (knowledge/engine/practice.py Tuning), e.g. --set agree_at=0.75")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="try another tuning value (knowledge/engine/practice.py Tuning), e.g. --set agree_at=0.75",
+    )
     parser.add_argument("--trades", type=int, default=0, help="play only the first N trades (quicker sweeps)")
     args = parser.parse_args()
     engine = built_engine()  # builds the store and models first when the content changed
@@ -105,7 +169,7 @@ def main() -> None:
     practice = Practice(engine, store)
     changes = {k: type(getattr(practice.tune, k))(v) for k, v in (item.split("=", 1) for item in args.set)}
     practice.tune = dataclasses.replace(practice.tune, **changes)
-    trades = sorted(practice.scenes)[:args.trades or None]
+    trades = sorted(practice.scenes)[: args.trades or None]
     for lang in LANGS:
         results: Dict[str, List[Dict]] = defaultdict(list)
         for type_id in sorted(engine.kb.types):
@@ -126,18 +190,21 @@ def main() -> None:
                     r = play(practice, store, f"{name}-{type_id}-{trade}-{lang}", type_id, trade, lang, trainee)
                     results[name].append(r)
                     if args.verbose:
-                        print(f"{lang} {name:14s} {type_id:18s} {trade:13s} score {r['score']:3d} agree {r['agree']} "
-                              f"turns {r['turns']}")
+                        print(
+                            f"{lang} {name:14s} {type_id:18s} {trade:13s} score {r['score']:3d} agree {r['agree']} " f"turns {r['turns']}"
+                        )
         mean = {k: sum(r["score"] for r in v) / len(v) for k, v in results.items()}
         every = [r for v in results.values() for r in v]
         expert_agree = sum(r["agree"] for r in results["expert"]) / len(results["expert"])
-        print(f"{lang}: expert {mean['expert']:.1f} (agrees {expert_agree:.0%}), "
-              f"expert for another type {mean['wrong-type']:.1f}, generic {mean['generic']:.1f}, "
-              f"pushy {mean['pushy']:.1f}, lazy {mean['lazy']:.1f}, lazy-agreeable {mean['lazy-agreeable']:.1f} "
-              f"(agrees {sum(r['agree'] for r in results['lazy-agreeable'])}), repeater {mean['repeater']:.1f}; "
-              f"lines repeated in a session {sum(r['repeated'] for r in every)}, "
-              f"lines from another trade {sum(r['foreign'] for r in every)} "
-              f"({len(every)} sessions)")
+        print(
+            f"{lang}: expert {mean['expert']:.1f} (agrees {expert_agree:.0%}), "
+            f"expert for another type {mean['wrong-type']:.1f}, generic {mean['generic']:.1f}, "
+            f"pushy {mean['pushy']:.1f}, lazy {mean['lazy']:.1f}, lazy-agreeable {mean['lazy-agreeable']:.1f} "
+            f"(agrees {sum(r['agree'] for r in results['lazy-agreeable'])}), repeater {mean['repeater']:.1f}; "
+            f"lines repeated in a session {sum(r['repeated'] for r in every)}, "
+            f"lines from another trade {sum(r['foreign'] for r in every)} "
+            f"({len(every)} sessions)"
+        )
 
 
 if __name__ == "__main__":

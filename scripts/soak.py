@@ -13,6 +13,7 @@ once. Prints figures, and ends with one JSON line.
 Exit status 0 only with zero errors and every record present once. The rate limit (bot/limits.py) is per sender,
 and each conversation has its own sender, so a full-size run is never throttled.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,28 +36,38 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 MIN_TURNS = 6  # describe, save, start practice, two replies, end: the shortest script that records everything
 
 DESCRIPTIONS = {
-    "en": ["He keeps interrupting me and says he knows better than me.",
-           "She doubts every number I give her and wants proof for each claim.",
-           "He takes forever to decide and keeps asking for more time to think.",
-           "She nitpicks every little flaw and keeps haggling over the price."],
-    "zh": ["客户老是打断我，觉得自己什么都懂。",
-           "她对我说的每个数字都怀疑，什么都要看证据。",
-           "他拿不定主意，总说要再考虑考虑。",
-           "她挑剔每个小毛病，一直在砍价。"],
+    "en": [
+        "He keeps interrupting me and says he knows better than me.",
+        "She doubts every number I give her and wants proof for each claim.",
+        "He takes forever to decide and keeps asking for more time to think.",
+        "She nitpicks every little flaw and keeps haggling over the price.",
+    ],
+    "zh": [
+        "客户老是打断我，觉得自己什么都懂。",
+        "她对我说的每个数字都怀疑，什么都要看证据。",
+        "他拿不定主意，总说要再考虑考虑。",
+        "她挑剔每个小毛病，一直在砍价。",
+    ],
 }
-FOLLOW_UPS = {"en": ["what should I avoid?", "how do I close?", "he's asking for a discount", "what if he walks out?"],
-              "zh": ["我应该避免什么？", "怎么成交？", "他要折扣怎么办？", "他要是走了怎么办？"]}
+FOLLOW_UPS = {
+    "en": ["what should I avoid?", "how do I close?", "he's asking for a discount", "what if he walks out?"],
+    "zh": ["我应该避免什么？", "怎么成交？", "他要折扣怎么办？", "他要是走了怎么办？"],
+}
 SAVE = {"en": "save him as Soak {n}", "zh": "存为测试客户{n}号"}
 PRACTICE_TYPES = ["suspicious", "deliberate", "picky", "impatient"]
 PRACTICE_REPLIES = {
-    "en": ["I understand. Could you tell me what matters most to you?",
-           "Here is the contract and the inspection report, please check every clause yourself.",
-           "Let me walk you through the pros and cons of each option, with the numbers side by side.",
-           "Take your time; I can send you the details by email so you can compare."],
-    "zh": ["我理解。您最看重的是哪一点？",
-           "这是合同和检测报告，您可以每一条都自己核对。",
-           "我把每个方案的优缺点和数字并排给您对比一下。",
-           "您慢慢考虑，我把资料发到您邮箱，方便您比较。"],
+    "en": [
+        "I understand. Could you tell me what matters most to you?",
+        "Here is the contract and the inspection report, please check every clause yourself.",
+        "Let me walk you through the pros and cons of each option, with the numbers side by side.",
+        "Take your time; I can send you the details by email so you can compare.",
+    ],
+    "zh": [
+        "我理解。您最看重的是哪一点？",
+        "这是合同和检测报告，您可以每一条都自己核对。",
+        "我把每个方案的优缺点和数字并排给您对比一下。",
+        "您慢慢考虑，我把资料发到您邮箱，方便您比较。",
+    ],
 }
 
 
@@ -137,8 +148,14 @@ def check_records(senders: Dict[str, List[Tuple[str, str]]], userdata: Any) -> L
     return problems
 
 
-def soak(url: str, conversations: int, turns: int, timeout: float = 120.0,
-         userdata: Optional[Callable[[], Any]] = None, log: Callable[[str], None] = print) -> Dict[str, Any]:
+def soak(
+    url: str,
+    conversations: int,
+    turns: int,
+    timeout: float = 120.0,
+    userdata: Optional[Callable[[], Any]] = None,
+    log: Callable[[str], None] = print,
+) -> Dict[str, Any]:
     """Run the load against `url` (the Rasa server or a proxy in front of several) and return the figures."""
     hook = url.rstrip("/") + "/webhooks/rest/webhook"
     run_id = uuid.uuid4().hex[:6]
@@ -156,16 +173,21 @@ def soak(url: str, conversations: int, turns: int, timeout: float = 120.0,
     missing = check_records(senders, userdata())
     lat = sorted(run.latencies)
     figures = {
-        "conversations": conversations, "turns_per_conversation": len(next(iter(senders.values()))),
-        "messages": len(lat), "errors": len(run.errors), "unanswered": run.empty, "record_problems": len(missing),
-        "wall_s": round(wall, 1), "throughput_msg_s": round(len(lat) / wall, 1) if wall else 0.0,
+        "conversations": conversations,
+        "turns_per_conversation": len(next(iter(senders.values()))),
+        "messages": len(lat),
+        "errors": len(run.errors),
+        "unanswered": run.empty,
+        "record_problems": len(missing),
+        "wall_s": round(wall, 1),
+        "throughput_msg_s": round(len(lat) / wall, 1) if wall else 0.0,
         "p50_ms": round(statistics.median(lat) * 1000) if lat else 0,
         "p95_ms": round(lat[int(0.95 * (len(lat) - 1))] * 1000) if lat else 0,
         "max_ms": round(lat[-1] * 1000) if lat else 0,
         "saved_customers": sum(len(userdata().customers(s)) for s in senders),
         "practice_sessions": sum(len(userdata().recent_sessions(s, 10, finished_only=True)) for s in senders),
     }
-    for line in (run.errors[:10] + missing[:10]):
+    for line in run.errors[:10] + missing[:10]:
         log(f"  problem: {line}")
     return figures
 
@@ -190,9 +212,12 @@ def main() -> int:
     ap.add_argument("--conversations", type=int, default=50)
     ap.add_argument("--turns", type=int, default=20)
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds per message")
-    ap.add_argument("--fresh", action="store_true",
-                    help="start an action server and a Rasa server on free ports with empty stores, as `make run` "
-                         "does (the test fixture's Servers), run against them, stop them")
+    ap.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start an action server and a Rasa server on free ports with empty stores, as `make run` "
+        "does (the test fixture's Servers), run against them, stop them",
+    )
     args = ap.parse_args()
     if args.turns < MIN_TURNS:
         ap.error(f"--turns must be at least {MIN_TURNS}")
@@ -206,10 +231,14 @@ def main() -> int:
             stack.close()
             for folder in (stack.workdir, Path(os.environ["COACH_VAR_DIR"])):
                 shutil.rmtree(folder, ignore_errors=True)
-    print(f"  {figures['messages']} messages in {figures['wall_s']} s ({figures['throughput_msg_s']} msg/s), "
-          f"p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, max {figures['max_ms']} ms")
-    print(f"  errors {figures['errors']}, unanswered {figures['unanswered']}, record problems {figures['record_problems']}; "
-          f"saved customers {figures['saved_customers']}, finished practice sessions {figures['practice_sessions']}")
+    print(
+        f"  {figures['messages']} messages in {figures['wall_s']} s ({figures['throughput_msg_s']} msg/s), "
+        f"p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, max {figures['max_ms']} ms"
+    )
+    print(
+        f"  errors {figures['errors']}, unanswered {figures['unanswered']}, record problems {figures['record_problems']}; "
+        f"saved customers {figures['saved_customers']}, finished practice sessions {figures['practice_sessions']}"
+    )
     print(json.dumps(figures))
     return 0 if figures["errors"] == 0 and figures["record_problems"] == 0 else 1
 

@@ -1,4 +1,5 @@
 """Shared fixtures: an isolated var/ for each test run, the engine, and real Rasa + action servers."""
+
 from __future__ import annotations
 
 import json
@@ -90,9 +91,17 @@ class Servers:
         self.endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n'
             '  headers:\n    X-Coach-Action-Secret: ${COACH_ACTION_SECRET}\n'  # from the env, as bot/endpoints.yml
-            f'tracker_store:\n  type: bot.tracker_store.CoachSQLTrackerStore\n  dialect: "sqlite"\n  db: "{workdir / "tracker.db"}"\n')
-        self.env = {**os.environ, "COACH_VAR_DIR": str(_VAR), "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false",
-                    "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "COACH_ACTION_SECRET": self.action_secret, **(env or {})}
+            f'tracker_store:\n  type: bot.tracker_store.CoachSQLTrackerStore\n  dialect: "sqlite"\n  db: "{workdir / "tracker.db"}"\n'
+        )
+        self.env = {
+            **os.environ,
+            "COACH_VAR_DIR": str(_VAR),
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "COACH_ACTION_SECRET": self.action_secret,
+            **(env or {}),
+        }
         self.actions = self.rasa = None
 
     @property
@@ -103,17 +112,38 @@ class Servers:
         log = self.workdir / "actions.log"
         self.actions = subprocess.Popen(
             [str(BIN / "python"), "-m", "actions.server", "--port", str(self.action_port)],
-            cwd=ROOT, env=self.env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+            cwd=ROOT,
+            env=self.env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
         wait_for(f"http://127.0.0.1:{self.action_port}/health", self.actions, log)
 
     def start_rasa(self) -> None:
         log = self.workdir / "rasa.log"
         self.rasa = subprocess.Popen(
-            [str(BIN / "rasa"), "run", "--enable-api", "--jwt-secret", self.jwt_secret, "--jwt-method", "HS256",
-             "--port", str(self.rasa_port),
-             "--model", str(ROOT / "var" / "models"), "--endpoints", str(self.endpoints),
-             "--credentials", str(ROOT / "bot" / "credentials.yml")],
-            cwd=ROOT, env=self.env, stdout=log.open("a"), stderr=subprocess.STDOUT)
+            [
+                str(BIN / "rasa"),
+                "run",
+                "--enable-api",
+                "--jwt-secret",
+                self.jwt_secret,
+                "--jwt-method",
+                "HS256",
+                "--port",
+                str(self.rasa_port),
+                "--model",
+                str(ROOT / "var" / "models"),
+                "--endpoints",
+                str(self.endpoints),
+                "--credentials",
+                str(ROOT / "bot" / "credentials.yml"),
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log.open("a"),
+            stderr=subprocess.STDOUT,
+        )
         wait_for(f"{self.url}/status", self.rasa, log, headers=self.api_headers())
 
     def api_headers(self, user: Optional[str] = None) -> Dict[str, str]:

@@ -3,6 +3,7 @@
 Trackers are built with rasa_sdk's Tracker.from_dict from the dict the Rasa server posts, so these tests hold
 the action's side of the contract without a server (tests/test_e2e.py runs the real one).
 """
+
 from __future__ import annotations
 
 import json
@@ -17,18 +18,29 @@ from actions.common import ActionRespond, turn_of
 from knowledge.engine.state import MEMORY_SLOT, ConversationState, UserTurn
 
 
-def tracker(text: str, intent: str, memory: Any = None, entities: Optional[Dict[str, Any]] = None,
-            sender: Optional[str] = None, confidence: float = 0.9) -> Tracker:
+def tracker(
+    text: str,
+    intent: str,
+    memory: Any = None,
+    entities: Optional[Dict[str, Any]] = None,
+    sender: Optional[str] = None,
+    confidence: float = 0.9,
+) -> Tracker:
     """A tracker as Rasa posts it to the action server: the latest message as NLU parsed it, and the slots."""
-    return Tracker.from_dict({
-        "sender_id": sender or f"act-{uuid.uuid4().hex[:8]}",
-        "slots": {MEMORY_SLOT: memory},
-        "latest_message": {"text": text, "intent": {"name": intent, "confidence": confidence},
-                           "entities": [{"entity": k, "value": v, "start": 0, "end": 0} for k, v in (entities or {}).items()]},
-        "events": [],
-        "paused": False,
-        "latest_action_name": "action_listen",
-    })
+    return Tracker.from_dict(
+        {
+            "sender_id": sender or f"act-{uuid.uuid4().hex[:8]}",
+            "slots": {MEMORY_SLOT: memory},
+            "latest_message": {
+                "text": text,
+                "intent": {"name": intent, "confidence": confidence},
+                "entities": [{"entity": k, "value": v, "start": 0, "end": 0} for k, v in (entities or {}).items()],
+            },
+            "events": [],
+            "paused": False,
+            "latest_action_name": "action_listen",
+        }
+    )
 
 
 def run(t: Tracker) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
@@ -50,14 +62,16 @@ def test_the_action_is_named_as_the_domain_names_it():
     assert ActionRespond().name() == "action_respond"
 
 
-@pytest.mark.parametrize("lang, text", [
-    ("en", "he doubts every number I give him and wants proof for everything"),
-    ("zh", "他什么都要看合同原文，每个数字都要我拿证据"),
-])
+@pytest.mark.parametrize(
+    "lang, text",
+    [
+        ("en", "he doubts every number I give him and wants proof for everything"),
+        ("zh", "他什么都要看合同原文，每个数字都要我拿证据"),
+    ],
+)
 def test_bubbles_are_sent_in_order_with_the_buttons_on_the_last(dialogue, lang, text):
     messages, events = run(tracker(text, "describe_customer"))
-    expected = dialogue.respond(UserTurn(text=text, intent="describe_customer"),
-                                ConversationState(user=f"ref-{uuid.uuid4().hex[:8]}"))
+    expected = dialogue.respond(UserTurn(text=text, intent="describe_customer"), ConversationState(user=f"ref-{uuid.uuid4().hex[:8]}"))
     assert len(expected.bubbles) >= 2 and expected.buttons
     assert [m["text"] for m in messages] == expected.bubbles
     assert all(m["buttons"] == [] for m in messages[:-1])
@@ -85,11 +99,14 @@ def test_the_memory_comes_back_on_the_next_turn():
     assert memory_of(events)["customer_type"] == "dominant_hostile"
 
 
-@pytest.mark.parametrize("lang, question, intent, heading", [
-    ("en", "what should I avoid?", "ask_avoid", "With this Suspicious customer, avoid"),
-    ("en", "how do I close?", "ask_stage", "Closing with this Suspicious customer"),
-    ("zh", "要避免什么？", "ask_avoid", "面对疑心型客户，要避免"),
-])
+@pytest.mark.parametrize(
+    "lang, question, intent, heading",
+    [
+        ("en", "what should I avoid?", "ask_avoid", "With this Suspicious customer, avoid"),
+        ("en", "how do I close?", "ask_stage", "Closing with this Suspicious customer"),
+        ("zh", "要避免什么？", "ask_avoid", "面对疑心型客户，要避免"),
+    ],
+)
 def test_a_customer_remembered_in_the_slot_gets_the_follow_up(lang, question, intent, heading):
     memory = {"lang": lang, "customer_type": "suspicious", "pronoun": "he", "customer_notes": "doubts every number"}
     messages, events = run(tracker(question, intent, memory=memory))
@@ -126,17 +143,40 @@ def test_a_message_without_intent_or_text_is_read_as_empty():
     memory_of(events)
 
 
-@pytest.mark.parametrize("memory", [
-    None, "garbage", 42, ["customer_type"], {"lang": "fr"}, {"unknown_key": 1},
-    {"customer_type": "no_such_type"}, {"customer_type": ["picky"]}, {"pending_question": "bogus"},
-    {"pending_question": "lead", "answers": "x"}, {"topic": "win_back", "topic_shown": "abc"}, {"topic": "gone"},
-    {"quiz_type": "gone"}, {"proposed_type": "gone"}, {"phrase_index": "a", "customer_type": "picky"},
-    {"pronoun": "it", "customer_type": "picky"}, {"lang": "zh", "script": "klingon"}, {"trade": "spaceships"},
-])
-@pytest.mark.parametrize("text, intent", [
-    ("what should I avoid?", "ask_avoid"), ("yes", "affirm"), ("more", "show_more"), ("picky", "quiz_answer"),
-    ("Leads", "nlu_fallback"), ("what do I say", "ask_phrase"),
-])
+@pytest.mark.parametrize(
+    "memory",
+    [
+        None,
+        "garbage",
+        42,
+        ["customer_type"],
+        {"lang": "fr"},
+        {"unknown_key": 1},
+        {"customer_type": "no_such_type"},
+        {"customer_type": ["picky"]},
+        {"pending_question": "bogus"},
+        {"pending_question": "lead", "answers": "x"},
+        {"topic": "win_back", "topic_shown": "abc"},
+        {"topic": "gone"},
+        {"quiz_type": "gone"},
+        {"proposed_type": "gone"},
+        {"phrase_index": "a", "customer_type": "picky"},
+        {"pronoun": "it", "customer_type": "picky"},
+        {"lang": "zh", "script": "klingon"},
+        {"trade": "spaceships"},
+    ],
+)
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("what should I avoid?", "ask_avoid"),
+        ("yes", "affirm"),
+        ("more", "show_more"),
+        ("picky", "quiz_answer"),
+        ("Leads", "nlu_fallback"),
+        ("what do I say", "ask_phrase"),
+    ],
+)
 def test_a_stale_or_garbage_memory_never_crashes_the_action(memory, text, intent):
     """The slot carries over to new sessions, so a memory kept by an older version (a renamed type, a question
     that no longer exists) reaches the action; it is answered, and the slot is rewritten in the current shape."""

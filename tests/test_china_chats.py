@@ -4,6 +4,7 @@ Each test starts the channel's blueprint in a real Sanic server and a fake platf
 the callbacks are built here from test keys with the platforms' documented algorithms. Rasa is replaced by a
 stub on_new_message that records what it is handed and answers through the channel's output channel.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -28,8 +29,7 @@ from sanic import Sanic
 from bot.channels.china import common, dingtalk, feishu, wecom
 
 TIMEOUT = aiohttp.ClientTimeout(total=20)
-BUTTONS = [{"title": "疑心型", "payload": "/choose_type{\"type_id\":\"suspicious\"}"},
-           {"title": "Practice", "payload": "/practice"}]
+BUTTONS = [{"title": "疑心型", "payload": '/choose_type{"type_id":"suspicious"}'}, {"title": "Practice", "payload": "/practice"}]
 SECRET_TEXT = "客户合同的秘密条款"  # must never appear in a log line
 _apps = itertools.count()
 
@@ -57,8 +57,13 @@ class FakeApi:
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
-        call = {"method": request.method, "path": request.path, "query": dict(request.query), "headers": dict(request.headers),
-                "json": json.loads(body) if body else None}
+        call = {
+            "method": request.method,
+            "path": request.path,
+            "query": dict(request.query),
+            "headers": dict(request.headers),
+            "json": json.loads(body) if body else None,
+        }
         self.calls.append(call)
         path = request.path
         if path == "/open-apis/auth/v3/tenant_access_token/internal":
@@ -109,8 +114,9 @@ class Server:
         self.channel, self.rasa, self.api, self.url = channel, rasa, api, url
         self.session = aiohttp.ClientSession(timeout=TIMEOUT)
 
-    async def post(self, path: str, body: bytes, headers: Optional[Dict[str, str]] = None,
-                   params: Optional[Dict[str, str]] = None) -> aiohttp.ClientResponse:
+    async def post(
+        self, path: str, body: bytes, headers: Optional[Dict[str, str]] = None, params: Optional[Dict[str, str]] = None
+    ) -> aiohttp.ClientResponse:
         resp = await self.session.post(self.url + path, data=body, headers=headers or {}, params=params)
         await resp.read()
         await self.channel.background.drain()
@@ -164,6 +170,7 @@ def profile(sender: str) -> Dict[str, str]:
 
 
 # documented examples ----------------------------------------------------------------------------------------
+
 
 def test_crypto_matches_the_platforms_documented_examples():
     # Feishu "receive events" guide: encrypt key "test key" decrypts this to "hello world"
@@ -238,19 +245,41 @@ def fs_signed(payload: Dict[str, Any], key: str = FS_KEY, forge: bool = False) -
     sig = feishu.signature(timestamp, nonce, key, body)
     if forge:
         sig = sig[::-1]
-    return {"body": body, "headers": {"Content-Type": "application/json", "X-Lark-Request-Timestamp": timestamp,
-                                      "X-Lark-Request-Nonce": nonce, "X-Lark-Signature": sig}}
+    return {
+        "body": body,
+        "headers": {
+            "Content-Type": "application/json",
+            "X-Lark-Request-Timestamp": timestamp,
+            "X-Lark-Request-Nonce": nonce,
+            "X-Lark-Signature": sig,
+        },
+    }
 
 
 def fs_message(event_id: str, open_id: str, text: str, chat_type: str = "p2p", message_id: str = "om_1") -> Dict[str, Any]:
     mentions = [{"key": "@_user_1", "id": {"open_id": "ou_bot"}, "name": "Coach"}] if chat_type == "group" else []
-    return {"schema": "2.0",
-            "header": {"event_id": event_id, "event_type": "im.message.receive_v1", "token": FS_TOKEN, "tenant_key": TENANT,
-                       "app_id": "cli_test", "create_time": "1700000000000"},
-            "event": {"sender": {"sender_id": {"open_id": open_id}, "sender_type": "user", "tenant_key": TENANT},
-                      "message": {"message_id": message_id, "chat_id": "oc_group", "chat_type": chat_type, "message_type": "text",
-                                  "content": json.dumps({"text": ("@_user_1 " if mentions else "") + text}, ensure_ascii=False),
-                                  "mentions": mentions}}}
+    return {
+        "schema": "2.0",
+        "header": {
+            "event_id": event_id,
+            "event_type": "im.message.receive_v1",
+            "token": FS_TOKEN,
+            "tenant_key": TENANT,
+            "app_id": "cli_test",
+            "create_time": "1700000000000",
+        },
+        "event": {
+            "sender": {"sender_id": {"open_id": open_id}, "sender_type": "user", "tenant_key": TENANT},
+            "message": {
+                "message_id": message_id,
+                "chat_id": "oc_group",
+                "chat_type": chat_type,
+                "message_type": "text",
+                "content": json.dumps({"text": ("@_user_1 " if mentions else "") + text}, ensure_ascii=False),
+                "mentions": mentions,
+            },
+        },
+    }
 
 
 def test_feishu_url_verification_plain_and_encrypted(caplog):
@@ -267,6 +296,7 @@ def test_feishu_url_verification_plain_and_encrypted(caplog):
             assert r.status == 200 and (await r.json()) == {"challenge": "ch-123"}
             r = await s.post("/webhook", json.dumps(challenge).encode())  # plain while an Encrypt Key is set
             assert r.status == 401
+
     run(main())
     rejected(caplog, "feishu", "wrong verification token")
     rejected(caplog, "feishu", "plain callback")
@@ -295,6 +325,7 @@ def test_feishu_encrypted_message_is_answered_with_a_card_through_the_message_ap
             r = await s.post("/webhook", **fs_signed(fs_message("ev-4", "ou_anna", SECRET_TEXT), key="another-key"))
             assert r.status == 401
             assert len(s.rasa.messages) == 2
+
     run(main())
     rejected(caplog, "feishu", "bad X-Lark-Signature")
 
@@ -311,22 +342,28 @@ def test_feishu_group_members_are_separate_people_and_a_retry_is_answered_once()
             assert len(s.api.paths("/open-apis/im/v1/messages/om_g1/reply")) == 1
             bo = profile(f"feishu:{TENANT}:ou_bo")
             assert (bo["name"], bo["team"]) == ("Bo", "华东销售一组")  # the leaderboard's name and team (the group)
+
     run(main())
 
 
 def test_feishu_card_click_comes_back_as_the_button_payload():
     async def main():
         async with serving(fs_channel()) as s:
-            click = {"schema": "2.0",
-                     "header": {"event_id": "ev-c1", "event_type": "card.action.trigger", "token": FS_TOKEN, "tenant_key": TENANT},
-                     "event": {"operator": {"open_id": "ou_anna", "tenant_key": TENANT},
-                               "action": {"tag": "button", "value": {"payload": "/practice", "title": "Practice"}},
-                               "context": {"open_message_id": "om_card", "open_chat_id": "oc_p2p"}}}
+            click = {
+                "schema": "2.0",
+                "header": {"event_id": "ev-c1", "event_type": "card.action.trigger", "token": FS_TOKEN, "tenant_key": TENANT},
+                "event": {
+                    "operator": {"open_id": "ou_anna", "tenant_key": TENANT},
+                    "action": {"tag": "button", "value": {"payload": "/practice", "title": "Practice"}},
+                    "context": {"open_message_id": "om_card", "open_chat_id": "oc_p2p"},
+                },
+            }
             r = await s.post("/webhook", **fs_signed(click))
             assert r.status == 200
             [message] = s.rasa.messages
             assert (message.text, message.metadata["shown"]) == ("/practice", "Practice")
             assert len(s.api.paths("/open-apis/im/v1/messages/om_card/reply")) == 1
+
     run(main())
 
 
@@ -338,16 +375,38 @@ def dt_channel():
     return lambda base: dingtalk.DingTalk(DT_SECRET, api_base=base)
 
 
-def dt_request(api: str, msg_id: str, staff: str, nick: str, text: str, group: bool = True, stale: bool = False,
-               secret: str = DT_SECRET, webhook: Optional[str] = None) -> Dict[str, Any]:
+def dt_request(
+    api: str,
+    msg_id: str,
+    staff: str,
+    nick: str,
+    text: str,
+    group: bool = True,
+    stale: bool = False,
+    secret: str = DT_SECRET,
+    webhook: Optional[str] = None,
+) -> Dict[str, Any]:
     timestamp = str(int(time.time() * 1000) - (2 * 3600 * 1000 if stale else 0))
-    body = {"conversationId": "cid-group" if group else "cid-p2p", "chatbotCorpId": CORP, "msgId": msg_id, "senderNick": nick,
-            "senderStaffId": staff, "senderCorpId": CORP, "conversationType": "2" if group else "1", "senderId": f"$:{staff}",
-            "conversationTitle": "华南销售群" if group else "", "isInAtList": True, "msgtype": "text",
-            "sessionWebhook": webhook or f"{api}/robot/sendBySession?session=s-{msg_id}",
-            "sessionWebhookExpiredTime": int(time.time() * 1000) + 3600 * 1000, "text": {"content": f" {text}"}}
-    return {"body": json.dumps(body, ensure_ascii=False).encode(),
-            "headers": {"Content-Type": "application/json", "timestamp": timestamp, "sign": dingtalk.sign(timestamp, secret)}}
+    body = {
+        "conversationId": "cid-group" if group else "cid-p2p",
+        "chatbotCorpId": CORP,
+        "msgId": msg_id,
+        "senderNick": nick,
+        "senderStaffId": staff,
+        "senderCorpId": CORP,
+        "conversationType": "2" if group else "1",
+        "senderId": f"$:{staff}",
+        "conversationTitle": "华南销售群" if group else "",
+        "isInAtList": True,
+        "msgtype": "text",
+        "sessionWebhook": webhook or f"{api}/robot/sendBySession?session=s-{msg_id}",
+        "sessionWebhookExpiredTime": int(time.time() * 1000) + 3600 * 1000,
+        "text": {"content": f" {text}"},
+    }
+    return {
+        "body": json.dumps(body, ensure_ascii=False).encode(),
+        "headers": {"Content-Type": "application/json", "timestamp": timestamp, "sign": dingtalk.sign(timestamp, secret)},
+    }
 
 
 def test_dingtalk_signed_callback_is_answered_on_the_session_webhook_with_an_action_card(caplog):
@@ -367,11 +426,14 @@ def test_dingtalk_signed_callback_is_answered_on_the_session_webhook_with_an_act
             assert (s.rasa.messages[1].text, s.rasa.messages[1].metadata["shown"]) == (BUTTONS[0]["payload"], "疑心型")
             assert profile(message.sender_id)["name"] == "张三" and profile(message.sender_id)["team"] == "华南销售群"
             # forged: stale timestamp, wrong secret, a session webhook pointing elsewhere
-            for forged in (dt_request(s.api.url, "m3", "zhangsan", "张三", SECRET_TEXT, stale=True),
-                           dt_request(s.api.url, "m4", "zhangsan", "张三", SECRET_TEXT, secret="guessed"),
-                           dt_request(s.api.url, "m5", "zhangsan", "张三", SECRET_TEXT, webhook="http://203.0.113.9/steal")):
+            for forged in (
+                dt_request(s.api.url, "m3", "zhangsan", "张三", SECRET_TEXT, stale=True),
+                dt_request(s.api.url, "m4", "zhangsan", "张三", SECRET_TEXT, secret="guessed"),
+                dt_request(s.api.url, "m5", "zhangsan", "张三", SECRET_TEXT, webhook="http://203.0.113.9/steal"),
+            ):
                 assert (await s.post("/webhook", **forged)).status == 401
             assert len(s.rasa.messages) == 2 and len(s.api.paths("/robot/sendBySession")) == 2
+
     run(main())
     rejected(caplog, "dingtalk", "stale timestamp")
     rejected(caplog, "dingtalk", "bad signature")
@@ -388,6 +450,7 @@ def test_dingtalk_group_members_are_separate_people_and_a_retry_is_answered_once
             assert s.rasa.senders() == [f"dingtalk:{CORP}:zhangsan", f"dingtalk:{CORP}:lisi"]
             replies = s.api.paths("/robot/sendBySession")
             assert [r["query"]["session"] for r in replies] == ["s-g1", "s-g2"]
+
     run(main())
 
 
@@ -396,8 +459,9 @@ WC_TOKEN, WC_KEY, WC_CORP = "wecom-token-test", base64.b64encode(bytes(range(32)
 
 
 def wc_channel(template_cards: bool = False):
-    return lambda base: wecom.WeCom(WC_CORP, "1000002", "wecom-secret-test", WC_TOKEN, WC_KEY, api_base=base,
-                                    template_cards=template_cards, team="华北大客户部")
+    return lambda base: wecom.WeCom(
+        WC_CORP, "1000002", "wecom-secret-test", WC_TOKEN, WC_KEY, api_base=base, template_cards=template_cards, team="华北大客户部"
+    )
 
 
 def wc_post(xml: str, receive_id: str = WC_CORP, forge: bool = False) -> Dict[str, Any]:
@@ -405,16 +469,22 @@ def wc_post(xml: str, receive_id: str = WC_CORP, forge: bool = False) -> Dict[st
     encrypted = crypto.encrypt(xml)
     timestamp, nonce = str(int(time.time())), "1372623149"
     signature = crypto.signature(timestamp, nonce, encrypted)
-    body = f"<xml><ToUserName><![CDATA[{WC_CORP}]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt>" \
-           "<AgentID><![CDATA[1000002]]></AgentID></xml>"
-    return {"body": body.encode(), "params": {"msg_signature": signature[::-1] if forge else signature, "timestamp": timestamp,
-                                              "nonce": nonce}}
+    body = (
+        f"<xml><ToUserName><![CDATA[{WC_CORP}]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt>"
+        "<AgentID><![CDATA[1000002]]></AgentID></xml>"
+    )
+    return {
+        "body": body.encode(),
+        "params": {"msg_signature": signature[::-1] if forge else signature, "timestamp": timestamp, "nonce": nonce},
+    }
 
 
 def wc_text(user: str, text: str, msg_id: str) -> str:
-    return (f"<xml><ToUserName><![CDATA[{WC_CORP}]]></ToUserName><FromUserName><![CDATA[{user}]]></FromUserName>"
-            f"<CreateTime>1700000000</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content>"
-            f"<MsgId>{msg_id}</MsgId><AgentID>1000002</AgentID></xml>")
+    return (
+        f"<xml><ToUserName><![CDATA[{WC_CORP}]]></ToUserName><FromUserName><![CDATA[{user}]]></FromUserName>"
+        f"<CreateTime>1700000000</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content>"
+        f"<MsgId>{msg_id}</MsgId><AgentID>1000002</AgentID></xml>"
+    )
 
 
 def test_wecom_url_verification_echostr(caplog):
@@ -422,12 +492,17 @@ def test_wecom_url_verification_echostr(caplog):
         async with serving(wc_channel()) as s:
             crypto = wecom.WeComCrypto(WC_TOKEN, WC_KEY, WC_CORP)
             echostr, timestamp, nonce = crypto.encrypt("8346512874563"), "1700000000", "263014780"
-            query = {"msg_signature": crypto.signature(timestamp, nonce, echostr), "timestamp": timestamp, "nonce": nonce,
-                     "echostr": echostr}
+            query = {
+                "msg_signature": crypto.signature(timestamp, nonce, echostr),
+                "timestamp": timestamp,
+                "nonce": nonce,
+                "echostr": echostr,
+            }
             r = await s.get("/webhook", query)
             assert r.status == 200 and await r.text() == "8346512874563"
             r = await s.get("/webhook", {**query, "msg_signature": "0" * 40})
             assert r.status == 401
+
     run(main())
     rejected(caplog, "wecom", "bad msg_signature")
 
@@ -456,6 +531,7 @@ def test_wecom_encrypted_message_is_answered_through_the_message_api_with_number
             r = await s.post("/webhook", **wc_post(wc_text("lisi", SECRET_TEXT, "m-4"), forge=True))
             assert r.status == 401
             assert len(s.rasa.messages) == 2
+
     run(main())
     rejected(caplog, "wecom", "wrong receive id")
     rejected(caplog, "wecom", "bad msg_signature")
@@ -470,17 +546,21 @@ def test_wecom_two_people_are_separate_and_template_card_clicks_come_back_as_pay
             cards = [c["json"] for c in s.api.paths("/cgi-bin/message/send") if c["json"]["msgtype"] == "template_card"]
             assert [c["touser"] for c in cards] == ["lisi", "wangwu"]
             assert [b["key"] for b in cards[0]["template_card"]["button_list"]] == [b["payload"] for b in BUTTONS]
-            click = (f"<xml><ToUserName><![CDATA[{WC_CORP}]]></ToUserName><FromUserName><![CDATA[lisi]]></FromUserName>"
-                     "<CreateTime>1700000001</CreateTime><MsgType><![CDATA[event]]></MsgType>"
-                     "<Event><![CDATA[template_card_event]]></Event><EventKey><![CDATA[/practice]]></EventKey>"
-                     f"<TaskId><![CDATA[{cards[0]['template_card']['task_id']}]]></TaskId><AgentID>1000002</AgentID></xml>")
+            click = (
+                f"<xml><ToUserName><![CDATA[{WC_CORP}]]></ToUserName><FromUserName><![CDATA[lisi]]></FromUserName>"
+                "<CreateTime>1700000001</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+                "<Event><![CDATA[template_card_event]]></Event><EventKey><![CDATA[/practice]]></EventKey>"
+                f"<TaskId><![CDATA[{cards[0]['template_card']['task_id']}]]></TaskId><AgentID>1000002</AgentID></xml>"
+            )
             await s.post("/webhook", **wc_post(click))
             await s.post("/webhook", **wc_post(click))  # retried
             assert [m.text for m in s.rasa.messages] == ["客户很挑剔", "客户很犹豫", "/practice"]
+
     run(main())
 
 
 # every platform ---------------------------------------------------------------------------------------------
+
 
 def test_traditional_input_reaches_rasa_unchanged_and_a_traditional_answer_reaches_the_person():
     """The engine answers Traditional in Traditional; the connectors must not convert either way."""
@@ -500,4 +580,5 @@ def test_traditional_input_reaches_rasa_unchanged_and_a_traditional_answer_reach
             await s.post("/webhook", **wc_post(wc_text("lisi", text, "t-1")))
             assert s.rasa.messages[0].text == text
             assert text in s.api.paths("/cgi-bin/message/send")[0]["json"]["text"]["content"]
+
     run(main())

@@ -1,4 +1,5 @@
 """The `coach` command's JSON-lines contract, as ../shared/eval/score.py uses it."""
+
 import io
 import json
 import re
@@ -35,11 +36,14 @@ def test_identify_one_line_out_per_line_in(engine):
 
 
 def test_score_reply_contract(engine):
-    rows = run(["score-reply"], [
-        {"type": "suspicious", "reply": "Here is the signed warranty and the inspection report to check."},
-        {"type": "suspicious", "reply": "Just trust me."},
-        {"type": "grumpy", "reply": "hello"},
-    ])
+    rows = run(
+        ["score-reply"],
+        [
+            {"type": "suspicious", "reply": "Here is the signed warranty and the inspection report to check."},
+            {"type": "suspicious", "reply": "Just trust me."},
+            {"type": "grumpy", "reply": "hello"},
+        ],
+    )
     assert rows[0]["score"] > rows[1]["score"]
     assert rows[0]["feedback"] and rows[2]["error"].startswith("unknown type id")
 
@@ -55,11 +59,15 @@ def test_customers_export_csv_and_json(engine, dialogue):
     state = ConversationState(user="crm-user", lang="en")
     dialogue.respond(UserTurn("He doubts every figure and wants every promise in writing", "describe_customer"), state)
     dialogue.respond(UserTurn("save him as Mr Wu", "save_customer"), state)
-    csv_out = subprocess.run([COACH, "customers", "export", "--user", "crm-user", "--format", "csv"],
-                             capture_output=True, text=True, check=True).stdout
+    csv_out = subprocess.run(
+        [COACH, "customers", "export", "--user", "crm-user", "--format", "csv"], capture_output=True, text=True, check=True
+    ).stdout
     assert csv_out.splitlines()[0].startswith("name,type_id") and "Mr Wu,suspicious" in csv_out
-    rows = json.loads(subprocess.run([COACH, "customers", "export", "--user", "crm-user", "--format", "json"],
-                                     capture_output=True, text=True, check=True).stdout)
+    rows = json.loads(
+        subprocess.run(
+            [COACH, "customers", "export", "--user", "crm-user", "--format", "json"], capture_output=True, text=True, check=True
+        ).stdout
+    )
     assert rows[0]["name"] == "Mr Wu"
 
 
@@ -95,14 +103,19 @@ def coach(monkeypatch, capsys):
 
 
 def test_in_process_identify_answers_every_line_in_order(engine, coach):
-    code, out, err = coach("identify", stdin=json_lines([
-        {"text": "he doubts every number and wants proof in writing"},
-        "{not json",
-        {"text": "客户总打断我，觉得自己什么都懂"},
-        "[1, 2]",
-        "",
-        {"text": ""},
-    ]))
+    code, out, err = coach(
+        "identify",
+        stdin=json_lines(
+            [
+                {"text": "he doubts every number and wants proof in writing"},
+                "{not json",
+                {"text": "客户总打断我，觉得自己什么都懂"},
+                "[1, 2]",
+                "",
+                {"text": ""},
+            ]
+        ),
+    )
     assert code == 0
     rows = [json.loads(x) for x in out.splitlines()]
     assert len(rows) == 5, "a blank line is skipped, every other line gets exactly one line out"
@@ -114,15 +127,20 @@ def test_in_process_identify_answers_every_line_in_order(engine, coach):
 
 def test_in_process_score_reply_reads_context_and_lang(engine, coach):
     close = "Shall we sign the contract today?"
-    code, out, _ = coach("score-reply", stdin=json_lines([
-        {"type": "suspicious", "reply": close, "context": "I still do not believe those numbers"},
-        {"type": "suspicious", "reply": close, "context": "Sounds great, when can I get it?"},
-        {"type": "suspicious", "reply": "Here are the documents, please verify every clause.", "lang": "zh"},
-        {"type": "suspicious", "reply": "Here are the documents, please verify every clause.", "lang": "fr"},
-        {"type": "nonesuch", "reply": "hello"},
-        {"reply": "no type at all"},
-        "{broken",
-    ]))
+    code, out, _ = coach(
+        "score-reply",
+        stdin=json_lines(
+            [
+                {"type": "suspicious", "reply": close, "context": "I still do not believe those numbers"},
+                {"type": "suspicious", "reply": close, "context": "Sounds great, when can I get it?"},
+                {"type": "suspicious", "reply": "Here are the documents, please verify every clause.", "lang": "zh"},
+                {"type": "suspicious", "reply": "Here are the documents, please verify every clause.", "lang": "fr"},
+                {"type": "nonesuch", "reply": "hello"},
+                {"reply": "no type at all"},
+                "{broken",
+            ]
+        ),
+    )
     assert code == 0
     doubting, keen, zh, fr, unknown, missing, broken = [json.loads(x) for x in out.splitlines()]
     assert keen["score"] > doubting["score"], "asking to sign is premature while the customer still doubts"

@@ -10,6 +10,7 @@ A second test sends one conversation's messages to both servers at the same mome
 
 Skipped, naming what is missing, when PostgreSQL, redis-server or nginx is not installed (`make postgres redis nginx`).
 """
+
 from __future__ import annotations
 
 import os
@@ -34,17 +35,24 @@ import cluster as cluster_script  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
-KILL_AFTER_TURN = 3    # turns 0-3 alternate over both servers, then server 2 crashes
-BACK_FROM_TURN = 7     # from here on, server 2 is back (restarted during turns 4-6) and turns alternate again
-KILLED = 1             # index of the Rasa server that crashes
+KILL_AFTER_TURN = 3  # turns 0-3 alternate over both servers, then server 2 crashes
+BACK_FROM_TURN = 7  # from here on, server 2 is back (restarted during turns 4-6) and turns alternate again
+KILLED = 1  # index of the Rasa server that crashes
 
 Check = Callable[[List[Dict]], bool]
 # Polite but generic trainee replies: the simulated customer neither agrees nor walks away within five of them
 # (scripts/simulate_practice.py's "generic" trainee stays 7 replies on average; these five kept every one of
 # 90 simulated sessions per language open), so the session runs across the crash and ends on /practice_end.
-GENERIC = {"en": ["That's a great question.", "We have lots of great options.", "It's a very popular choice.",
-                  "Let me know if you have any questions.", "I understand."],
-           "zh": ["这个问题问得好。", "我们有很多不错的选择。", "这款很受欢迎的。", "有什么问题随时问我。", "我理解。"]}
+GENERIC = {
+    "en": [
+        "That's a great question.",
+        "We have lots of great options.",
+        "It's a very popular choice.",
+        "Let me know if you have any questions.",
+        "I understand.",
+    ],
+    "zh": ["这个问题问得好。", "我们有很多不错的选择。", "这款很受欢迎的。", "有什么问题随时问我。", "我理解。"],
+}
 
 
 @dataclass
@@ -52,7 +60,7 @@ class Step:
     message: str
     check: Check
     press: Optional[str] = None  # send the payload of the button whose title contains this, from the last reply
-    scored: bool = False         # a practice reply: the store must count it
+    scored: bool = False  # a practice reply: the store must count it
 
 
 @dataclass
@@ -79,11 +87,11 @@ def conversations(engine) -> Dict[str, List[Step]]:
         Step("hello", has("sales coach")),
         Step("Sarcastic guy, mocks everything we offer and laughs at our prices.", has(caustic_en)),
         Step("save him as Mr Zhang", has("Mr Zhang")),
-        Step("what should I avoid?", has(caustic_en)),            # remembered across servers
-        Step("another customer", lambda r: bool(r)),               # server 2 is down from here
+        Step("what should I avoid?", has(caustic_en)),  # remembered across servers
+        Step("another customer", lambda r: bool(r)),  # server 2 is down from here
         Step("my customers", has("Mr Zhang")),
-        Step("", has(caustic_en), press="Mr Zhang"),               # the saved customer, read from the store
-        Step("what should I avoid?", has(caustic_en)),            # both servers again
+        Step("", has(caustic_en), press="Mr Zhang"),  # the saved customer, read from the store
+        Step("what should I avoid?", has(caustic_en)),  # both servers again
         Step('/ask_stage{"stage": "closing"}', lambda r: bool(texts(r))),
     ]
     coaching_zh = [
@@ -180,8 +188,11 @@ def take_turn(c: cluster_script.Cluster, conv: Conversation, n: int, down: set) 
 def test_conversations_move_between_servers_and_survive_a_crash(cluster, built):
     scripts = conversations(built)
     run = uuid.uuid4().hex[:6]
-    convs = [Conversation(name=f"{name}-{route}", steps=steps, via_nginx=route == "nginx", sender=f"cl-{name}-{route}-{run}")
-             for name, steps in scripts.items() for route in ("direct", "nginx")]
+    convs = [
+        Conversation(name=f"{name}-{route}", steps=steps, via_nginx=route == "nginx", sender=f"cl-{name}-{route}-{run}")
+        for name, steps in scripts.items()
+        for route in ("direct", "nginx")
+    ]
     down: set = set()
     restart: Optional[threading.Thread] = None
     t0 = time.time()
@@ -238,8 +249,10 @@ def test_conversations_move_between_servers_and_survive_a_crash(cluster, built):
             assert session and session["status"] != "active", session
             assert session["turns"] == scored, f"{conv.name}: {session['turns']} practice turns stored, {scored} sent"
             assert len(store.progress(conv.sender)["sessions"]) == 1, "a practice session recorded twice"
-    print(f"\ncluster: started in {cluster.started_s:.0f} s; {sum(c.sent for c in convs)} turns in {turns_s:.1f} s"
-          f" over {len(convs)} conversations, one Rasa server crashed and restarted")
+    print(
+        f"\ncluster: started in {cluster.started_s:.0f} s; {sum(c.sent for c in convs)} turns in {turns_s:.1f} s"
+        f" over {len(convs)} conversations, one Rasa server crashed and restarted"
+    )
 
 
 def api_get(c: cluster_script.Cluster, path: str) -> Dict:
@@ -257,7 +270,6 @@ def app_store(c: cluster_script.Cluster):
     return store
 
 
-
 def test_one_conversation_at_both_servers_at_once(cluster):
     """Two messages of one conversation sent at the same moment, one to each server: both answered, both stored
     once, each followed by the bot's turn (Rasa takes the conversation's lock in Redis before each turn)."""
@@ -265,13 +277,15 @@ def test_one_conversation_at_both_servers_at_once(cluster):
 
     sender = f"cl-lock-{uuid.uuid4().hex[:6]}"
     pairs = [("hello", "what types are there?"), ("how do I win back a lost customer?", "你好")] * 3
-    lock_writes = lambda: redis.Redis(host="127.0.0.1", port=cluster.ports.redis,
-                                      password=cluster.secrets["redis_password"]).info("commandstats")["cmdstat_set"]["calls"]
+    lock_writes = lambda: redis.Redis(host="127.0.0.1", port=cluster.ports.redis, password=cluster.secrets["redis_password"]).info(
+        "commandstats"
+    )["cmdstat_set"]["calls"]
     before = lock_writes()
     with ThreadPoolExecutor(max_workers=2) as pool:
         for first, second in pairs:
-            replies = list(pool.map(lambda args: post(*args), [(cluster.rasa_url(0), sender, first),
-                                                               (cluster.rasa_url(1), sender, second)]))
+            replies = list(
+                pool.map(lambda args: post(*args), [(cluster.rasa_url(0), sender, first), (cluster.rasa_url(1), sender, second)])
+            )
             assert all(texts(r) for r in replies), [dump(r) for r in replies]
     events = [e["event"] for e in api_get(cluster, f"/conversations/{sender}/tracker")["events"] if e["event"] in ("user", "action")]
     rounds = "".join("u" if e == "user" else "a" for e in events)

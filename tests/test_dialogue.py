@@ -3,6 +3,7 @@
 NLU's reading of each message is given as the intent, so these tests hold the router's decisions
 without a server; tests/test_e2e.py runs the same flows through Rasa.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,11 +48,18 @@ def name(engine, type_id: str, lang: str) -> str:
 
 
 # context and clarifying -----------------------------------------------------------------------
-@pytest.mark.parametrize("lang, thin, behaviour, expected", [
-    ("en", "he is in his 50s and runs a small factory",
-     "he asks a lot of questions about the fine print and wants everything in writing", "suspicious"),
-    ("zh", "客户五十多岁，开了个小厂", "他什么都要看合同原文，每个数字都要我拿证据", "suspicious"),
-])
+@pytest.mark.parametrize(
+    "lang, thin, behaviour, expected",
+    [
+        (
+            "en",
+            "he is in his 50s and runs a small factory",
+            "he asks a lot of questions about the fine print and wants everything in writing",
+            "suspicious",
+        ),
+        ("zh", "客户五十多岁，开了个小厂", "他什么都要看合同原文，每个数字都要我拿证据", "suspicious"),
+    ],
+)
 def test_a_description_typed_while_a_question_is_open_is_coached(talk, engine, lang, thin, behaviour, expected):
     t = talk(lang)
     first = t.say(thin)
@@ -61,11 +69,14 @@ def test_a_description_typed_while_a_question_is_open_is_coached(talk, engine, l
     assert t.state.customer_type == expected
 
 
-@pytest.mark.parametrize("lang, thin, other, intent", [
-    ("en", "he is in his 50s and runs a small factory", "help", "help"),
-    ("en", "he is in his 50s and runs a small factory", "how do I win back a lost customer?", "ask_knowledge"),
-    ("zh", "客户五十多岁，开了个小厂", "我想练习", "start_practice"),
-])
+@pytest.mark.parametrize(
+    "lang, thin, other, intent",
+    [
+        ("en", "he is in his 50s and runs a small factory", "help", "help"),
+        ("en", "he is in his 50s and runs a small factory", "how do I win back a lost customer?", "ask_knowledge"),
+        ("zh", "客户五十多岁，开了个小厂", "我想练习", "start_practice"),
+    ],
+)
 def test_any_other_request_leaves_the_questions(talk, engine, lang, thin, other, intent):
     t = talk(lang)
     question = t.say(thin)
@@ -81,11 +92,14 @@ def test_the_same_question_is_never_asked_twice(talk, engine):
     assert engine.kb.text("ask_lead", "en") not in again.text
 
 
-@pytest.mark.parametrize("lang, description, development, expected", [
-    ("en", "he keeps interrupting me and says he knows better", "he finally asked about financing", "dominant_hostile"),
-    ("en", "she nitpicks every detail and is never satisfied", "she's angry now because delivery is late", "picky"),
-    ("zh", "这个客户说话特别冲，总打断我，觉得自己什么都懂", "他终于问到贷款的事了", "dominant_hostile"),
-])
+@pytest.mark.parametrize(
+    "lang, description, development, expected",
+    [
+        ("en", "he keeps interrupting me and says he knows better", "he finally asked about financing", "dominant_hostile"),
+        ("en", "she nitpicks every detail and is never satisfied", "she's angry now because delivery is late", "picky"),
+        ("zh", "这个客户说话特别冲，总打断我，觉得自己什么都懂", "他终于问到贷款的事了", "dominant_hostile"),
+    ],
+)
 def test_a_development_stays_with_the_remembered_customer(talk, engine, lang, description, development, expected):
     t = talk(lang)
     t.say(description)
@@ -95,23 +109,29 @@ def test_a_development_stays_with_the_remembered_customer(talk, engine, lang, de
     assert name(engine, expected, lang) in reply.text and reply.buttons
 
 
-@pytest.mark.parametrize("lang, note", [
-    ("en", "guy from yesterday called back, nurse, 1 kid, asked if the card has an annual fee. told him no. he will come by friday"),
-    ("en", "She said: 'Two rooms, three nights, we arrive May 5.' Sent the hotel quote by email"),
-    ("zh", "客户王先生，35岁，预算80万，下周三来看房"),
-])
+@pytest.mark.parametrize(
+    "lang, note",
+    [
+        ("en", "guy from yesterday called back, nurse, 1 kid, asked if the card has an annual fee. told him no. he will come by friday"),
+        ("en", "She said: 'Two rooms, three nights, we arrive May 5.' Sent the hotel quote by email"),
+        ("zh", "客户王先生，35岁，预算80万，下周三来看房"),
+    ],
+)
 def test_a_note_of_facts_names_no_type(talk, engine, lang, note):
     reply = talk(lang).say(note)
     assert not any(name(engine, tid, lang) in reply.text for tid in engine.kb.types), reply.text
 
 
-@pytest.mark.parametrize("lang, question", [
-    ("en", "what if he walks out?"),
-    ("en", "she said she'll think about it"),
-    ("en", "what if she brings her sister along"),
-    ("zh", "他说要回去考虑一下"),
-    ("zh", "客户突然不回消息了"),
-])
+@pytest.mark.parametrize(
+    "lang, question",
+    [
+        ("en", "what if he walks out?"),
+        ("en", "she said she'll think about it"),
+        ("en", "what if she brings her sister along"),
+        ("zh", "他说要回去考虑一下"),
+        ("zh", "客户突然不回消息了"),
+    ],
+)
 def test_follow_up_situations_get_their_own_answer(talk, lang, question):
     t = talk(lang)
     t.say("he argues with everything I say and wants to win every point" if lang == "en" else "他什么都要跟我争，非要赢不可")
@@ -123,13 +143,19 @@ def test_follow_up_situations_get_their_own_answer(talk, lang, question):
 
 
 # corrections ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("lang, description, correction, expected", [
-    ("en", "she's sweet and agreeable, says yes to everything, but can't bring herself to sign",
-     "not quite, she's more the kind who thinks everything through slowly and compares every option", "deliberate"),
-    ("zh", "客户一进门就冷着脸，问什么都不怎么回应", "不对，他其实做不了主，说要回去问老婆", "detached"),
-])
-def test_a_described_correction_is_offered_and_stored_only_when_confirmed(talk, engine, lang, description,
-                                                                           correction, expected):
+@pytest.mark.parametrize(
+    "lang, description, correction, expected",
+    [
+        (
+            "en",
+            "she's sweet and agreeable, says yes to everything, but can't bring herself to sign",
+            "not quite, she's more the kind who thinks everything through slowly and compares every option",
+            "deliberate",
+        ),
+        ("zh", "客户一进门就冷着脸，问什么都不怎么回应", "不对，他其实做不了主，说要回去问老婆", "detached"),
+    ],
+)
+def test_a_described_correction_is_offered_and_stored_only_when_confirmed(talk, engine, lang, description, correction, expected):
     t = talk(lang)
     t.say(description)
     before = t.state.customer_type
@@ -147,11 +173,13 @@ def test_a_described_correction_is_offered_and_stored_only_when_confirmed(talk, 
 
 
 # saved customers ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("lang, description, save, listing, expected, saved_name", [
-    ("en", "he wants proof for every claim and checks everything twice", "save him as Mr Li", "my customers",
-     "suspicious", "Mr Li"),
-    ("zh", "这个客户说话特别冲，总打断我，觉得自己什么都懂", "把他存为王总", "我的客户", "dominant_hostile", "王总"),
-])
+@pytest.mark.parametrize(
+    "lang, description, save, listing, expected, saved_name",
+    [
+        ("en", "he wants proof for every claim and checks everything twice", "save him as Mr Li", "my customers", "suspicious", "Mr Li"),
+        ("zh", "这个客户说话特别冲，总打断我，觉得自己什么都懂", "把他存为王总", "我的客户", "dominant_hostile", "王总"),
+    ],
+)
 def test_saved_customers_come_back_by_button(talk, engine, lang, description, save, listing, expected, saved_name):
     t = talk(lang)
     t.say(description)
@@ -197,9 +225,15 @@ def test_every_button_the_dialogue_shows_is_handled(talk, dialogue):
     """Each payload names an intent the router has a route for, with entities it reads."""
     t = talk("en")
     seen: List[Tuple[str, str]] = []
-    for text, intent in [("he doubts every number and wants proof", "describe_customer"), ("my customers", "list_customers"),
-                         ("what are the seven kinds of loyalty", "ask_knowledge"), ("not quite", "correct_type"),
-                         ("hello", "greet"), ("I sell", "set_trade"), ("quiz me", "quiz")]:
+    for text, intent in [
+        ("he doubts every number and wants proof", "describe_customer"),
+        ("my customers", "list_customers"),
+        ("what are the seven kinds of loyalty", "ask_knowledge"),
+        ("not quite", "correct_type"),
+        ("hello", "greet"),
+        ("I sell", "set_trade"),
+        ("quiz me", "quiz"),
+    ]:
         if intent == "list_customers":
             t.say("save him as Mr Li", intent="save_customer")
         seen += t.say(text, intent=intent).buttons
@@ -209,10 +243,13 @@ def test_every_button_the_dialogue_shows_is_handled(talk, dialogue):
 
 
 # knowledge answers ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("lang, question, topic", [
-    ("en", "how do I win back a lost customer?", "win_back"),
-    ("zh", "客户忠诚有哪几种？", "loyalty_kinds"),
-])
+@pytest.mark.parametrize(
+    "lang, question, topic",
+    [
+        ("en", "how do I win back a lost customer?", "win_back"),
+        ("zh", "客户忠诚有哪几种？", "loyalty_kinds"),
+    ],
+)
 def test_a_topic_lists_all_its_points_and_more_opens_them(talk, engine, lang, question, topic):
     t = talk(lang)
     reply = t.say(question, intent="ask_knowledge")
@@ -227,10 +264,13 @@ def test_a_topic_lists_all_its_points_and_more_opens_them(talk, engine, lang, qu
     assert getattr(sections[-1].body, lang)[:20] in last.text
 
 
-@pytest.mark.parametrize("lang, question, a, b", [
-    ("en", "what's the difference between picky and suspicious?", "picky", "suspicious"),
-    ("zh", "挑剔型和疑心型有什么区别？", "picky", "suspicious"),
-])
+@pytest.mark.parametrize(
+    "lang, question, a, b",
+    [
+        ("en", "what's the difference between picky and suspicious?", "picky", "suspicious"),
+        ("zh", "挑剔型和疑心型有什么区别？", "picky", "suspicious"),
+    ],
+)
 def test_two_types_compared(talk, engine, lang, question, a, b):
     reply = talk(lang).say(question, intent="ask_knowledge")
     assert name(engine, a, lang) in reply.text and name(engine, b, lang) in reply.text
@@ -265,7 +305,7 @@ def test_traditional_in_traditional_out(talk, engine):
     reply = t.say("這位客戶什麼都要挑毛病，連包裝都嫌不好看")
     assert "挑剔型" in reply.text and t.state.script == "hant"
     assert "聽起來" in reply.text and not any(ch in reply.text for ch in "这说听对时点户")  # no Simplified-only letters
-    follow = t.say('/ask_avoid', intent="ask_avoid")
+    follow = t.say("/ask_avoid", intent="ask_avoid")
     assert any(ch in follow.text for ch in "這說對時點")
 
 
@@ -299,11 +339,18 @@ def test_wording_has_no_article_or_punctuation_slips(talk, engine):
 
 
 # the salesperson's trade ----------------------------------------------------------------------------
-@pytest.mark.parametrize("lang, message, trade, banned", [
-    ("en", "I sell cars. This customer haggles over every little scratch on the paint", "car",
-     ["flat", "apartment", "kitchen", "bedroom", "floor plan"]),
-    ("zh", "我是卖房的，这个客户什么都要挑毛病", "real_estate", ["展车", "试驾", "脚垫"]),
-])
+@pytest.mark.parametrize(
+    "lang, message, trade, banned",
+    [
+        (
+            "en",
+            "I sell cars. This customer haggles over every little scratch on the paint",
+            "car",
+            ["flat", "apartment", "kitchen", "bedroom", "floor plan"],
+        ),
+        ("zh", "我是卖房的，这个客户什么都要挑毛病", "real_estate", ["展车", "试驾", "脚垫"]),
+    ],
+)
 def test_the_trade_said_in_a_message_is_remembered_and_fits_the_advice(talk, lang, message, trade, banned):
     t = talk(lang)
     reply = t.say(message)
@@ -327,13 +374,15 @@ def test_the_trade_is_asked_once_with_buttons(talk, engine):
     assert t.state.trade == "insurance"
 
 
-
 # what NLU could not place still finds its way ----------------------------------------------------------
-@pytest.mark.parametrize("lang, description, news, intent", [
-    ("zh", "客户一进门就冷着脸，问什么都不怎么回应", "他刚才抱怨上次送货晚了两天", "nlu_fallback"),
-    ("en", "sarcastic guy, mocks everything we offer", "today he was actually in a pretty good mood", "out_of_scope"),
-    ("zh", "很热情，聊得很开心，一谈付款就岔开话题", "她说还要再考虑考虑", "describe_customer"),
-])
+@pytest.mark.parametrize(
+    "lang, description, news, intent",
+    [
+        ("zh", "客户一进门就冷着脸，问什么都不怎么回应", "他刚才抱怨上次送货晚了两天", "nlu_fallback"),
+        ("en", "sarcastic guy, mocks everything we offer", "today he was actually in a pretty good mood", "out_of_scope"),
+        ("zh", "很热情，聊得很开心，一谈付款就岔开话题", "她说还要再考虑考虑", "describe_customer"),
+    ],
+)
 def test_news_about_the_customer_stays_with_that_customer(talk, lang, description, news, intent):
     t = talk(lang)
     t.say(description)
@@ -366,10 +415,13 @@ def test_practice_with_a_described_type_and_a_typed_yes_deletes(talk, engine):
     assert c.dialogue.userdata.find_customer(c.state.user, "小周") is None
 
 
-@pytest.mark.parametrize("lang, question, a, b", [
-    ("en", "how is a cold, withdrawn customer different from one who can't make the decision himself?", "timid_hostile", "detached"),
-    ("zh", "爱挑毛病的客户和什么都不信的客户有什么区别？", "picky", "suspicious"),
-])
+@pytest.mark.parametrize(
+    "lang, question, a, b",
+    [
+        ("en", "how is a cold, withdrawn customer different from one who can't make the decision himself?", "timid_hostile", "detached"),
+        ("zh", "爱挑毛病的客户和什么都不信的客户有什么区别？", "picky", "suspicious"),
+    ],
+)
 def test_two_types_compared_by_description(talk, engine, lang, question, a, b):
     reply = talk(lang).say(question, intent="ask_knowledge")
     assert name(engine, a, lang) in reply.text and name(engine, b, lang) in reply.text, reply.text

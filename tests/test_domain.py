@@ -4,6 +4,7 @@ Every name the code uses across a boundary (an intent, an entity in a button pay
 the action, a ui text key) is checked against the file that declares it, so a rename on one side fails here
 instead of in a conversation.
 """
+
 from __future__ import annotations
 
 import ast
@@ -89,9 +90,12 @@ def test_the_only_slot_is_the_memory_and_the_only_action_is_action_respond():
     from actions.common import ActionRespond
 
     assert ActionRespond().name() == "action_respond"
-    action_classes = [node.name for path in (ROOT / "actions").glob("*.py")
-                      for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-                      if isinstance(node, ast.ClassDef) and any(getattr(b, "id", "") == "Action" for b in node.bases)]
+    action_classes = [
+        node.name
+        for path in (ROOT / "actions").glob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ClassDef) and any(getattr(b, "id", "") == "Action" for b in node.bases)
+    ]
     assert action_classes == ["ActionRespond"]
 
 
@@ -100,8 +104,9 @@ def test_rasa_reads_the_domain_as_these_tests_do():
 
     loaded = Domain.load(str(DOMAIN_DIR))
     assert set(domain_intents()) <= set(loaded.intents)
-    assert [s.name for s in loaded.slots if not s.name.startswith("requested_slot") and s.name != "session_started_metadata"] \
-        == [MEMORY_SLOT]
+    assert [s.name for s in loaded.slots if not s.name.startswith("requested_slot") and s.name != "session_started_metadata"] == [
+        MEMORY_SLOT
+    ]
     assert set(loaded.entities) == set(domain()["entities"])
     assert loaded.user_actions == ["action_respond"]
 
@@ -261,8 +266,20 @@ def test_every_ui_key_used_in_code_exists_in_both_languages():
 def test_the_key_scan_sees_every_kind_of_key():
     """The resolver itself: literals, f-strings, locals and a parameter's callers all reach the list."""
     keys = {k for k, _ in used_ui_keys()}
-    for key in ("btn_types", "ask_warmth", "answer_holds_back", "outcome_walk_away", "disc_overview", "group_sales_point",
-                "evidence_quote", "quiz_wrong", "about_privacy", "greet", "out_of_scope", "fallback"):
+    for key in (
+        "btn_types",
+        "ask_warmth",
+        "answer_holds_back",
+        "outcome_walk_away",
+        "disc_overview",
+        "group_sales_point",
+        "evidence_quote",
+        "quiz_wrong",
+        "about_privacy",
+        "greet",
+        "out_of_scope",
+        "fallback",
+    ):
         assert key in keys, key
 
 
@@ -283,16 +300,23 @@ SCENARIOS: Dict[str, Dict[str, List[Turn]]] = {
         "description": [said("he doubts every number I give him and wants proof for everything")],
         "thin description": [said("he is in his 50s and runs a small factory")],
         "second question": [said("he is in his 50s and runs a small factory"), said("he takes the lead", "")],
-        "correction": [said("she's sweet and agreeable, says yes to everything, but can't bring herself to sign"),
-                       said("not quite, she's more the kind who thinks everything through slowly and compares every option",
-                            "correct_type")],
+        "correction": [
+            said("she's sweet and agreeable, says yes to everything, but can't bring herself to sign"),
+            said("not quite, she's more the kind who thinks everything through slowly and compares every option", "correct_type"),
+        ],
         "bare correction": [said("he doubts every number I give him"), said("/correct_type", "correct_type")],
         "follow-up": [said("he doubts every number I give him"), said("what should I avoid?", "ask_avoid")],
         "situation": [said("he doubts every number I give him"), said("what if he walks out?", "describe_customer")],
-        "list customers": [said("he wants proof for every claim"), said("save him as Mr Li", "save_customer"),
-                           said("my customers", "list_customers")],
-        "delete": [said("he wants proof for every claim"), said("save him as Mr Li", "save_customer"),
-                   said("delete Mr Li", "delete_customer")],
+        "list customers": [
+            said("he wants proof for every claim"),
+            said("save him as Mr Li", "save_customer"),
+            said("my customers", "list_customers"),
+        ],
+        "delete": [
+            said("he wants proof for every claim"),
+            said("save him as Mr Li", "save_customer"),
+            said("delete Mr Li", "delete_customer"),
+        ],
         "types": [said("what types are there", "list_types")],
         "topic": [said("how do I win back a lost customer?", "ask_knowledge")],
         "compare": [said("what's the difference between picky and suspicious?", "ask_knowledge")],
@@ -301,11 +325,16 @@ SCENARIOS: Dict[str, Dict[str, List[Turn]]] = {
         "quiz": [said("quiz me", "quiz")],
         "quiz answered": [said("quiz me", "quiz"), said("picky", "quiz_answer")],
         "practice start": [said("practise with a suspicious customer, I sell cars", "start_practice")],
-        "practice turn": [said("practise with a suspicious customer, I sell cars", "start_practice"),
-                          said("Here is the signed warranty and the inspection report, please check them", "")],
+        "practice turn": [
+            said("practise with a suspicious customer, I sell cars", "start_practice"),
+            said("Here is the signed warranty and the inspection report, please check them", ""),
+        ],
         "practice end": [said("practise with a suspicious customer", "start_practice"), said("/practice_end", "practice_end")],
-        "progress": [said("practise with a picky customer", "start_practice"), said("/practice_end", "practice_end"),
-                     said("my progress", "my_progress")],
+        "progress": [
+            said("practise with a picky customer", "start_practice"),
+            said("/practice_end", "practice_end"),
+            said("my progress", "my_progress"),
+        ],
         "no progress": [said("my progress", "my_progress")],
         "hint outside practice": [said("give me a hint", "practice_hint")],
         "trade question": [said("what I sell", "set_trade")],

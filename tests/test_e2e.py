@@ -1,4 +1,5 @@
 """End to end through the REST channel of a real Rasa server and action server, in both languages."""
+
 import uuid
 
 import pytest
@@ -32,11 +33,18 @@ def test_mixed_chinese_and_english_parses(servers):
     assert "挑剔型" in texts(reply), dump(reply)  # whatever NLU called it, the router coaches a description
 
 
-@pytest.mark.parametrize("lang, description, name, follow", [
-    ("en", "He asked three times whether the guarantee is real and wants to see proof of everything.", "Suspicious",
-     "what should I avoid?"),
-    ("zh", "客户什么都要看合同原文才肯信,总担心我们在价格上做手脚", "疑心型", "要避免什么?"),
-])
+@pytest.mark.parametrize(
+    "lang, description, name, follow",
+    [
+        (
+            "en",
+            "He asked three times whether the guarantee is real and wants to see proof of everything.",
+            "Suspicious",
+            "what should I avoid?",
+        ),
+        ("zh", "客户什么都要看合同原文才肯信,总担心我们在价格上做手脚", "疑心型", "要避免什么?"),
+    ],
+)
 def test_describe_then_follow_ups(servers, engine, lang, description, name, follow):
     s = sender(lang)
     first = servers.say(s, description)
@@ -48,12 +56,14 @@ def test_describe_then_follow_ups(servers, engine, lang, description, name, foll
     assert engine.kb.types["suspicious"].tactics.closing[0].dict()[lang] in texts(close)
 
 
-@pytest.mark.parametrize("lang, small_talk, first_question, type_name", [
-    ("en", "tell me a joke", "my customer keeps haggling over every little flaw, what do I do?", "Picky"),
-    ("zh", "今天好累啊", "客户老是挑毛病砍价,怎么办", "挑剔型"),
-])
-def test_small_talk_gets_the_menu_and_a_question_about_a_customer_gets_coached(servers, lang, small_talk,
-                                                                               first_question, type_name):
+@pytest.mark.parametrize(
+    "lang, small_talk, first_question, type_name",
+    [
+        ("en", "tell me a joke", "my customer keeps haggling over every little flaw, what do I do?", "Picky"),
+        ("zh", "今天好累啊", "客户老是挑毛病砍价,怎么办", "挑剔型"),
+    ],
+)
+def test_small_talk_gets_the_menu_and_a_question_about_a_customer_gets_coached(servers, lang, small_talk, first_question, type_name):
     s = sender(lang)
     chat = servers.say(s, small_talk)
     assert "/list_types" in buttons(chat) and "/ask_phrase" not in buttons(chat), dump(chat)
@@ -90,16 +100,21 @@ def test_bad_input_never_crashes(servers, message):
     assert "sales coach" in texts(servers.say(s, "hello")).lower()
 
 
-PUSHY = {"en": ["Sign today or the price goes up.", "You're wrong, just buy it.", "Everyone takes this, stop thinking."],
-         "zh": ["今天不签明天就涨价。", "您想错了，直接买吧。", "别犹豫了，大家都买这个。"]}
+PUSHY = {
+    "en": ["Sign today or the price goes up.", "You're wrong, just buy it.", "Everyone takes this, stop thinking."],
+    "zh": ["今天不签明天就涨价。", "您想错了，直接买吧。", "别犹豫了，大家都买这个。"],
+}
 
 
-@pytest.mark.parametrize("lang, type_id, best, outcome_word", [
-    ("en", "suspicious", True, "agreed"),
-    ("zh", "timid_friendly", True, "同意"),
-    ("en", "dominant_hostile", False, "walked away"),
-    ("zh", "suspicious", False, "走了"),
-])
+@pytest.mark.parametrize(
+    "lang, type_id, best, outcome_word",
+    [
+        ("en", "suspicious", True, "agreed"),
+        ("zh", "timid_friendly", True, "同意"),
+        ("en", "dominant_hostile", False, "walked away"),
+        ("zh", "suspicious", False, "走了"),
+    ],
+)
 def test_whole_practice_sessions(servers, dialogue, engine, lang, type_id, best, outcome_word):
     """Through REST: a trainee who makes the type's best move at each stage wins; a pushy one loses."""
     import random
@@ -131,10 +146,13 @@ def test_whole_practice_sessions(servers, dialogue, engine, lang, type_id, best,
     assert str(score) in texts(progress)
 
 
-@pytest.mark.parametrize("lang, thin, answers, expected", [
-    ("en", "The customer came in at 3pm with his wife.", ["Leads", "Cold"], "Dominant-hostile"),
-    ("zh", "客户是本地人,开一辆白色的车", ["被动", "友善"], "畏怯友善型"),
-])
+@pytest.mark.parametrize(
+    "lang, thin, answers, expected",
+    [
+        ("en", "The customer came in at 3pm with his wife.", ["Leads", "Cold"], "Dominant-hostile"),
+        ("zh", "客户是本地人,开一辆白色的车", ["被动", "友善"], "畏怯友善型"),
+    ],
+)
 def test_thin_description_asks_two_questions_then_coaches(servers, lang, thin, answers, expected):
     s = sender("thin")
     first = servers.say(s, thin)
@@ -145,10 +163,13 @@ def test_thin_description_asks_two_questions_then_coaches(servers, lang, thin, a
     assert expected in texts(done), dump(done)
 
 
-@pytest.mark.parametrize("lang, describe, correction, new_name", [
-    ("en", "She nitpicks every detail of the flat and is never satisfied.", "no, she's more suspicious", "Suspicious"),
-    ("zh", "客户一直嫌这嫌那,什么都看不上", "不对,他更像疑心型", "疑心型"),
-])
+@pytest.mark.parametrize(
+    "lang, describe, correction, new_name",
+    [
+        ("en", "She nitpicks every detail of the flat and is never satisfied.", "no, she's more suspicious", "Suspicious"),
+        ("zh", "客户一直嫌这嫌那,什么都看不上", "不对,他更像疑心型", "疑心型"),
+    ],
+)
 def test_correction_switches_the_type(servers, lang, describe, correction, new_name):
     s = sender("correct")
     servers.say(s, describe)
@@ -159,11 +180,14 @@ def test_correction_switches_the_type(servers, lang, describe, correction, new_n
     assert new_name in texts(servers.say(s, confirm))
 
 
-@pytest.mark.parametrize("question, expected", [
-    ("how do I win back a lost customer?", "win"),
-    ("客户投诉怎么处理?", "投诉"),
-    ("what types are there?", "13"),
-])
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("how do I win back a lost customer?", "win"),
+        ("客户投诉怎么处理?", "投诉"),
+        ("what types are there?", "13"),
+    ],
+)
 def test_knowledge_questions(servers, question, expected):
     assert expected in texts(servers.say(sender("kb"), question)).lower()
 

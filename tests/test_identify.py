@@ -1,25 +1,32 @@
 """Identification: the type, the evidence, negation, too-thin descriptions, any input."""
+
 import pytest
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("He keeps interrupting me and says he knows better than me", "dominant_hostile"),
-    ("客户什么都要看合同原文才肯信", "suspicious"),
-    ("She nitpicks every detail of the flat and wants a lower price", "picky"),
-    ("他说要回去跟老婆商量,自己做不了主", "detached"),
-    ("she keeps asking what the neighbours bought and reads every review", "opinion_seeker"),
-    ("客戶說話很刻薄,總是冷嘲熱諷", "caustic"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("He keeps interrupting me and says he knows better than me", "dominant_hostile"),
+        ("客户什么都要看合同原文才肯信", "suspicious"),
+        ("She nitpicks every detail of the flat and wants a lower price", "picky"),
+        ("他说要回去跟老婆商量,自己做不了主", "detached"),
+        ("she keeps asking what the neighbours bought and reads every review", "opinion_seeker"),
+        ("客戶說話很刻薄,總是冷嘲熱諷", "caustic"),
+    ],
+)
 def test_names_the_type(engine, text, expected):
     result = engine.identifier.identify(text)
     assert not result.needs_more_info
     assert expected in [t for t, _ in result.types[:2]], result.types[:3]
 
 
-@pytest.mark.parametrize("text", [
-    "not pushy at all, but she doubts every figure I quote",
-    "一点也不强势,就是不相信我们给的数据",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not pushy at all, but she doubts every figure I quote",
+        "一点也不强势,就是不相信我们给的数据",
+    ],
+)
 def test_negated_dominance_is_not_dominant(engine, text):
     result = engine.identifier.identify(text)
     assert result.top != "dominant_hostile" and result.top != "dominant_friendly"
@@ -30,7 +37,7 @@ def test_evidence_points_at_the_words(engine):
     text = "He asked three times whether the guarantee is real and wants to see proof."
     result = engine.identifier.identify(text)
     spans = [e for e in result.evidence if e["type"] == result.top]
-    assert spans and all(text[e["start"]:e["end"]] == e["text"] for e in spans)
+    assert spans and all(text[e["start"] : e["end"]] == e["text"] for e in spans)
     assert all(e["cue"] for e in spans)
 
 
@@ -46,10 +53,17 @@ def test_no_psychological_cue_needs_more_info(engine, text):
     assert engine.identifier.identify(text).needs_more_info
 
 
-@pytest.mark.parametrize("text, about", [
-    ("tell me a joke", False), ("今天心情不好,好累", False), ("what should I avoid?", False),
-    ("keeps haggling over every cent", True), ("客户一直砍价", True), ("The customer came in at 3pm.", True),
-])
+@pytest.mark.parametrize(
+    "text, about",
+    [
+        ("tell me a joke", False),
+        ("今天心情不好,好累", False),
+        ("what should I avoid?", False),
+        ("keeps haggling over every cent", True),
+        ("客户一直砍价", True),
+        ("The customer came in at 3pm.", True),
+    ],
+)
 def test_small_talk_is_told_apart_from_a_customer(engine, text, about):
     assert engine.identifier.identify(text).about_customer is about
 

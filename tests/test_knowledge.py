@@ -1,4 +1,5 @@
 """The knowledge base: complete in both languages, validated, searchable, exportable."""
+
 import json
 import shutil
 import subprocess
@@ -13,9 +14,22 @@ from knowledge.loader import ContentError, load_content
 from knowledge.schema import STAGES
 
 REQUIRED_TOPICS = {
-    "consumer_segments", "reading_principles", "loyalty_kinds", "gauging_loyalty", "lost_customer_kinds", "win_back",
-    "complaint_steps", "customer_loss_mistakes", "relationship_matrices", "ford_rapport", "satisfaction_vs_loyalty",
-    "relationship_practices", "customer_kinds", "customer_orientations", "management_strategies", "customer_life_cycle",
+    "consumer_segments",
+    "reading_principles",
+    "loyalty_kinds",
+    "gauging_loyalty",
+    "lost_customer_kinds",
+    "win_back",
+    "complaint_steps",
+    "customer_loss_mistakes",
+    "relationship_matrices",
+    "ford_rapport",
+    "satisfaction_vs_loyalty",
+    "relationship_practices",
+    "customer_kinds",
+    "customer_orientations",
+    "management_strategies",
+    "customer_life_cycle",
 }
 COACH = str(Path(sys.executable).parent / "coach")
 
@@ -62,14 +76,17 @@ def _broken_copy(tmp_path: Path, edit) -> Path:
     return target
 
 
-@pytest.mark.parametrize("edit, expected", [
-    (lambda d: _drop(d / "types" / "picky.yaml", "pitfalls"), "picky.yaml: field 'pitfalls'"),
-    (lambda d: _set(d / "types" / "picky.yaml", ["names", "zh"], None), "picky.yaml: field 'names.zh'"),
-    (lambda d: _set(d / "types" / "picky.yaml", ["cues", "zh"], ["太挑剔"]), "picky.yaml: field 'cues.zh'"),
-    (lambda d: _rename_type(d, "picky", "grumpy"), "unknown type id 'grumpy'"),
-    (lambda d: _set(d / "topics" / "win_back.yaml", ["id"], "ford_rapport"), "duplicate id 'ford_rapport'"),
-    (lambda d: _set(d / "topics" / "win_back.yaml", ["id"], "win_again"), "must match the file name"),
-])
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (lambda d: _drop(d / "types" / "picky.yaml", "pitfalls"), "picky.yaml: field 'pitfalls'"),
+        (lambda d: _set(d / "types" / "picky.yaml", ["names", "zh"], None), "picky.yaml: field 'names.zh'"),
+        (lambda d: _set(d / "types" / "picky.yaml", ["cues", "zh"], ["太挑剔"]), "picky.yaml: field 'cues.zh'"),
+        (lambda d: _rename_type(d, "picky", "grumpy"), "unknown type id 'grumpy'"),
+        (lambda d: _set(d / "topics" / "win_back.yaml", ["id"], "ford_rapport"), "duplicate id 'ford_rapport'"),
+        (lambda d: _set(d / "topics" / "win_back.yaml", ["id"], "win_again"), "must match the file name"),
+    ],
+)
 def test_invalid_content_fails_naming_file_and_field(tmp_path, edit, expected):
     broken = _broken_copy(tmp_path, edit)
     with pytest.raises(ContentError) as err:
@@ -197,13 +214,32 @@ _HAN = r"[\u3400-\u9fff]"
 # Half-width marks touching Chinese text: "客户,很" or "（" written as "(" around Chinese words.
 _HALF_WIDTH_IN_ZH = _re.compile(rf"(?<={_HAN})[,.;:?!]|[,;:?!](?={_HAN})|\((?={_HAN})|(?<={_HAN})\)|[「」\"]")
 # One name per concept in topics; the rejected spellings and the English wording issue 12 struck out.
-_REJECTED_IN_TOPICS = ["FORD理论", "亲切型", "表现型", "假定成交", "fish in a barrel", "intelligence gatherer",
-                       "Super-value", "super-value", "Sales-point", "easily swayed", "not highly educated", "桶中钓鱼"]
+_REJECTED_IN_TOPICS = [
+    "FORD理论",
+    "亲切型",
+    "表现型",
+    "假定成交",
+    "fish in a barrel",
+    "intelligence gatherer",
+    "Super-value",
+    "super-value",
+    "Sales-point",
+    "easily swayed",
+    "not highly educated",
+    "桶中钓鱼",
+]
 # Seed sections issue 12 found missing, and the topic that now carries each, with the seed file it must cite.
 _SEED_COVERAGE = {
-    "who_is_the_customer": "003", "customer_classification": "003", "crm_arguments": "002", "crm_thinking": "002",
-    "customer_relationships": "002", "developing_relationships": "002", "customer_retention": "002",
-    "retention_methods": "002", "customer_acquisition": "001", "satisfaction_loyalty_views": "004",
+    "who_is_the_customer": "003",
+    "customer_classification": "003",
+    "crm_arguments": "002",
+    "crm_thinking": "002",
+    "customer_relationships": "002",
+    "developing_relationships": "002",
+    "customer_retention": "002",
+    "retention_methods": "002",
+    "customer_acquisition": "001",
+    "satisfaction_loyalty_views": "004",
 }
 
 
@@ -229,20 +265,34 @@ def _zh_texts(node, where=""):
             yield from _zh_texts(value, f"{where}.{n}")
 
 
-@pytest.mark.parametrize("title, lang, expected", [
-    ("Seven kinds of customer loyalty", "en", 7), ("Five steps for handling a complaint", "en", 5),
-    ("12 tips", "en", 12), ("One-to-one marketing", "en", None), ("The 80/20 rule", "en", None),
-    ("七种客户忠诚", "zh", 7), ("挽回流失客户的七个要点", "zh", 7), ("七大原则", "zh", 7), ("导致客户流失的八忌", "zh", 8),
-    ("5个步骤", "zh", 5), ("100-1=0", "zh", None), ("客户满意与客户忠诚", "zh", None),
-])
+@pytest.mark.parametrize(
+    "title, lang, expected",
+    [
+        ("Seven kinds of customer loyalty", "en", 7),
+        ("Five steps for handling a complaint", "en", 5),
+        ("12 tips", "en", 12),
+        ("One-to-one marketing", "en", None),
+        ("The 80/20 rule", "en", None),
+        ("七种客户忠诚", "zh", 7),
+        ("挽回流失客户的七个要点", "zh", 7),
+        ("七大原则", "zh", 7),
+        ("导致客户流失的八忌", "zh", 8),
+        ("5个步骤", "zh", 5),
+        ("100-1=0", "zh", None),
+        ("客户满意与客户忠诚", "zh", None),
+    ],
+)
 def test_title_count_reads_the_number_a_title_promises(title, lang, expected):
     assert title_count(title, lang) == expected
 
 
-@pytest.mark.parametrize("keys, value, expected", [
-    (["title", "en"], "Eight points for winning back a lost customer", "win_back.yaml: field 'title.en': promises 8 points"),
-    (["title", "zh"], "挽回流失客户的六个要点", "win_back.yaml: field 'title.zh': promises 6 points"),
-])
+@pytest.mark.parametrize(
+    "keys, value, expected",
+    [
+        (["title", "en"], "Eight points for winning back a lost customer", "win_back.yaml: field 'title.en': promises 8 points"),
+        (["title", "zh"], "挽回流失客户的六个要点", "win_back.yaml: field 'title.zh': promises 6 points"),
+    ],
+)
 def test_topic_title_number_must_match_its_sections(tmp_path, keys, value, expected):
     broken = _broken_copy(tmp_path, lambda d: _set(d / "topics" / "win_back.yaml", keys, value))
     with pytest.raises(ContentError) as err:
@@ -282,16 +332,27 @@ def test_every_seed_section_from_issue_12_is_a_cited_topic(content):
         assert ("4 to 6" in text and "5 to 10" in text) if lang == "en" else ("4~6" in text and "5~10" in text)
 
 
-@pytest.mark.parametrize("question, topic_id", [
-    ("how do I win back a lost customer?", "win_back"), ("客户流失了怎么挽回", "win_back"),
-    ("what is customer retention", "customer_retention"), ("客户保持", "customer_retention"),
-    ("how do I keep my customers", "retention_methods"), ("客户保持的方法有哪些", "retention_methods"),
-    ("customer vs consumer", "who_is_the_customer"), ("客户怎么分类", "customer_classification"),
-    ("what is CRM", "crm_arguments"), ("客户让渡价值是什么", "crm_thinking"),
-    ("what is a customer relationship", "customer_relationships"), ("怎么和客户建立关系", "developing_relationships"),
-    ("how do I get new customers", "customer_acquisition"), ("怎么开发新客户", "customer_acquisition"),
-    ("does satisfaction lead to loyalty", "satisfaction_loyalty_views"), ("客户忠诚有哪几种？", "loyalty_kinds"),
-])
+@pytest.mark.parametrize(
+    "question, topic_id",
+    [
+        ("how do I win back a lost customer?", "win_back"),
+        ("客户流失了怎么挽回", "win_back"),
+        ("what is customer retention", "customer_retention"),
+        ("客户保持", "customer_retention"),
+        ("how do I keep my customers", "retention_methods"),
+        ("客户保持的方法有哪些", "retention_methods"),
+        ("customer vs consumer", "who_is_the_customer"),
+        ("客户怎么分类", "customer_classification"),
+        ("what is CRM", "crm_arguments"),
+        ("客户让渡价值是什么", "crm_thinking"),
+        ("what is a customer relationship", "customer_relationships"),
+        ("怎么和客户建立关系", "developing_relationships"),
+        ("how do I get new customers", "customer_acquisition"),
+        ("怎么开发新客户", "customer_acquisition"),
+        ("does satisfaction lead to loyalty", "satisfaction_loyalty_views"),
+        ("客户忠诚有哪几种？", "loyalty_kinds"),
+    ],
+)
 def test_topic_aliases_catch_what_a_salesperson_types(content, question, topic_id):
     from knowledge.engine.lookup import mentions
     from knowledge.text import normalise

@@ -1,4 +1,5 @@
 """The project's Rasa components (bot/components/) without a server."""
+
 from __future__ import annotations
 
 import numpy as np

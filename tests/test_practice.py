@@ -1,5 +1,6 @@
 """Practice mode in plain Python: scores are earned over a whole sale, the customer stays in the scene,
 feedback names only what the trainee did. Each defect from issue 11 is a test here, in both languages."""
+
 import random
 import re
 
@@ -51,11 +52,14 @@ def play(practice, store, user, type_id, lang, replies, trade="car"):
 
 
 # a good trainee wins; the score is earned over the whole sale ---------------------------------------
-@pytest.mark.parametrize("type_id, lang", [("suspicious", "en"), ("timid_friendly", "zh"), ("caustic", "en"),
-                                           ("picky", "zh"), ("detached", "en"), ("dominant_hostile", "zh")])
+@pytest.mark.parametrize(
+    "type_id, lang",
+    [("suspicious", "en"), ("timid_friendly", "zh"), ("caustic", "en"), ("picky", "zh"), ("detached", "en"), ("dominant_hostile", "zh")],
+)
 def test_expert_wins_the_customer_over_a_whole_sale(practice, store, type_id, lang):
-    session, bubbles = play(practice, store, f"expert-{type_id}", type_id, lang,
-                            lambda st, rng, said: expert_reply(practice, st, lang, rng, said))
+    session, bubbles = play(
+        practice, store, f"expert-{type_id}", type_id, lang, lambda st, rng, said: expert_reply(practice, st, lang, rng, said)
+    )
     assert session["status"] == "agree"
     assert session["score"] >= 80
     assert set(session["state"]["covered"]) == {"opening", "needs", "presenting", "objections", "closing"}
@@ -91,8 +95,15 @@ def test_a_short_session_scores_less_than_its_replies(engine):
 
 
 # not a reply: out of role, not scored, the scene goes on -----------------------------------------------
-@pytest.mark.parametrize("lang, text, intent", [("en", "what's the weather", ""), ("en", "asdkj qwezx plorf", ""),
-                                                ("zh", "你是谁", ""), ("en", "are you a real person or a program?", "bot_challenge")])
+@pytest.mark.parametrize(
+    "lang, text, intent",
+    [
+        ("en", "what's the weather", ""),
+        ("en", "asdkj qwezx plorf", ""),
+        ("zh", "你是谁", ""),
+        ("en", "are you a real person or a program?", "bot_challenge"),
+    ],
+)
 def test_nonsense_and_questions_to_the_bot_are_not_scored(practice, store, engine, lang, text, intent):
     start = practice.start("offrole", lang, named="suspicious", trade="insurance", seed=3)
     reply = practice.turn("offrole", text, intent, lang)
@@ -161,9 +172,15 @@ def test_every_scored_reply_says_which_move_and_which_words(practice, engine, la
 
 @pytest.mark.parametrize("type_id, lang", [("picky", "en"), ("suspicious", "zh"), ("volatile", "en")])
 def test_the_summary_names_only_moves_made_each_with_its_own_reason(practice, store, engine, type_id, lang):
-    lines = {"en": ["Good morning, thanks for coming.", "What matters most to you?", "Trust me, just sign today.",
-                    "Everyone buys this, you're wrong to wait."],
-             "zh": ["早上好，谢谢您过来。", "您最看重的是什么？", "相信我，今天就签吧。", "大家都买这个，您等下去是错的。"]}[lang]
+    lines = {
+        "en": [
+            "Good morning, thanks for coming.",
+            "What matters most to you?",
+            "Trust me, just sign today.",
+            "Everyone buys this, you're wrong to wait.",
+        ],
+        "zh": ["早上好，谢谢您过来。", "您最看重的是什么？", "相信我，今天就签吧。", "大家都买这个，您等下去是错的。"],
+    }[lang]
     session, bubbles = play(practice, store, f"summary-{type_id}-{lang}", type_id, lang, lines)
     made = {m for t in session["state"]["turns"] for m in t["moves"]}
     summary = bubbles[-1].text
@@ -249,10 +266,24 @@ def test_rubric_before_a_session_and_nothing_to_end(practice, engine):
 
 
 # issue 11, second round: lazy agreement, questions to the coach, reactions that follow, true summaries ------
-LAZY_AGREEABLE = {"en": ["ok let's do it then", "fine, I'll give you a discount", "sure, shall we sign?",
-                         "ok, done then", "alright, deal?", "yes, let's go ahead"],
-                  "zh": ["可以的，那就买吧", "好的，很快的，那您今天定下来吧", "好吧，那就给您便宜点", "行，那就签了吧",
-                         "好的，那就定了？", "嗯，那您就拿下吧"]}
+LAZY_AGREEABLE = {
+    "en": [
+        "ok let's do it then",
+        "fine, I'll give you a discount",
+        "sure, shall we sign?",
+        "ok, done then",
+        "alright, deal?",
+        "yes, let's go ahead",
+    ],
+    "zh": [
+        "可以的，那就买吧",
+        "好的，很快的，那您今天定下来吧",
+        "好吧，那就给您便宜点",
+        "行，那就签了吧",
+        "好的，那就定了？",
+        "嗯，那您就拿下吧",
+    ],
+}
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -264,9 +295,15 @@ def test_short_agreeing_lines_never_win(practice, store, type_id, lang):
     assert all(t["score"] <= 0.5 for t in session["state"]["turns"])
 
 
-@pytest.mark.parametrize("lang, text", [("zh", "等一下，问一下教练：统御敌对型客户是什么意思？"),
-                                        ("en", "Coach, how should I answer this?"),
-                                        ("en", "What does a dominant hostile customer mean?"), ("zh", "提示一下，我该怎么回？")])
+@pytest.mark.parametrize(
+    "lang, text",
+    [
+        ("zh", "等一下，问一下教练：统御敌对型客户是什么意思？"),
+        ("en", "Coach, how should I answer this?"),
+        ("en", "What does a dominant hostile customer mean?"),
+        ("zh", "提示一下，我该怎么回？"),
+    ],
+)
 def test_a_question_to_the_coach_is_not_scored(practice, store, lang, text):
     practice.start("coachq", lang, named="picky", trade="insurance", seed=3)
     practice.turn("coachq", text, "", lang)
@@ -281,8 +318,9 @@ def test_a_close_before_any_objection_gets_the_objection_not_a_reply_to_a_fix(pr
     assert state["raised"] == 1 and all(":reactions:close_early" not in r for r in state["line"])
 
 
-@pytest.mark.parametrize("lang, text", [("en", "What do you like and dislike about the car you drive now?"),
-                                        ("zh", "您现在开的这台车，哪里满意、哪里不满意？")])
+@pytest.mark.parametrize(
+    "lang, text", [("en", "What do you like and dislike about the car you drive now?"), ("zh", "您现在开的这台车，哪里满意、哪里不满意？")]
+)
 def test_a_needs_question_gets_a_fact_and_no_reaction_to_pressure(practice, store, lang, text):
     practice.start("needsq", lang, named="suspicious", trade="car", seed=5)
     practice.turn("needsq", text, "", lang)
@@ -292,8 +330,10 @@ def test_a_needs_question_gets_a_fact_and_no_reaction_to_pressure(practice, stor
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_summary_counts_shown_scores_and_quotes_the_trainee_as_written(practice, store, lang):
-    replies = {"en": ["Hello, I'm Sam. What brings you in TODAY, and what matters most to You?", "ok"],
-               "zh": ["您好，我是小王。您今天过来，最看重的是哪几点？", "好"]}[lang]
+    replies = {
+        "en": ["Hello, I'm Sam. What brings you in TODAY, and what matters most to You?", "ok"],
+        "zh": ["您好，我是小王。您今天过来，最看重的是哪几点？", "好"],
+    }[lang]
     session, bubbles = play(practice, store, f"summary-{lang}", "picky", lang, replies)
     summary = bubbles[-1].text
     assert {"en": "Scored replies: 2.", "zh": "计分的回答：2句"}[lang] in summary

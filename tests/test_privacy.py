@@ -5,6 +5,7 @@ Every store test runs twice: on a SQLite file, and on a throwaway PostgreSQL ser
 Debian's postgresql, started in a temp dir on a free loopback port, deleted afterwards). Without PostgreSQL
 installed the second run is skipped with the reason (`make postgres` installs it as root).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -98,8 +99,9 @@ def test_store_contract_on_both_databases(store):
     assert [s["score"] for s in progress["sessions"]] == [60, 70, 80] and progress["weakest_type"] == "suspicious"
     assert store.leaderboard() == [{"user": user, "average": 70.0, "sessions": 3, "by_type": {"suspicious": 70}}]
     # what the practice engine and the progress page call (sqlite-utils' API), with `user` bare in the SQL
-    rows = list(store.db["practice_sessions"].rows_where("user = ? and status not in ('active', 'abandoned')", [user],
-                                                         order_by="id desc", limit=2))
+    rows = list(
+        store.db["practice_sessions"].rows_where("user = ? and status not in ('active', 'abandoned')", [user], order_by="id desc", limit=2)
+    )
     assert [r["score"] for r in rows] == [80, 70] and json.loads(rows[0]["state"])["turns"][0]["text"].startswith("100%")
     assert [r["text"] for r in store.db["feedback"].rows_where("user = ?", [user])] == ["客户什么都要看合同原文"]
     assert [r["score"] for r in store.recent_sessions(user, 5, finished_only=True)] == [80, 70, 60]
@@ -177,8 +179,9 @@ def test_postgresql_write_waits_for_a_table_lock_and_survives_a_dropped_connecti
     release.join()
     # the server drops the store's connection (a PostgreSQL restart): the next call reconnects
     other.autocommit = True
-    other.cursor().execute("select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'sales-coach' "
-                           "and pid != pg_backend_pid()")
+    other.cursor().execute(
+        "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'sales-coach' " "and pid != pg_backend_pid()"
+    )
     store.save_customer("waiting-user", "Mr Zhang", "picky", [], "")
     assert {c["name"] for c in store.customers("waiting-user")} == {"Mr Li", "Mr Zhang"}
     other.close()
@@ -193,8 +196,7 @@ def tracker_store(url: str):
     u = make_url(url)
     if u.drivername == "sqlite":
         return CoachSQLTrackerStore(dialect="sqlite", db=u.database)
-    return CoachSQLTrackerStore(dialect="postgresql", host=u.host, port=u.port, db=u.database, username=u.username,
-                                password=u.password)
+    return CoachSQLTrackerStore(dialect="postgresql", host=u.host, port=u.port, db=u.database, username=u.username, password=u.password)
 
 
 def save_conversation(store, sender: str, sessions) -> None:
@@ -204,11 +206,13 @@ def save_conversation(store, sender: str, sessions) -> None:
 
     events = []
     for start, messages in sessions:
-        events += [ActionExecuted("action_session_start", timestamp=start), SessionStarted(timestamp=start),
-                   ActionExecuted("action_listen", timestamp=start)]
+        events += [
+            ActionExecuted("action_session_start", timestamp=start),
+            SessionStarted(timestamp=start),
+            ActionExecuted("action_listen", timestamp=start),
+        ]
         for at, text in messages:
-            events += [UserUttered(text, timestamp=at), BotUttered("noted", timestamp=at),
-                       ActionExecuted("action_listen", timestamp=at)]
+            events += [UserUttered(text, timestamp=at), BotUttered("noted", timestamp=at), ActionExecuted("action_listen", timestamp=at)]
     asyncio.run(store.save(DialogueStateTracker.from_events(sender, events)))
 
 
@@ -230,8 +234,9 @@ def test_purge_deletes_old_data_in_both_stores_and_keeps_anonymous_scores(urls, 
     now = time.time()
     tracker = tracker_store(tracker_db)
     save_conversation(tracker, "dormant", [(now - 40 * DAY, [(now - 40 * DAY, "he doubts every figure")])])
-    save_conversation(tracker, "back-again", [(now - 40 * DAY, [(now - 40 * DAY, "an old customer")]),
-                                              (now - DAY, [(now - DAY, "a new customer")])])
+    save_conversation(
+        tracker, "back-again", [(now - 40 * DAY, [(now - 40 * DAY, "an old customer")]), (now - DAY, [(now - DAY, "a new customer")])]
+    )
     save_conversation(tracker, "long-session", [(now - 40 * DAY, [(now - 40 * DAY, "started long ago"), (now, "still going")])])
     assert event_counts(tracker_db) == {"dormant": 6, "back-again": 12, "long-session": 9}
 
@@ -254,8 +259,13 @@ def test_purge_deletes_old_data_in_both_stores_and_keeps_anonymous_scores(urls, 
 
     assert coach("purge", "--older-than", "30", "--tracker-db", tracker_db, "--json") == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["app_store"] | {"where": ""} == {"where": "", "customers": 1, "feedback": 1, "practice_replies": 1,
-                                                   "practice_sessions_anonymised": 1}
+    assert report["app_store"] | {"where": ""} == {
+        "where": "",
+        "customers": 1,
+        "feedback": 1,
+        "practice_replies": 1,
+        "practice_sessions_anonymised": 1,
+    }
     assert report["tracker_store"]["events"] == 13
     assert event_counts(tracker_db) == {"back-again": 6, "long-session": 8}, "a conversation's current session stays"
     assert store.customers("old-user") == [] and store.customers("new-user")
@@ -319,8 +329,10 @@ def test_tracker_url_comes_from_the_endpoints(tmp_path, monkeypatch):
     monkeypatch.delenv("COACH_TRACKER_DB_URL", raising=False)
     assert tracker_url() == f"sqlite:///{ROOT / 'var' / 'tracker.db'}", "bot/endpoints.yml: var/tracker.db under the project"
     endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text("tracker_store:\n  type: bot.tracker_store.CoachSQLTrackerStore\n  dialect: postgresql\n"
-                         "  url: 127.0.0.1\n  port: 5433\n  db: rasa\n  username: coach\n  password: ${PG_PW}\n")
+    endpoints.write_text(
+        "tracker_store:\n  type: bot.tracker_store.CoachSQLTrackerStore\n  dialect: postgresql\n"
+        "  url: 127.0.0.1\n  port: 5433\n  db: rasa\n  username: coach\n  password: ${PG_PW}\n"
+    )
     monkeypatch.setenv("PG_PW", "s3cret")
     assert tracker_url(endpoints=endpoints) == "postgresql://coach:s3cret@127.0.0.1:5433/rasa"
     assert tracker_url("sqlite:////x.db", endpoints) == "sqlite:////x.db", "--tracker-db wins"
@@ -370,9 +382,14 @@ def test_server_logs_at_info_never_hold_what_people_typed(servers):
 
     sender = "privacy-log-" + uuid.uuid4().hex[:8]
     saved = ""
-    for text in ("Mr Quokkaface keeps interrupting me and doubts every figure I quote", "save him as Mr Quokkaface",
-                 "practise with a suspicious customer, I sell cars", "Here is the Quokkaface warranty, check every clause",
-                 "end", "客户袋鼠先生总打断我，觉得自己什么都懂，还怀疑我报的每个数字"):
+    for text in (
+        "Mr Quokkaface keeps interrupting me and doubts every figure I quote",
+        "save him as Mr Quokkaface",
+        "practise with a suspicious customer, I sell cars",
+        "Here is the Quokkaface warranty, check every clause",
+        "end",
+        "客户袋鼠先生总打断我，觉得自己什么都懂，还怀疑我报的每个数字",
+    ):
         replies = servers.say(sender, text)
         assert replies, text
         saved += texts(replies)

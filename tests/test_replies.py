@@ -1,4 +1,5 @@
 """Answer scoring: the move a reply makes, weighed with the customer type's rubric."""
+
 import pytest
 
 PAIRS = [
@@ -30,18 +31,30 @@ def test_empty_reply_scores_zero(engine):
 
 # the customer's last line as context ------------------------------------------------------------------
 CONTEXT_PAIRS = [
-    ("volatile", "Ugh, I'm so fed up today, everything's going wrong.",
-     "Sorry you're having such a rough day. No decisions needed now; shall I just send you the details for later?",
-     "I hear you! Well, let's get the paperwork done now and cheer you up."),
-    ("volatile", "今天烦死了，什么都不顺。",
-     "听起来今天真够糟心的，辛苦了。今天不用做决定，我把资料发您，改天心情好了再聊。",
-     "理解理解，那咱们趁现在把合同签了，签完您就开心了。"),
-    ("caustic", "就你们这服务，也好意思收这个价？",
-     "您之前肯定遇到过不愉快，这个我理解。您最在意哪一点，我照实说。",
-     "先生，请您说话客气一点，我们可是正规公司。"),
-    ("detached", "I'll need to ask my wife, she's the one who decides these things.",
-     "Of course. Could we set up a time when she can come in too? I'll put the key points on one page for her.",
-     "Surely you can decide this yourself, it's a small thing."),
+    (
+        "volatile",
+        "Ugh, I'm so fed up today, everything's going wrong.",
+        "Sorry you're having such a rough day. No decisions needed now; shall I just send you the details for later?",
+        "I hear you! Well, let's get the paperwork done now and cheer you up.",
+    ),
+    (
+        "volatile",
+        "今天烦死了，什么都不顺。",
+        "听起来今天真够糟心的，辛苦了。今天不用做决定，我把资料发您，改天心情好了再聊。",
+        "理解理解，那咱们趁现在把合同签了，签完您就开心了。",
+    ),
+    (
+        "caustic",
+        "就你们这服务，也好意思收这个价？",
+        "您之前肯定遇到过不愉快，这个我理解。您最在意哪一点，我照实说。",
+        "先生，请您说话客气一点，我们可是正规公司。",
+    ),
+    (
+        "detached",
+        "I'll need to ask my wife, she's the one who decides these things.",
+        "Of course. Could we set up a time when she can come in too? I'll put the key points on one page for her.",
+        "Surely you can decide this yourself, it's a small thing.",
+    ),
 ]
 
 
@@ -55,10 +68,13 @@ def test_right_for_the_type_beats_polite_but_wrong_given_the_customers_line(scor
     assert scorer.score(type_id, good, context=context).score > scorer.score(type_id, bad, context=context).score
 
 
-@pytest.mark.parametrize("lang, keen, doubts, close", [
-    ("en", "I love it. What's the next step?", "I'm not sure, it's expensive.", "Shall we go ahead today?"),
-    ("zh", "太好了，下一步怎么办？", "我还拿不准，有点贵。", "那咱们今天就定下来吧？"),
-])
+@pytest.mark.parametrize(
+    "lang, keen, doubts, close",
+    [
+        ("en", "I love it. What's the next step?", "I'm not sure, it's expensive.", "Shall we go ahead today?"),
+        ("zh", "太好了，下一步怎么办？", "我还拿不准，有点贵。", "那咱们今天就定下来吧？"),
+    ],
+)
 def test_asking_for_the_decision_is_timely_only_when_the_customer_is_keen(scorer, lang, keen, doubts, close):
     assert scorer.customer_signal(keen) == "keen" and scorer.customer_signal(doubts) == "doubts"
     assert scorer.score("volatile", close, context=keen).score > scorer.score("volatile", close, context=doubts).score

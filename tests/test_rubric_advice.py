@@ -1,4 +1,5 @@
 """The practice rubric and the advice of each type agree: what the coach recommends is never what it penalises."""
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,7 @@ from knowledge.text import normalise
 CONTENT = Path(__file__).resolve().parents[1] / "knowledge" / "content"
 TYPE_FILES = sorted(CONTENT.glob("types/*.yaml"))
 # Closing tactics that ask the customer for the decision (the move propose_close), as trainers write them.
-ASKS_FOR_DECISION = re.compile(r"\b(ask|invite|request)(s|ing)?\b[^.;:]{0,40}\b(decision|order|signature|commitment)\b",
-                               re.IGNORECASE)
+ASKS_FOR_DECISION = re.compile(r"\b(ask|invite|request)(s|ing)?\b[^.;:]{0,40}\b(decision|order|signature|commitment)\b", re.IGNORECASE)
 
 
 def load(path: Path) -> Any:
@@ -38,8 +38,10 @@ def test_no_recommended_phrase_makes_a_move_the_rubric_penalises(path: Path, mov
     for i, phrase in enumerate(data["phrases"]):
         for lang in ("en", "zh"):
             hits = [h for h in move_matcher.find(normalise(phrase[lang])) if h["type"] in penalised and not h["negated"]]
-            found += [f"phrases.{i}.{lang}: {h['text']!r} is a keyword of {h['type']} "
-                      f"(rubric {rubric[h['type']]}): {phrase[lang]}" for h in hits]
+            found += [
+                f"phrases.{i}.{lang}: {h['text']!r} is a keyword of {h['type']} " f"(rubric {rubric[h['type']]}): {phrase[lang]}"
+                for h in hits
+            ]
     assert not found, "\n".join(found)
 
 
@@ -48,8 +50,9 @@ def test_a_type_told_to_ask_for_the_decision_does_not_penalise_proposing_it(path
     data = load(path)
     asking = [t["en"] for t in data["tactics"]["closing"] if ASKS_FOR_DECISION.search(t["en"])]
     if asking:
-        assert data["practice"]["rubric"]["propose_close"] >= 0, \
-            f"closing tactics ask for the decision but the rubric penalises propose_close: {asking[0]}"
+        assert (
+            data["practice"]["rubric"]["propose_close"] >= 0
+        ), f"closing tactics ask for the decision but the rubric penalises propose_close: {asking[0]}"
 
 
 def test_the_decision_pattern_reads_closing_advice():

@@ -1,5 +1,6 @@
 """Security of the running servers (issue 18): the HTTP API only with a JWT, the action server on localhost behind a
 shared secret, per-sender rate limits and request size limits on the public channels."""
+
 from __future__ import annotations
 
 import time
@@ -59,13 +60,15 @@ def test_api_token_script_mints_a_jwt_for_the_configured_secret(servers, tmp_pat
     from .conftest import ROOT
 
     env = {"PATH": "/usr/bin:/bin", "COACH_JWT_SECRET": servers.jwt_secret}
-    token = subprocess.run([str(ROOT / "scripts" / "api-token.sh")], cwd=ROOT, env=env, capture_output=True, text=True,
-                           check=True).stdout.strip()
+    token = subprocess.run(
+        [str(ROOT / "scripts" / "api-token.sh")], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert jwt.decode(token, servers.jwt_secret, algorithms=["HS256"])["user"]["role"] == "admin"
     r = requests.get(f"{servers.url}/status", headers={"Authorization": f"Bearer {token}"}, timeout=30)
     assert r.status_code == 200
-    secret = subprocess.run([str(ROOT / "scripts" / "api-token.sh"), "--secret"], cwd=ROOT, env=env, capture_output=True,
-                            text=True, check=True).stdout.strip()
+    secret = subprocess.run(
+        [str(ROOT / "scripts" / "api-token.sh"), "--secret"], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert secret == servers.jwt_secret
 
 
@@ -87,11 +90,22 @@ def listening_addresses(port: int) -> List[str]:
 
 def action_call(sender_id: str) -> Dict:
     """What Rasa posts to the action server for one turn (a minimal tracker)."""
-    return {"next_action": "action_respond", "sender_id": sender_id, "version": "3.6.21", "domain": {},
-            "tracker": {"sender_id": sender_id, "slots": {}, "latest_message": {"text": "hello", "intent": {"name": "greet"},
-                                                                                 "entities": []},
-                        "events": [], "paused": False, "followup_action": None, "active_loop": {},
-                        "latest_action_name": "action_listen"}}
+    return {
+        "next_action": "action_respond",
+        "sender_id": sender_id,
+        "version": "3.6.21",
+        "domain": {},
+        "tracker": {
+            "sender_id": sender_id,
+            "slots": {},
+            "latest_message": {"text": "hello", "intent": {"name": "greet"}, "entities": []},
+            "events": [],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        },
+    }
 
 
 def test_the_action_server_listens_on_localhost_only(servers):
@@ -100,12 +114,15 @@ def test_the_action_server_listens_on_localhost_only(servers):
     assert addresses and all(a in ("0100007F", "00000000000000000000000001000000") for a in addresses), addresses
 
 
-@pytest.mark.parametrize("kind, headers, status", [
-    ("no secret", {}, 401),
-    ("wrong secret", {"X-Coach-Action-Secret": "guess"}, 403),
-    ("empty secret", {"X-Coach-Action-Secret": ""}, 401),
-    ("the right secret", {"X-Coach-Action-Secret": "test-action-secret"}, 200),
-])
+@pytest.mark.parametrize(
+    "kind, headers, status",
+    [
+        ("no secret", {}, 401),
+        ("wrong secret", {"X-Coach-Action-Secret": "guess"}, 403),
+        ("empty secret", {"X-Coach-Action-Secret": ""}, 401),
+        ("the right secret", {"X-Coach-Action-Secret": "test-action-secret"}, 200),
+    ],
+)
 def test_the_action_server_needs_the_shared_secret(servers, kind, headers, status):
     url = f"http://127.0.0.1:{servers.action_port}"
     r = requests.post(f"{url}/webhook", json=action_call(sender("direct")), headers=headers, timeout=60)
@@ -114,8 +131,7 @@ def test_the_action_server_needs_the_shared_secret(servers, kind, headers, statu
         assert r.json()["responses"], r.text[:300]
     assert requests.get(f"{url}/actions", headers=headers, timeout=30).status_code == status
     assert requests.get(f"{url}/health", timeout=30).status_code == 200  # liveness stays open
-    assert "Access-Control-Allow-Origin" not in requests.get(f"{url}/health", headers={"Origin": "http://evil.example"},
-                                                             timeout=30).headers
+    assert "Access-Control-Allow-Origin" not in requests.get(f"{url}/health", headers={"Origin": "http://evil.example"}, timeout=30).headers
 
 
 def test_rasa_reaches_the_action_server_with_the_secret(servers):

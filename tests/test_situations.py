@@ -1,5 +1,6 @@
 """Mid-sale situations: recognised in questions and reports in both languages, never in plain character
 descriptions, and answered for every type from situations.yaml (not the card, not the avoid list)."""
+
 import re
 from pathlib import Path
 
@@ -12,13 +13,21 @@ from knowledge.paths import CONTENT_DIR
 
 MESSAGES = {
     "stall": {
-        "en": ["she said she'll think about it", "what if he says he needs to think it over?",
-               "he told me he wants to sleep on it", "what do I do when she says she's not ready yet?"],
+        "en": [
+            "she said she'll think about it",
+            "what if he says he needs to think it over?",
+            "he told me he wants to sleep on it",
+            "what do I do when she says she's not ready yet?",
+        ],
         "zh": ["她说要回去考虑考虑", "客户说还没想好，再想想", "如果他说要考虑一下怎么办？", "他说以后再说吧"],
     },
     "ask_time": {
-        "en": ["he asked for a few more days", "she wants more time before deciding",
-               "he said call him back next week", "what if she asks me to get back to her next month?"],
+        "en": [
+            "he asked for a few more days",
+            "she wants more time before deciding",
+            "he said call him back next week",
+            "what if she asks me to get back to her next month?",
+        ],
         "zh": ["客户说下周再联系", "他让我多给点时间", "她说过几天再说，要我下周再打给她", "客户要求宽限几天怎么办"],
     },
     "walk_out": {
@@ -26,28 +35,43 @@ MESSAGES = {
         "zh": ["他说不要了转身就走", "客户直接把电话挂了", "如果他要走人怎么办？", "刚才客户掉头就走了"],
     },
     "bring_someone": {
-        "en": ["what if she brings her sister along", "he brought his wife today",
-               "she needs to check with her boss first", "he wants to ask his partner before deciding"],
+        "en": [
+            "what if she brings her sister along",
+            "he brought his wife today",
+            "she needs to check with her boss first",
+            "he wants to ask his partner before deciding",
+        ],
         "zh": ["他把老婆带来了", "她说要问问她老公", "客户带着他妹妹来了", "他说要回家跟家里人商量一下"],
     },
     "competitor": {
-        "en": ["he got a cheaper quote from another dealer", "what if she compares us with the competition?",
-               "he says the other company offered him a better deal", "she's shopping around"],
+        "en": [
+            "he got a cheaper quote from another dealer",
+            "what if she compares us with the competition?",
+            "he says the other company offered him a better deal",
+            "she's shopping around",
+        ],
         "zh": ["客户说别家更便宜", "他拿竞品跟我们比", "如果客户说另一家报价更低怎么办", "她在货比三家"],
     },
     "silence": {
-        "en": ["she stopped answering my messages", "he's ghosting me", "what if he goes quiet?",
-               "he hasn't replied in days"],
+        "en": ["she stopped answering my messages", "he's ghosting me", "what if he goes quiet?", "he hasn't replied in days"],
         "zh": ["客户突然不回消息了", "他已读不回", "她电话也不接，联系不上了", "发了资料一直没回复"],
     },
     "buying_signal": {
-        "en": ["he finally asked about financing", "she asked when we can deliver",
-               "he wanted to know which colours it comes in", "she asked whether she can pay in installments"],
+        "en": [
+            "he finally asked about financing",
+            "she asked when we can deliver",
+            "he wanted to know which colours it comes in",
+            "she asked whether she can pay in installments",
+        ],
         "zh": ["他终于问到贷款了", "客户问什么时候能交货", "她问能不能分期", "他问有几种颜色"],
     },
     "upset": {
-        "en": ["she's angry now because delivery is late", "he's furious, we made a mistake on the invoice",
-               "the customer is upset about the delay", "what do I do, he filed a complaint"],
+        "en": [
+            "she's angry now because delivery is late",
+            "he's furious, we made a mistake on the invoice",
+            "the customer is upset about the delay",
+            "what do I do, he filed a complaint",
+        ],
         "zh": ["交车晚了客户很生气", "客户投诉了", "我们搞错了，他很恼火", "客户发火了，说要退款"],
     },
 }

@@ -1,4 +1,5 @@
 """bot/speedups.py: the patched schema check raises what jsonschema raises; action calls reuse connections."""
+
 from __future__ import annotations
 
 import asyncio

@@ -4,6 +4,7 @@ Here: the five connectors in a Sanic app with a stub bot, for the refusals (ever
 the chatter they must ignore, markup and configuration. What the coach answers, with the real model and action
 server, is in test_team_chats_server.py, which uses the requests, fake platform API and reply readers defined here.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -47,15 +48,27 @@ IDS = itertools.count(1000)  # message ids: each answer must land in the thread 
 def settings(api: str) -> Dict[str, str]:
     """The environment that turns all five connectors on against the fake API at `api` (as the README says)."""
     return {
-        "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SLACK_SECRET, "SLACK_API_URL": api + "/",
-        "TEAMS_APP_ID": TEAMS_APP, "TEAMS_APP_PASSWORD": "pw", "TEAMS_OPENID_URL": api + "/openid",
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SLACK_SECRET,
+        "SLACK_API_URL": api + "/",
+        "TEAMS_APP_ID": TEAMS_APP,
+        "TEAMS_APP_PASSWORD": "pw",
+        "TEAMS_OPENID_URL": api + "/openid",
         "TEAMS_TOKEN_URL": api + "/token",
-        "TELEGRAM_TOKEN": TG_TOKEN, "TELEGRAM_SECRET_TOKEN": TG_SECRET, "TELEGRAM_BOT_USERNAME": TG_BOT,
+        "TELEGRAM_TOKEN": TG_TOKEN,
+        "TELEGRAM_SECRET_TOKEN": TG_SECRET,
+        "TELEGRAM_BOT_USERNAME": TG_BOT,
         "TELEGRAM_API_URL": api,
-        "MATTERMOST_URL": api + "/api/v4", "MATTERMOST_BOT_TOKEN": "mm-bot", "MATTERMOST_TOKENS": f"{MM_TOKEN},{MM_COMMAND_TOKEN}",
+        "MATTERMOST_URL": api + "/api/v4",
+        "MATTERMOST_BOT_TOKEN": "mm-bot",
+        "MATTERMOST_TOKENS": f"{MM_TOKEN},{MM_COMMAND_TOKEN}",
         "MATTERMOST_WEBHOOK_URL": "https://coach.example/webhooks/mattermost/webhook",
-        "ROCKETCHAT_URL": api, "ROCKETCHAT_BOT_USER_ID": RC_BOT_ID, "ROCKETCHAT_BOT_TOKEN": "rc-bot",
-        "ROCKETCHAT_BOT_USERNAME": "coach", "ROCKETCHAT_WEBHOOK_TOKEN": RC_TOKEN, "ROCKETCHAT_WORKSPACE": RC_WORKSPACE,
+        "ROCKETCHAT_URL": api,
+        "ROCKETCHAT_BOT_USER_ID": RC_BOT_ID,
+        "ROCKETCHAT_BOT_TOKEN": "rc-bot",
+        "ROCKETCHAT_BOT_USERNAME": "coach",
+        "ROCKETCHAT_WEBHOOK_TOKEN": RC_TOKEN,
+        "ROCKETCHAT_WORKSPACE": RC_WORKSPACE,
     }
 
 
@@ -136,44 +149,74 @@ def slack(m: Msg, api: str, key: Any) -> Request:
     space = m.space or "T1"
     if m.kind == "button":
         message = {"ts": f"{m.id}.9", **({"thread_ts": m.thread} if m.thread else {})}
-        body = urllib.parse.urlencode({"payload": json.dumps({
-            "type": "block_actions", "user": {"id": m.user, "username": "handle", "team_id": space}, "team": {"id": space},
-            "channel": {"id": "C1"}, "message": message,
-            "actions": [{"type": "button", "action_id": "coach_0", "value": m.press}]})}).encode()
+        body = urllib.parse.urlencode(
+            {
+                "payload": json.dumps(
+                    {
+                        "type": "block_actions",
+                        "user": {"id": m.user, "username": "handle", "team_id": space},
+                        "team": {"id": space},
+                        "channel": {"id": "C1"},
+                        "message": message,
+                        "actions": [{"type": "button", "action_id": "coach_0", "value": m.press}],
+                    }
+                )
+            }
+        ).encode()
         ctype = FORM
     else:
-        event = ({"type": "app_mention", "channel": "C1", "text": f"<@{SLACK_BOT}> {m.text}"} if m.kind == "mention" else
-                 {"type": "message", "channel": f"D{m.user}", "channel_type": "im", "text": m.text} if m.kind == "dm" else
-                 {"type": "message", "channel": "C1", "channel_type": "channel", "text": m.text})
-        body = json.dumps({"type": "event_callback", "team_id": space, "authorizations": [{"user_id": SLACK_BOT}],
-                           "event": {**event, "user": m.user, "ts": f"{m.id}.1"}}).encode()
+        event = (
+            {"type": "app_mention", "channel": "C1", "text": f"<@{SLACK_BOT}> {m.text}"}
+            if m.kind == "mention"
+            else {"type": "message", "channel": f"D{m.user}", "channel_type": "im", "text": m.text}
+            if m.kind == "dm"
+            else {"type": "message", "channel": "C1", "channel_type": "channel", "text": m.text}
+        )
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": space,
+                "authorizations": [{"user_id": SLACK_BOT}],
+                "event": {**event, "user": m.user, "ts": f"{m.id}.1"},
+            }
+        ).encode()
         ctype = JSON
     stamp = str(int(time.time()) - (600 if m.forge == "stale" else 0))
     secret = "wrong" if m.forge == "signature" else SLACK_SECRET
-    headers = {"content-type": ctype, "X-Slack-Request-Timestamp": stamp,
-               "X-Slack-Signature": "v0=" + hmac.new(secret.encode(), f"v0:{stamp}:".encode() + body, hashlib.sha256).hexdigest()}
+    headers = {
+        "content-type": ctype,
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": "v0=" + hmac.new(secret.encode(), f"v0:{stamp}:".encode() + body, hashlib.sha256).hexdigest(),
+    }
     if m.forge == "unsigned":
         headers.pop("X-Slack-Signature")
     return headers, body
 
 
 def teams_token(key: Any, service_url: str, forge: str = "") -> str:
-    claims = {"iss": ISSUER, "aud": TEAMS_APP, "exp": int(time.time()) + (-3600 if forge == "stale" else 600),
-              "serviceUrl": service_url}
+    claims = {"iss": ISSUER, "aud": TEAMS_APP, "exp": int(time.time()) + (-3600 if forge == "stale" else 600), "serviceUrl": service_url}
     signer = rsa.generate_private_key(public_exponent=65537, key_size=2048) if forge == "signature" else key
     return jwt.encode(claims, signer, algorithm="RS256", headers={"kid": TEAMS_KID})
 
 
 def teams(m: Msg, api: str, key: Any) -> Request:
     service_url = f"{api}/teams"  # like Teams' own https://smba.trafficmanager.net/emea (the connector adds the /)
-    conversation = ({"id": f"a:{m.user}", "conversationType": "personal"} if m.kind == "dm" else
-                    {"id": "19:chan@thread.tacv2", "conversationType": "channel"})
+    conversation = (
+        {"id": f"a:{m.user}", "conversationType": "personal"}
+        if m.kind == "dm"
+        else {"id": "19:chan@thread.tacv2", "conversationType": "channel"}
+    )
     activity: Dict[str, Any] = {
-        "type": "message", "id": m.id, "serviceUrl": service_url, "conversation": conversation,
+        "type": "message",
+        "id": m.id,
+        "serviceUrl": service_url,
+        "conversation": conversation,
         "text": f"<at>Coach</at> {m.text}" if m.kind == "mention" else m.text,
         "from": {"id": f"29:{m.user}", "aadObjectId": m.user, "name": m.name or f"Teamer {m.user}"},
-        "recipient": {"id": "28:bot", "name": "Coach"}, "channelData": {"tenant": {"id": m.space or "tenant1"}},
-        "entities": [{"type": "mention", "mentioned": {"id": "28:bot"}, "text": "<at>Coach</at>"}] if m.kind == "mention" else []}
+        "recipient": {"id": "28:bot", "name": "Coach"},
+        "channelData": {"tenant": {"id": m.space or "tenant1"}},
+        "entities": [{"type": "mention", "mentioned": {"id": "28:bot"}, "text": "<at>Coach</at>"}] if m.kind == "mention" else [],
+    }
     if m.kind == "button":  # a messageBack press: the card's value, no mention
         activity.update(text="", value=m.press, replyToId=m.thread)
     headers = {"content-type": JSON}
@@ -189,8 +232,15 @@ def telegram(m: Msg, api: str, key: Any) -> Request:
     text = f"@{TG_BOT} {m.text}" if m.kind == "mention" else m.text
     update: Dict[str, Any] = {"update_id": int(m.id), "message": {"message_id": int(m.id), "from": person, "chat": chat, "text": text}}
     if m.kind == "button":
-        update = {"update_id": int(m.id), "callback_query": {"id": f"cb{m.id}", "from": person, "data": m.press, "message": {
-            "message_id": int(m.thread or 1), "chat": chat, "text": "…"}}}
+        update = {
+            "update_id": int(m.id),
+            "callback_query": {
+                "id": f"cb{m.id}",
+                "from": person,
+                "data": m.press,
+                "message": {"message_id": int(m.thread or 1), "chat": chat, "text": "…"},
+            },
+        }
     headers = {"content-type": JSON, "X-Telegram-Bot-Api-Secret-Token": "wrong" if m.forge == "signature" else TG_SECRET}
     if m.forge == "unsigned":
         headers.pop("X-Telegram-Bot-Api-Secret-Token")
@@ -209,11 +259,27 @@ def mattermost(m: Msg, api: str, key: Any) -> Request:
         return {"content-type": JSON}, json.dumps(body).encode()
     token = "wrong" if m.forge == "signature" else MM_COMMAND_TOKEN if m.kind == "dm" else MM_TOKEN
     if m.kind == "dm":  # outgoing webhooks do not fire in DMs: there the slash command, form-encoded
-        data = {"token": token, "team_id": space, "channel_id": f"dm-{m.user}", "user_id": m.user, "user_name": name,
-                "command": "/coach", "text": m.text, "response_url": f"{api}/hooks/commands/{m.id}"}
+        data = {
+            "token": token,
+            "team_id": space,
+            "channel_id": f"dm-{m.user}",
+            "user_id": m.user,
+            "user_name": name,
+            "command": "/coach",
+            "text": m.text,
+            "response_url": f"{api}/hooks/commands/{m.id}",
+        }
     else:  # the outgoing webhook, content type application/json as the README sets it up
-        data = {"token": token, "team_id": space, "channel_id": "c1", "user_id": m.user, "user_name": name, "post_id": m.id,
-                "text": f"@coach {m.text}" if m.kind == "mention" else m.text, "trigger_word": "@coach" if m.kind == "mention" else ""}
+        data = {
+            "token": token,
+            "team_id": space,
+            "channel_id": "c1",
+            "user_id": m.user,
+            "user_name": name,
+            "post_id": m.id,
+            "text": f"@coach {m.text}" if m.kind == "mention" else m.text,
+            "trigger_word": "@coach" if m.kind == "mention" else "",
+        }
     if m.forge == "unsigned":
         data.pop("token")
     if m.kind == "dm":
@@ -224,16 +290,28 @@ def mattermost(m: Msg, api: str, key: Any) -> Request:
 def rocketchat(m: Msg, api: str, key: Any) -> Request:
     room = f"{RC_BOT_ID}{m.user}" if m.kind == "dm" else "GENERAL"
     text = {"mention": f"@coach {m.text}", "button": str(m.press)}.get(m.kind, m.text)  # a button sends "@coach <payload>"
-    body = {"token": "wrong" if m.forge == "signature" else RC_TOKEN, "channel_id": room, "message_id": m.id,
-            "user_id": m.user, "user_name": m.name or f"rc-{m.user}", "text": text, "bot": False,
-            **({"tmid": m.thread} if m.kind == "button" and m.thread else {})}
+    body = {
+        "token": "wrong" if m.forge == "signature" else RC_TOKEN,
+        "channel_id": room,
+        "message_id": m.id,
+        "user_id": m.user,
+        "user_name": m.name or f"rc-{m.user}",
+        "text": text,
+        "bot": False,
+        **({"tmid": m.thread} if m.kind == "button" and m.thread else {}),
+    }
     if m.forge == "unsigned":
         body.pop("token")
     return {"content-type": JSON}, json.dumps(body).encode()
 
 
 BUILD: Dict[str, Callable[[Msg, str, Any], Request]] = {
-    "slack": slack, "botframework": teams, "telegram": telegram, "mattermost": mattermost, "rocketchat": rocketchat}
+    "slack": slack,
+    "botframework": teams,
+    "telegram": telegram,
+    "mattermost": mattermost,
+    "rocketchat": rocketchat,
+}
 SPACE = {"slack": "T1", "botframework": "tenant1", "telegram": "-100", "mattermost": "team1", "rocketchat": RC_WORKSPACE}
 
 
@@ -305,7 +383,8 @@ class Bot:
         self.messages.append(message)
         await message.output_channel.send_response(message.sender_id, {"text": "Try **this**"})
         await message.output_channel.send_response(
-            message.sender_id, {"text": "Practise?", "buttons": [{"title": "Practise", "payload": "/start_practice"}]})
+            message.sender_id, {"text": "Practise?", "buttons": [{"title": "Practise", "payload": "/start_practice"}]}
+        )
 
 
 @pytest.fixture(scope="module")
@@ -363,21 +442,29 @@ def send(world: Dict[str, Any], platform: str, m: Msg) -> requests.Response:
     return post(world["url"], world["fake"].url, world["key"], platform, m)
 
 
-PRESS = {"slack": "/start_practice", "botframework": {"payload": "/start_practice"}, "telegram": "/start_practice",
-         "mattermost": {"action": "/start_practice", "root": "", "sig": common.sign(MM_TOKEN, "u1", "/start_practice")},
-         "rocketchat": "@coach /start_practice"}
+PRESS = {
+    "slack": "/start_practice",
+    "botframework": {"payload": "/start_practice"},
+    "telegram": "/start_practice",
+    "mattermost": {"action": "/start_practice", "root": "", "sig": common.sign(MM_TOKEN, "u1", "/start_practice")},
+    "rocketchat": "@coach /start_practice",
+}
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
 @pytest.mark.parametrize("forge", ["unsigned", "signature", "stale"])
-def test_forged_requests_are_refused_and_logged_without_the_text(fresh: Dict[str, Any], platform: str, forge: str,
-                                                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_forged_requests_are_refused_and_logged_without_the_text(
+    fresh: Dict[str, Any], platform: str, forge: str, caplog: pytest.LogCaptureFixture
+) -> None:
     if forge == "stale" and platform not in ("slack", "botframework"):
         pytest.skip("only Slack and Teams sign with a time")
     caplog.set_level(logging.WARNING, logger="bot.channels.team")
     user = "11" if platform == "telegram" else "u1"
-    for m in (Msg("mention", user, SECRET_TEXT, forge=forge), Msg("dm", user, SECRET_TEXT, forge=forge),
-              Msg("button", user, press=PRESS[platform], forge=forge)):
+    for m in (
+        Msg("mention", user, SECRET_TEXT, forge=forge),
+        Msg("dm", user, SECRET_TEXT, forge=forge),
+        Msg("button", user, press=PRESS[platform], forge=forge),
+    ):
         r = send(fresh, platform, m)
         assert r.status_code in (401, 403), (m.kind, r.status_code, r.text)
     time.sleep(0.1)
@@ -408,12 +495,17 @@ def test_channel_chatter_without_a_mention_is_ignored(fresh: Dict[str, Any], pla
 
 
 def test_a_slack_slash_command_reaches_the_bot_as_its_text(fresh: Dict[str, Any]) -> None:
-    body = urllib.parse.urlencode({"command": "/coach", "text": "he keeps doubting", "team_id": "T1", "user_id": "U1",
-                                   "user_name": "ann", "channel_id": "C1"}).encode()
+    body = urllib.parse.urlencode(
+        {"command": "/coach", "text": "he keeps doubting", "team_id": "T1", "user_id": "U1", "user_name": "ann", "channel_id": "C1"}
+    ).encode()
     stamp = str(int(time.time()))
     signature = "v0=" + hmac.new(SLACK_SECRET.encode(), f"v0:{stamp}:".encode() + body, hashlib.sha256).hexdigest()
-    r = requests.post(f"{fresh['url']}/slack/webhook", data=body, timeout=10, headers={
-        "content-type": FORM, "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature})
+    r = requests.post(
+        f"{fresh['url']}/slack/webhook",
+        data=body,
+        timeout=10,
+        headers={"content-type": FORM, "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature},
+    )
     assert r.status_code == 200
     deadline = time.time() + 5
     while not fresh["bot"].messages and time.time() < deadline:

@@ -2,6 +2,7 @@
 environment turns on Slack, Teams, Telegram, Mattermost and Rocket.Chat against a fake platform API on loopback,
 sharing the test run's action server. Requests are the platforms' own payloads, signed as they sign them; the
 coach's answers are read off the fake API in each platform's own form (blocks, cards, keyboards, attachments)."""
+
 from __future__ import annotations
 
 import re
@@ -38,8 +39,11 @@ class Team:
 
     def logs(self) -> str:
         """The servers' last log lines, for a failing assertion's message."""
-        return "\n".join(f"--- {p}\n" + "\n".join(p.read_text(errors="replace").splitlines()[-15:])
-                         for p in (self.server.workdir / "rasa.log", self.actions.workdir / "actions.log") if p.exists())
+        return "\n".join(
+            f"--- {p}\n" + "\n".join(p.read_text(errors="replace").splitlines()[-15:])
+            for p in (self.server.workdir / "rasa.log", self.actions.workdir / "actions.log")
+            if p.exists()
+        )
 
     def user(self, platform: str) -> str:
         """A new person (Telegram ids are numbers)."""
@@ -154,8 +158,12 @@ def test_a_wrongly_signed_request_is_refused_and_reaches_nobody(team: Team, plat
     genuine = team.say(platform, Msg("mention", team.user(platform), SUSPICIOUS))  # a real button to forge a press of
     _, press = button(genuine, "What to avoid")
     start = len(team.fake.calls)
-    for forged in (Msg("mention", user, SUSPICIOUS, forge="signature"), Msg("dm", user, "hello", forge="signature"),
-                   Msg("button", user, press=press, forge="signature"), Msg("mention", user, SUSPICIOUS, forge="unsigned")):
+    for forged in (
+        Msg("mention", user, SUSPICIOUS, forge="signature"),
+        Msg("dm", user, "hello", forge="signature"),
+        Msg("button", user, press=press, forge="signature"),
+        Msg("mention", user, SUSPICIOUS, forge="unsigned"),
+    ):
         r = team.post(platform, forged)
         assert r.status_code in (401, 403), (forged.kind, forged.forge, r.status_code, r.text)
     time.sleep(SETTLE)

@@ -2,6 +2,7 @@
 
 Checks the content files as written, so a banned name cannot come back through any file a trainer edits.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,16 @@ CONTENT = Path(__file__).resolve().parents[1] / "knowledge" / "content"
 TERMS = yaml.safe_load((CONTENT / "terms.yaml").read_text(encoding="utf-8"))
 LANGS = ("en", "zh")
 # Every file a user's text comes from; terms.yaml itself and the copy of the shared taxonomy are not content.
-CONTENT_FILES = sorted([*CONTENT.glob("types/*.yaml"), *CONTENT.glob("topics/*.yaml"), *CONTENT.glob("scenes/*.yaml"),
-                        CONTENT / "situations.yaml", CONTENT / "moves.yaml", CONTENT / "ui.yaml"])
+CONTENT_FILES = sorted(
+    [
+        *CONTENT.glob("types/*.yaml"),
+        *CONTENT.glob("topics/*.yaml"),
+        *CONTENT.glob("scenes/*.yaml"),
+        CONTENT / "situations.yaml",
+        CONTENT / "moves.yaml",
+        CONTENT / "ui.yaml",
+    ]
+)
 # Keys whose text quotes the seeds (their headings keep the seeds' own wording).
 QUOTED_KEYS = {"sources"}
 # English pronouns for one customer; advice speaks of the customer as 'they' and the engine fits he/she.
@@ -48,8 +57,9 @@ def uses(text: str, name: str, lang: str) -> bool:
     return name in text
 
 
-ALL_TEXTS: List[Tuple[str, str, str, str]] = [(path.relative_to(CONTENT).as_posix(), lang, where, text)
-                                              for path in CONTENT_FILES for lang, where, text in texts_by_lang(load(path))]
+ALL_TEXTS: List[Tuple[str, str, str, str]] = [
+    (path.relative_to(CONTENT).as_posix(), lang, where, text) for path in CONTENT_FILES for lang, where, text in texts_by_lang(load(path))
+]
 
 
 def test_the_terms_table_is_well_formed():
@@ -59,15 +69,18 @@ def test_the_terms_table_is_well_formed():
         for lang in LANGS:
             preferred, banned = term["preferred"][lang], term["banned"][lang]
             assert preferred.strip() and banned, f"{term['concept']}: {lang} needs a preferred and a banned name"
-            clash = [b for b in banned if uses(preferred, b, lang) or uses(b, preferred, lang) and lang == "zh"
-                     and b.startswith(preferred)]
+            clash = [b for b in banned if uses(preferred, b, lang) or uses(b, preferred, lang) and lang == "zh" and b.startswith(preferred)]
             assert not clash, f"{term['concept']}: banned {clash} would match the preferred name {preferred!r}"
 
 
 @pytest.mark.parametrize("term", TERMS["terms"], ids=lambda t: t["preferred"]["en"])
 def test_no_content_uses_a_banned_name(term: Dict[str, Any]):
-    found = [f"{file}: {where}: {banned!r} (say {term['preferred'][lang]!r})"
-             for file, lang, where, text in ALL_TEXTS for banned in term["banned"][lang] if uses(text, banned, lang)]
+    found = [
+        f"{file}: {where}: {banned!r} (say {term['preferred'][lang]!r})"
+        for file, lang, where, text in ALL_TEXTS
+        for banned in term["banned"][lang]
+        if uses(text, banned, lang)
+    ]
     assert not found, "\n".join(found)
 
 
@@ -75,8 +88,9 @@ def test_no_content_uses_a_banned_name(term: Dict[str, Any]):
 def test_each_preferred_name_is_in_use(term: Dict[str, Any]):
     """A preferred name nobody uses means the table drifted from the content."""
     for lang in LANGS:
-        assert any(uses(text, term["preferred"][lang], lang) for _, text_lang, _, text in ALL_TEXTS
-                   if text_lang == lang), f"{term['preferred'][lang]!r} is not used in any content file"
+        assert any(
+            uses(text, term["preferred"][lang], lang) for _, text_lang, _, text in ALL_TEXTS if text_lang == lang
+        ), f"{term['preferred'][lang]!r} is not used in any content file"
 
 
 def test_model_names_are_not_type_aliases():

@@ -1,4 +1,5 @@
 """Input clean-up: language of a message, Traditional input, markup and oversized text."""
+
 from knowledge.text import clean, detect_lang, has_words, to_simplified
 
 

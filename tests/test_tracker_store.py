@@ -1,5 +1,6 @@
 """The project's tracker store (bot/tracker_store.py): a bounded tail read must give the action and the rules
 exactly what a whole read gives (latest message, slots, paused state), and long conversations read no more."""
+
 from __future__ import annotations
 
 import asyncio
@@ -32,8 +33,7 @@ def domain() -> Domain:
 
 
 def turn(n: int, memory: bool = True) -> List[Event]:
-    events: List[Event] = [UserUttered(f"message {n}", {"name": "describe_customer", "confidence": 0.9}),
-                           ActionExecuted("action_respond")]
+    events: List[Event] = [UserUttered(f"message {n}", {"name": "describe_customer", "confidence": 0.9}), ActionExecuted("action_respond")]
     if memory:
         events.append(SlotSet("coach_memory", {"turn": n}))
     return events + [BotUttered(f"answer {n}"), ActionExecuted("action_listen")]
@@ -53,8 +53,7 @@ def start() -> List[Event]:
 
 
 def stores(tmp_path: Path, domain: Domain):
-    return (CoachSQLTrackerStore(domain, db=str(tmp_path / "coach.db")),
-            SQLTrackerStore(domain, db=str(tmp_path / "rasa.db")))
+    return (CoachSQLTrackerStore(domain, db=str(tmp_path / "coach.db")), SQLTrackerStore(domain, db=str(tmp_path / "rasa.db")))
 
 
 def test_a_long_conversation_reads_a_bounded_tail_with_the_same_state(tmp_path, domain):
@@ -63,8 +62,7 @@ def test_a_long_conversation_reads_a_bounded_tail_with_the_same_state(tmp_path, 
     for store in (coach, rasa):
         converse(store, "long", turns)
     tail, whole = asyncio.run(coach.retrieve("long")), asyncio.run(rasa.retrieve("long"))
-    assert tail.current_slot_values() == whole.current_slot_values() == {
-        "coach_memory": {"turn": 29}, "session_started_metadata": None}
+    assert tail.current_slot_values() == whole.current_slot_values() == {"coach_memory": {"turn": 29}, "session_started_metadata": None}
     assert tail.latest_message.text == whole.latest_message.text == "message 59"
     assert tail.latest_action_name == whole.latest_action_name == "action_listen"
     assert len(whole.events) > 250 and len(tail.events) <= 5 * TAIL_USER_TURNS + 6
@@ -77,8 +75,9 @@ def test_saving_after_a_tail_read_appends_only_new_events(tmp_path, domain):
     turns = [start()] + [turn(n) for n in range(12)]
     for store in (coach, rasa):
         converse(store, "append", turns)
-    assert ([e.as_dict()["event"] for e in asyncio.run(coach.retrieve_full_tracker("append")).events]
-            == [e.as_dict()["event"] for e in asyncio.run(rasa.retrieve_full_tracker("append")).events])
+    assert [e.as_dict()["event"] for e in asyncio.run(coach.retrieve_full_tracker("append")).events] == [
+        e.as_dict()["event"] for e in asyncio.run(rasa.retrieve_full_tracker("append")).events
+    ]
 
 
 def test_a_pause_or_a_restart_before_the_tail_is_kept(tmp_path, domain):

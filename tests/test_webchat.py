@@ -1,4 +1,5 @@
 """The mobile web chat (bot/channels/webchat.py) through a real Rasa server: HTTP API, then a real headless Chromium."""
+
 from __future__ import annotations
 
 import re
@@ -53,6 +54,7 @@ def text_of(messages: List[Dict]) -> str:
 
 
 # HTTP ----------------------------------------------------------------------------------------------------------
+
 
 def test_a_new_visitor_gets_a_signed_identity_in_an_httponly_cookie(servers):
     r = requests.get(f"{servers.url}/chat/", timeout=30)
@@ -119,9 +121,18 @@ def test_bad_input_gets_a_clear_4xx_never_a_500(servers):
     url = f"{servers.url}/chat/api/message"
     headers = {"Content-Type": "application/json"}
     cases = [
-        (b"", 400), (b"{not json", 400), (b"[1, 2]", 400), (b'"text"', 400), (b'{"text": 5}', 400),
-        (b'{"text": ["a"]}', 400), (b'{"text": "   "}', 400), (b'{}', 400), (b'{"text": "hi", "title": 3}', 400),
-        (('{"text": "' + "a" * 8001 + '"}').encode(), 413), (b"x" * 1_000_000, 413), (b"\xff\xfe\x00", 400),
+        (b"", 400),
+        (b"{not json", 400),
+        (b"[1, 2]", 400),
+        (b'"text"', 400),
+        (b'{"text": 5}', 400),
+        (b'{"text": ["a"]}', 400),
+        (b'{"text": "   "}', 400),
+        (b"{}", 400),
+        (b'{"text": "hi", "title": 3}', 400),
+        (('{"text": "' + "a" * 8001 + '"}').encode(), 413),
+        (b"x" * 1_000_000, 413),
+        (b"\xff\xfe\x00", 400),
     ]
     for body, status in cases:
         r = visitor.post(url, data=body, headers=headers, timeout=30)
@@ -163,6 +174,7 @@ def test_history_survives_a_rasa_restart(servers):
 
 # A real browser ------------------------------------------------------------------------------------------------
 
+
 def chromium_paths() -> Optional[tuple]:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     driver = shutil.which("chromedriver")
@@ -177,8 +189,10 @@ def browser_paths():
         pytest.skip("selenium is not installed: pip install -e '.[test]' (make setup) installs it")
     paths = chromium_paths()
     if not paths:
-        pytest.skip("chromium and chromedriver not found: as root, `make browser` installs the Debian packages "
-                    "(apt-get install chromium chromium-driver)")
+        pytest.skip(
+            "chromium and chromedriver not found: as root, `make browser` installs the Debian packages "
+            "(apt-get install chromium chromium-driver)"
+        )
     return paths
 
 
@@ -188,8 +202,14 @@ def open_browser(paths: tuple, width: int, height: int):
 
     options = webdriver.ChromeOptions()
     options.binary_location = paths[0]
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                f"--window-size={width},{height}", "--lang=en-US"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        f"--window-size={width},{height}",
+        "--lang=en-US",
+    ):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(executable_path=paths[1]), options=options)
     driver.set_window_size(width, height)
@@ -233,8 +253,10 @@ def wait_for_bot(driver, count_before: int, contains: str = "") -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
     WebDriverWait(driver, REPLY_TIMEOUT).until(
-        lambda d: len(bubbles(d, "bot")) > count_before and not d.find_elements("css selector", ".typing")
-        and contains in "\n".join(bubbles(d, "bot")[count_before:]))
+        lambda d: len(bubbles(d, "bot")) > count_before
+        and not d.find_elements("css selector", ".typing")
+        and contains in "\n".join(bubbles(d, "bot")[count_before:])
+    )
 
 
 def screenshot(driver, name: str) -> Path:

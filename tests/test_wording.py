@@ -1,4 +1,5 @@
 """The last touch on answers: pronouns, script, Chinese punctuation, short quotes; and the wording data itself."""
+
 import re
 
 import pytest
@@ -10,11 +11,18 @@ SHE, HE = ["she", "her", "lady", "她", "阿姨"], ["he", "him", "his", "guy", "
 HALF_WIDTH_NEAR_HAN = re.compile(r"[\u4e00-\u9fff][,!?:;()]|[,!?:;(][\u4e00-\u9fff]|\"[^\"]*[\u4e00-\u9fff]")
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("she keeps asking what the other mums bought", "she"), ("the lady wants the cheapest SUV", "she"),
-    ("he argues with everything", "he"), ("他老是打断我", "he"), ("一个阿姨，问什么都说随便", "she"),
-    ("the customer wants proof", None), ("其他人都买了", None),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("she keeps asking what the other mums bought", "she"),
+        ("the lady wants the cheapest SUV", "she"),
+        ("he argues with everything", "he"),
+        ("他老是打断我", "he"),
+        ("一个阿姨，问什么都说随便", "she"),
+        ("the customer wants proof", None),
+        ("其他人都买了", None),
+    ],
+)
 def test_the_customer_pronoun_is_read_from_the_message(text, expected):
     assert pronoun_in(text, SHE, HE) == expected
 
@@ -36,7 +44,7 @@ def test_script_follows_the_writer():
 
 
 def test_chinese_punctuation_is_full_width():
-    assert full_width("依据:他说\"太贵了\",然后走了(没回头)") == "依据：他说“太贵了”，然后走了（没回头）"
+    assert full_width('依据:他说"太贵了",然后走了(没回头)') == "依据：他说“太贵了”，然后走了（没回头）"
     assert full_width("识别关键词： 理性， 做过功课") == "识别关键词：理性，做过功课"
     assert full_width("Score 7.5/10, ok") == "Score 7.5/10, ok"
 

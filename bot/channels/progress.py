@@ -2,6 +2,7 @@
 
 Built in Python so the page needs no chart library; every value from the store or the user is escaped.
 """
+
 from __future__ import annotations
 
 import json
@@ -60,8 +61,10 @@ def line_chart(scores: List[Dict[str, Any]], lang: str) -> str:
     y = lambda v: top + plot_h * (1 - max(0, min(100, v)) / 100)
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(strings()[lang]["over_time"])}">']
     for v in (0, 50, 100):
-        parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}"/>'
-                     f'<text class="axis" x="{left - 4}" y="{y(v) + 4:.1f}" text-anchor="end">{v}</text>')
+        parts.append(
+            f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}"/>'
+            f'<text class="axis" x="{left - 4}" y="{y(v) + 4:.1f}" text-anchor="end">{v}</text>'
+        )
     points = " ".join(f"{x(i):.1f},{y(s['score']):.1f}" for i, s in enumerate(scores))
     if n > 1:
         parts.append(f'<polyline class="line" points="{points}"/>')
@@ -86,11 +89,13 @@ def bar_chart(averages: Dict[str, float], weakest: Optional[str], lang: str) -> 
         top = i * row_h + 2
         cls = "bar weakest" if type_id == weakest else "bar"
         length = bar_w * max(0, min(100, avg)) / 100
-        parts.append(f'<text class="label" x="{label_w - 6}" y="{top + 17}" text-anchor="end">{escape(type_name(type_id, lang))}</text>'
-                     f'<rect class="track" x="{label_w}" y="{top + 4}" width="{bar_w}" height="16" rx="3"/>'
-                     f'<rect class="{cls}" x="{label_w}" y="{top + 4}" width="{length:.1f}" height="16" rx="3">'
-                     f'<title>{escape(type_name(type_id, lang))}: {avg:g}</title></rect>'
-                     f'<text class="value" x="{label_w + bar_w + 4}" y="{top + 17}">{avg:g}</text>')
+        parts.append(
+            f'<text class="label" x="{label_w - 6}" y="{top + 17}" text-anchor="end">{escape(type_name(type_id, lang))}</text>'
+            f'<rect class="track" x="{label_w}" y="{top + 4}" width="{bar_w}" height="16" rx="3"/>'
+            f'<rect class="{cls}" x="{label_w}" y="{top + 4}" width="{length:.1f}" height="16" rx="3">'
+            f"<title>{escape(type_name(type_id, lang))}: {avg:g}</title></rect>"
+            f'<text class="value" x="{label_w + bar_w + 4}" y="{top + 17}">{avg:g}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -103,22 +108,33 @@ def ten(quality: float) -> str:
 def last_sessions(store: UserData, user: str, lang: str) -> str:
     """The latest finished sessions, each with its outcome and the best and weakest reply as the coach scored them."""
     t = strings()[lang]
-    rows = list(store.db["practice_sessions"].rows_where(
-        "user = ? and status not in ('active', 'abandoned')", [user], order_by="id desc", limit=LAST_SESSIONS))
+    rows = list(
+        store.db["practice_sessions"].rows_where(
+            "user = ? and status not in ('active', 'abandoned')", [user], order_by="id desc", limit=LAST_SESSIONS
+        )
+    )
     items = []
     for row in rows:
         state = json.loads(row["state"] or "{}")
         turns = [turn for turn in state.get("turns", []) if isinstance(turn, dict) and turn.get("text")]
-        head = t["session_line"].format(date=row["started"][:10], type=type_name(row["type_id"], lang), score=row["score"],
-                                        turns=row["turns"], outcome=outcome_text(row["status"], row["type_id"], lang))
-        body = [f"<p class=\"session-head\">{escape(head)}</p>"]
+        head = t["session_line"].format(
+            date=row["started"][:10],
+            type=type_name(row["type_id"], lang),
+            score=row["score"],
+            turns=row["turns"],
+            outcome=outcome_text(row["status"], row["type_id"], lang),
+        )
+        body = [f'<p class="session-head">{escape(head)}</p>']
         if turns:
             best, worst = max(turns, key=lambda x: x["score"]), min(turns, key=lambda x: x["score"])
-            body.append(f'<p class="reply good"><b>{escape(t["best_reply"])}</b> ({ten(best["score"])}/10): '
-                        f'“{escape(best["text"][:160])}”</p>')
+            body.append(
+                f'<p class="reply good"><b>{escape(t["best_reply"])}</b> ({ten(best["score"])}/10): ' f'“{escape(best["text"][:160])}”</p>'
+            )
             if worst is not best:
-                body.append(f'<p class="reply weak"><b>{escape(t["weakest_reply"])}</b> ({ten(worst["score"])}/10): '
-                            f'“{escape(worst["text"][:160])}”</p>')
+                body.append(
+                    f'<p class="reply weak"><b>{escape(t["weakest_reply"])}</b> ({ten(worst["score"])}/10): '
+                    f'“{escape(worst["text"][:160])}”</p>'
+                )
         items.append(f"<li>{''.join(body)}</li>")
     return f'<ul class="sessions">{"".join(items)}</ul>'
 
@@ -128,19 +144,25 @@ def team_board(store: UserData, user: str, team: str, lang: str) -> str:
     t = strings()[lang]
     names = {m["user"]: m["name"] for m in store.team_members(team)}
     board = store.leaderboard(users=list(names), limit=50, min_sessions=TEAM_MIN_SESSIONS)
-    parts = [f'<h2>{escape(t["team_board"].format(team=team))}</h2>',
-             f'<p class="note">{escape(t["team_note"].format(n=TEAM_MIN_SESSIONS))}</p>']
+    parts = [
+        f'<h2>{escape(t["team_board"].format(team=team))}</h2>',
+        f'<p class="note">{escape(t["team_note"].format(n=TEAM_MIN_SESSIONS))}</p>',
+    ]
     if not board:
         return "".join(parts) + f'<p>{escape(t["team_empty"].format(n=TEAM_MIN_SESSIONS))}</p>'
-    parts.append(f'<table class="board"><thead><tr><th>#</th><th>{escape(t["member"])}</th><th>{escape(t["average"])}</th>'
-                 f'<th>{escape(t["sessions"])}</th><th>{escape(t["weakest_col"])}</th></tr></thead><tbody>')
+    parts.append(
+        f'<table class="board"><thead><tr><th>#</th><th>{escape(t["member"])}</th><th>{escape(t["average"])}</th>'
+        f'<th>{escape(t["sessions"])}</th><th>{escape(t["weakest_col"])}</th></tr></thead><tbody>'
+    )
     for rank, row in enumerate(board, 1):
         name = names.get(row["user"]) or f'{t["trainee"]} {rank}'
         if row["user"] == user:
             name += f' ({t["you"]})'
         weakest = type_name(min(row["by_type"], key=lambda k: row["by_type"][k]), lang) if row["by_type"] else ""
-        parts.append(f'<tr{" class=me" if row["user"] == user else ""}><td>{rank}</td><td>{escape(name)}</td>'
-                     f'<td>{row["average"]:g}</td><td>{row["sessions"]}</td><td>{escape(weakest)}</td></tr>')
+        parts.append(
+            f'<tr{" class=me" if row["user"] == user else ""}><td>{rank}</td><td>{escape(name)}</td>'
+            f'<td>{row["average"]:g}</td><td>{row["sessions"]}</td><td>{escape(weakest)}</td></tr>'
+        )
     parts.append("</tbody></table>")
     return "".join(parts)
 
@@ -160,7 +182,8 @@ def progress_page(store: UserData, user: str, lang: str) -> str:
         if weakest:
             sections.append(
                 f'<p class="weakest">{escape(t["weakest"].format(type=type_name(weakest, lang), score=data["by_type"][weakest]))} '
-                f'<a class="practise" href="./?lang={lang}&amp;practise={escape(weakest)}">{escape(t["practise_it"])}</a></p>')
+                f'<a class="practise" href="./?lang={lang}&amp;practise={escape(weakest)}">{escape(t["practise_it"])}</a></p>'
+            )
         sections.append(f'<h2>{escape(t["last_sessions"])}</h2>{last_sessions(store, user, lang)}')
     if profile.get("team"):
         sections.append(team_board(store, user, profile["team"], lang))

@@ -6,6 +6,7 @@ client-chosen `input_channel`, lone surrogates that later fail to encode. This o
 channels (`web-...` of the web chat, `<platform>:...` of the team chats), so REST cannot read or write their
 conversations. Messages are never logged.
 """
+
 from __future__ import annotations
 
 import json
@@ -111,8 +112,9 @@ class CoachRestInput(RestInput):
                 return await empty_message_answer(request, data["sender"])
             collector = CollectingOutputChannel()
             try:
-                await on_new_message(UserMessage(data["message"], collector, data["sender"], input_channel=self.name(),
-                                                 metadata=data["metadata"]))
+                await on_new_message(
+                    UserMessage(data["message"], collector, data["sender"], input_channel=self.name(), metadata=data["metadata"])
+                )
             except Exception:  # logged without the message: it may describe a real customer
                 logger.exception("rest: message failed")
                 if not collector.messages:
@@ -120,4 +122,3 @@ class CoachRestInput(RestInput):
             return response.json(collector.messages)
 
         return bp
-

@@ -8,6 +8,7 @@
 - A session id that belongs to another channel (the web chat's `web-...`, a team chat's `platform:...`) is refused,
   as REST refuses it (bot/channels/rest.py), so a widget cannot read or write those conversations.
 """
+
 from __future__ import annotations
 
 import inspect

@@ -8,6 +8,7 @@ Identity: the server issues a random sender id signed with HMAC, kept in an Http
 The client never names a sender; a missing or forged cookie gets a new identity on the page and 401 on the API,
 so no one can read or write someone else's conversation.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -140,17 +141,29 @@ def history_of(events: List[Dict[str, Any]], limit: int = HISTORY_LIMIT) -> List
             shown = (event.get("metadata") or {}).get("shown")
             messages.append({"from": "user", "text": shown if isinstance(shown, str) and shown else event["text"]})
         elif event.get("event") == "bot" and (event.get("text") or (event.get("data") or {}).get("buttons")):
-            buttons = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
-                       for b in (event.get("data") or {}).get("buttons") or [] if isinstance(b, dict)]
+            buttons = [
+                {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+                for b in (event.get("data") or {}).get("buttons") or []
+                if isinstance(b, dict)
+            ]
             messages.append({"from": "bot", "text": event.get("text") or "", "buttons": buttons})
     return messages[-limit:]
 
 
 def bot_messages(collected: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    return [{"from": "bot", "text": m.get("text") or "",
-             "buttons": [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
-                         for b in m.get("buttons") or [] if isinstance(b, dict)]}
-            for m in collected if m.get("text") or m.get("buttons")]
+    return [
+        {
+            "from": "bot",
+            "text": m.get("text") or "",
+            "buttons": [
+                {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+                for b in m.get("buttons") or []
+                if isinstance(b, dict)
+            ],
+        }
+        for m in collected
+        if m.get("text") or m.get("buttons")
+    ]
 
 
 class WebChat(InputChannel):

@@ -11,6 +11,7 @@ Here each read-change-write of a lock runs in a Redis transaction (WATCH the key
 another server changed the key in between), and the clean-up removes the ticket and deletes an empty lock in one
 transaction. Waiting for the lock is Rasa's own loop.
 """
+
 from __future__ import annotations
 
 import json

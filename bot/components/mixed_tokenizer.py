@@ -4,6 +4,7 @@ Rasa's JiebaTokenizer hands whitespace through as tokens ("这个客户很 picky
 which breaks DIET training and parsing (RasaHQ/rasa#7910). This one drops them, lower-cases
 English and reads Traditional characters as Simplified, keeping offsets on the original text.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
@@ -34,9 +35,5 @@ class MixedTokenizer(JiebaTokenizer):
         simplified = to_simplified(text)
         if len(simplified) != len(text):  # a rare multi-character conversion: keep offsets on the original
             simplified = text
-        tokens = [
-            Token(word.lower(), start)
-            for word, start, _ in jieba.tokenize(simplified)
-            if word.strip()
-        ]
+        tokens = [Token(word.lower(), start) for word, start, _ in jieba.tokenize(simplified) if word.strip()]
         return self._apply_token_pattern(tokens)

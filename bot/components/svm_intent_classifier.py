@@ -8,6 +8,7 @@ l2 norm) on their own, so the many character n-grams neither drown the word bloc
 messages count more (issue 10, `scripts/bench_nlu.py`: en intent F1 0.886 -> 0.896, zh 0.916 ->
 0.916). Sigmoid calibration gives the probabilities the FallbackClassifier and the policies read.
 """
+
 from __future__ import annotations
 
 from contextlib import ExitStack
@@ -73,8 +74,9 @@ class LoadedPipeline:
     def predict_proba(self, X: Any) -> np.ndarray:
         X = scipy.sparse.csr_matrix(X)
         width = X.shape[1]
-        blocks = [self._weigh(X[:, columns], transformer, idf) for columns, transformer, idf in self.blocks
-                  if len(np.arange(width)[columns])]
+        blocks = [
+            self._weigh(X[:, columns], transformer, idf) for columns, transformer, idf in self.blocks if len(np.arange(width)[columns])
+        ]
         return self.model.predict_proba(scipy.sparse.hstack(blocks, format="csr"))
 
 
@@ -82,8 +84,13 @@ class LoadedPipeline:
 class SVMIntentClassifier(LogisticRegressionClassifier):
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        return {**LogisticRegressionClassifier.get_default_config(), "C": 3.0, "max_iter": 5000,
-                "calibration_folds": 3, "tfidf_per_featurizer": True}
+        return {
+            **LogisticRegressionClassifier.get_default_config(),
+            "C": 3.0,
+            "max_iter": 5000,
+            "calibration_folds": 3,
+            "tfidf_per_featurizer": True,
+        }
 
     def _build_classifier(self, block_sizes: List[int]) -> Pipeline:
         """TF-IDF per featurizer block, then one SVM fitted on all examples, calibrated on held-out folds.
@@ -96,13 +103,19 @@ class SVMIntentClassifier(LogisticRegressionClassifier):
         from sklearn.feature_extraction.text import TfidfTransformer
         from sklearn.svm import LinearSVC
 
-        svm = LinearSVC(C=self.config["C"], class_weight="balanced", max_iter=self.config["max_iter"],
-                        random_state=self.config["random_state"])
-        calibrated = CalibratedClassifierCV(svm, cv=self.config["calibration_folds"], method="sigmoid",
-                                            ensemble=False)
+        svm = LinearSVC(
+            C=self.config["C"], class_weight="balanced", max_iter=self.config["max_iter"], random_state=self.config["random_state"]
+        )
+        calibrated = CalibratedClassifierCV(svm, cv=self.config["calibration_folds"], method="sigmoid", ensemble=False)
         starts = np.cumsum([0, *block_sizes])
-        blocks = [(f"tfidf{i}", TfidfTransformer(sublinear_tf=True), slice(int(a), int(b)))
-                  for i, (a, b) in enumerate(zip(starts[:-1], starts[1:], strict=True))] if self.config["tfidf_per_featurizer"] else []
+        blocks = (
+            [
+                (f"tfidf{i}", TfidfTransformer(sublinear_tf=True), slice(int(a), int(b)))
+                for i, (a, b) in enumerate(zip(starts[:-1], starts[1:], strict=True))
+            ]
+            if self.config["tfidf_per_featurizer"]
+            else []
+        )
         weighting = ColumnTransformer(blocks, remainder="passthrough", sparse_threshold=1.0)
         return Pipeline([("weighting", weighting), ("svm", calibrated)])
 
@@ -118,8 +131,9 @@ class SVMIntentClassifier(LogisticRegressionClassifier):
         return self._resource
 
     @classmethod
-    def load(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> SVMIntentClassifier:
+    def load(
+        cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext, **kwargs: Any
+    ) -> SVMIntentClassifier:
         """Load the trained model; refuse a file holding anything but sklearn's known types."""
         import skops.io as sio
 

@@ -1,5 +1,6 @@
 """The bot's answer to one turn: phone-sized bubbles and buttons. (A trainee's reply to the simulated customer is
 scored in replies.py; the two are different things and have different names.)"""
+
 from __future__ import annotations
 
 import json

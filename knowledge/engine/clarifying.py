@@ -4,6 +4,7 @@ lead or hold back? friendly or cold?), by button or typed answer, and the answer
 The dialogue router (dialogue.py) routes a turn here while a question is open; coaching (coaching.py) opens the
 questions through the callback the router gives it, so this module builds on coaching and not the other way round.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -17,8 +18,12 @@ from .identify import Identifier
 from .lookup import mentions
 from .state import ConversationState
 
-CLARIFY_STYLE = {("leads", "friendly"): "dominant_friendly", ("leads", "cold"): "dominant_hostile",
-                 ("holds_back", "friendly"): "timid_friendly", ("holds_back", "cold"): "timid_hostile"}
+CLARIFY_STYLE = {
+    ("leads", "friendly"): "dominant_friendly",
+    ("leads", "cold"): "dominant_hostile",
+    ("holds_back", "friendly"): "timid_friendly",
+    ("holds_back", "cold"): "timid_hostile",
+}
 CLARIFY_OPTIONS = {"lead": ("leads", "holds_back"), "warmth": ("friendly", "cold")}
 CLARIFY_ORDER = ("lead", "warmth")
 
@@ -66,7 +71,7 @@ class ClarifyingQuestions:
 
     def next_question(self, state: ConversationState) -> Answer:
         slot = state.pending_question or CLARIFY_ORDER[0]
-        later = CLARIFY_ORDER[CLARIFY_ORDER.index(slot) + 1:]
+        later = CLARIFY_ORDER[CLARIFY_ORDER.index(slot) + 1 :]
         if later:
             state.pending_question = later[0]
             return self.question(later[0], state.lang)

@@ -1,4 +1,5 @@
 """Split a description into clauses and read negation and contrast, for both languages."""
+
 from __future__ import annotations
 
 import re
@@ -7,8 +8,7 @@ from typing import List
 
 _BOUNDARY = re.compile(r"[,.;!?，。；！？、\n]+|\s+-\s+")
 _CONTRAST = re.compile(
-    r"^\s*(but|however|yet|though|although|still|except|just|only|rather|instead|"
-    r"但是|但|可是|不过|就是|只是|却|而是|反而|倒是)",
+    r"^\s*(but|however|yet|though|although|still|except|just|only|rather|instead|" r"但是|但|可是|不过|就是|只是|却|而是|反而|倒是)",
     re.IGNORECASE,
 )
 _CONTRAST_INSIDE = re.compile(r"\s(but|however|yet)\s|(但是|可是|不过|就是|只是|而是|反而)", re.IGNORECASE)
@@ -49,8 +49,9 @@ def split(text: str) -> List[Clause]:
 
 def negated_at(text: str, start: int) -> bool:
     """True when a negator stands shortly before position `start` within the same clause."""
+
     def window(reach: int) -> str:
-        return _BOUNDARY.split(text[max(0, start - reach):start])[-1]
+        return _BOUNDARY.split(text[max(0, start - reach) : start])[-1]
 
     return bool(_NEGATION_EN.search(window(NEGATION_REACH["en"])) or _NEGATION_ZH.search(window(NEGATION_REACH["zh"])))
 

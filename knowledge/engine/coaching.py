@@ -4,6 +4,7 @@ Plain Python over the knowledge base and the identifier: each method takes the c
 it, and returns an Answer. The dialogue router (dialogue.py) decides which method a turn needs; corrections
 (corrections.py) and the clarifying questions (clarifying.py) build on the card and memory kept here.
 """
+
 from __future__ import annotations
 
 import re
@@ -51,12 +52,12 @@ def first_sentence(text: str, lang: str) -> str:
         elif ch in ")）”」" or (ch == "'" and depth and (i + 1 == len(text) or not text[i + 1].isalpha())):
             depth = max(0, depth - 1)
         elif depth == 0 and ch in ".!?。！？" and (i + 1 == len(text) or text[i + 1] in " \n" or lang == "zh"):
-            cut = text[:i + 1]
+            cut = text[: i + 1]
             break
     if len(cut) > limit:
         colon = re.search(r"[:：]", cut[:limit])
         if colon:
-            cut = cut[:colon.start()] + ("." if lang == "en" else "。")
+            cut = cut[: colon.start()] + ("." if lang == "en" else "。")
     if len(cut) > limit:
         cut = (cut[:limit].rsplit(" ", 1)[0] if lang == "en" else cut[:limit]).rstrip(",，;；") + "…"
     return cut
@@ -75,9 +76,13 @@ def for_trade(items: Sequence[Any], trade: Optional[str]) -> List[Any]:
 
 
 class Coach:
-    def __init__(self, kb: KnowledgeBase, identifier: Identifier,
-                 clarify: Callable[[str, ConversationState], Answer],
-                 trade_words: Optional[Dict[str, Dict[str, List[str]]]] = None):
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        identifier: Identifier,
+        clarify: Callable[[str, ConversationState], Answer],
+        trade_words: Optional[Dict[str, Dict[str, List[str]]]] = None,
+    ):
         self.kb = kb
         self.identifier = identifier
         # opens the clarifying questions on a thin description (clarifying.py, which builds on this module)
@@ -90,10 +95,12 @@ class Coach:
         return self.menu(reply, lang) if menu else reply
 
     def menu(self, reply: Answer, lang: str) -> Answer:
-        return (reply.button(self.kb.text("btn_describe", lang), "about_bot", item="describe")
-                .button(self.kb.text("btn_types", lang), "list_types")
-                .button(self.kb.text("btn_practice", lang), "start_practice")
-                .button(self.kb.text("btn_quiz", lang), "quiz"))
+        return (
+            reply.button(self.kb.text("btn_describe", lang), "about_bot", item="describe")
+            .button(self.kb.text("btn_types", lang), "list_types")
+            .button(self.kb.text("btn_practice", lang), "start_practice")
+            .button(self.kb.text("btn_quiz", lang), "quiz")
+        )
 
     def names_a_customer(self, text: str) -> bool:
         """Says outright that it is about a customer: the bar for asking questions about a thin message."""
@@ -118,14 +125,14 @@ class Coach:
             return self.clarify(text, state)
         return self.coach_on(result, text, state)
 
-    def coach_on(self, result: Identification, notes: str, state: ConversationState,
-                 previous: Optional[str] = None) -> Answer:
+    def coach_on(self, result: Identification, notes: str, state: ConversationState, previous: Optional[str] = None) -> Answer:
         type_id = result.types[0][0]
         self.remember(state, type_id, notes, result)
         reply = Answer()
         if previous and previous != type_id:
-            reply.say(self.kb.text("changed", state.lang, old=self.kb.type_name(previous, state.lang),
-                                   new=self.kb.type_name(type_id, state.lang)))
+            reply.say(
+                self.kb.text("changed", state.lang, old=self.kb.type_name(previous, state.lang), new=self.kb.type_name(type_id, state.lang))
+            )
         return self.card(type_id, state, result.evidence, reply, traits=result.traits)
 
     def development(self, text: str, state: ConversationState, read: Optional[Identification] = None) -> Answer:
@@ -135,8 +142,13 @@ class Coach:
         adding = bool(ADDITIVE.match(text))
         situation = self.situation_of(text)
         result = read or self.identifier.identify(text)
-        clear_other = (not result.needs_more_info and result.types[0][0] != current and not self.is_moment(text)
-                       and result.types[0][1] >= CHANGE_MIN_SCORE and self._has_evidence(result))
+        clear_other = (
+            not result.needs_more_info
+            and result.types[0][0] != current
+            and not self.is_moment(text)
+            and result.types[0][1] >= CHANGE_MIN_SCORE
+            and self._has_evidence(result)
+        )
         if situation:  # something that happened (find_situation skips habits): this customer's next step
             state.customer_notes = join_notes(state.customer_notes, text)
             return self.situation(current, situation, state.lang)
@@ -193,11 +205,20 @@ class Coach:
         state.customer_type, state.customer_notes, state.phrase_index = type_id, notes[-NOTES_CHARS:], 0
         state.pending_question, state.answers, state.proposed_type = None, {}, None
         if result is not None:
-            state.evidence = {"ranked": [t for t, _ in result.types[:4]],
-                              "spans": [e for e in result.evidence if e.get("type") == type_id][:6]}
+            state.evidence = {
+                "ranked": [t for t, _ in result.types[:4]],
+                "spans": [e for e in result.evidence if e.get("type") == type_id][:6],
+            }
 
-    def card(self, type_id: str, state: ConversationState, evidence: List[Dict[str, Any]], reply: Optional[Answer] = None,
-             traits: Optional[List[str]] = None, head: bool = True) -> Answer:
+    def card(
+        self,
+        type_id: str,
+        state: ConversationState,
+        evidence: List[Dict[str, Any]],
+        reply: Optional[Answer] = None,
+        traits: Optional[List[str]] = None,
+        head: bool = True,
+    ) -> Answer:
         """Type, why, three tactics for the trade, two pitfalls, one phrase, and the next steps as buttons.
         Without `head` the caller has already named the type (a recalled customer, a proposed correction)."""
         reply, lang, t = reply or Answer(), state.lang, self.kb.types[type_id]
@@ -227,18 +248,21 @@ class Coach:
         return for_trade(pool, trade) or for_trade(t.phrases, trade) or list(t.phrases)
 
     def next_buttons(self, reply: Answer, type_id: str, lang: str) -> Answer:
-        return (reply.button(self.kb.text("btn_say", lang), "ask_phrase")
-                .button(self.kb.text("btn_avoid", lang), "ask_avoid")
-                .button(self.kb.text("btn_close", lang), "ask_stage", stage="closing")
-                .button(self.kb.text("btn_practise_type", lang), "start_practice", type_id=type_id)
-                .button(self.kb.text("btn_not_right", lang), "correct_type"))
+        return (
+            reply.button(self.kb.text("btn_say", lang), "ask_phrase")
+            .button(self.kb.text("btn_avoid", lang), "ask_avoid")
+            .button(self.kb.text("btn_close", lang), "ask_stage", stage="closing")
+            .button(self.kb.text("btn_practise_type", lang), "start_practice", type_id=type_id)
+            .button(self.kb.text("btn_not_right", lang), "correct_type")
+        )
 
     def other_trade_in(self, text: str, trade: Optional[str], lang: str) -> bool:
         """The text speaks of another trade's things (a flat's building to an insurance agent)."""
         low = text.lower()
         for other, words in self.trade_words.items():
-            if other != trade and any(re.search(rf"\b{re.escape(w.lower())}\b", low) if w.isascii() else w in low
-                                      for w in words.get(lang, [])):
+            if other != trade and any(
+                re.search(rf"\b{re.escape(w.lower())}\b", low) if w.isascii() else w in low for w in words.get(lang, [])
+            ):
                 return True
         return False
 
@@ -285,15 +309,17 @@ class Coach:
             index = (state.phrase_index + 1) % len(pool)
             state.phrase_index = index
             phrase = pool[index]
-            reply.say(self.kb.text("phrase_for", lang, name=name, stage=stage_name(self.kb, phrase.stage, lang),
-                                   phrase=local(phrase, lang)))
+            reply.say(
+                self.kb.text("phrase_for", lang, name=name, stage=stage_name(self.kb, phrase.stage, lang), phrase=local(phrase, lang))
+            )
         elif intent == "ask_avoid":
             lines = [self.kb.text("avoid_for", lang, name=name)]
             lines += [f"• {local(p.avoid, lang)} {local(p.why, lang)}" for p in t.pitfalls[:4]]
             reply.say("\n".join(lines))
         elif intent == "ask_discount":
-            tactics = [x for x in self.tactics(t, "objections", state.trade) if "price" in x.tags] or \
-                self.tactics(t, "objections", state.trade)[:1]
+            tactics = [x for x in self.tactics(t, "objections", state.trade) if "price" in x.tags] or self.tactics(
+                t, "objections", state.trade
+            )[:1]
             lines = [self.kb.text("discount_for", lang, name=name)] + [f"• {local(x, lang)}" for x in tactics[:3]]
             reply.say("\n".join(lines))
             pool = self.phrases(t, "objections", state.trade)

@@ -4,6 +4,7 @@ read and proposed with a yes button, and only a confirmed type is kept as feedba
 The dialogue router (dialogue.py) sends `correct_type` / `confirm_type` here and asks `is_correction` whether a
 message that NLU read otherwise corrects the remembered type.
 """
+
 from __future__ import annotations
 
 import re
@@ -94,7 +95,7 @@ class Corrections:
             for w in sorted(words.en + words.zh, key=len, reverse=True):
                 w = w.lower()
                 if norm.startswith(w) and (not w.isascii() or len(norm) == len(w) or not norm[len(w)].isalpha()):
-                    out = out[len(w):].lstrip(" ,，。.:：;；!！-—")
+                    out = out[len(w) :].lstrip(" ,，。.:：;；!！-—")
                     break
             else:
                 break

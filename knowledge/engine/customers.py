@@ -3,6 +3,7 @@
 Names are found by looking for the salesperson's own saved names in the message, so "Mr Li called back, he
 wants a discount" or 「王总又来了」 reach Mr Li without any pattern for how people phrase it.
 """
+
 from __future__ import annotations
 
 import re
@@ -45,8 +46,10 @@ class Customers:
         if not rows:
             return Answer().say(self.kb.text("no_customers", lang))
         lines = [self.kb.text("your_customers", lang)]
-        lines += [self.kb.text("customer_row", lang, name=r["name"], type=self._type_name(r["type_id"], lang), date=r["updated"][:10])
-                  for r in rows[:LIST_SHOWN]]
+        lines += [
+            self.kb.text("customer_row", lang, name=r["name"], type=self._type_name(r["type_id"], lang), date=r["updated"][:10])
+            for r in rows[:LIST_SHOWN]
+        ]
         reply = Answer().say("\n".join(lines) + "\n" + self.kb.text("recall_in_list", lang))
         for r in rows[:BUTTONS_SHOWN]:
             reply.button(r["name"], "recall_customer", name=r["name"])
@@ -80,8 +83,10 @@ class Customers:
         """Make a saved customer the one the conversation is about."""
         state.forget_customer()
         state.customer_type, state.customer_notes, state.customer_name = profile["type_id"], profile["notes"], profile["name"]
-        state.evidence = {"ranked": [profile["type_id"]],
-                          "spans": [{"type": profile["type_id"], "text": e, "cue": e} for e in profile["evidence"]]}
+        state.evidence = {
+            "ranked": [profile["type_id"]],
+            "spans": [{"type": profile["type_id"], "text": e, "cue": e} for e in profile["evidence"]],
+        }
 
     def _find(self, user: str, text: str, name: Optional[str]) -> Optional[Dict[str, Any]]:
         if name:
@@ -123,7 +128,7 @@ class Customers:
     def _after_name(text: str, name: str) -> str:
         text = clean(text)
         pos = text.lower().find(name.lower())
-        rest = text[pos + len(name):] if pos >= 0 else text
+        rest = text[pos + len(name) :] if pos >= 0 else text
         rest = _UPDATE_SEPARATOR.sub(" ", rest, count=1).strip()
         return re.sub(r"^(改成|改为|设为|是|is|to|as)\s*", "", rest).strip(" 。.")
 
@@ -162,8 +167,9 @@ class Customers:
             return Answer().say(self.kb.text("customer_kept", lang, name=profile["name"]))
         state.delete_pending = profile["name"]  # a typed "yes" / 「是的」 answers it too
         reply = Answer().say(self.kb.text("confirm_delete", lang, name=profile["name"]))
-        return (reply.button(self.kb.text("btn_delete", lang), "delete_customer", name=profile["name"], confirm="yes")
-                .button(self.kb.text("btn_keep", lang), "delete_customer", name=profile["name"], confirm="no"))
+        return reply.button(self.kb.text("btn_delete", lang), "delete_customer", name=profile["name"], confirm="yes").button(
+            self.kb.text("btn_keep", lang), "delete_customer", name=profile["name"], confirm="no"
+        )
 
     def _which(self, state: ConversationState) -> Answer:
         if not self.userdata.customers(state.user):

@@ -6,6 +6,7 @@ Rasa's NLU names the intent; this decides what the turn means in context, in a f
 3. otherwise the intent picks the answer, reading saved customers and the trade named in the message.
 Every answer is then fitted to the conversation (pronoun, script, punctuation) in one place.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,13 +30,25 @@ from .wording import finish, pronoun_in, script_of
 # intents that read as more about the customer while a clarifying question is open; any other leaves the questions
 READ_WHILE_ASKING = ("describe_customer", "out_of_scope", "nlu_fallback", "affirm", "deny", "")
 # intents whose message may name a saved customer ("Mr Li called back, he wants a discount")
-MAY_NAME_A_CUSTOMER = ("describe_customer", "ask_phrase", "ask_avoid", "ask_stage", "ask_discount",
-                       "ask_why", "out_of_scope", "nlu_fallback", "recall_customer")
+MAY_NAME_A_CUSTOMER = (
+    "describe_customer",
+    "ask_phrase",
+    "ask_avoid",
+    "ask_stage",
+    "ask_discount",
+    "ask_why",
+    "out_of_scope",
+    "nlu_fallback",
+    "recall_customer",
+)
 FOLLOW_UPS = ("ask_phrase", "ask_avoid", "ask_stage", "ask_discount", "ask_why")
 # "I sell cars", "I'm in insurance", 「我是卖房的」「我做保险」: where a trade is said outright
-_TRADE_STATEMENT = re.compile(r"\b(?:i|we)\s*(?:'m|am|are)?\s*(?:sell(?:ing)?|work(?:ing)?\s+(?:in|at|for)|in|do|an?)\b(.{0,40})|"
-                              r"(?:我|我们)(?:是|在|也)?(.{0,5}?(?:卖|做|搞|干|从事).{0,12})|"
-                              r"(?:我|我们)(?:是|在)(.{0,10}?(?:顾问|销售|代理|经纪|中介|业务员|经理))", re.I)
+_TRADE_STATEMENT = re.compile(
+    r"\b(?:i|we)\s*(?:'m|am|are)?\s*(?:sell(?:ing)?|work(?:ing)?\s+(?:in|at|for)|in|do|an?)\b(.{0,40})|"
+    r"(?:我|我们)(?:是|在|也)?(.{0,5}?(?:卖|做|搞|干|从事).{0,12})|"
+    r"(?:我|我们)(?:是|在)(.{0,10}?(?:顾问|销售|代理|经纪|中介|业务员|经理))",
+    re.I,
+)
 NEW_CUSTOMER_REACH = 12  # "ok so, another customer: ..." - the marker opens the message
 QUESTION = re.compile(r"[?？]|\b(how|what|why|which|when|should)\b|怎么|如何|为什么|哪些|什么|吗", re.I)
 COMPARING = re.compile(r"\b(differen\w*|differ|compare\w*|vs\.?|versus|tell (?:them )?apart)\b|区别|区分|不同|差别|比较", re.I)
@@ -48,8 +61,9 @@ class Dialogue:
         self.userdata = userdata
         self.practice = Practice(engine, userdata)
         trade_words = {trade: scene.words.dict() for trade, scene in self.practice.scenes.items()}
-        self.coach = Coach(engine.kb, engine.identifier, clarify=lambda text, state: self.clarifying.start(text, state),
-                           trade_words=trade_words)
+        self.coach = Coach(
+            engine.kb, engine.identifier, clarify=lambda text, state: self.clarifying.start(text, state), trade_words=trade_words
+        )
         self.clarifying = ClarifyingQuestions(engine.kb, engine.identifier, self.coach)
         self.corrections = Corrections(engine.kb, engine.identifier, userdata, self.coach)
         self.library = Library(engine.kb, self.described_type)
@@ -75,12 +89,9 @@ class Dialogue:
             "save_customer": lambda t, s: self.customers.save(t.text, s, name=t.entity("name")),
             "list_customers": lambda t, s: self.customers.list(s),
             "recall_customer": lambda t, s: self.customers.recall(t.text, s, name=t.entity("name")),
-            "update_customer": lambda t, s: self.customers.update(t.text, s, name=t.entity("name"),
-                                                                   type_id=t.entity("type_id")),
-            "rename_customer": lambda t, s: self.customers.rename(t.text, s, name=t.entity("name"),
-                                                                   new_name=t.entity("new_name")),
-            "delete_customer": lambda t, s: self.customers.delete(t.text, s, name=t.entity("name"),
-                                                                   confirm=t.entity("confirm")),
+            "update_customer": lambda t, s: self.customers.update(t.text, s, name=t.entity("name"), type_id=t.entity("type_id")),
+            "rename_customer": lambda t, s: self.customers.rename(t.text, s, name=t.entity("name"), new_name=t.entity("new_name")),
+            "delete_customer": lambda t, s: self.customers.delete(t.text, s, name=t.entity("name"), confirm=t.entity("confirm")),
             "start_practice": self.start_practice,
             "practice_hint": self.practice_help,
             "practice_end": self.practice_help,
@@ -152,8 +163,12 @@ class Dialogue:
         pronoun = self.pronoun_of(turn.text)
         if not pronoun or pronoun == state.pronoun:
             return
-        if state.customer_type and state.pronoun != "they" and turn.intent == "describe_customer" \
-                and not self.coach.situation_of(turn.text):
+        if (
+            state.customer_type
+            and state.pronoun != "they"
+            and turn.intent == "describe_customer"
+            and not self.coach.situation_of(turn.text)
+        ):
             state.forget_customer()
         if turn.intent == "describe_customer" or not state.customer_type or state.pronoun == "they":
             state.pronoun = pronoun
@@ -171,7 +186,7 @@ class Dialogue:
         if hit is None:
             return None
         source = turn.text if len(turn.text) == len(norm) else norm
-        rest = source[hit[0] + len(hit[1]):].lstrip(" ,.:;!?，。：；！？-—")
+        rest = source[hit[0] + len(hit[1]) :].lstrip(" ,.:;!?，。：；！？-—")
         state.forget_customer()
         if len(rest) < 6 or not has_words(rest):
             return self.coach.new_customer(state)
@@ -206,8 +221,12 @@ class Dialogue:
         if COMPARING.search(text) and len(self.library.types_named(text) or self.library.types_compared(text)) >= 2:
             return self.library.answer(text, state)  # "表面热心型和畏怯友善型怎么区分？"
         result = self.coach.identifier.identify(text)
-        if state.customer_type and QUESTION.search(text) and not self.library.topic_named(text) \
-                and (result.needs_more_info or not result.about_customer):
+        if (
+            state.customer_type
+            and QUESTION.search(text)
+            and not self.library.topic_named(text)
+            and (result.needs_more_info or not result.about_customer)
+        ):
             return self.coach.follow_up("ask_phrase", text, state)  # "so how do I make the most of it?"
         about_them = result.about_customer or self.coach.names_a_customer(text) or self.pronoun_of(text) is not None
         if state.customer_type and about_them:
@@ -318,8 +337,7 @@ class Dialogue:
         return self.practice.start(state.user, state.lang, "" if turn.is_button else turn.text, named=named, trade=trade)
 
     def practice_help(self, turn: UserTurn, state: ConversationState) -> Answer:
-        return self.practice.outside_session(turn.intent, turn.text, state.lang,
-                                             named=turn.entity("type_id") or state.customer_type)
+        return self.practice.outside_session(turn.intent, turn.text, state.lang, named=turn.entity("type_id") or state.customer_type)
 
     def quiz(self, turn: UserTurn, state: ConversationState) -> Answer:
         reply = self.trainer.quiz(state.lang)

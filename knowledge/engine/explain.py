@@ -1,4 +1,5 @@
 """Turn knowledge and engine results into short texts a person reads (cards, feedback)."""
+
 from __future__ import annotations
 
 from typing import List
@@ -23,7 +24,7 @@ def type_card(kb: KnowledgeBase, type_id: str, lang: str) -> str:
     lines.append(f"\n## {kb.text('heading_avoid', lang)}")
     lines += [f"- {local(p.avoid, lang)} ({local(p.why, lang)})" for p in t.pitfalls]
     lines.append(f"\n## {kb.text('heading_phrases', lang)}")
-    lines += [f"- \"{local(p, lang)}\"" for p in t.phrases]
+    lines += [f'- "{local(p, lang)}"' for p in t.phrases]
     lines.append(f"\nDISC {t.models.disc.code}: {local(t.models.disc, lang)}")
     lines.append(f"Social Styles {t.models.social_styles.code}: {local(t.models.social_styles, lang)}")
     lines.append(f"\n{kb.text('heading_sources', lang)}: " + "; ".join(f"{s.file} {s.section}" for s in t.sources))

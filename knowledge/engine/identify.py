@@ -4,6 +4,7 @@ A linear model over character n-grams carries the judgement (it copes with typos
 languages and Chinese without segmentation); the knowledge base's keywords, matched with spaCy
 and read with negation, add evidence a salesperson can check and a nudge to the ranking.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -82,13 +83,15 @@ class Matcher:
             doc = nlp.make_doc(text)
             for match_id, s, e in self.matchers[lang](doc):
                 span = doc[s:e]
-                hits.append({
-                    "type": nlp.vocab.strings[match_id],
-                    "start": span.start_char,
-                    "end": span.end_char,
-                    "text": span.text,
-                    "negated": clauses.negated_at(text, span.start_char),
-                })
+                hits.append(
+                    {
+                        "type": nlp.vocab.strings[match_id],
+                        "start": span.start_char,
+                        "end": span.end_char,
+                        "text": span.text,
+                        "negated": clauses.negated_at(text, span.start_char),
+                    }
+                )
         # keep the longest of overlapping hits for one type
         hits.sort(key=lambda h: (h["start"], -(h["end"] - h["start"])))
         kept: List[KeywordHit] = []
@@ -108,8 +111,7 @@ class Identifier:
     without it). A lexicon with no keywords turns the keyword evidence and boost off.
     """
 
-    def __init__(self, model: Any, lexicons: Dict[str, TypeLexicon], styles: Sequence[str], gate: Any = None,
-                 index_cues: bool = True):
+    def __init__(self, model: Any, lexicons: Dict[str, TypeLexicon], styles: Sequence[str], gate: Any = None, index_cues: bool = True):
         self.model = model
         self.gate = gate
         self.lexicons = lexicons
@@ -151,8 +153,9 @@ class Identifier:
         needs_more = bool((p_none >= ranked[0][1] + UNKNOWN_MARGIN and not live_hits) or ranked[0][1] < MIN_TYPE_SCORE / 2)
         style = next((t for t, s in ranked if t in self.styles and s >= MIN_TYPE_SCORE), None)
         traits = [t for t, s in ranked if t not in self.styles and s >= MIN_TYPE_SCORE]
-        result = Identification(ranked, needs_more, style=style, traits=traits, lang=lang,
-                                about_customer=bool(live_hits) or self.is_about_customer(norm))
+        result = Identification(
+            ranked, needs_more, style=style, traits=traits, lang=lang, about_customer=bool(live_hits) or self.is_about_customer(norm)
+        )
         if not needs_more:
             result.evidence = self._evidence(text, norm, [t for t, _ in ranked[:3]], live_hits)
         return result
@@ -174,14 +177,35 @@ class Identifier:
                 type_id = self.classes[best]
                 if type_id in top and row[best] >= 0.25:
                     weight = round(float(row[best]), 3)
-                    ranked.append((top.index(type_id), -weight, {
-                        "type": type_id, "text": source[clause.start:clause.end], "start": clause.start,
-                        "end": clause.end, "cue": self.nearest_cue(type_id, clause.text), "weight": weight,
-                    }))
+                    ranked.append(
+                        (
+                            top.index(type_id),
+                            -weight,
+                            {
+                                "type": type_id,
+                                "text": source[clause.start : clause.end],
+                                "start": clause.start,
+                                "end": clause.end,
+                                "cue": self.nearest_cue(type_id, clause.text),
+                                "weight": weight,
+                            },
+                        )
+                    )
         for h in hits:
             if h["type"] in top:
-                ranked.append((top.index(h["type"]), -KEYWORD_BOOST, {
-                    "type": h["type"], "text": source[h["start"]:h["end"]], "start": h["start"],
-                    "end": h["end"], "cue": h["text"], "weight": KEYWORD_BOOST}))
+                ranked.append(
+                    (
+                        top.index(h["type"]),
+                        -KEYWORD_BOOST,
+                        {
+                            "type": h["type"],
+                            "text": source[h["start"] : h["end"]],
+                            "start": h["start"],
+                            "end": h["end"],
+                            "cue": h["text"],
+                            "weight": KEYWORD_BOOST,
+                        },
+                    )
+                )
         ranked.sort(key=lambda r: (r[0], r[1]))  # stable, as the item-keyed sort was
         return [item for _, _, item in ranked]

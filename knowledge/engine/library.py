@@ -3,6 +3,7 @@
 A topic is shown as its numbered points first (phone-sized), and "more", "the third one" or 「第三点」 open
 the details one by one; the state remembers which topic is open and which points were shown.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,7 @@ from .wording import LIST_SEPARATOR
 LIST_BODY_CHARS = {"en": 160, "zh": 60}  # a point's first sentence in the list; longer bodies wait for "more"
 _EN_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 _ZH_NUMBERS = "一二三四五六七八九十"
-_MODELS = {"disc": ("DISC", ("D", "I", "S", "C")),
-           "social_styles": ("Social Styles", ("Driver", "Expressive", "Amiable", "Analytical"))}
+_MODELS = {"disc": ("DISC", ("D", "I", "S", "C")), "social_styles": ("Social Styles", ("Driver", "Expressive", "Amiable", "Analytical"))}
 _ZH_STYLE_NAMES = {"驾驭型": "Driver", "表达型": "Expressive", "亲和型": "Amiable", "分析型": "Analytical"}
 
 
@@ -55,8 +55,11 @@ def first_sentence(text: str, lang: str) -> str:
     return cut if len(cut) <= limit else cut[:limit].rsplit(" ", 1)[0].rstrip(",，;；") + "…"
 
 
-_COMPARISON = re.compile(r"^(.+?)\b(?:different from|differ from|compared (?:to|with)|vs\.?|versus)\b(.+)$|"
-                         r"^(.+?)(?:和|跟|与|同)(.+?)(?:有什么|有啥|之间)?(?:的)?(?:区别|不同|差别)", re.I)
+_COMPARISON = re.compile(
+    r"^(.+?)\b(?:different from|differ from|compared (?:to|with)|vs\.?|versus)\b(.+)$|"
+    r"^(.+?)(?:和|跟|与|同)(.+?)(?:有什么|有啥|之间)?(?:的)?(?:区别|不同|差别)",
+    re.I,
+)
 
 
 class Library:
@@ -108,8 +111,7 @@ class Library:
         found = topic_in(self.kb, text)
         if not found:
             reply = Answer().say(self.kb.text("no_topic", lang))
-            return (reply.button(self.kb.text("btn_types", lang), "list_types")
-                    .button(self.kb.text("btn_practice", lang), "start_practice"))
+            return reply.button(self.kb.text("btn_types", lang), "list_types").button(self.kb.text("btn_practice", lang), "start_practice")
         topic_id, section_id = found
         return self.topic(topic_id, state, section_id=section_id if self._asks_one_point(text) else None)
 
@@ -171,8 +173,12 @@ class Library:
     def model_code(self, text: str, model: str) -> Optional[str]:
         """The code asked about: 'high D', 'D型', 'an I', 'Amiable', '亲和型'."""
         if model == "disc":
-            m = re.search(r"(?:high|a|an|the|高)\s*([disc])(?![a-z])|(?<![a-z])([disc])\s*(?:型|类|type|style|profile)|"
-                          r"(?:^|\s|[\u4e00-\u9fff])([DISC])(?:\s|$|\?|？|[\u4e00-\u9fff])", text, re.I)
+            m = re.search(
+                r"(?:high|a|an|the|高)\s*([disc])(?![a-z])|(?<![a-z])([disc])\s*(?:型|类|type|style|profile)|"
+                r"(?:^|\s|[\u4e00-\u9fff])([DISC])(?:\s|$|\?|？|[\u4e00-\u9fff])",
+                text,
+                re.I,
+            )
             letter = next((g for g in (m.groups() if m else ()) if g), None)
             return letter.upper() if letter else None
         norm = normalise(text)
@@ -200,34 +206,46 @@ class Library:
 
     def type_info(self, type_id: str, lang: str, models_first: bool = False) -> Answer:
         t = self.kb.types[type_id]
-        model_line = (f"DISC ({t.models.disc.code}): {local(t.models.disc, lang)}\n"
-                      f"{self.kb.text('model_social_styles', lang)} ({t.models.social_styles.code}): "
-                      f"{local(t.models.social_styles, lang)}")
+        model_line = (
+            f"DISC ({t.models.disc.code}): {local(t.models.disc, lang)}\n"
+            f"{self.kb.text('model_social_styles', lang)} ({t.models.social_styles.code}): "
+            f"{local(t.models.social_styles, lang)}"
+        )
         reply = Answer()
         if models_first:
             reply.say(f"{local(t.names, lang)}\n{model_line}")
         else:
             reply.say(f"{local(t.names, lang)}: {local(t.summary, lang)}", local(t.psychology, lang), model_line)
-        return (reply.button(self.kb.text("btn_practise_type", lang), "start_practice", type_id=type_id)
-                .button(self.kb.text("btn_types", lang), "list_types"))
+        return reply.button(self.kb.text("btn_practise_type", lang), "start_practice", type_id=type_id).button(
+            self.kb.text("btn_types", lang), "list_types"
+        )
 
     def compare(self, a: str, b: str, lang: str) -> Answer:
         """Two types side by side: what each is, how to tell them apart, what changes in the approach."""
         ta, tb = self.kb.types[a], self.kb.types[b]
         na, nb = self.kb.type_name(a, lang), self.kb.type_name(b, lang)
-        head = [self.kb.text("compare_head", lang, a=na, b=nb),
-                f"• {na}: {first_sentence(local(ta.summary, lang), lang)}",
-                f"• {nb}: {first_sentence(local(tb.summary, lang), lang)}"]
-        quote = "“{}”" if lang == "zh" else "\"{}\""
-        tell = [self.kb.text("compare_tell", lang),
-                f"• {na}: " + quote.format(local(ta.cues, lang)[0]),
-                f"• {nb}: " + quote.format(local(tb.cues, lang)[0])]
-        approach = [self.kb.text("compare_approach", lang),
-                    f"• {na}: {local(ta.tactics.opening[0], lang)}",
-                    f"• {nb}: {local(tb.tactics.opening[0], lang)}"]
+        head = [
+            self.kb.text("compare_head", lang, a=na, b=nb),
+            f"• {na}: {first_sentence(local(ta.summary, lang), lang)}",
+            f"• {nb}: {first_sentence(local(tb.summary, lang), lang)}",
+        ]
+        quote = "“{}”" if lang == "zh" else '"{}"'
+        tell = [
+            self.kb.text("compare_tell", lang),
+            f"• {na}: " + quote.format(local(ta.cues, lang)[0]),
+            f"• {nb}: " + quote.format(local(tb.cues, lang)[0]),
+        ]
+        approach = [
+            self.kb.text("compare_approach", lang),
+            f"• {na}: {local(ta.tactics.opening[0], lang)}",
+            f"• {nb}: {local(tb.tactics.opening[0], lang)}",
+        ]
         reply = Answer().say("\n".join(head), "\n".join(tell), "\n".join(approach))
-        return (reply.button(na, "ask_knowledge", type_id=a).button(nb, "ask_knowledge", type_id=b)
-                .button(self.kb.text("btn_types", lang), "list_types"))
+        return (
+            reply.button(na, "ask_knowledge", type_id=a)
+            .button(nb, "ask_knowledge", type_id=b)
+            .button(self.kb.text("btn_types", lang), "list_types")
+        )
 
     # topics ------------------------------------------------------------------------
     def topic_named(self, text: str) -> Optional[str]:
@@ -267,8 +285,9 @@ class Library:
         if section.signs:
             body += "\n" + "\n".join(f"• {s}" for s in local(section.signs, lang))
         reply = Answer().say(body)
-        following = [n for n in range(index + 1, len(topic.sections)) if n not in state.topic_shown] or \
-            [n for n in range(len(topic.sections)) if n not in state.topic_shown]
+        following = [n for n in range(index + 1, len(topic.sections)) if n not in state.topic_shown] or [
+            n for n in range(len(topic.sections)) if n not in state.topic_shown
+        ]
         if following:
             nxt = following[0]
             reply.button(f"{nxt + 1}. {local(topic.sections[nxt].title, lang)}", "show_more", item=str(nxt + 1))
@@ -290,8 +309,9 @@ class Library:
                 return self.point(number - 1, state)
             return None
         after = max(state.topic_shown, default=-1)
-        following = [n for n in range(len(sections)) if n > after and n not in state.topic_shown] or \
-            [n for n in range(len(sections)) if n not in state.topic_shown]
+        following = [n for n in range(len(sections)) if n > after and n not in state.topic_shown] or [
+            n for n in range(len(sections)) if n not in state.topic_shown
+        ]
         if not following:
             return Answer().say(self.kb.text("topic_done", state.lang, title=local(self.kb.topics[state.topic].title, state.lang)))
         return self.point(following[0], state)

@@ -1,4 +1,5 @@
 """Find what a message names: a customer type, a stage of the sale, a knowledge topic, a customer's name."""
+
 from __future__ import annotations
 
 import re
@@ -7,8 +8,10 @@ from typing import Dict, List, Optional, Tuple
 from ..store import KnowledgeBase
 from ..text import normalise, to_simplified
 
-_STOP_EN = set("a an the is it he she they i my me to of and or what how do does should when why who which in on "
-               "for with about tell this that his her their customer customers type types kind can you please".split())
+_STOP_EN = set(
+    "a an the is it he she they i my me to of and or what how do does should when why who which in on "
+    "for with about tell this that his her their customer customers type types kind can you please".split()
+)
 
 
 def mentions(text: str, phrases: Dict[str, List[str]]) -> List[Tuple[int, str]]:
@@ -78,7 +81,7 @@ def customer_name_in(text: str) -> Optional[str]:
     for pattern in _NAME_PATTERNS:
         m = pattern.search(simple)
         if m:
-            name = source[m.start(1):m.end(1)]
+            name = source[m.start(1) : m.end(1)]
             name = re.sub(r"^(把他|把她|把)|[\"'“”「」]", "", name).strip(" .!?。！？")  # noqa: B005 - characters to trim
             if 0 < len(name) <= 60:
                 return name

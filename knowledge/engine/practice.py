@@ -11,6 +11,7 @@ Session state lives in the user-data store keyed by sender, so a restart mid-ses
 and two trainees never share a customer. Lines are stored as ids, so the trainee can switch language
 mid-session and the customer simply answers in the new language.
 """
+
 from __future__ import annotations
 
 import json
@@ -92,7 +93,7 @@ def scenes() -> Tuple[Dict[str, Scene], Reactions]:
 
 def bigrams(text: str) -> set:
     norm = re.sub(r"[^\w]", "", normalise(text))
-    return {norm[i:i + 2] for i in range(max(1, len(norm) - 1))}
+    return {norm[i : i + 2] for i in range(max(1, len(norm) - 1))}
 
 
 def similarity(a: str, b: str) -> float:
@@ -114,8 +115,9 @@ class Practice:
     def active(self, user: str) -> bool:
         return self.store.active_session(user) is not None
 
-    def start(self, user: str, lang: str, text: str = "", named: Optional[str] = None,
-              trade: Optional[str] = None, seed: Optional[int] = None) -> Answer:
+    def start(
+        self, user: str, lang: str, text: str = "", named: Optional[str] = None, trade: Optional[str] = None, seed: Optional[int] = None
+    ) -> Answer:
         """Scene intro + the customer's first line, with the three session buttons on the last bubble."""
         rng = random.Random(seed)
         type_id = named if named in self.kb.types else type_in(self.kb, text) if text else None
@@ -123,24 +125,45 @@ class Practice:
         trade = self.trade_in(text) or (trade if trade in self.scenes else None) or rng.choice(sorted(self.scenes))
         scene = self.scenes[trade]
         state: Dict[str, Any] = {
-            "type_id": type_id, "trade": trade, "lang": lang, "trust": self.tune.start_trust, "turn": 0,
-            "stage": "opening", "covered": [], "facts": 0, "raised": 0, "handled": False, "stage_turns": 0,
-            "used": [], "line": [], "turns": [], "outcome": None, "seed": rng.randrange(1 << 30),
-            "heard": self.heard_before(user)}
-        opening = [self._take(state, self._fresh(state, f"t:{type_id}:openings", 3, rng)),
-                   self._take(state, self._fresh(state, f"s:{trade}:openings", 2, rng))]
+            "type_id": type_id,
+            "trade": trade,
+            "lang": lang,
+            "trust": self.tune.start_trust,
+            "turn": 0,
+            "stage": "opening",
+            "covered": [],
+            "facts": 0,
+            "raised": 0,
+            "handled": False,
+            "stage_turns": 0,
+            "used": [],
+            "line": [],
+            "turns": [],
+            "outcome": None,
+            "seed": rng.randrange(1 << 30),
+            "heard": self.heard_before(user),
+        }
+        opening = [
+            self._take(state, self._fresh(state, f"t:{type_id}:openings", 3, rng)),
+            self._take(state, self._fresh(state, f"s:{trade}:openings", 2, rng)),
+        ]
         state["line"] = [x for x in opening if x]
         self.store.start_session(user, type_id, 0, lang, state)
-        reply = Answer().say(self.kb.text("practice_scene", lang, name=self.kb.type_name(type_id, lang),
-                                         trade=local(self.kb.ui.trades[trade].names, lang),
-                                         setting=local(scene.setting, lang)),
-                            self.kb.text("practice_rules", lang, turns=self.tune.max_turns))
+        reply = Answer().say(
+            self.kb.text(
+                "practice_scene",
+                lang,
+                name=self.kb.type_name(type_id, lang),
+                trade=local(self.kb.ui.trades[trade].names, lang),
+                setting=local(scene.setting, lang),
+            ),
+            self.kb.text("practice_rules", lang, turns=self.tune.max_turns),
+        )
         return self._with_buttons(reply.say(self._customer(state, lang)), lang)
 
     def heard_before(self, user: str) -> List[str]:
         """Customer lines the trainee heard in their recent sessions: the new customer prefers others."""
-        rows = self.store.db["practice_sessions"].rows_where("user = ?", [user], order_by="id desc",
-                                                             limit=self.tune.recent_sessions)
+        rows = self.store.db["practice_sessions"].rows_where("user = ?", [user], order_by="id desc", limit=self.tune.recent_sessions)
         heard: List[str] = []
         for row in rows:
             try:
@@ -191,8 +214,11 @@ class Practice:
         if text.startswith("/") and text[1:].split("{")[0] in COMMANDS:
             return COMMANDS[text[1:].split("{")[0]]
         bare = re.sub(r"[\W_]+", "", normalise(text))
-        words = {re.sub(r"[\W_]+", "", normalise(local(self.kb.ui.texts[f"cmd_{k}"], lang))): k
-                 for k in ("hint", "rubric", "end") for lang in LANGS}
+        words = {
+            re.sub(r"[\W_]+", "", normalise(local(self.kb.ui.texts[f"cmd_{k}"], lang))): k
+            for k in ("hint", "rubric", "end")
+            for lang in LANGS
+        }
         if bare in words:
             return words[bare]
         if intent in COMMANDS and len(bare) <= self.tune.command_chars:
@@ -223,8 +249,10 @@ class Practice:
         """Not a reply to the customer: a question to the bot, or nonsense."""
         if not has_words(text):
             return True
-        if intent in OFF_ROLE_INTENTS and max((c for c, _ in self.engine.scorer.detect(text).values()), default=0.0) \
-                < self.tune.move_for_sure:
+        if (
+            intent in OFF_ROLE_INTENTS
+            and max((c for c, _ in self.engine.scorer.detect(text).values()), default=0.0) < self.tune.move_for_sure
+        ):
             return True
         norm = normalise(text)
         if mentions(norm, {"off": self._words("out_of_role")}):
@@ -250,16 +278,17 @@ class Practice:
             return False
         if han_count(norm):
             lead = [w for w in self.kb.ui.answers["agreement_filler"].zh if norm.startswith(w)]
-            return bool(lead) and han_count(norm[len(max(lead, key=len)):]) < self.tune.thin_units_zh
+            return bool(lead) and han_count(norm[len(max(lead, key=len)) :]) < self.tune.thin_units_zh
         words = re.findall(r"[a-z0-9']+", norm)
-        lead = [w for w in self.kb.ui.answers["agreement_filler"].en if words[:len(w.split())] == w.split()]
+        lead = [w for w in self.kb.ui.answers["agreement_filler"].en if words[: len(w.split())] == w.split()]
         return bool(lead) and len(words) - len(max(lead, key=len).split()) < self.tune.thin_units_en
 
     def _concrete(self, text: str) -> bool:
         """A number or a named extra, fix or guarantee: something the customer can hold the salesperson to."""
         norm = normalise(text)
-        return bool(re.search(r"\d|[一二三四五六七八九十两百千万半][折成块元万千百个年月天次倍%]", norm)) or \
-            bool(mentions(norm, {"concrete": self._words("concrete_offer")}))
+        return bool(re.search(r"\d|[一二三四五六七八九十两百千万半][折成块元万千百个年月天次倍%]", norm)) or bool(
+            mentions(norm, {"concrete": self._words("concrete_offer")})
+        )
 
     # one scored reply -----------------------------------------------------------------
     def _reply(self, session: Dict[str, Any], text: str, lang: str) -> Answer:
@@ -281,9 +310,16 @@ class Practice:
         reaction = self._reaction(result, kind)
         fits_close = kind == "read" and any(m.move in role.close_with and m.weight > 0 for m in result.clear)
         stage = state["stage"]
-        handlers = [m for m in result.clear if kind == "read" and stage == "objections" and m.move in role.handle_with
-                    and m.weight > 0 and m.confidence >= tune.handle_sure
-                    and (self.moves[m.move].reaction != "offer" or self._concrete(text))]
+        handlers = [
+            m
+            for m in result.clear
+            if kind == "read"
+            and stage == "objections"
+            and m.move in role.handle_with
+            and m.weight > 0
+            and m.confidence >= tune.handle_sure
+            and (self.moves[m.move].reaction != "offer" or self._concrete(text))
+        ]
         handles = bool(handlers)
         if handles:  # the customer answers the handling, not a side reading of the same words
             reaction = self.moves[handlers[0].move].reaction
@@ -296,11 +332,19 @@ class Practice:
         state["trust"] = round(min(1.0, max(0.0, trust)), 3)
         covered_before = len(state["covered"])
         lines, outcome = self._customer_answer(state, reaction, kind, quality, handles, fits_close)
-        state["turns"].append({"text": text, "score": round(quality, 4), "kind": kind, "stage": stage,
-                               "moves": {m.move: self.engine.scorer.weight(type_id, m.move) for m in result.clear},
-                               "words": {m.move: m.text for m in result.clear},
-                               "sure": [m.move for m in result.clear if m.confidence >= tune.credit_confidence],
-                               "too_early": too_early, "covers": state["covered"][covered_before:]})
+        state["turns"].append(
+            {
+                "text": text,
+                "score": round(quality, 4),
+                "kind": kind,
+                "stage": stage,
+                "moves": {m.move: self.engine.scorer.weight(type_id, m.move) for m in result.clear},
+                "words": {m.move: m.text for m in result.clear},
+                "sure": [m.move for m in result.clear if m.confidence >= tune.credit_confidence],
+                "too_early": too_early,
+                "covers": state["covered"][covered_before:],
+            }
+        )
         state["line"] = lines
         self.store.record_turn(session["id"], state["turn"], text, quality, [m.move for m in result.clear], state)
         reply = Answer().say(self._score_line(state, result, kind, quality, handles, too_early, lang))
@@ -338,8 +382,9 @@ class Practice:
         return self.moves[top.move].reaction
 
     # the customer ------------------------------------------------------------------------
-    def _customer_answer(self, state: Dict[str, Any], reaction: str, kind: str, quality: float, handles: bool,
-                         fits_close: bool) -> Tuple[List[str], Optional[str]]:
+    def _customer_answer(
+        self, state: Dict[str, Any], reaction: str, kind: str, quality: float, handles: bool, fits_close: bool
+    ) -> Tuple[List[str], Optional[str]]:
         """The customer's next line ids and the outcome, from what the trainee did and the stage of the sale."""
         tune, type_id, trade = self.tune, state["type_id"], state["trade"]
         role = self.kb.types[type_id].practice
@@ -349,8 +394,7 @@ class Practice:
             covered.append("opening")
         if state["trust"] <= tune.walk_at:
             return self._lines(state, "walk_away"), "walk_away"
-        if state["handled"] and fits_close and (reaction == "close" or state["stage"] == "closing") \
-                and state["trust"] >= tune.agree_at:
+        if state["handled"] and fits_close and (reaction == "close" or state["stage"] == "closing") and state["trust"] >= tune.agree_at:
             covered.append("closing")
             return self._lines(state, "agree"), "agree"
         key = "close_early" if reaction == "close" else reaction
@@ -413,8 +457,7 @@ class Practice:
         pool = f"s:{state['trade']}:needs"
         if peek:
             lines = self._pool(pool)
-            return next((f"{pool}:{i}" for i in range(min(len(lines.en), len(lines.zh)))
-                         if f"{pool}:{i}" not in state["used"]), None)
+            return next((f"{pool}:{i}" for i in range(min(len(lines.en), len(lines.zh))) if f"{pool}:{i}" not in state["used"]), None)
         line = self._pick(state, pool)
         if line:
             state["facts"] += 1
@@ -474,13 +517,16 @@ class Practice:
         return [self._line_text(r, lang) for r in state["used"]]
 
     def _with_buttons(self, reply: Answer, lang: str) -> Answer:
-        return (reply.button(self.kb.text("btn_hint", lang), "practice_hint")
-                .button(self.kb.text("btn_rubric", lang), "show_rubric")
-                .button(self.kb.text("btn_end", lang), "practice_end"))
+        return (
+            reply.button(self.kb.text("btn_hint", lang), "practice_hint")
+            .button(self.kb.text("btn_rubric", lang), "show_rubric")
+            .button(self.kb.text("btn_end", lang), "practice_end")
+        )
 
     # feedback --------------------------------------------------------------------------
-    def _score_line(self, state: Dict[str, Any], result: ReplyScore, kind: str, quality: float, handles: bool,
-                    too_early: bool, lang: str) -> str:
+    def _score_line(
+        self, state: Dict[str, Any], result: ReplyScore, kind: str, quality: float, handles: bool, too_early: bool, lang: str
+    ) -> str:
         score = round(quality * 10, 1)
         if kind == "repeat":
             return self.kb.text("turn_repeat", lang, score=score)
@@ -488,9 +534,11 @@ class Practice:
             return self.kb.text("turn_short", lang, score=score)
         if kind == "greeting":
             return self.kb.text("turn_greeting", lang, score=score)
-        note = " ".join([reply_feedback(self.kb, state["type_id"], result, lang)]
-                        + ([self.kb.text("turn_handled", lang)] if handles else [])
-                        + ([self.kb.text("turn_too_early", lang)] if too_early else []))
+        note = " ".join(
+            [reply_feedback(self.kb, state["type_id"], result, lang)]
+            + ([self.kb.text("turn_handled", lang)] if handles else [])
+            + ([self.kb.text("turn_too_early", lang)] if too_early else [])
+        )
         if not result.clear:
             return self.kb.text("turn_score", lang, score=score, note=note)
         return self.kb.text("turn_read", lang, score=score, reading=reading(self.kb, result, lang), note=note)
@@ -499,9 +547,15 @@ class Practice:
         """The move that suits this type at this stage, with a line that shows it."""
         move_id = self.stage_move(state["type_id"], state["stage"], handled=state["handled"])
         move = self.moves[move_id]
-        return Answer().say(self.kb.text("hint", lang, move=local(move.names, lang), hint=local(move.hint, lang),
-                                        example=self.better_line(state["type_id"], state["stage"], state["trade"], lang,
-                                                                 move_id, n=state["facts"])))
+        return Answer().say(
+            self.kb.text(
+                "hint",
+                lang,
+                move=local(move.names, lang),
+                hint=local(move.hint, lang),
+                example=self.better_line(state["type_id"], state["stage"], state["trade"], lang, move_id, n=state["facts"]),
+            )
+        )
 
     def stage_move(self, type_id: str, stage: str, handled: bool = False) -> str:
         """The type's best move for a stage of the sale, from its rubric, objection handlers and closes."""
@@ -535,8 +589,7 @@ class Practice:
         good = [move_name(self.kb, m, lang) for m, w in sorted(rubric.items(), key=lambda kv: -kv[1]) if w > 0][:5]
         bad = [move_name(self.kb, m, lang) for m, w in sorted(rubric.items(), key=lambda kv: kv[1]) if w < 0][:5]
         sep = "、" if lang == "zh" else ", "
-        return Answer().say(self.kb.text("rubric", lang, name=self.kb.type_name(type_id, lang),
-                                        good=sep.join(good), bad=sep.join(bad)))
+        return Answer().say(self.kb.text("rubric", lang, name=self.kb.type_name(type_id, lang), good=sep.join(good), bad=sep.join(bad)))
 
     # the end -------------------------------------------------------------------------
     def finish(self, session: Dict[str, Any], outcome: str, reply: Answer, lang: str) -> Answer:
@@ -544,9 +597,12 @@ class Practice:
         state["outcome"] = outcome
         score = final_score(state, self.tune)
         self.store.finish_session(session["id"], score, outcome, state)
-        return reply.say(self.summary_text(state, outcome, score, lang)).button(
-            self.kb.text("btn_again", lang), "start_practice", type_id=state["type_id"], trade=state["trade"]).button(
-            self.kb.text("btn_practice", lang), "start_practice").button(self.kb.text("btn_progress", lang), "my_progress")
+        return (
+            reply.say(self.summary_text(state, outcome, score, lang))
+            .button(self.kb.text("btn_again", lang), "start_practice", type_id=state["type_id"], trade=state["trade"])
+            .button(self.kb.text("btn_practice", lang), "start_practice")
+            .button(self.kb.text("btn_progress", lang), "my_progress")
+        )
 
     def summary_text(self, state: Dict[str, Any], outcome: str, score: int, lang: str) -> str:
         """Outcome, score and why: moves actually made, each with its own reason, and one better line."""
@@ -557,9 +613,15 @@ class Practice:
         lines = [self.kb.text(f"outcome_{outcome}", lang, name=tname), self.kb.text("final_score", lang, score=score)]
         # a stage counts as covered only through a scored reply that covered it
         covered = [s for s in STAGES if any(s in t.get("covers", [s]) for t in scored) and s in state["covered"]]
-        lines.append(self.kb.text("summary_breakdown", lang, turns=len(state["turns"]), trust=int(round(state["trust"] * 100)),
-                                  stages=sep.join(self.kb.text(f"pstage_{s}", lang) for s in covered)
-                                  or self.kb.text("none_covered", lang)))
+        lines.append(
+            self.kb.text(
+                "summary_breakdown",
+                lang,
+                turns=len(state["turns"]),
+                trust=int(round(state["trust"] * 100)),
+                stages=sep.join(self.kb.text(f"pstage_{s}", lang) for s in covered) or self.kb.text("none_covered", lang),
+            )
+        )
         made: Dict[str, Tuple[int, str, str]] = {}
         for t in scored:
             for m, w in t["moves"].items():
@@ -570,8 +632,7 @@ class Practice:
         good = sorted((m for m, (w, *_) in made.items() if w > 0), key=lambda m: -made[m][0])[:3]
         bad = sorted((m for m, (w, *_) in made.items() if w < 0), key=lambda m: made[m][0])[:3]
         if good:
-            lines.append(self.kb.text("went_well", lang) + "\n" + "\n".join(
-                self._move_reason(type_id, m, *made[m], lang) for m in good))
+            lines.append(self.kb.text("went_well", lang) + "\n" + "\n".join(self._move_reason(type_id, m, *made[m], lang) for m in good))
         changes = [self._move_reason(type_id, m, *made[m], lang) for m in bad]
         if any(t["kind"] == "repeat" for t in state["turns"]):
             changes.append("• " + self.kb.text("repeated_replies", lang))
@@ -579,16 +640,23 @@ class Practice:
         if missed and outcome != "agree":
             stage = missed[0]
             move = self.moves[self.stage_move(type_id, stage, handled=state["handled"])]
-            changes.append("• " + self.kb.text("missed_stage", lang, stage=self.kb.text(f"pstage_{stage}", lang),
-                                               hint=local(move.hint, lang)))
+            changes.append(
+                "• " + self.kb.text("missed_stage", lang, stage=self.kb.text(f"pstage_{stage}", lang), hint=local(move.hint, lang))
+            )
         if changes:
             lines.append(self.kb.text("to_change", lang) + "\n" + "\n".join(changes))
         if state["turns"]:
             weakest = min(state["turns"], key=lambda t: t["score"])
             stage = weakest["stage"]
             move_id = self.stage_move(type_id, stage, handled=stage == "closing")
-            lines.append(self.kb.text("better_line", lang, reply=excerpt(weakest["text"], weakest["text"], 24, 60),
-                                      line=self.better_line(type_id, stage, state["trade"], lang, move_id)))
+            lines.append(
+                self.kb.text(
+                    "better_line",
+                    lang,
+                    reply=excerpt(weakest["text"], weakest["text"], 24, 60),
+                    line=self.better_line(type_id, stage, state["trade"], lang, move_id),
+                )
+            )
         else:
             lines.append(self.kb.text("no_turns", lang))
         return "\n".join(lines)
@@ -614,7 +682,7 @@ def excerpt(original: str, unit: str, words_en: int = 8, chars_zh: int = 20) -> 
     original case, whole words, short."""
     norm, unit = normalise(original), unit.strip()
     start = norm.find(unit) if unit else -1
-    text = original[start:start + len(unit)] if start >= 0 and len(norm) == len(original) else original
+    text = original[start : start + len(unit)] if start >= 0 and len(norm) == len(original) else original
     text = text.strip(" ,.;:!?，。；：！？、")
     if han_count(text):
         return text if len(text) <= chars_zh else text[:chars_zh].rstrip("，。；：、 ") + "…"
@@ -661,9 +729,11 @@ class Trainer:
         verdict = "quiz_right" if given == expected else "quiz_wrong"
         reply = Answer(slots={"quiz_type": None}).say(
             self.kb.text(verdict, lang, name=local(t.names, lang)),
-            f"{local(t.summary, lang)}\n{self.kb.text('keywords_are', lang)}: {', '.join(local(t.keywords, lang)[:5])}")
+            f"{local(t.summary, lang)}\n{self.kb.text('keywords_are', lang)}: {', '.join(local(t.keywords, lang)[:5])}",
+        )
         return reply.button(self.kb.text("btn_quiz_again", lang), "quiz").button(
-            self.kb.text("btn_practise_type", lang), "start_practice", type_id=expected)
+            self.kb.text("btn_practise_type", lang), "start_practice", type_id=expected
+        )
 
     def progress(self, user: str, lang: str) -> Answer:
         p = self.store.progress(user)
@@ -672,8 +742,9 @@ class Trainer:
         lines = [self.kb.text("progress_head", lang, n=len(p["sessions"]), avg=p["average"])]
         lines += [f"• {self.kb.type_name(t, lang)}: {s}" for t, s in sorted(p["by_type"].items(), key=lambda kv: -kv[1])]
         lines.append(self.kb.text("weakest", lang, name=self.kb.type_name(p["weakest_type"], lang)))
-        return Answer().say("\n".join(lines)).button(self.kb.text("btn_practise_weakest", lang), "start_practice",
-                                                    type_id=p["weakest_type"])
+        return (
+            Answer().say("\n".join(lines)).button(self.kb.text("btn_practise_weakest", lang), "start_practice", type_id=p["weakest_type"])
+        )
 
     def leaderboard(self, lang: str, users: Optional[Sequence[str]] = None, viewer: Optional[str] = None) -> Answer:
         """Ranked by the average over finished sessions, only with enough of them: one lucky short session
@@ -697,8 +768,7 @@ class Trainer:
                 who = self.kb.text("leaderboard_you", lang)
             else:
                 who = names.get(r["user"]) or self.kb.text("leaderboard_someone", lang, n=n)
-            lines.append(self.kb.text("leaderboard_row", lang, n=n, user=who, avg=r["average"],
-                                      count=r["sessions"], types=types))
+            lines.append(self.kb.text("leaderboard_row", lang, n=n, user=who, avg=r["average"], count=r["sessions"], types=types))
         return Answer().say("\n".join(lines))
 
 

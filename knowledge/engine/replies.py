@@ -4,6 +4,7 @@ The reply is read as moves (listens, argues, gives evidence, pushes to close, ..
 model over character n-grams trained on the knowledge base's move examples, plus its move
 keywords. Each move is weighed with the type's rubric from the knowledge base.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,8 +34,9 @@ FULL_UNITS = {"en": 4, "zh": 6}
 # something else; attacks read in a question are halved (issue 11 misreadings: dismiss, small talk on questions).
 QUESTION_NEEDS = 0.45
 QUESTION_ATTACK = 0.5
-_QUESTION_EN = re.compile(r"^(is|are|was|were|do|does|did|can|could|would|will|should|have|has|what|which|how|who|"
-                          r"when|where|why|anything|any)\b")
+_QUESTION_EN = re.compile(
+    r"^(is|are|was|were|do|does|did|can|could|would|will|should|have|has|what|which|how|who|" r"when|where|why|anything|any)\b"
+)
 _QUESTION_ZH = re.compile(r"吗|哪|什么|怎么|多少|几[个位种年次]|是否|有没有|是不是|呢$")
 
 
@@ -130,7 +132,7 @@ class ReplyScorer:
 
         spans = [c for c in clauses.split(norm) if has_words(c.text)]
         parts = [c.text.strip() for c in spans] or [norm]
-        asks = [is_question(c.text, norm[c.end:c.end + 1]) for c in spans] or [is_question(norm, "")]
+        asks = [is_question(c.text, norm[c.end : c.end + 1]) for c in spans] or [is_question(norm, "")]
         units = parts + ([norm] if len(parts) > 1 else [])
         asks = asks + ([all(asks)] if len(parts) > 1 else [])
         classified: Dict[str, float] = {}
@@ -140,8 +142,7 @@ class ReplyScorer:
             if asked:
                 probs = {m: p * (QUESTION_ATTACK if self.reactions.get(m) == "pressure" else 1.0) for m, p in probs.items()}
                 top = max(probs, key=lambda m: probs[m])
-                if self.reactions.get(top) in ("question", "pressure", "vague") or top == "small_talk" \
-                        or probs[top] < CLASSIFIER_SURE:
+                if self.reactions.get(top) in ("question", "pressure", "vague") or top == "small_talk" or probs[top] < CLASSIFIER_SURE:
                     probs["ask_needs"] = max(probs.get("ask_needs", 0.0), QUESTION_NEEDS * scale)
             for move, p in probs.items():
                 classified[move] = max(classified.get(move, 0.0), p)
@@ -152,8 +153,9 @@ class ReplyScorer:
             if hit["negated"]:
                 continue
             move = str(hit["type"])
-            overruled = top is not None and top != move and classified[top] >= CLASSIFIER_SURE \
-                and classified.get(move, 0.0) < MOVE_THRESHOLD * 3
+            overruled = (
+                top is not None and top != move and classified[top] >= CLASSIFIER_SURE and classified.get(move, 0.0) < MOVE_THRESHOLD * 3
+            )
             note(move, KEYWORD_OVERRULED if overruled else KEYWORD_CONFIDENCE, str(hit["text"]))
         return found
 
@@ -187,4 +189,3 @@ class ReplyScorer:
         hits = [MoveHit(m, c, self.weight(type_id, m, signal), words) for m, (c, words) in self.detect(text).items()]
         raw = sum(h.confidence * h.weight for h in hits)
         return ReplyScore(score=round(1 / (1 + math.exp(-SCORE_SLOPE * raw)), 4), moves=hits, lang=lang)
-

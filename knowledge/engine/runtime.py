@@ -4,6 +4,7 @@ The engine only loads; building (which can train models for a minute) is the ent
 composition root knowledge/app.py and `coach kb build`. A missing or out-of-date build is an error that names
 the file and the command that fixes it.
 """
+
 from __future__ import annotations
 
 import pickle

@@ -1,5 +1,6 @@
 """Mid-sale situations ("what if he walks out?", 「她说要回去考虑考虑」): recognise them in a message and answer
 them for the customer's type from situations.yaml, instead of repeating the type's card or avoid list."""
+
 from __future__ import annotations
 
 import re
@@ -53,10 +54,11 @@ def _compile(keyword: str, lists: Dict[str, Dict[str, str]]) -> Pattern[str]:
 def _patterns(kb: KnowledgeBase) -> Tuple[Tuple[str, Tuple[Pattern[str], ...]], ...]:
     """Every situation's keywords compiled once per loaded knowledge base, in priority order."""
     s = kb.situations
-    lists = {name: {lang: "(?:" + "|".join(re.escape(normalise(w)) for w in local(words, lang)) + ")"
-                    for lang in LANGS} for name, words in s.lists.items()}
-    return tuple((sit.id, tuple(_compile(k, lists) for lang in LANGS for k in local(sit.keywords, lang)))
-                 for sit in s.situations)
+    lists = {
+        name: {lang: "(?:" + "|".join(re.escape(normalise(w)) for w in local(words, lang)) + ")" for lang in LANGS}
+        for name, words in s.lists.items()
+    }
+    return tuple((sit.id, tuple(_compile(k, lists) for lang in LANGS for k in local(sit.keywords, lang))) for sit in s.situations)
 
 
 @lru_cache(maxsize=8)
@@ -70,7 +72,7 @@ def _markers(kb: KnowledgeBase) -> Tuple[Tuple[Pattern[str], ...], Tuple[Pattern
 def _negated(text: str, start: int, english: bool) -> bool:
     if english:
         return bool(_NEGATOR_EN.search(text[:start]))
-    return bool(_NEGATOR_ZH.search(text[max(0, start - 2):start]))
+    return bool(_NEGATOR_ZH.search(text[max(0, start - 2) : start]))
 
 
 def _occurs(pattern: Pattern[str], text: str) -> bool:
@@ -119,8 +121,7 @@ def situation_reply(kb: KnowledgeBase, type_id: str, situation_id: str, lang: st
     """What to do in this situation with this type: a heading, the bullets, then a phrase to say. No buttons:
     the caller adds the ones that fit the conversation."""
     advice = kb.situations.by_type[type_id][situation_id]
-    heading = kb.text("situation_for", lang, name=kb.type_name(type_id, lang),
-                      situation=situation_name(kb, situation_id, lang))
+    heading = kb.text("situation_for", lang, name=kb.type_name(type_id, lang), situation=situation_name(kb, situation_id, lang))
     lines: List[str] = [heading] + [f"• {b}" for b in local(advice.advice, lang)]
     return Answer().say("\n".join(lines), kb.text("try_saying", lang, phrase=local(advice.phrase, lang)))
 

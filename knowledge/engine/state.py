@@ -3,6 +3,7 @@
 Rasa keeps the whole ConversationState in one slot (MEMORY_SLOT), so the engine owns its shape; the
 practice session and saved customers live in the user-data store instead, keyed by sender.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
@@ -60,13 +61,15 @@ class ConversationState:
         state.pronoun = state.pronoun if state.pronoun in PRONOUNS else "they"
         return state
 
-    def drop_unknown(self, type_ids: Collection[str], topic_ids: Collection[str], trades: Collection[str],
-                     questions: Collection[str]) -> None:
+    def drop_unknown(
+        self, type_ids: Collection[str], topic_ids: Collection[str], trades: Collection[str], questions: Collection[str]
+    ) -> None:
         """Forget what the content no longer has (a type, topic or trade renamed since the memory was kept)."""
         if self.customer_type is not None and self.customer_type not in type_ids:
             self.forget_customer()
         self.proposed_type, self.corrected_from, self.quiz_type = (
-            t if t in type_ids else None for t in (self.proposed_type, self.corrected_from, self.quiz_type))
+            t if t in type_ids else None for t in (self.proposed_type, self.corrected_from, self.quiz_type)
+        )
         if self.topic is not None and self.topic not in topic_ids:
             self.topic, self.topic_shown = None, []
         self.trade = self.trade if self.trade in trades else None

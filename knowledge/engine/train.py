@@ -4,6 +4,7 @@ The one module that decides what the models learn: knowledge/build.py calls `tra
 content fingerprint (loader.BUILD_CODE) covers this file, so an edit here retrains; the modules that only
 use the trained models (identify.py, replies.py) can change without retraining.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -125,6 +126,8 @@ def train_models(content: Content) -> Dict[str, Any]:
     """Every model the engine loads, keyed as engine/runtime.py reads them."""
     texts, labels = training_set(((r.text, r.type) for r in content.training if r.about_customer), lexicons(content.types))
     other = [r.text for r in content.training if not r.about_customer]
-    return {"identifier": build_classifier(texts, labels),
-            "gate": build_gate(texts + other, [True] * len(texts) + [False] * len(other)),
-            "moves": build_move_model(content.moves.moves)}
+    return {
+        "identifier": build_classifier(texts, labels),
+        "gate": build_gate(texts + other, [True] * len(texts) + [False] * len(other)),
+        "moves": build_move_model(content.moves.moves),
+    }

@@ -3,6 +3,7 @@
 Knowledge is written once (English mostly with "they" or "he", Chinese with 他, Simplified); each answer is
 fitted to the conversation here, so no template or content file has to exist in several variants.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,11 @@ _EN_SHE = re.compile(r"\b(she|her|hers|herself)\b", re.I)
 _HE_TO_SHE = {"he": "she", "him": "her", "his": "her", "himself": "herself"}
 _SHE_TO_HE = {"she": "he", "hers": "his", "herself": "himself"}
 # "her" is "him" before a pause or a preposition-like word, else "his" ("her car" -> "his car")
-_HER_AS_OBJECT = re.compile(r"^(?:\s*[,.;:!?)\"]|\s*$|\s+(?:a|an|the|to|that|this|in|on|at|for|with|about|and|or|"
-                            r"but|if|when|so|know|feel|what|how|why|time|space|again|back|up|down|out|off|over)\b)", re.I)
+_HER_AS_OBJECT = re.compile(
+    r"^(?:\s*[,.;:!?)\"]|\s*$|\s+(?:a|an|the|to|that|this|in|on|at|for|with|about|and|or|"
+    r"but|if|when|so|know|feel|what|how|why|time|space|again|back|up|down|out|off|over)\b)",
+    re.I,
+)
 _ZH_HE = re.compile(r"(?<!其)他(?!们|人)")
 _ZH_SHE = re.compile(r"(?<!其)她(?!们)")
 _ASCII_QUOTED_HAN = re.compile(r'"([^"\n]*[\u4e00-\u9fff][^"\n]*)"')
@@ -66,12 +70,14 @@ def fit_pronoun(text: str, pronoun: str, lang: str) -> str:
     if pronoun == "she":
         return _EN_HE.sub(lambda m: _case(_HE_TO_SHE[m.group(1).lower()], m.group(1)), text)
     if pronoun == "he":
+
         def swap(m: re.Match[str]) -> str:
             word = m.group(1).lower()
             if word == "her":
-                rest = text[m.end():]
+                rest = text[m.end() :]
                 return _case("him" if _HER_AS_OBJECT.match(rest) else "his", m.group(1))
             return _case(_SHE_TO_HE[word], m.group(1))
+
         return _EN_SHE.sub(swap, text)
     return text
 
@@ -92,6 +98,7 @@ def script_of(text: str, fallback: str) -> str:
 
 def full_width(text: str) -> str:
     """Half-width punctuation next to Chinese characters becomes full-width (「依据:」 -> 「依据：」)."""
+
     def one(m: re.Match[str]) -> str:
         mark = m.group(0)
         return _ZH_PUNCT.get(mark, mark)
@@ -116,6 +123,7 @@ def short_quote(text: str, lang: str) -> str:
 
 def finish(reply: Answer, lang: str, script: str, pronoun: str) -> Answer:
     """Fit every bubble and button title to the conversation: pronoun, punctuation, script."""
+
     def fit(text: str) -> str:
         text = fit_pronoun(text, pronoun, lang)
         if lang == "zh":

@@ -3,6 +3,7 @@
 Each platform retries a callback it thinks was not answered in time, so every connector answers the HTTP
 request at once, handles the message in a background task, and remembers delivery ids for a while.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -8,6 +8,7 @@ must point at the configured API host, so a forged body cannot make the server c
 Buttons become an ActionCard whose buttons are `dtmd://dingtalkclient/sendMessage?content=<title>` links: a tap
 sends the title back as the person's message, and the connector maps it to the button's payload.
 """
+
 from __future__ import annotations
 
 import base64
@@ -60,12 +61,17 @@ def sign(timestamp: str, app_secret: str) -> str:
 
 
 def action_card(text: str, buttons: List[Dict[str, Any]]) -> Dict[str, Any]:
-    btns = [{"title": str(b.get("title", "")),
-             "actionURL": "dtmd://dingtalkclient/sendMessage?content=" + quote(str(b.get("title", "")), safe="")}
-            for b in buttons[:MAX_BUTTONS]]
-    return {"msgtype": "actionCard",
-            "actionCard": {"title": first_line(text, CARD_TITLE) or "…", "text": markdown(text), "btnOrientation": "0",
-                           "btns": btns}}
+    btns = [
+        {
+            "title": str(b.get("title", "")),
+            "actionURL": "dtmd://dingtalkclient/sendMessage?content=" + quote(str(b.get("title", "")), safe=""),
+        }
+        for b in buttons[:MAX_BUTTONS]
+    ]
+    return {
+        "msgtype": "actionCard",
+        "actionCard": {"title": first_line(text, CARD_TITLE) or "…", "text": markdown(text), "btnOrientation": "0", "btns": btns},
+    }
 
 
 class DingTalkOutput(OutputChannel):
@@ -112,9 +118,11 @@ class DingTalk(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> DingTalk:
-        return cls(app_secret=setting(credentials, "app_secret", "DINGTALK_APP_SECRET"),
-                   robot_code=setting(credentials, "robot_code", "DINGTALK_ROBOT_CODE"),
-                   api_base=setting(credentials, "api_base", "DINGTALK_API_BASE", DEFAULT_API))
+        return cls(
+            app_secret=setting(credentials, "app_secret", "DINGTALK_APP_SECRET"),
+            robot_code=setting(credentials, "robot_code", "DINGTALK_ROBOT_CODE"),
+            api_base=setting(credentials, "api_base", "DINGTALK_API_BASE", DEFAULT_API),
+        )
 
     @property
     def enabled(self) -> bool:
@@ -179,14 +187,18 @@ class DingTalk(InputChannel):
         org = str(data.get("senderCorpId") or data.get("chatbotCorpId") or "")
         person = sender_id(PLATFORM, org, user)
         group = str(data.get("conversationType")) == "2"
-        metadata: Dict[str, Any] = {"platform": PLATFORM, "chat_type": "group" if group else "p2p",
-                                    "chat_id": str(data.get("conversationId") or "")}
+        metadata: Dict[str, Any] = {
+            "platform": PLATFORM,
+            "chat_type": "group" if group else "p2p",
+            "chat_id": str(data.get("conversationId") or ""),
+        }
         chosen = self.buttons.resolve(person, text)
         if chosen:
             text, metadata["shown"] = chosen["payload"], chosen["title"]
         output = DingTalkOutput(self, str(data["sessionWebhook"]), str(data.get("senderStaffId") or ""), group)
-        message = UserMessage(text, output, person, input_channel=PLATFORM, message_id=str(data.get("msgId") or "") or None,
-                              metadata=metadata)
+        message = UserMessage(
+            text, output, person, input_channel=PLATFORM, message_id=str(data.get("msgId") or "") or None, metadata=metadata
+        )
         team = str(data.get("conversationTitle") or "") if group else ""
         self.background.spawn(self.handle(on_new_message, message, str(data.get("senderNick") or ""), team))
         return True

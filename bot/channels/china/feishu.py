@@ -9,6 +9,7 @@ Messages: p2p chats and @mentions in groups (im.message.receive_v1); button clic
 cards (card.action.trigger, subscribed on the same URL). Replies go through the message API (reply to the
 person's message) with a tenant_access_token cached until shortly before it expires.
 """
+
 from __future__ import annotations
 
 import base64
@@ -97,10 +98,15 @@ def signature(timestamp: str, nonce: str, encrypt_key: str, body: bytes) -> str:
 
 def card(text: str, buttons: List[Dict[str, Any]]) -> Dict[str, Any]:
     """An interactive message card: the text as lark_md, one button per choice carrying payload and title."""
-    actions = [{"tag": "button", "type": "primary" if n == 0 else "default",
-                "text": {"tag": "plain_text", "content": str(b.get("title", ""))},
-                "value": {"payload": str(b.get("payload", "")), "title": str(b.get("title", ""))}}
-               for n, b in enumerate(buttons[:CARD_BUTTONS])]
+    actions = [
+        {
+            "tag": "button",
+            "type": "primary" if n == 0 else "default",
+            "text": {"tag": "plain_text", "content": str(b.get("title", ""))},
+            "value": {"payload": str(b.get("payload", "")), "title": str(b.get("title", ""))},
+        }
+        for n, b in enumerate(buttons[:CARD_BUTTONS])
+    ]
     elements: List[Dict[str, Any]] = []
     if text.strip():
         elements.append({"tag": "div", "text": {"tag": "lark_md", "content": markdown(text)}})
@@ -131,8 +137,9 @@ class FeishuOutput(OutputChannel):
 class Feishu(InputChannel):
     """Set FEISHU_APP_ID, FEISHU_APP_SECRET and FEISHU_VERIFICATION_TOKEN (and FEISHU_ENCRYPT_KEY) to enable."""
 
-    def __init__(self, app_id: str = "", app_secret: str = "", verification_token: str = "", encrypt_key: str = "",
-                 api_base: str = DEFAULT_API):
+    def __init__(
+        self, app_id: str = "", app_secret: str = "", verification_token: str = "", encrypt_key: str = "", api_base: str = DEFAULT_API
+    ):
         self.app_id, self.app_secret = app_id, app_secret
         self.verification_token, self.encrypt_key = verification_token, encrypt_key
         self.api = ApiClient(PLATFORM, api_base)
@@ -147,11 +154,13 @@ class Feishu(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> Feishu:
-        return cls(app_id=setting(credentials, "app_id", "FEISHU_APP_ID"),
-                   app_secret=setting(credentials, "app_secret", "FEISHU_APP_SECRET"),
-                   verification_token=setting(credentials, "verification_token", "FEISHU_VERIFICATION_TOKEN"),
-                   encrypt_key=setting(credentials, "encrypt_key", "FEISHU_ENCRYPT_KEY"),
-                   api_base=setting(credentials, "api_base", "FEISHU_API_BASE", DEFAULT_API))
+        return cls(
+            app_id=setting(credentials, "app_id", "FEISHU_APP_ID"),
+            app_secret=setting(credentials, "app_secret", "FEISHU_APP_SECRET"),
+            verification_token=setting(credentials, "verification_token", "FEISHU_VERIFICATION_TOKEN"),
+            encrypt_key=setting(credentials, "encrypt_key", "FEISHU_ENCRYPT_KEY"),
+            api_base=setting(credentials, "api_base", "FEISHU_API_BASE", DEFAULT_API),
+        )
 
     @property
     def enabled(self) -> bool:
@@ -159,8 +168,9 @@ class Feishu(InputChannel):
 
     # API ---------------------------------------------------------------------------------------------------
     async def _fetch_token(self) -> Tuple[str, float]:
-        data = await self.api.call("POST", "/open-apis/auth/v3/tenant_access_token/internal",
-                                   json={"app_id": self.app_id, "app_secret": self.app_secret})
+        data = await self.api.call(
+            "POST", "/open-apis/auth/v3/tenant_access_token/internal", json={"app_id": self.app_id, "app_secret": self.app_secret}
+        )
         token = data.get("tenant_access_token")
         if data.get("code") != 0 or not token:
             raise RuntimeError(f"feishu: no tenant_access_token (code {data.get('code')})")
@@ -180,8 +190,11 @@ class Feishu(InputChannel):
         return {}
 
     async def reply(self, message_id: str, msg_type: str, content: Dict[str, Any]) -> None:
-        await self.authorised("POST", f"/open-apis/im/v1/messages/{message_id}/reply",
-                              json={"msg_type": msg_type, "content": json.dumps(content, ensure_ascii=False)})
+        await self.authorised(
+            "POST",
+            f"/open-apis/im/v1/messages/{message_id}/reply",
+            json={"msg_type": msg_type, "content": json.dumps(content, ensure_ascii=False)},
+        )
 
     async def remember_profile(self, sender: str, open_id: str, chat_id: str, group: bool) -> None:
         """Display name (contact API) and group name (chat API), looked up once per person and group per process;
@@ -287,9 +300,15 @@ class Feishu(InputChannel):
         chat_id = str(message.get("chat_id") or "")
         output = FeishuOutput(self, str(message["message_id"]))
         metadata = {"platform": PLATFORM, "chat_type": "group" if group else "p2p", "chat_id": chat_id}
-        self.background.spawn(self.handle(on_new_message, UserMessage(text, output, person, input_channel=PLATFORM,
-                                                                      message_id=str(message["message_id"]), metadata=metadata),
-                                          open_id, chat_id, group))
+        self.background.spawn(
+            self.handle(
+                on_new_message,
+                UserMessage(text, output, person, input_channel=PLATFORM, message_id=str(message["message_id"]), metadata=metadata),
+                open_id,
+                chat_id,
+                group,
+            )
+        )
         return True
 
     def take_card_action(self, header: Dict[str, Any], event: Dict[str, Any], on_new_message: Handler) -> bool:
@@ -305,8 +324,15 @@ class Feishu(InputChannel):
         chat_id = str(context.get("open_chat_id") or "")
         metadata = {"platform": PLATFORM, "shown": str(value.get("title") or ""), "chat_id": chat_id}
         output = FeishuOutput(self, message_id)
-        self.background.spawn(self.handle(on_new_message, UserMessage(payload[:MAX_TEXT], output, person, input_channel=PLATFORM,
-                                                                      metadata=metadata), open_id, chat_id, False))
+        self.background.spawn(
+            self.handle(
+                on_new_message,
+                UserMessage(payload[:MAX_TEXT], output, person, input_channel=PLATFORM, metadata=metadata),
+                open_id,
+                chat_id,
+                False,
+            )
+        )
         return True
 
     async def handle(self, on_new_message: Handler, message: UserMessage, open_id: str, chat_id: str, group: bool) -> None:

@@ -9,6 +9,7 @@ Replies go through /cgi-bin/message/send with an access token cached until short
 are numbered text choices (a reply with the number or the title picks one), or with WECOM_TEMPLATE_CARDS=1
 a button_interaction template card whose clicks come back as template_card_event.
 """
+
 from __future__ import annotations
 
 import base64
@@ -99,7 +100,7 @@ class WeComCrypto:
         if len(content) < 4:
             raise WeComError(400, "decrypted text too short")
         (length,) = struct.unpack(">I", content[:4])
-        message, receive_id = content[4:4 + length], content[4 + length:]
+        message, receive_id = content[4 : 4 + length], content[4 + length :]
         if len(message) != length:
             raise WeComError(400, "decrypted text has a wrong length field")
         if not hmac.compare_digest(receive_id, self.receive_id.encode()):
@@ -149,10 +150,14 @@ class WeComOutput(OutputChannel):
             return
         if text.strip():
             await self.send_text_message(recipient_id, text)
-        card = {"card_type": "button_interaction", "task_id": secrets.token_hex(16),
-                "main_title": {"title": first_line(text.splitlines()[-1] if text.strip() else "", CARD_TITLE) or "…"},
-                "button_list": [{"text": str(b.get("title", ""))[:20], "style": 1, "key": str(b.get("payload", ""))}
-                                for b in buttons[:CARD_BUTTONS]]}
+        card = {
+            "card_type": "button_interaction",
+            "task_id": secrets.token_hex(16),
+            "main_title": {"title": first_line(text.splitlines()[-1] if text.strip() else "", CARD_TITLE) or "…"},
+            "button_list": [
+                {"text": str(b.get("title", ""))[:20], "style": 1, "key": str(b.get("payload", ""))} for b in buttons[:CARD_BUTTONS]
+            ],
+        }
         await self.channel.send(self.user, "template_card", card)
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
@@ -162,8 +167,17 @@ class WeComOutput(OutputChannel):
 class WeCom(InputChannel):
     """Set WECOM_CORP_ID, WECOM_AGENT_ID, WECOM_SECRET, WECOM_TOKEN and WECOM_ENCODING_AES_KEY to enable."""
 
-    def __init__(self, corp_id: str = "", agent_id: str = "", secret: str = "", token: str = "", encoding_aes_key: str = "",
-                 api_base: str = DEFAULT_API, template_cards: bool = False, team: str = ""):
+    def __init__(
+        self,
+        corp_id: str = "",
+        agent_id: str = "",
+        secret: str = "",
+        token: str = "",
+        encoding_aes_key: str = "",
+        api_base: str = DEFAULT_API,
+        template_cards: bool = False,
+        team: str = "",
+    ):
         self.corp_id, self.agent_id, self.secret = corp_id, agent_id, secret
         self.team = team  # self-built apps never join group chats, so the leaderboard's team is configured
         self.template_cards = template_cards
@@ -183,14 +197,16 @@ class WeCom(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> WeCom:
-        return cls(corp_id=setting(credentials, "corp_id", "WECOM_CORP_ID"),
-                   agent_id=setting(credentials, "agent_id", "WECOM_AGENT_ID"),
-                   secret=setting(credentials, "secret", "WECOM_SECRET"),
-                   token=setting(credentials, "token", "WECOM_TOKEN"),
-                   encoding_aes_key=setting(credentials, "encoding_aes_key", "WECOM_ENCODING_AES_KEY"),
-                   api_base=setting(credentials, "api_base", "WECOM_API_BASE", DEFAULT_API),
-                   template_cards=setting(credentials, "template_cards", "WECOM_TEMPLATE_CARDS").lower() in ("1", "true", "yes"),
-                   team=setting(credentials, "team", "WECOM_TEAM"))
+        return cls(
+            corp_id=setting(credentials, "corp_id", "WECOM_CORP_ID"),
+            agent_id=setting(credentials, "agent_id", "WECOM_AGENT_ID"),
+            secret=setting(credentials, "secret", "WECOM_SECRET"),
+            token=setting(credentials, "token", "WECOM_TOKEN"),
+            encoding_aes_key=setting(credentials, "encoding_aes_key", "WECOM_ENCODING_AES_KEY"),
+            api_base=setting(credentials, "api_base", "WECOM_API_BASE", DEFAULT_API),
+            template_cards=setting(credentials, "template_cards", "WECOM_TEMPLATE_CARDS").lower() in ("1", "true", "yes"),
+            team=setting(credentials, "team", "WECOM_TEAM"),
+        )
 
     # API ---------------------------------------------------------------------------------------------------
     async def _fetch_token(self) -> Tuple[str, float]:
@@ -288,8 +304,9 @@ class WeCom(InputChannel):
             return False
         if not text:
             return False
-        msg = UserMessage(text, WeComOutput(self, user), person, input_channel=PLATFORM, message_id=message.get("MsgId") or None,
-                          metadata=metadata)
+        msg = UserMessage(
+            text, WeComOutput(self, user), person, input_channel=PLATFORM, message_id=message.get("MsgId") or None, metadata=metadata
+        )
         self.background.spawn(self.handle(on_new_message, msg, user))
         return True
 

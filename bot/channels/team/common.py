@@ -3,6 +3,7 @@
 Sender ids are `<platform>:<workspace or chat>:<user>` so that in a shared channel every person keeps their own
 customer, practice and progress, and no id can collide with the web chat's (`web-...`) or a REST sender.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -87,8 +88,11 @@ def remember_profile(sender: str, name: Optional[str], team: Optional[str]) -> N
 
 
 def buttons_of(buttons: Optional[List[Dict[str, Any]]]) -> List[Dict[str, str]]:
-    return [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
-            for b in buttons or [] if isinstance(b, dict) and b.get("payload")]
+    return [
+        {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+        for b in buttons or []
+        if isinstance(b, dict) and b.get("payload")
+    ]
 
 
 # markup: the bot writes plain text with **bold** at most; each platform gets its own form -------------------------

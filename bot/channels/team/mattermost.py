@@ -3,6 +3,7 @@ carry one of the configured tokens, button presses must carry a signature made f
 each person has a sender per team, mentions (the webhook's trigger word, e.g. `@coach`) are answered in the
 post's thread and `/coach ...` (which also works in DMs) privately through its response URL.
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,8 +33,7 @@ class MattermostOut(OutputChannel):
     def name(cls) -> str:
         return PLATFORM
 
-    def __init__(self, api: str, token: str, channel: str, root: str, response_url: str, webhook_url: str,
-                 secret: str, user: str) -> None:
+    def __init__(self, api: str, token: str, channel: str, root: str, response_url: str, webhook_url: str, secret: str, user: str) -> None:
         self.api, self.token, self.channel, self.root = api.rstrip("/"), token, channel, root
         self.response_url, self.webhook_url, self.secret, self.user = response_url, webhook_url, secret, user
 
@@ -57,11 +57,18 @@ class MattermostOut(OutputChannel):
 
     def actions(self, buttons: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         """Interactive buttons: Mattermost posts `context` back to our webhook, signed for the person they are for."""
-        return [{"id": f"coach{n}", "name": b["title"] or b["payload"], "type": "button",
-                 "integration": {"url": self.webhook_url,
-                                 "context": {"action": b["payload"], "root": self.root,
-                                             "sig": common.sign(self.secret, self.user, b["payload"])}}}
-                for n, b in enumerate(common.buttons_of(buttons))]
+        return [
+            {
+                "id": f"coach{n}",
+                "name": b["title"] or b["payload"],
+                "type": "button",
+                "integration": {
+                    "url": self.webhook_url,
+                    "context": {"action": b["payload"], "root": self.root, "sig": common.sign(self.secret, self.user, b["payload"])},
+                },
+            }
+            for n, b in enumerate(common.buttons_of(buttons))
+        ]
 
 
 class Mattermost(MattermostInput):
@@ -72,8 +79,13 @@ class Mattermost(MattermostInput):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> Mattermost:
         get = lambda key, env: common.setting(credentials, key, env)
-        return cls(get("url", "MATTERMOST_URL"), get("token", "MATTERMOST_BOT_TOKEN"), get("webhook_url", "MATTERMOST_WEBHOOK_URL"),
-                   common.secrets_list(get("tokens", "MATTERMOST_TOKENS")), get("trigger", "MATTERMOST_TRIGGER") or "@coach")
+        return cls(
+            get("url", "MATTERMOST_URL"),
+            get("token", "MATTERMOST_BOT_TOKEN"),
+            get("webhook_url", "MATTERMOST_WEBHOOK_URL"),
+            common.secrets_list(get("tokens", "MATTERMOST_TOKENS")),
+            get("trigger", "MATTERMOST_TRIGGER") or "@coach",
+        )
 
     def __init__(self, url: str, token: str, webhook_url: str, tokens: Optional[List[str]] = None, trigger: str = "@coach") -> None:
         super().__init__(url, token, webhook_url)

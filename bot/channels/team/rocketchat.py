@@ -4,6 +4,7 @@ is @mentioned (DMs always) in the message's thread, and buttons are message acti
 
 Replies go through the REST API with the bot's personal access token (no password login at start-up).
 """
+
 from __future__ import annotations
 
 import logging
@@ -42,8 +43,10 @@ class RocketChatOut(OutputChannel):
         if attachments:
             body["attachments"] = attachments
         headers = {"X-Auth-Token": self.token, "X-User-Id": self.user_id}
-        async with aiohttp.ClientSession() as session, \
-                session.post(f"{self.server}/api/v1/chat.postMessage", json=body, headers=headers) as r:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(f"{self.server}/api/v1/chat.postMessage", json=body, headers=headers) as r,
+        ):
             if r.status >= 300:
                 logger.error("rocketchat: posting failed with HTTP %d", r.status)
 
@@ -51,8 +54,16 @@ class RocketChatOut(OutputChannel):
         await self.post(text)
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any) -> None:
-        actions = [{"type": "button", "text": b["title"] or b["payload"], "msg": f"@{self.bot} {b['payload']}",
-                    "msg_in_chat_window": True, "msg_processing_type": "sendMessage"} for b in common.buttons_of(buttons)]
+        actions = [
+            {
+                "type": "button",
+                "text": b["title"] or b["payload"],
+                "msg": f"@{self.bot} {b['payload']}",
+                "msg_in_chat_window": True,
+                "msg_processing_type": "sendMessage",
+            }
+            for b in common.buttons_of(buttons)
+        ]
         await self.post(text, [{"actions": actions}])
 
 
@@ -64,9 +75,14 @@ class RocketChat(RocketChatInput):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> RocketChat:
         get = lambda key, env: common.setting(credentials, key, env)
-        return cls(get("server_url", "ROCKETCHAT_URL"), get("user_id", "ROCKETCHAT_BOT_USER_ID"), get("token", "ROCKETCHAT_BOT_TOKEN"),
-                   get("user", "ROCKETCHAT_BOT_USERNAME"), get("webhook_token", "ROCKETCHAT_WEBHOOK_TOKEN"),
-                   get("workspace", "ROCKETCHAT_WORKSPACE"))
+        return cls(
+            get("server_url", "ROCKETCHAT_URL"),
+            get("user_id", "ROCKETCHAT_BOT_USER_ID"),
+            get("token", "ROCKETCHAT_BOT_TOKEN"),
+            get("user", "ROCKETCHAT_BOT_USERNAME"),
+            get("webhook_token", "ROCKETCHAT_WEBHOOK_TOKEN"),
+            get("workspace", "ROCKETCHAT_WORKSPACE"),
+        )
 
     def __init__(self, server_url: str, user_id: str, token: str, username: str, webhook_token: str, workspace: str = "") -> None:
         super().__init__(username.lstrip("@"), "", server_url)

@@ -4,6 +4,7 @@ workspace, answers in a thread in channels, slash commands, display names and Bl
 Events API: `app_mention` in channels, `message` only in DMs (`channel_type: im`), so a mention is not answered
 twice. Interactivity (button presses) and slash commands arrive form-encoded on the same URL.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -46,8 +47,7 @@ class SlackOutput(SlackBot):
         await self._post_message(channel=self.slack_channel or recipient_id, text=common.to_slack(text), mrkdwn=True)
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any) -> None:
-        await self._post_message(channel=self.slack_channel or recipient_id, text=common.to_slack(text),
-                                 blocks=blocks_of(text, buttons))
+        await self._post_message(channel=self.slack_channel or recipient_id, text=common.to_slack(text), blocks=blocks_of(text, buttons))
 
 
 def blocks_of(text: str, buttons: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -55,9 +55,15 @@ def blocks_of(text: str, buttons: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     blocks: List[Dict[str, Any]] = []
     if text.strip():
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": common.to_slack(text)}})
-    elements = [{"type": "button", "action_id": f"coach_{n}", "value": b["payload"],
-                 "text": {"type": "plain_text", "text": (b["title"] or b["payload"])[:MAX_BUTTON_TEXT]}}
-                for n, b in enumerate(common.buttons_of(buttons)[:MAX_BUTTONS])]
+    elements = [
+        {
+            "type": "button",
+            "action_id": f"coach_{n}",
+            "value": b["payload"],
+            "text": {"type": "plain_text", "text": (b["title"] or b["payload"])[:MAX_BUTTON_TEXT]},
+        }
+        for n, b in enumerate(common.buttons_of(buttons)[:MAX_BUTTONS])
+    ]
     if elements:
         blocks.append({"type": "actions", "elements": elements})
     return blocks
@@ -71,9 +77,12 @@ class Slack(SlackInput):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> Slack:
         token = common.setting(credentials, "slack_token", "SLACK_BOT_TOKEN")
-        return cls(token, common.setting(credentials, "slack_signing_secret", "SLACK_SIGNING_SECRET"),
-                   common.setting(credentials, "api_url", "SLACK_API_URL", DEFAULT_API),
-                   common.setting(credentials, "use_threads", "SLACK_USE_THREADS", "true").lower() != "false")
+        return cls(
+            token,
+            common.setting(credentials, "slack_signing_secret", "SLACK_SIGNING_SECRET"),
+            common.setting(credentials, "api_url", "SLACK_API_URL", DEFAULT_API),
+            common.setting(credentials, "use_threads", "SLACK_USE_THREADS", "true").lower() != "false",
+        )
 
     def __init__(self, token: str, signing_secret: str, api_url: str = DEFAULT_API, use_threads: bool = True) -> None:
         self.enabled = bool(token)
@@ -94,8 +103,7 @@ class Slack(SlackInput):
             return "missing X-Slack-Signature or X-Slack-Request-Timestamp"
         if not stamp.isdigit() or abs(time.time() - int(stamp)) > MAX_AGE:
             return "stale or invalid timestamp (possible replay)"
-        digest = hmac.new(self.slack_signing_secret.encode(), f"v0:{stamp}:".encode() + (request.body or b""),
-                          hashlib.sha256).hexdigest()
+        digest = hmac.new(self.slack_signing_secret.encode(), f"v0:{stamp}:".encode() + (request.body or b""), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(f"v0={digest}", signature):
             return "bad signature"
         return None
@@ -123,8 +131,9 @@ class Slack(SlackInput):
             sender = common.sender_id(PLATFORM, team, user)
             common.remember_profile(sender, name or await self.display_name(team, user), f"{PLATFORM}:{team}")
             out = SlackOutput(self.slack_token, channel, thread if self.use_threads else None, self.api_url)
-            await on_new_message(UserMessage(text, out, sender, input_channel=PLATFORM,
-                                             metadata={"out_channel": channel, "thread_id": thread, "team": team}))
+            await on_new_message(
+                UserMessage(text, out, sender, input_channel=PLATFORM, metadata={"out_channel": channel, "thread_id": thread, "team": team})
+            )
 
         def later(*args: Any) -> HTTPResponse:
             """Slack wants an answer within 3 s: handle the message in the background, as the shipped one does."""
@@ -147,8 +156,14 @@ class Slack(SlackInput):
             if (request.headers.get("content-type") or "").startswith("application/x-www-form-urlencoded"):
                 form = request.form
                 if form.get("command"):  # slash command: `/coach he keeps interrupting me`
-                    return later(form.get("text", ""), form.get("team_id", ""), form.get("user_id", ""),
-                                 form.get("user_name", ""), form.get("channel_id", ""), None)
+                    return later(
+                        form.get("text", ""),
+                        form.get("team_id", ""),
+                        form.get("user_id", ""),
+                        form.get("user_name", ""),
+                        form.get("channel_id", ""),
+                        None,
+                    )
                 try:
                     payload = json.loads(form.get("payload", "{}"))
                 except ValueError:

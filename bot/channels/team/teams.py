@@ -4,6 +4,7 @@ OpenID/token URLs, a sender per person per tenant, replies in the message's thre
 
 In a channel Teams delivers a message only when the bot is @mentioned; the mention is checked again here.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -50,8 +51,12 @@ class Tokens:
 
     async def header(self) -> Dict[str, str]:
         if datetime.datetime.now() >= self.expires:
-            data = {"client_id": self.app_id, "client_secret": self.password, "grant_type": "client_credentials",
-                    "scope": "https://api.botframework.com/.default"}
+            data = {
+                "client_id": self.app_id,
+                "client_secret": self.password,
+                "grant_type": "client_credentials",
+                "scope": "https://api.botframework.com/.default",
+            }
             async with aiohttp.ClientSession() as session, session.post(self.url, data=data) as r:
                 r.raise_for_status()
                 body = await r.json(content_type=None)
@@ -63,8 +68,17 @@ class Tokens:
 class TeamsOutput(BotFramework):
     """Replies to one activity: in its thread, markdown text, buttons as a hero card of messageBack actions."""
 
-    def __init__(self, app_id: str, app_password: str, conversation: Dict[str, Any], bot: Dict[str, Any],
-                 service_url: str, reply_to: Optional[str], tokens: Tokens, user: Dict[str, Any]) -> None:
+    def __init__(
+        self,
+        app_id: str,
+        app_password: str,
+        conversation: Dict[str, Any],
+        bot: Dict[str, Any],
+        service_url: str,
+        reply_to: Optional[str],
+        tokens: Tokens,
+        user: Dict[str, Any],
+    ) -> None:
         service_url = service_url if service_url.endswith("/") else service_url + "/"  # the shipped one appends "v3/"
         super().__init__(app_id, app_password, conversation, bot, service_url)  # type: ignore[arg-type]
         self.reply_to, self.tokens, self.user = reply_to, tokens, user
@@ -81,8 +95,10 @@ class TeamsOutput(BotFramework):
             url += f"/{self.reply_to}"
             message_data["replyToId"] = self.reply_to
         message_data["conversation"] = {"id": self.conversation["id"]}
-        async with aiohttp.ClientSession() as session, \
-                session.post(url, headers=await self.tokens.header(), data=json.dumps(message_data)) as r:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(url, headers=await self.tokens.header(), data=json.dumps(message_data)) as r,
+        ):
             if r.status >= 300:
                 logger.error("botframework: sending failed with HTTP %d", r.status)
 
@@ -95,8 +111,10 @@ class TeamsOutput(BotFramework):
 
 def hero_card(text: str, buttons: List[Dict[str, Any]]) -> Dict[str, Any]:
     """A pressed messageBack button comes back as a message whose `value` carries the payload (no @mention needed)."""
-    actions = [{"type": "messageBack", "title": b["title"], "text": b["title"], "displayText": b["title"],
-                "value": {"payload": b["payload"]}} for b in common.buttons_of(buttons)]
+    actions = [
+        {"type": "messageBack", "title": b["title"], "text": b["title"], "displayText": b["title"], "value": {"payload": b["payload"]}}
+        for b in common.buttons_of(buttons)
+    ]
     return {"contentType": "application/vnd.microsoft.card.hero", "content": {"text": common.to_teams(text), "buttons": actions}}
 
 
@@ -108,13 +126,22 @@ class Teams(BotFrameworkInput):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> Teams:
         get = lambda key, env, default="": common.setting(credentials, key, env, default)
-        return cls(get("app_id", "TEAMS_APP_ID"), get("app_password", "TEAMS_APP_PASSWORD"),
-                   get("openid_url", "TEAMS_OPENID_URL", MICROSOFT_OPEN_ID_URI),
-                   get("token_url", "TEAMS_TOKEN_URL", f"{MICROSOFT_OAUTH2_URL}/{MICROSOFT_OAUTH2_PATH}"),
-                   get("issuer", "TEAMS_JWT_ISSUER", ISSUER))
+        return cls(
+            get("app_id", "TEAMS_APP_ID"),
+            get("app_password", "TEAMS_APP_PASSWORD"),
+            get("openid_url", "TEAMS_OPENID_URL", MICROSOFT_OPEN_ID_URI),
+            get("token_url", "TEAMS_TOKEN_URL", f"{MICROSOFT_OAUTH2_URL}/{MICROSOFT_OAUTH2_PATH}"),
+            get("issuer", "TEAMS_JWT_ISSUER", ISSUER),
+        )
 
-    def __init__(self, app_id: str, app_password: str, openid_url: str = MICROSOFT_OPEN_ID_URI,
-                 token_url: str = f"{MICROSOFT_OAUTH2_URL}/{MICROSOFT_OAUTH2_PATH}", issuer: str = ISSUER) -> None:
+    def __init__(
+        self,
+        app_id: str,
+        app_password: str,
+        openid_url: str = MICROSOFT_OPEN_ID_URI,
+        token_url: str = f"{MICROSOFT_OAUTH2_URL}/{MICROSOFT_OAUTH2_PATH}",
+        issuer: str = ISSUER,
+    ) -> None:
         # not the shipped __init__: it fetches Microsoft's keys at start-up; here they are fetched on first use
         self.app_id, self.app_password = app_id, app_password
         self.enabled = bool(app_id and app_password)
@@ -154,9 +181,15 @@ class Teams(BotFrameworkInput):
             return "JWT signed by an unknown key"
         try:
             key: Any = RSAAlgorithm.from_jwk(self.jwt_keys[header["kid"]])
-            claims = jwt.decode(token, key=key, algorithms=["RS256"],
-                                audience=self.app_id, issuer=self.issuer, options={"require": ["exp", "iss", "aud"]},
-                                leeway=300)
+            claims = jwt.decode(
+                token,
+                key=key,
+                algorithms=["RS256"],
+                audience=self.app_id,
+                issuer=self.issuer,
+                options={"require": ["exp", "iss", "aud"]},
+                leeway=300,
+            )
         except jwt.ExpiredSignatureError:
             return "JWT expired"
         except jwt.InvalidAudienceError:
@@ -195,19 +228,31 @@ class Teams(BotFrameworkInput):
             conversation, bot, user = activity.get("conversation") or {}, activity.get("recipient") or {}, activity.get("from") or {}
             value: Dict[str, Any] = activity["value"] if isinstance(activity.get("value"), dict) else {}
             personal = conversation.get("conversationType", "personal") == "personal"
-            mentioned = any(e.get("type") == "mention" and (e.get("mentioned") or {}).get("id") == bot.get("id")
-                            for e in activity.get("entities") or [])
+            mentioned = any(
+                e.get("type") == "mention" and (e.get("mentioned") or {}).get("id") == bot.get("id") for e in activity.get("entities") or []
+            )
             if not (personal or mentioned or value.get("payload")):
                 return response.text("")
             text = value.get("payload") or AT_TAG.sub(" ", activity.get("text") or "").strip()
             tenant = ((activity.get("channelData") or {}).get("tenant") or {}).get("id") or conversation.get("tenantId") or "default"
             sender = common.sender_id(PLATFORM, tenant, user.get("aadObjectId") or user.get("id", ""))
             common.remember_profile(sender, user.get("name"), f"{PLATFORM}:{tenant}")
-            out = TeamsOutput(self.app_id, self.app_password, conversation, bot, activity.get("serviceUrl", ""),
-                              None if personal else activity.get("id"), self.tokens, user)
+            out = TeamsOutput(
+                self.app_id,
+                self.app_password,
+                conversation,
+                bot,
+                activity.get("serviceUrl", ""),
+                None if personal else activity.get("id"),
+                self.tokens,
+                user,
+            )
             try:
-                await on_new_message(UserMessage(text, out, sender, input_channel=PLATFORM,
-                                                 metadata={"tenant": tenant, "conversation": conversation.get("id")}))
+                await on_new_message(
+                    UserMessage(
+                        text, out, sender, input_channel=PLATFORM, metadata={"tenant": tenant, "conversation": conversation.get("id")}
+                    )
+                )
             except Exception:
                 logger.exception("botframework: the message could not be handled")
             return response.text("")

@@ -5,6 +5,7 @@ person's message (in forum topics that keeps them in the topic), and buttons are
 
 The webhook is registered once by hand (see README) instead of at start-up, so starting the server calls no one.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -89,8 +90,11 @@ class TelegramOut(OutputChannel):
 
 def inline_keyboard(buttons: List[Dict[str, Any]], payloads: Payloads) -> Dict[str, Any]:
     """One button a row: the coach's titles are short sentences that do not fit side by side on a phone."""
-    return {"inline_keyboard": [[{"text": b["title"] or b["payload"], "callback_data": payloads.pack(b["payload"])}]
-                                for b in common.buttons_of(buttons)]}
+    return {
+        "inline_keyboard": [
+            [{"text": b["title"] or b["payload"], "callback_data": payloads.pack(b["payload"])}] for b in common.buttons_of(buttons)
+        ]
+    }
 
 
 def display_name(user: Dict[str, Any]) -> str:
@@ -105,8 +109,12 @@ class Telegram(TelegramInput):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> Telegram:
         get = lambda key, env, default="": common.setting(credentials, key, env, default)
-        return cls(get("access_token", "TELEGRAM_TOKEN"), get("verify", "TELEGRAM_BOT_USERNAME"),
-                   get("secret_token", "TELEGRAM_SECRET_TOKEN"), get("api_url", "TELEGRAM_API_URL", DEFAULT_API))
+        return cls(
+            get("access_token", "TELEGRAM_TOKEN"),
+            get("verify", "TELEGRAM_BOT_USERNAME"),
+            get("secret_token", "TELEGRAM_SECRET_TOKEN"),
+            get("api_url", "TELEGRAM_API_URL", DEFAULT_API),
+        )
 
     def __init__(self, access_token: str, bot_username: str, secret_token: str, api_url: str = DEFAULT_API) -> None:
         super().__init__(access_token, bot_username.lstrip("@"), None, debug_mode=False)
@@ -114,8 +122,10 @@ class Telegram(TelegramInput):
         self.enabled = bool(access_token)
         self.payloads = Payloads()
         if self.enabled and not (secret_token and bot_username):
-            raise InvalidConfigException("telegram: TELEGRAM_SECRET_TOKEN and TELEGRAM_BOT_USERNAME are required with "
-                                         "TELEGRAM_TOKEN: without the secret anyone could post as any user")
+            raise InvalidConfigException(
+                "telegram: TELEGRAM_SECRET_TOKEN and TELEGRAM_BOT_USERNAME are required with "
+                "TELEGRAM_TOKEN: without the secret anyone could post as any user"
+            )
         if not self.enabled:
             common.log_disabled(PLATFORM, NEEDS)
 
@@ -126,7 +136,7 @@ class Telegram(TelegramInput):
         private = (message.get("chat") or {}).get("type") == "private"
         command = re.match(r"^/(\w+)(?:@(\w+))?\s*", text)
         if command and command.group(1).lower() in COMMANDS and (not command.group(2) or command.group(2).lower() == bot):
-            rest = text[command.end():].strip()
+            rest = text[command.end() :].strip()
             return rest or common.INTENT_OF_COMMAND.get(f"/{command.group(1).lower()}", "/greet")
         mentioned = f"@{bot}" in text.lower()
         replied = ((message.get("reply_to_message") or {}).get("from") or {}).get("username", "").lower() == bot
@@ -160,7 +170,8 @@ class Telegram(TelegramInput):
                     keyboard = (message.get("reply_markup") or {}).get("inline_keyboard") or []
                     text = next((b["text"] for row in keyboard for b in row if b.get("callback_data") == query.get("data")), "")
                 await TelegramOut(self.api_url, self.access_token or "", 0, None, self.payloads).call(
-                    "answerCallbackQuery", {"callback_query_id": query.get("id")})
+                    "answerCallbackQuery", {"callback_query_id": query.get("id")}
+                )
             else:
                 message = update.get("message") or {}  # edits are not answered again
                 user = message.get("from") or {}
