@@ -550,3 +550,46 @@ def test_team_chat_senders_cannot_collide_with_web_chat_senders() -> None:
 
     assert not SENDER_RE.match(common.sender_id("slack", "T1", "U1"))
     assert common.sender_id("telegram", "-100", "11") != common.sender_id("telegram", "-100", "22")
+
+
+def _retyped(value: Any, new: Any) -> Any:
+    """The payload with every "text" field replaced by `new` (a wrong type, markup, control characters)."""
+    if isinstance(value, dict):
+        return {k: (new if k == "text" else _retyped(v, new)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_retyped(v, new) for v in value]
+    return value
+
+
+BAD_BODIES: Dict[str, Callable[[bytes], bytes]] = {
+    "empty": lambda body: b"",
+    "not JSON": lambda body: b"{{{ not json",
+    "invalid UTF-8": lambda body: b'{"text": "\xff\xfe\xfd"}',
+    "a JSON list": lambda body: b"[1, 2, 3]",
+    "text a number": lambda body: json.dumps(_retyped(json.loads(body), 12)).encode(),
+    "text an object": lambda body: json.dumps(_retyped(json.loads(body), {"a": [1]})).encode(),
+    "text null": lambda body: json.dumps(_retyped(json.loads(body), None)).encode(),
+    "control characters": lambda body: json.dumps(_retyped(json.loads(body), "hi\x00\x07\x1b[31m")).encode(),
+    "markup": lambda body: json.dumps(_retyped(json.loads(body), "<script>alert(1)</script> **b** <@U1>")).encode(),
+    "1 MB of text": lambda body: json.dumps(_retyped(json.loads(body), "x" * 1_000_000)).encode(),
+}
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+@pytest.mark.parametrize("kind", list(BAD_BODIES))
+def test_bad_input_from_a_platform_gets_an_answer_or_a_4xx_never_a_500(fresh: Dict[str, Any], platform: str, kind: str) -> None:
+    """Bad bodies sent with the platform's valid credentials (Slack's signature re-made over the bad body):
+    answered (200) or refused (4xx), never a server error. Kinds tried: BAD_BODIES."""
+    user = "11" if platform == "telegram" else "u1"
+    headers, body = BUILD[platform](Msg("mention", user, "hello"), fresh["fake"].url, fresh["key"])
+    headers = {**headers, "content-type": JSON}
+    bad = BAD_BODIES[kind](body)
+    if platform == "slack":
+        stamp = headers["X-Slack-Request-Timestamp"]
+        mac = hmac.new(SLACK_SECRET.encode(), f"v0:{stamp}:".encode() + bad, hashlib.sha256)
+        headers["X-Slack-Signature"] = "v0=" + mac.hexdigest()
+    r = requests.post(f"{fresh['url']}/{platform}/webhook", data=bad, headers=headers, timeout=60)
+    assert r.status_code < 500, (platform, kind, r.status_code, r.text[:300])
+    if r.status_code >= 400:
+        time.sleep(0.1)
+        assert fresh["bot"].messages == [], (platform, kind)

@@ -11,7 +11,8 @@ import hmac
 import logging
 import os
 import re
-from typing import Any, Dict, List, Optional, Sequence
+from functools import wraps
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence
 
 from sanic import response
 from sanic.response import HTTPResponse
@@ -37,6 +38,23 @@ def reject(platform: str, reason: str, status: int = 401) -> HTTPResponse:
     """Refuse an unverified request with a log line naming platform and reason, never the message text."""
     logger.warning("%s: rejected request (%d): %s", platform, status, reason)
     return response.text(f"{platform}: request rejected: {reason}", status=status)
+
+
+def malformed_is_400(platform: str) -> Callable[[Callable[..., Awaitable[HTTPResponse]]], Callable[..., Awaitable[HTTPResponse]]]:
+    """A verified request whose payload is not what the platform sends (a list for an object, a number for a text):
+    400 with a log line naming the platform and the kind of fault, instead of a 500 from deep in the parsing."""
+
+    def wrap(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Awaitable[HTTPResponse]]:
+        @wraps(handler)
+        async def checked(request: Any, *args: Any, **kwargs: Any) -> HTTPResponse:
+            try:
+                return await handler(request, *args, **kwargs)
+            except (AttributeError, KeyError, TypeError, ValueError, IndexError) as fault:
+                return reject(platform, f"malformed payload ({type(fault).__name__})", status=400)
+
+        return checked
+
+    return wrap
 
 
 def disabled(platform: str, needs: str) -> HTTPResponse:

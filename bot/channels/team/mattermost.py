@@ -106,6 +106,7 @@ class Mattermost(MattermostInput):
             return response.json({"status": "ok"})
 
         @bp.route("/webhook", methods=["POST"])
+        @common.malformed_is_400(PLATFORM)
         async def webhook(request: Request) -> HTTPResponse:
             form = (request.headers.get("content-type") or "").startswith("application/x-www-form-urlencoded")
             data: Dict[str, Any] = {k: request.form.get(k) for k in request.form} if form else (request.json or {})

@@ -103,6 +103,7 @@ class RocketChat(RocketChatInput):
             return response.json({"status": "ok"})
 
         @bp.route("/webhook", methods=["POST"])
+        @common.malformed_is_400(PLATFORM)
         async def webhook(request: Request) -> HTTPResponse:
             data = request.json
             if not isinstance(data, dict):

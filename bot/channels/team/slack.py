@@ -147,6 +147,7 @@ class Slack(SlackInput):
             return response.json({"status": "ok"})
 
         @bp.route("/webhook", methods=["POST"])
+        @common.malformed_is_400(PLATFORM)
         async def webhook(request: Request) -> HTTPResponse:
             reason = self.unverified(request)
             if reason:

@@ -213,6 +213,7 @@ class Teams(BotFrameworkInput):
             return response.json({"status": "ok"})
 
         @bp.route("/webhook", methods=["POST"])
+        @common.malformed_is_400(PLATFORM)
         async def webhook(request: Request) -> HTTPResponse:
             try:
                 activity = json.loads(request.body or b"{}")

@@ -155,6 +155,7 @@ class Telegram(TelegramInput):
             return response.json({"status": "ok"})
 
         @bp.route("/webhook", methods=["POST"])
+        @common.malformed_is_400(PLATFORM)
         async def webhook(request: Request) -> HTTPResponse:
             given = request.headers.get("X-Telegram-Bot-Api-Secret-Token")
             if not given:
