@@ -582,3 +582,58 @@ def test_traditional_input_reaches_rasa_unchanged_and_a_traditional_answer_reach
             assert text in s.api.paths("/cgi-bin/message/send")[0]["json"]["text"]["content"]
 
     run(main())
+
+
+# bad input with valid credentials ---------------------------------------------------------------------------
+RAW_BAD = {"empty": b"", "not JSON": b"{{{ not json", "invalid UTF-8": b'{"a": "\xff\xfe"}', "a JSON list": b"[1, 2]"}
+
+
+def _with_text(payload: Any, new: Any, key: str) -> Any:
+    """The payload with every field named `key` replaced by `new` (wrong types, control characters, 1 MB)."""
+    if isinstance(payload, dict):
+        return {k: (new if k == key else _with_text(v, new, key)) for k, v in payload.items()}
+    return payload
+
+
+TEXT_BAD = {"a number": 12, "an object": {"a": [1]}, "null": None, "control characters": "hi\x00\x07\x1b[31m", "1 MB": "x" * 1_000_000}
+
+
+def _fs_raw(body: bytes) -> Dict[str, Any]:
+    timestamp, nonce = str(int(time.time())), "nonce-9"
+    headers = {"Content-Type": "application/json", "X-Lark-Request-Timestamp": timestamp, "X-Lark-Request-Nonce": nonce}
+    return {"body": body, "headers": {**headers, "X-Lark-Signature": feishu.signature(timestamp, nonce, FS_KEY, body)}}
+
+
+@pytest.mark.parametrize("kind", list(RAW_BAD) + list(TEXT_BAD))
+def test_bad_input_with_valid_credentials_gets_an_answer_or_a_4xx_never_a_500(kind):
+    """Each Chinese connector, its signature or encryption valid over the bad body: 200 (answered or acknowledged)
+    or 4xx, never a server error. Kinds tried: RAW_BAD (the whole body) and TEXT_BAD (the message text's value)."""
+
+    async def main():
+        statuses = {}
+        async with serving(fs_channel()) as s:
+            if kind in RAW_BAD:
+                request = _fs_raw(RAW_BAD[kind])
+            else:
+                message = fs_message("ev-bad", "ou_bad", "hello")
+                message["event"]["message"]["content"] = json.dumps({"text": TEXT_BAD[kind]})
+                request = fs_signed(message)
+            statuses["feishu"] = (await s.post("/webhook", **request)).status
+        async with serving(dt_channel()) as s:
+            good = dt_request(s.api.url, "m-bad", "staff-bad", "坏", "hello")
+            body = (
+                RAW_BAD[kind] if kind in RAW_BAD else json.dumps(_with_text(json.loads(good["body"]), TEXT_BAD[kind], "content")).encode()
+            )
+            statuses["dingtalk"] = (await s.post("/webhook", body, good["headers"])).status
+        async with serving(wc_channel()) as s:
+            if kind in RAW_BAD:
+                request = {"body": RAW_BAD[kind], "params": wc_post(wc_text("bad", "hello", "9"))["params"]}
+            else:
+                text = TEXT_BAD[kind] if isinstance(TEXT_BAD[kind], str) else json.dumps(TEXT_BAD[kind])
+                request = wc_post(wc_text("bad", text, "9"))
+            statuses["wecom"] = (await s.post("/webhook", request["body"], params=request["params"])).status
+        return statuses
+
+    statuses = run(main())
+    print(kind, statuses)
+    assert all(code < 500 for code in statuses.values()), (kind, statuses)
