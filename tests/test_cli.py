@@ -202,7 +202,8 @@ def test_in_process_progress_json(engine, dialogue, coach):
     empty = json.loads(out)
     assert code == 0 and empty["sessions"] == [] and empty["weakest_type"] is None
     dialogue.practice.start(user, "en", named="picky", trade="car")
-    dialogue.practice.turn(user, "end", "practice_end", "en")
+    dialogue.practice.turn(user, "I understand. Could you tell me what matters most to you?", "practice_reply", "en")
+    dialogue.practice.turn(user, "end", "practice_end", "en")  # a session with a scored reply is counted
     code, out, _ = coach("progress", "--user", user, "--json")
     progress = json.loads(out)
     assert code == 0 and len(progress["sessions"]) == 1

@@ -215,6 +215,7 @@ def test_hint_rubric_and_end(practice, store):
     practice.start("cmd-user", "en", named="deliberate", trade="car", seed=2)
     assert "Hint" in practice.turn("cmd-user", "hint", "practice_hint", "en").text
     assert "score well" in practice.turn("cmd-user", "/show_rubric", "", "en").text
+    practice.turn("cmd-user", "What matters most to you in a car?", "", "en")
     end = practice.turn("cmd-user", "end", "practice_end", "en")
     assert store.last_session("cmd-user")["status"] == "ended"
     assert [p for _, p in end.buttons][-1] == "/my_progress"
@@ -348,3 +349,135 @@ def test_new_sessions_prefer_lines_the_trainee_has_not_heard(practice, store):
     practice.start("fresh", "en", named="picky", trade="car", seed=1)
     again = set(store.active_session("fresh")["state"]["used"])
     assert first.text and not (heard & again)
+
+
+# persona-tester round: short pushy lines, restarts, stray payloads, unknown types, empty sessions ---------------
+PUSHY = [
+    ("en", "buy now"),
+    ("en", "Buy now!"),
+    ("en", "buy now!!!"),
+    ("en", "Sign it now!"),
+    ("en", "Pay today."),
+    ("en", "Hurry up, order now."),
+    ("zh", "现在就买吧！！！"),
+    ("zh", "快签！"),
+    ("zh", "赶紧下单吧"),
+    ("zh", "别犹豫了，马上付款。"),
+]
+
+
+@pytest.mark.parametrize("lang, text", PUSHY)
+@pytest.mark.parametrize("intent", ["out_of_scope", ""])
+def test_a_short_pushy_line_is_scored_as_pressure_not_out_of_role(practice, store, engine, lang, text, intent):
+    user = f"pushy-{lang}-{intent}-{text}"
+    practice.start(user, lang, named="suspicious", trade="car", seed=5)
+    reply = practice.turn(user, text, intent, lang)
+    assert reply.bubbles[0] != engine.kb.text("off_role", lang)
+    turns = store.last_session(user)["state"]["turns"]
+    assert len(turns) == 1 and "pressure" in turns[0]["moves"] and turns[0]["kind"] == "read"
+    assert turns[0]["score"] < 0.3
+
+
+@pytest.mark.parametrize("lang, text", [("en", "what's the weather"), ("en", "tell me a joke"), ("zh", "今天天气怎么样"), ("zh", "你是谁")])
+def test_real_out_of_role_messages_stay_unscored_whatever_the_nlu_says(practice, store, engine, lang, text):
+    practice.start("still-off", lang, named="picky", trade="retail", seed=3)
+    reply = practice.turn("still-off", text, "out_of_scope", lang)
+    assert reply.bubbles[0] == engine.kb.text("off_role", lang)
+    assert store.active_session("still-off")["state"]["turn"] == 0
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize(
+    "payload",
+    ['/show_more{"item": "99"}', '/ask_knowledge{"type_id":"nope"}', '/confirm_type{"type_id": 5}', "/my_progress", "/whatever now"],
+)
+def test_another_intents_payload_is_never_scored(practice, store, engine, lang, payload):
+    start = practice.start("payload", lang, named="deliberate", trade="education", seed=2)
+    reply = practice.turn("payload", payload, "", lang)
+    assert reply.bubbles[0] == engine.kb.text("off_role", lang)
+    assert reply.bubbles[-1] == start.bubbles[-1]
+    assert store.active_session("payload")["state"]["turn"] == 0
+    assert "/practice_hint" in [p for _, p in reply.buttons]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_session_without_scored_replies_is_not_counted(practice, store, engine, lang):
+    user = f"empty-{lang}"
+    practice.start(user, lang, named="picky", trade="car", seed=1)
+    practice.turn(user, "what's the weather", "out_of_scope", lang)  # out of role: still nothing scored
+    end = practice.turn(user, engine.kb.text("cmd_end", lang), "practice_end", lang)
+    assert engine.kb.text("practice_not_counted", lang) in end.text
+    # an empty session's summary holds no score, trust or stage lines: they would mean nothing
+    assert engine.kb.text("final_score", lang, score=0) not in end.text
+    assert engine.kb.text("summary_breakdown", lang, turns=0, trust=40, stages="")[:6] not in end.text
+    assert store.progress(user)["sessions"] == [] and store.progress(user)["average"] is None
+    assert not practice.active(user)
+    # three empty sessions and three real ones: the leaderboard averages only the real ones
+    for _ in range(3):
+        practice.start(user, lang, named="picky", trade="car", seed=1)
+        practice.turn(user, "end", "practice_end", lang)
+        play(practice, store, user, "picky", lang, lambda st, rng, said: expert_reply(practice, st, lang, rng, said))
+    board = Trainer(engine, store).leaderboard(lang, users=[user])
+    real = [s["score"] for s in store.progress(user)["sessions"]]
+    assert len(real) == 3 and min(real) >= 80
+    assert f"{round(sum(real) / 3, 1)}" in board.text
+
+
+@pytest.mark.parametrize("lang, reply", [("en", "What matters most to you in a new car?"), ("zh", "您买车最看重的是什么？")])
+def test_starting_again_mid_session_ends_the_running_one_first(practice, store, engine, lang, reply):
+    user = f"restart-{lang}"
+    practice.start(user, lang, named="picky", trade="car", seed=1)
+    practice.turn(user, reply, "", lang)
+    first = store.active_session(user)["id"]
+    again = practice.start(user, lang, named="caustic", trade="car", seed=2)
+    ended = [r for r in store.db["practice_sessions"].rows_where("id = ?", [first])][0]
+    assert ended["status"] == "ended" and ended["turns"] == 1
+    assert again.bubbles[0].startswith(engine.kb.text("outcome_ended", lang, name=engine.kb.type_name("picky", lang)))
+    assert engine.kb.text("final_score", lang, score=ended["score"]) in again.text
+    assert store.active_session(user)["type_id"] == "caustic"
+    assert len(store.progress(user)["sessions"]) == 1
+    # a running session with nothing scored is ended too, and said not to count
+    third = practice.start(user, lang, named="picky", trade="car", seed=3)
+    assert engine.kb.text("practice_not_counted", lang) in third.text
+    assert len(store.progress(user)["sessions"]) == 1
+
+
+@pytest.mark.parametrize(
+    "lang, text, intent",
+    [
+        ("en", "let's practise another one", "start_practice"),
+        ("en", "practise again", "start_practice"),
+        ("zh", "换个客户练习", "new_customer"),
+    ],
+)
+def test_a_typed_request_to_practise_again_restarts_mid_session(practice, store, engine, lang, text, intent):
+    user = f"typed-restart-{lang}-{text}"
+    practice.start(user, lang, named="picky", trade="car", seed=1)
+    first = store.active_session(user)["id"]
+    reply = practice.turn(user, text, intent, lang)
+    assert engine.kb.text("practice_not_counted", lang) in reply.text
+    assert store.active_session(user)["id"] != first
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_unknown_type_id_says_so_and_offers_the_types(practice, store, engine, lang):
+    reply = practice.start(f"unknown-{lang}", lang, named="nope", trade="car", seed=1)
+    assert reply.bubbles == [engine.kb.text("practice_unknown_type", lang)]
+    payloads = [p for _, p in reply.buttons]
+    assert all(p.startswith("/start_practice") for p in payloads)
+    assert {t for t in engine.kb.types if any(f'"{t}"' in p for p in payloads)} == set(engine.kb.types)
+    assert not practice.active(f"unknown-{lang}")
+
+
+def test_button_payloads_mid_practice_through_the_router(dialogue, engine):
+    from knowledge.engine.state import ConversationState, UserTurn
+
+    state = ConversationState(user="router-payloads", lang="en")
+    dialogue.respond(UserTurn(text='/start_practice{"type_id": "picky"}', intent="start_practice", entities={"type_id": "picky"}), state)
+    stray = dialogue.respond(UserTurn(text='/show_more{"item": "99"}', intent="show_more", entities={"item": "99"}), state)
+    assert stray.bubbles[0] == engine.kb.text("off_role", "en")
+    unknown = dialogue.respond(
+        UserTurn(text='/start_practice{"type_id":"nope"}', intent="start_practice", entities={"type_id": "nope"}), state
+    )
+    assert unknown.bubbles[0] == engine.kb.text("practice_unknown_type", "en")
+    assert dialogue.userdata.active_session("router-payloads")["type_id"] == "picky"  # the running session goes on

@@ -101,3 +101,15 @@ def test_a_fragment_is_not_read_as_a_clear_move(engine, reply):
 def test_a_keyword_does_not_let_a_filler_word_read_as_an_attack(engine, reply):
     clear = {m.move for m in engine.scorer.score("picky", reply).clear}
     assert "dismiss" not in clear and "blame" not in clear
+
+
+@pytest.mark.parametrize("reply", ["Buy now!", "Sign here now.", "Pay today!", "现在就买吧！", "快签！", "赶紧下单。"])
+def test_a_short_pushy_line_reads_clearly_as_pressure(engine, reply):
+    clear = engine.scorer.score("suspicious", reply).clear
+    assert clear and clear[0].move == "pressure", clear
+
+
+@pytest.mark.parametrize("reply", ["You don't have to buy now, take your time.", "不用马上签，您慢慢考虑。"])
+def test_saying_there_is_no_hurry_is_not_pressure(engine, reply):
+    clear = engine.scorer.score("suspicious", reply).clear
+    assert "pressure" not in [m.move for m in clear[:1]], clear

@@ -36,6 +36,8 @@ STAGES = ("opening", "needs", "presenting", "objections", "closing")
 COMMANDS = {"practice_hint": "hint", "show_rubric": "rubric", "practice_end": "end"}
 # NLU intents of a message meant for the bot, not the customer; believed only when the reply makes no clear move
 # ("Lovely weather today, isn't it?" is small talk with the customer, whatever the NLU thinks).
+# NLU intents of a typed request for a new session ("practise again", 「换个客户练习」), believed with a practice word.
+RESTART_INTENTS = ("start_practice", "new_customer")
 OFF_ROLE_INTENTS = ("bot_challenge", "out_of_scope", "my_progress", "quiz", "leaderboard", "list_types", "list_customers")
 
 
@@ -118,9 +120,15 @@ class Practice:
     def start(
         self, user: str, lang: str, text: str = "", named: Optional[str] = None, trade: Optional[str] = None, seed: Optional[int] = None
     ) -> Answer:
-        """Scene intro + the customer's first line, with the three session buttons on the last bubble."""
+        """Scene intro + the customer's first line, with the three session buttons on the last bubble. A session
+        still running ends first (its summary shown, recorded only if it had scored replies); a type id that
+        names no type (a stale or broken button) offers the types instead of silently picking one."""
         rng = random.Random(seed)
         type_id = named if named in self.kb.types else type_in(self.kb, text) if text else None
+        if named and not type_id:
+            return self.unknown_type(lang)
+        running = self.store.active_session(user)
+        reply = self._close(running, "ended", Answer(), lang) if running else Answer()
         type_id = type_id or rng.choice(sorted(self.kb.types))
         trade = self.trade_in(text) or (trade if trade in self.scenes else None) or rng.choice(sorted(self.scenes))
         scene = self.scenes[trade]
@@ -149,7 +157,7 @@ class Practice:
         ]
         state["line"] = [x for x in opening if x]
         self.store.start_session(user, type_id, 0, lang, state)
-        reply = Answer().say(
+        reply.say(
             self.kb.text(
                 "practice_scene",
                 lang,
@@ -160,6 +168,13 @@ class Practice:
             self.kb.text("practice_rules", lang, turns=self.tune.max_turns),
         )
         return self._with_buttons(reply.say(self._customer(state, lang)), lang)
+
+    def unknown_type(self, lang: str) -> Answer:
+        """Every type as a button, and one for any type: the trainee asked for a type, so they choose."""
+        reply = Answer().say(self.kb.text("practice_unknown_type", lang))
+        for type_id in sorted(self.kb.types, key=lambda t: self.kb.type_name(t, lang)):
+            reply.button(self.kb.type_name(type_id, lang), "start_practice", type_id=type_id)
+        return reply.button(self.kb.text("btn_practice", lang), "start_practice")
 
     def heard_before(self, user: str) -> List[str]:
         """Customer lines the trainee heard in their recent sessions: the new customer prefers others."""
@@ -187,11 +202,18 @@ class Practice:
             return self._with_buttons(self.rubric(state["type_id"], lang), lang)
         if command == "end":
             return self.finish(session, "ended", Answer(), lang)
+        if text.startswith("/"):  # another intent's button or a typed command ("/show_more{...}"): never a reply
+            return self._off_role_note(state, lang)
         text = clean(text, limit=2000)
+        if intent in RESTART_INTENTS and mentions(normalise(text), {"again": self._words("practice_request")}):
+            return self.start(user, lang, text, trade=state["trade"])  # "let's practise another one", 「换个客户练习」
         if self.off_role(text, intent):
-            note = Answer().say(self.kb.text("off_role", lang), self._customer(state, lang))
-            return self._with_buttons(note, lang)
+            return self._off_role_note(state, lang)
         return self._reply(session, text, lang)
+
+    def _off_role_note(self, state: Dict[str, Any], lang: str) -> Answer:
+        """Not scored: the bot steps out of role, says so, and the customer's waiting line is shown again."""
+        return self._with_buttons(Answer().say(self.kb.text("off_role", lang), self._customer(state, lang)), lang)
 
     def outside_session(self, intent: str, text: str, lang: str, named: Optional[str] = None) -> Answer:
         """Hint, rubric or end with no session running: the rubric of a named type, else an offer to start."""
@@ -249,10 +271,7 @@ class Practice:
         """Not a reply to the customer: a question to the bot, or nonsense."""
         if not has_words(text):
             return True
-        if (
-            intent in OFF_ROLE_INTENTS
-            and max((c for c, _ in self.engine.scorer.detect(text).values()), default=0.0) < self.tune.move_for_sure
-        ):
+        if intent in OFF_ROLE_INTENTS and not self._makes_move(text):
             return True
         norm = normalise(text)
         if mentions(norm, {"off": self._words("out_of_role")}):
@@ -266,6 +285,16 @@ class Practice:
             return True
         known = sum(u in self._vocab for u in units) / len(units)
         return known < self.tune.known_words
+
+    def _makes_move(self, text: str) -> bool:
+        """The scorer reads a sales move clearly enough to believe it over an NLU intent meant for the bot."""
+        return max((c for c, _ in self.engine.scorer.detect(text).values()), default=0.0) >= self.tune.move_for_sure
+
+    def _pushes(self, result: ReplyScore) -> bool:
+        """Clear pressure ("Buy now!", 「快签！」): short, but a move the customer reacts to, not a non-answer."""
+        return any(
+            self.moves[m.move].reaction == "pressure" and m.weight < 0 and m.confidence >= self.tune.pressure_sure for m in result.clear
+        )
 
     def _words(self, key: str) -> List[str]:
         words = self.kb.ui.answers[key]
@@ -301,7 +330,7 @@ class Practice:
         earlier = [t["text"] for t in state["turns"]]
         if any(similarity(text, e) >= tune.repeat_similarity for e in earlier):
             quality, kind = min(quality, tune.repeat_cap), "repeat"
-        elif self._short(text) or self._thin(text):
+        elif (self._short(text) or self._thin(text)) and not self._pushes(result):
             quality, kind = min(quality, tune.short_cap), "short"
         elif result.clear and self.moves[result.clear[0].move].reaction == "offer" and not self._concrete(text):
             quality = min(quality, tune.vague_offer_cap)
@@ -594,20 +623,35 @@ class Practice:
     # the end -------------------------------------------------------------------------
     def finish(self, session: Dict[str, Any], outcome: str, reply: Answer, lang: str) -> Answer:
         state = session["state"]
-        state["outcome"] = outcome
-        score = final_score(state, self.tune)
-        self.store.finish_session(session["id"], score, outcome, state)
         return (
-            reply.say(self.summary_text(state, outcome, score, lang))
+            self._close(session, outcome, reply, lang)
             .button(self.kb.text("btn_again", lang), "start_practice", type_id=state["type_id"], trade=state["trade"])
             .button(self.kb.text("btn_practice", lang), "start_practice")
             .button(self.kb.text("btn_progress", lang), "my_progress")
         )
 
+    def _close(self, session: Dict[str, Any], outcome: str, reply: Answer, lang: str) -> Answer:
+        """Record the session's end and say its summary. A session without a scored reply is stored as
+        abandoned: it must not count as a finished session of score 0 in progress, averages or the leaderboard."""
+        state = session["state"]
+        state["outcome"] = outcome
+        score = final_score(state, self.tune)
+        self.store.finish_session(session["id"], score, outcome if state["turns"] else "abandoned", state)
+        return reply.say(self.summary_text(state, outcome, score, lang))
+
     def summary_text(self, state: Dict[str, Any], outcome: str, score: int, lang: str) -> str:
-        """Outcome, score and why: moves actually made, each with its own reason, and one better line."""
+        """Outcome, score and why: moves actually made, each with its own reason, and one better line.
+        An empty session gets no score, trust or stage lines: they would mean nothing."""
         type_id = state["type_id"]
         tname = self.kb.type_name(type_id, lang)
+        if not state["turns"]:
+            return "\n".join(
+                [
+                    self.kb.text(f"outcome_{outcome}", lang, name=tname),
+                    self.kb.text("no_turns", lang),
+                    self.kb.text("practice_not_counted", lang),
+                ]
+            )
         sep = "、" if lang == "zh" else ", "
         scored = [t for t in state["turns"] if t["kind"] == "read" and not t.get("too_early")]
         lines = [self.kb.text(f"outcome_{outcome}", lang, name=tname), self.kb.text("final_score", lang, score=score)]
@@ -645,20 +689,17 @@ class Practice:
             )
         if changes:
             lines.append(self.kb.text("to_change", lang) + "\n" + "\n".join(changes))
-        if state["turns"]:
-            weakest = min(state["turns"], key=lambda t: t["score"])
-            stage = weakest["stage"]
-            move_id = self.stage_move(type_id, stage, handled=stage == "closing")
-            lines.append(
-                self.kb.text(
-                    "better_line",
-                    lang,
-                    reply=excerpt(weakest["text"], weakest["text"], 24, 60),
-                    line=self.better_line(type_id, stage, state["trade"], lang, move_id),
-                )
+        weakest = min(state["turns"], key=lambda t: t["score"])
+        stage = weakest["stage"]
+        move_id = self.stage_move(type_id, stage, handled=stage == "closing")
+        lines.append(
+            self.kb.text(
+                "better_line",
+                lang,
+                reply=excerpt(weakest["text"], weakest["text"], 24, 60),
+                line=self.better_line(type_id, stage, state["trade"], lang, move_id),
             )
-        else:
-            lines.append(self.kb.text("no_turns", lang))
+        )
         return "\n".join(lines)
 
     def _move_reason(self, type_id: str, move_id: str, weight: int, words: str, stage: str, lang: str) -> str:
