@@ -54,7 +54,7 @@ FOLLOW_UPS = {
     "zh": ["我应该避免什么？", "怎么成交？", "他要折扣怎么办？", "他要是走了怎么办？"],
 }
 SAVE = {"en": "save him as Soak {n}", "zh": "存为测试客户{n}号"}
-PRACTICE_TYPES = ["suspicious", "deliberate", "picky", "impatient"]
+PRACTICE_TYPES = ["suspicious", "deliberate", "picky", "volatile"]  # taxonomy ids (an unknown id is refused)
 PRACTICE_REPLIES = {
     "en": [
         "I understand. Could you tell me what matters most to you?",

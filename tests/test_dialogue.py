@@ -14,6 +14,7 @@ import pytest
 
 from knowledge.engine.answer import Answer
 from knowledge.engine.state import ConversationState, UserTurn
+from knowledge.text import to_simplified
 
 
 class Talk:
@@ -430,3 +431,161 @@ def test_two_types_compared_by_description(talk, engine, lang, question, a, b):
 def test_a_comparison_nlu_missed_is_still_answered(talk, engine):
     reply = talk("zh").say("表面热心型和畏怯友善型怎么区分？", intent="nlu_fallback")
     assert name(engine, "superficial", "zh") in reply.text and name(engine, "timid_friendly", "zh") in reply.text
+
+
+# a persona tester's second round -------------------------------------------------------------
+@pytest.mark.parametrize("press", ["answer_leads", "answer_holds_back", "answer_skip"])
+def test_a_traditional_chat_stays_traditional_through_its_buttons(talk, engine, press):
+    t = talk("zh")
+    t.say("客戶很難搞")
+    assert t.state.pending_question == "lead"
+    title = to_traditional(engine.kb.text(press, "zh"))
+    assert all(payload == title_ for title_, payload in t.last.buttons)  # the payload is what the title shows
+    reply = t.press(title)
+    assert t.state.script == "hant" and reply.text and to_simplified(reply.text) != reply.text, reply.text
+    second = t.press(to_traditional(engine.kb.text("answer_cold", "zh")))
+    assert t.state.script == "hant" and to_simplified(second.text) != second.text, second.text
+
+
+def to_traditional(text: str) -> str:
+    import opencc
+
+    return opencc.OpenCC("s2tw").convert(text)
+
+
+@pytest.mark.parametrize(
+    "lang, message, intent",
+    [
+        ("en", "my customer is difficult", "describe_customer"),
+        ("en", "difficult customer", "new_customer"),
+        ("en", "tough customer", "new_customer"),
+        ("en", "customer is a pain", "ask_knowledge"),
+        ("en", "the customer is a bit tricky", "nlu_fallback"),
+        ("en", "he is really hard to deal with", "describe_customer"),
+        ("zh", "客户很难搞", "describe_customer"),
+        ("zh", "这个客户不好对付", "nlu_fallback"),
+        ("zh", "客户很麻烦", "describe_customer"),
+        ("zh", "这位客户真难缠", "new_customer"),
+    ],
+)
+def test_a_judgement_without_behaviour_gets_the_clarifying_questions(talk, lang, message, intent):
+    t = talk(lang)
+    reply = t.say(message, intent=intent)
+    assert t.state.pending_question == "lead" and t.state.customer_type is None, reply.text
+    assert len(reply.buttons) == 3
+
+
+@pytest.mark.parametrize(
+    "lang, message, intent, expected",
+    [
+        ("en", "a really tough client, talks over me and takes charge of every meeting", "describe_customer", "dominant_hostile"),
+        ("zh", "这个客户很难搞，什么都挑毛病", "describe_customer", "picky"),
+    ],
+)
+def test_a_judgement_with_behaviour_is_coached(talk, lang, message, intent, expected):
+    t = talk(lang)
+    t.say(message, intent=intent)
+    assert t.state.customer_type == expected and t.state.pending_question is None
+
+
+def test_new_customer_words_still_start_afresh(talk, engine):
+    t = talk("en")
+    t.say("he talks over me and takes charge of every meeting")
+    assert t.say("new customer", intent="new_customer").text == engine.kb.text("new_customer", "en")
+    assert t.state.customer_type is None
+
+
+@pytest.mark.parametrize("lang, customer", [("en", None), ("zh", "他总是打断我，什么都要按他说的来")])
+def test_an_unknown_button_says_so_with_the_menu(talk, engine, lang, customer):
+    t = talk(lang)
+    if customer:
+        t.say(customer)
+    reply = t.say('/nonsense{"x":1}', intent="goodbye")
+    assert reply.text == engine.kb.text("unknown_button", lang)
+    assert {p for _, p in reply.buttons} >= {"/list_types", "/quiz"}
+
+
+@pytest.mark.parametrize(
+    "lang, thin, press, answer, expected",
+    [
+        ("zh", "客户很难搞", "answer_holds_back", "冷淡，看房的时候一直挑毛病，说隔壁小区更便宜", "picky"),
+        ("en", "the customer is a bit tricky", "answer_holds_back", "cold, and he finds fault with every little detail", "picky"),
+    ],
+)
+def test_a_clarifying_answer_that_describes_is_read_whole(talk, engine, lang, thin, press, answer, expected):
+    t = talk(lang)
+    t.say(thin)
+    t.press(engine.kb.text(press, lang))
+    reply = t.say(answer, intent="ask_discount")
+    assert t.state.customer_type == expected, reply.text
+    assert engine.kb.text("why_none", lang) not in reply.text
+
+
+@pytest.mark.parametrize(
+    "lang, description, follow_up, now",
+    [
+        ("zh", "他总是打断我，什么都要按他说的来，一反对就发火", "他一直挑毛病怎么办", "picky"),
+        (
+            "en",
+            "he talks over me, takes charge of the meeting and gets irritated when I disagree",
+            "he nitpicks every detail of the car",
+            "picky",
+        ),
+        (
+            "en",
+            "she talks over me, takes charge of the meeting and gets irritated when I disagree",
+            "she keeps nitpicking every little detail, what do I do?",
+            "picky",
+        ),
+    ],
+)
+def test_a_strong_cue_of_another_type_offers_that_reading_for_the_same_customer(talk, engine, lang, description, follow_up, now):
+    t = talk(lang)
+    t.say(description)
+    before = t.state.customer_type
+    assert before and before != now
+    reply = t.say(follow_up)
+    assert engine.kb.text("new_customer_started", lang) not in reply.text
+    assert t.state.proposed_type == now and t.state.corrected_from == before, reply.text
+    assert description[:6] in t.state.customer_notes  # the same customer, its notes kept
+    payloads = [p for _, p in reply.buttons]
+    assert f'/confirm_type{{"type_id": "{now}"}}' in payloads and f'/correct_type{{"type_id": "{before}"}}' in payloads
+
+
+@pytest.mark.parametrize(
+    "lang, message, trade",
+    [
+        ("en", "he knows cars better than me and argues about every figure", "car"),
+        ("en", "he nitpicks every detail of the car", "car"),
+        ("zh", "她看房的时候一直挑毛病，说隔壁小区更便宜", "real_estate"),
+        ("en", "he is careful and quiet and hesitates a lot", None),
+        ("en", "he wants the car and the flat in one deal", None),
+    ],
+)
+def test_the_trade_is_read_from_a_description(talk, lang, message, trade):
+    t = talk(lang)
+    t.say(message)
+    assert t.state.trade == trade
+
+
+@pytest.mark.parametrize(
+    "lang, description, judgement",
+    [("en", "he talks over me and takes charge of every meeting", "he is tough"), ("zh", "他总是打断我，什么都要按他说的来", "他真难缠")],
+)
+def test_a_judgement_about_the_remembered_customer_keeps_the_type(talk, lang, description, judgement):
+    t = talk(lang)
+    t.say(description)
+    before = t.state.customer_type
+    t.say(judgement)
+    assert t.state.customer_type == before and t.state.proposed_type is None
+
+
+def test_chinese_he_after_she_is_the_same_customer(dialogue):
+    """他 and 她 sound the same and many write 他 for anyone: in Chinese the pronoun never starts a new customer."""
+    state = ConversationState.from_memory("zh-pronoun", None)
+    dialogue.respond(UserTurn("她对我说的每个数字都怀疑，什么都要看证据。", "describe_customer", 0.9, {}), state)
+    assert state.customer_type == "suspicious" and state.pronoun == "she"
+    dialogue.respond(UserTurn("他要是走了怎么办？", "describe_customer", 0.85, {}), state)
+    answer = dialogue.respond(UserTurn("我应该避免什么？", "ask_avoid", 0.9, {}), state)
+    assert state.customer_type == "suspicious" and state.pronoun == "she"
+    assert "疑心型" in answer.bubbles[0] and "她" in "".join(answer.bubbles)

@@ -95,3 +95,12 @@ def test_chinese_content_uses_full_width_punctuation():
         with open(path, encoding="utf-8") as f:
             bad += [(path, s) for s in strings(yaml.safe_load(f)) if HALF_WIDTH_NEAR_HAN.search(s) and '"' not in s]
     assert not bad, bad[:5]
+
+
+def test_plain_text_payloads_follow_the_script_and_intent_payloads_keep_their_ids():
+    """The channel sends a plain payload back as the user's message: it must be in the user's script."""
+    reply = Answer().say("选一个")
+    reply.buttons = [("被动", "被动"), ("跳过", "跳过"), ("统御敌对型", '/correct_type{"type_id": "dominant_hostile"}')]
+    fitted = finish(reply, "zh", "hant", "they")
+    assert fitted.buttons[:2] == [("被動", "被動"), ("跳過", "跳過")]
+    assert fitted.buttons[2][1] == '/correct_type{"type_id": "dominant_hostile"}'

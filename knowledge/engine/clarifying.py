@@ -7,11 +7,12 @@ questions through the callback the router gives it, so this module builds on coa
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 from ..schema import local
 from ..store import KnowledgeBase
-from ..text import clean, normalise
+from ..text import clean, han_count, normalise
 from .answer import Answer
 from .coaching import Coach, join_notes
 from .identify import Identifier
@@ -26,6 +27,8 @@ CLARIFY_STYLE = {
 }
 CLARIFY_OPTIONS = {"lead": ("leads", "holds_back"), "warmth": ("friendly", "cold")}
 CLARIFY_ORDER = ("lead", "warmth")
+# letters (or Chinese characters) beyond the answer's words that make a typed answer a description too: 「冷淡，一直挑毛病」
+DESCRIPTION_MIN_CHARS = {"en": 12, "zh": 4}
 
 
 class ClarifyingQuestions:
@@ -60,14 +63,36 @@ class ClarifyingQuestions:
             return None
         return found[0][1] if len(norm) <= 40 or found[0][1] in ("stop", "skip") else None
 
-    def answer_question(self, answer: str, state: ConversationState) -> Answer:
-        """A button or a typed answer to the open question: the next question, or the coaching."""
+    def answer_question(self, answer: str, state: ConversationState, text: str = "") -> Answer:
+        """A button or a typed answer to the open question: the next question, or the coaching. An answer that
+        goes on to describe (「冷淡，看房的时候一直挑毛病」) adds its description to the notes the type is read from."""
+        if self.describes_beyond_answer(text):
+            state.customer_notes = join_notes(state.customer_notes, text)
+            if not self.coach.is_thin(state.customer_notes, self.identifier.identify(state.customer_notes)):
+                answer = "stop"  # the whole description now shows the type: no more questions
         if answer == "stop":
             return self.clarified(state)
         slot = state.pending_question or CLARIFY_ORDER[0]
         if answer != "skip":
             state.answers[slot] = answer
         return self.next_question(state)
+
+    def describes_beyond_answer(self, text: str) -> bool:
+        """More than a clarifying answer's words: what is left once they are taken out still says something."""
+        norm = normalise(clean(text))
+        words = sorted(
+            {
+                w.lower()
+                for k in (*CLARIFY_OPTIONS["lead"], *CLARIFY_OPTIONS["warmth"], "skip", "stop")
+                for w in local(self.kb.ui.answers[k], "en") + local(self.kb.ui.answers[k], "zh")
+            },
+            key=len,
+            reverse=True,
+        )
+        for word in words:
+            norm = re.sub(rf"(?<![a-z]){re.escape(word)}(?![a-z])", " ", norm) if word.isascii() else norm.replace(word, " ")
+        rest = re.sub(r"[^a-z\u4e00-\u9fff]+", "", norm)
+        return len(rest) >= DESCRIPTION_MIN_CHARS["zh" if han_count(rest) else "en"]
 
     def next_question(self, state: ConversationState) -> Answer:
         slot = state.pending_question or CLARIFY_ORDER[0]
@@ -82,7 +107,7 @@ class ClarifyingQuestions:
         type, else noted, and the questions move on (never the same question twice)."""
         notes = join_notes(state.customer_notes, text)
         alone = self.identifier.identify(text)
-        if not alone.needs_more_info:
+        if not self.coach.is_thin(text, alone):
             return self.coach.coach_on(alone, notes, state)  # the evidence is in this message, not in the thin one
         state.customer_notes = notes
         return self.next_question(state)
@@ -92,12 +117,12 @@ class ClarifyingQuestions:
         chosen = CLARIFY_STYLE.get((state.answers.get("lead", ""), state.answers.get("warmth", "")))
         notes = state.customer_notes
         result = self.identifier.identify(notes) if notes else None
-        if result and not result.needs_more_info and (not chosen or result.types[0][1] >= 0.5):
-            chosen = result.types[0][0]
+        if result and not self.coach.is_thin(notes, result):
+            chosen = result.types[0][0]  # a cue in what was said outweighs the coarse style answers
         state.pending_question, state.answers = None, {}
         if not chosen:
             return self.coach.menu(Answer().say(self.kb.text("still_unclear", state.lang)), state.lang)
-        evidence = result.evidence if result and not result.needs_more_info else []
+        evidence = result.evidence if result and not self.coach.is_thin(notes, result) else []
         self.coach.remember(state, chosen, notes, None)
         state.evidence = {"ranked": [chosen], "spans": [e for e in evidence if e.get("type") == chosen][:6]}
         return self.coach.card(chosen, state, evidence)

@@ -82,11 +82,14 @@ class Coach:
         identifier: Identifier,
         clarify: Callable[[str, ConversationState], Answer],
         trade_words: Optional[Dict[str, Dict[str, List[str]]]] = None,
+        offer_reading: Optional[Callable[[str, ConversationState, Identification], Answer]] = None,
     ):
         self.kb = kb
         self.identifier = identifier
         # opens the clarifying questions on a thin description (clarifying.py, which builds on this module)
         self.clarify = clarify
+        # offers another type for the same customer, confirmed by the salesperson (corrections.py builds on this module)
+        self.offer_reading = offer_reading
         self.trade_words = trade_words or {}  # trade -> lang -> words only that trade uses (the practice scenes')
 
     # fixed turns ---------------------------------------------------------------
@@ -107,6 +110,25 @@ class Coach:
         words = self.kb.ui.answers["customer"]
         return bool(mentions(normalise(clean(text)), {"customer": words.en + words.zh}))
 
+    def judgement_only(self, text: str) -> bool:
+        """Only a judgement of the customer ("my customer is difficult", 「这个客户不好对付」): once the judgement,
+        customer and filler words are taken out, no word that could show a behaviour is left."""
+        answers = self.kb.ui.answers
+        norm = normalise(clean(text))
+        if not mentions(norm, {"judgement": answers["judgement"].en + answers["judgement"].zh}):
+            return False
+        keys = ("judgement", "judgement_filler", "customer", "he_words", "she_words")
+        words = sorted({w.lower() for k in keys for w in answers[k].en + answers[k].zh}, key=len, reverse=True)
+        rest = norm
+        for word in words:
+            rest = re.sub(rf"(?<![a-z']){re.escape(word)}(?![a-z])", " ", rest) if word.isascii() else rest.replace(word, " ")
+        return not re.search(r"[a-z0-9\u4e00-\u9fff]", rest)
+
+    def is_thin(self, text: str, result: Identification) -> bool:
+        """Too thin to name a type: the identifier needs more, no cue of the read type was found (the "why" would be
+        only the overall tone), or the message only judges the customer."""
+        return result.needs_more_info or not self._has_evidence(result) or self.judgement_only(text)
+
     # describing a customer -------------------------------------------------------
     def describe(self, text: str, state: ConversationState, read: Optional[Identification] = None) -> Answer:
         """A new description, or more about the remembered customer ("also...", a fact, something that happened)."""
@@ -116,7 +138,7 @@ class Coach:
         if state.customer_type:
             return self.development(text, state, read)
         result = read or self.identifier.identify(text)
-        if result.needs_more_info:
+        if self.is_thin(text, result):
             general = self.general_situation(text, state.lang)
             if general is not None:
                 return general
@@ -143,23 +165,19 @@ class Coach:
         situation = self.situation_of(text)
         result = read or self.identifier.identify(text)
         clear_other = (
-            not result.needs_more_info
+            not self.is_thin(text, result)  # "he is tough" judges, it shows no other type
             and result.types[0][0] != current
-            and not self.is_moment(text)
+            and (self.is_habit(text) or not self.is_moment(text))
             and result.types[0][1] >= CHANGE_MIN_SCORE
-            and self._has_evidence(result)
         )
         if situation:  # something that happened (find_situation skips habits): this customer's next step
             state.customer_notes = join_notes(state.customer_notes, text)
             return self.situation(current, situation, state.lang)
         notes = join_notes(state.customer_notes, text)
-        if clear_other and not adding:  # a description that shows another type is another customer
-            pronoun = state.pronoun
-            state.forget_customer()
-            state.pronoun = pronoun
-            reply = Answer().say(self.kb.text("new_customer_started", state.lang))
-            self.remember(state, result.types[0][0], text, result)
-            return self.card(result.types[0][0], state, result.evidence, reply, traits=result.traits)
+        if clear_other and not adding and self.offer_reading is not None:
+            # the same customer (a new one is said outright: "another customer", a saved name, 'she' after 'he'),
+            # so the better reading is offered (with a button to keep the type) rather than a fresh customer started
+            return self.offer_reading(text, state, result)
         if adding or clear_other:
             combined = self.identifier.identify(notes)
             if not combined.needs_more_info:
@@ -188,6 +206,14 @@ class Coach:
         words = self.kb.situations.moment_words
         norm = normalise(text)
         return any(re.search(rf"\b{re.escape(w)}\b", norm) if w.isascii() else w in norm for w in words.en + words.zh)
+
+    def is_habit(self, text: str) -> bool:
+        """Tells what the customer keeps doing ("he always...", 「他一直挑毛病怎么办」): a description of the
+        customer even when it asks what to do now."""
+        habit, ongoing = self.kb.situations.habit_words, self.kb.ui.answers["ongoing"]
+        norm = normalise(text)
+        words = habit.en + habit.zh + ongoing.en + ongoing.zh
+        return any(re.search(rf"\b{re.escape(w)}\b", norm) if w.isascii() else w in norm for w in words)
 
     def situation(self, type_id: str, situation_id: str, lang: str) -> Answer:
         return self.next_buttons(situation_reply(self.kb, type_id, situation_id, lang), type_id, lang)
@@ -293,7 +319,7 @@ class Coach:
             # "my customer keeps haggling, what do I do?" as a first message: coach the description it holds
             if text and not text.startswith("/"):
                 result = self.identifier.identify(text)
-                if result.about_customer and not result.needs_more_info:
+                if result.about_customer and not self.is_thin(text, result):
                     return self.coach_on(result, text, state)
                 general = self.general_situation(text, lang)
                 if general is not None:

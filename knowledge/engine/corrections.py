@@ -15,7 +15,7 @@ from ..text import clean, has_words
 from ..userdata import UserData
 from .answer import Answer
 from .coaching import Coach, join_notes
-from .identify import Identifier
+from .identify import Identification, Identifier
 from .lookup import type_in
 from .state import ConversationState
 
@@ -49,11 +49,30 @@ class Corrections:
             for type_id in options or [t for t in self.kb.types if t != current][:4]:
                 reply.button(self.kb.type_name(type_id, lang), "correct_type", type_id=type_id)
             return reply.button(self.kb.text("btn_types", lang), "list_types")
-        best = ranked[0]
+        return self.offer(
+            ranked,
+            evidence,
+            description,
+            state,
+            Answer().say(self.kb.text("correction_proposal", lang, name=self.kb.type_name(ranked[0], lang))),
+        )
+
+    def offer_reading(self, text: str, state: ConversationState, result: Identification) -> Answer:
+        """More about the remembered customer that clearly shows another type: the better reading is offered,
+        with a yes button and one to keep the type read before (the customer stays the same)."""
+        current, lang = state.customer_type, state.lang
+        ranked = [t for t, _ in result.types if t != current][:2] + ([current] if current else [])
+        reply = Answer().say(
+            self.kb.text("reading_offer", lang, name=self.kb.type_name(ranked[0], lang), old=self.kb.type_name(current or ranked[0], lang))
+        )
+        return self.offer(ranked, result.evidence, text, state, reply)
+
+    def offer(self, ranked: List[str], evidence: List[Dict[str, Any]], description: str, state: ConversationState, reply: Answer) -> Answer:
+        """The best reading's card under `reply`, kept until confirmed, with buttons for it and the next two."""
+        lang, current, best = state.lang, state.customer_type, ranked[0]
         self.coach.remember(state, best, join_notes(state.customer_notes, description), None)
         state.proposed_type, state.corrected_from = best, current
         state.evidence = {"ranked": ranked[:4], "spans": [e for e in evidence if e.get("type") == best][:6]}
-        reply = Answer().say(self.kb.text("correction_proposal", lang, name=self.kb.type_name(best, lang)))
         named_in_text = type_in(self.kb, description) == best
         reply = self.coach.card(best, state, [] if named_in_text else evidence, reply, head=False)
         reply.buttons = []

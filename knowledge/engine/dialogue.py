@@ -41,6 +41,21 @@ MAY_NAME_A_CUSTOMER = (
     "nlu_fallback",
     "recall_customer",
 )
+# intents NLU gives a bare judgement of a customer ("difficult customer", "customer is a pain") by its words alone
+JUDGEMENT_MISREAD = ("new_customer", "ask_knowledge", "describe_customer", "out_of_scope", "nlu_fallback")
+# intents whose message speaks of the customer at hand, so a trade's words in it give the salesperson's trade away
+TRADE_GIVEN_AWAY = (
+    "describe_customer",
+    "ask_phrase",
+    "ask_avoid",
+    "ask_stage",
+    "ask_discount",
+    "ask_why",
+    "correct_type",
+    "update_customer",
+    "out_of_scope",
+    "nlu_fallback",
+)
 FOLLOW_UPS = ("ask_phrase", "ask_avoid", "ask_stage", "ask_discount", "ask_why")
 # "I sell cars", "I'm in insurance", 「我是卖房的」「我做保险」: where a trade is said outright
 _TRADE_STATEMENT = re.compile(
@@ -62,7 +77,11 @@ class Dialogue:
         self.practice = Practice(engine, userdata)
         trade_words = {trade: scene.words.dict() for trade, scene in self.practice.scenes.items()}
         self.coach = Coach(
-            engine.kb, engine.identifier, clarify=lambda text, state: self.clarifying.start(text, state), trade_words=trade_words
+            engine.kb,
+            engine.identifier,
+            clarify=lambda text, state: self.clarifying.start(text, state),
+            trade_words=trade_words,
+            offer_reading=lambda text, state, read: self.corrections.offer_reading(text, state, read),
         )
         self.clarifying = ClarifyingQuestions(engine.kb, engine.identifier, self.coach)
         self.corrections = Corrections(engine.kb, engine.identifier, userdata, self.coach)
@@ -111,6 +130,8 @@ class Dialogue:
         self.read_language(turn, state)
         if not turn.is_button:
             trade = self.trade_stated(turn.text, anywhere=turn.intent == "set_trade")
+            if not trade and not state.trade and turn.intent in TRADE_GIVEN_AWAY:
+                trade = self.trade_given_away(turn.text)
             if trade:
                 state.trade = trade
         reply = self.route(turn, state)
@@ -123,12 +144,16 @@ class Dialogue:
             if turn.intent == "start_practice" and turn.is_button:
                 return self.start_practice(turn, state)
             return self.practice.turn(state.user, turn.text, turn.intent, state.lang)
+        if turn.is_button and self.button_intent(turn.text) not in self.routes:
+            return self.coach.fixed("unknown_button", state.lang, menu=True)  # an old or made-up payload
         if not turn.is_button and not has_words(turn.text):
             return Answer().say(self.kb.text("empty_input", state.lang))
         if state.pending_question:
+            if not turn.is_button:  # "cold, and he finds fault with everything": coached as 'he' from now on
+                self.read_pronoun(UserTurn(turn.text, "describe_customer"), state)
             answer = self.clarifying.read_answer(state.pending_question, turn.text)
             if answer is not None:
-                return self.clarifying.answer_question(answer, state)
+                return self.clarifying.answer_question(answer, state, "" if turn.is_button else turn.text)
             if turn.intent in READ_WHILE_ASKING and not turn.is_button:
                 return self.clarifying.description_while_asking(turn.text, state)
             state.pending_question, state.answers = None, {}
@@ -147,10 +172,19 @@ class Dialogue:
             state.delete_pending = None
         return self.routes.get(intent, self.fallback)(turn, state)
 
+    @staticmethod
+    def button_intent(payload: str) -> str:
+        """The intent a '/intent{...}' payload names, whatever NLU made of an unknown one."""
+        return re.split(r"[{\s]", payload[1:], maxsplit=1)[0]
+
     def intent_in_context(self, turn: UserTurn, state: ConversationState) -> str:
         """What the message asks, given the remembered customer, where NLU's reading alone falls short:
         'not quite, she's more...' corrects the type; 'what if he walks out?' is a situation, not the avoid list."""
-        if turn.is_button or not state.customer_type:
+        if turn.is_button:
+            return turn.intent
+        if turn.intent in JUDGEMENT_MISREAD and self.only_judges_a_customer(turn.text):
+            return "describe_customer"  # "difficult customer", "customer is a pain": thin, so the questions are asked
+        if not state.customer_type:
             return turn.intent
         if turn.intent in ("describe_customer", "out_of_scope", "nlu_fallback", "deny") and self.corrections.is_correction(turn.text):
             return "correct_type"
@@ -158,8 +192,18 @@ class Dialogue:
             return "describe_customer"  # the development path answers the situation for this customer
         return turn.intent
 
+    def only_judges_a_customer(self, text: str) -> bool:
+        """A statement that judges a customer and says nothing else (no question, no new-customer words)."""
+        return (
+            not QUESTION.search(text)
+            and (self.coach.names_a_customer(text) or self.pronoun_of(text) is not None)
+            and self.coach.judgement_only(text)
+            and not self.says_any(text, "new_customer")
+        )
+
     def read_pronoun(self, turn: UserTurn, state: ConversationState) -> None:
-        """Coaching speaks of the customer as the salesperson does; 'she' after a 'he' customer is someone new."""
+        """Coaching speaks of the customer as the salesperson does; 'she' after a 'he' customer is someone new in
+        English. Not in Chinese: 他 and 她 sound the same, and many write 他 for anyone (and voice input does)."""
         pronoun = self.pronoun_of(turn.text)
         if not pronoun or pronoun == state.pronoun:
             return
@@ -167,10 +211,12 @@ class Dialogue:
             state.customer_type
             and state.pronoun != "they"
             and turn.intent == "describe_customer"
+            and not han_count(turn.text)
             and not self.coach.situation_of(turn.text)
         ):
             state.forget_customer()
-        if turn.intent == "describe_customer" or not state.customer_type or state.pronoun == "they":
+        said_again = turn.intent == "describe_customer" and not han_count(turn.text)
+        if said_again or not state.customer_type or state.pronoun == "they":
             state.pronoun = pronoun
 
     def new_customer_described(self, turn: UserTurn, state: ConversationState) -> Optional[Answer]:
@@ -308,6 +354,18 @@ class Dialogue:
             scope = next((g for g in m.groups() if g), "")
         found = mentions(normalise(scope), {tid: t.aliases.en + t.aliases.zh for tid, t in self.kb.ui.trades.items()})
         return found[0][1] if found else None
+
+    def trade_given_away(self, text: str) -> Optional[str]:
+        """The one trade whose words a description uses ("knows cars better than me", 「说隔壁小区更便宜」), when
+        the salesperson has not said it; two trades named leave it open."""
+        norm = normalise(text)
+
+        def said(word: str) -> bool:  # whole words: "car" is not in "careful"
+            word = normalise(word)
+            return bool(re.search(rf"\b{re.escape(word)}\b", norm)) if word.isascii() else word in norm
+
+        trades = [tid for tid, t in self.kb.ui.trades.items() if any(said(w) for w in t.aliases.en + t.aliases.zh)]
+        return trades[0] if len(trades) == 1 else None
 
     def set_trade(self, turn: UserTurn, state: ConversationState) -> Answer:
         chosen = turn.entity("trade")

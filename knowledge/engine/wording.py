@@ -122,7 +122,9 @@ def short_quote(text: str, lang: str) -> str:
 
 
 def finish(reply: Answer, lang: str, script: str, pronoun: str) -> Answer:
-    """Fit every bubble and button title to the conversation: pronoun, punctuation, script."""
+    """Fit every bubble and button title to the conversation: pronoun, punctuation, script. A plain-text
+    payload is what the channel sends back as the user's message, so it is fitted as its title is (a Traditional
+    user pressing 被動 must not switch the conversation to Simplified); '/intent{...}' payloads carry ids."""
 
     def fit(text: str) -> str:
         text = fit_pronoun(text, pronoun, lang)
@@ -133,5 +135,5 @@ def finish(reply: Answer, lang: str, script: str, pronoun: str) -> Answer:
         return text
 
     reply.bubbles = [fit(b) for b in reply.bubbles]
-    reply.buttons = [(fit(title), payload) for title, payload in reply.buttons]
+    reply.buttons = [(fit(title), payload if payload.startswith("/") else fit(payload)) for title, payload in reply.buttons]
     return reply
