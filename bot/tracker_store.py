@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from typing import Any, Iterator, Optional
+from typing import Any, Dict, Iterator, Optional
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -117,7 +117,14 @@ class CoachSQLTrackerStore(SQLTrackerStore):
         return [json.loads(row[0]) for row in session.execute(_TAIL, params)]
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await super().save(tracker)
+        """As Rasa's `save` (the same rows), in one multi-row insert instead of an ORM object per event: the ORM's
+        unit of work was 5% of the server's time under the bench's load (py-spy)."""
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            rows = [_row(tracker.sender_id, event) for event in self._additional_events(session, tracker)]
+            if rows:
+                session.execute(self.SQLEvent.__table__.insert(), rows)
+            session.commit()
         if hasattr(tracker, _STORED):
             setattr(tracker, _STORED, len(tracker.events))
 
@@ -132,3 +139,16 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _row(sender_id: str, event: Any) -> Dict[str, Any]:
+    """The `events` row Rasa's SQLTrackerStore.save writes for an event."""
+    data = event.as_dict()
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }

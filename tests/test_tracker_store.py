@@ -78,6 +78,9 @@ def test_saving_after_a_tail_read_appends_only_new_events(tmp_path, domain):
     assert [e.as_dict()["event"] for e in asyncio.run(coach.retrieve_full_tracker("append")).events] == [
         e.as_dict()["event"] for e in asyncio.run(rasa.retrieve_full_tracker("append")).events
     ]
+    rows = "SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events ORDER BY id"
+    with coach.engine.connect() as a, rasa.engine.connect() as b:
+        assert list(a.exec_driver_sql(rows)) == list(b.exec_driver_sql(rows))  # the same rows Rasa's save writes
 
 
 def test_a_pause_or_a_restart_before_the_tail_is_kept(tmp_path, domain):
