@@ -363,6 +363,13 @@ PUSHY = [
     ("zh", "快签！"),
     ("zh", "赶紧下单吧"),
     ("zh", "别犹豫了，马上付款。"),
+    # persona re-test: imperatives to take it, decide or stop thinking, with no deadline word
+    ("en", "just take it"),
+    ("en", "Just grab it now."),
+    ("en", "Make up your mind."),
+    ("zh", "直接拿走吧"),
+    ("zh", "别考虑了，快定吧"),
+    ("zh", "别想了，赶紧拿下"),
 ]
 
 
@@ -481,3 +488,102 @@ def test_button_payloads_mid_practice_through_the_router(dialogue, engine):
     )
     assert unknown.bubbles[0] == engine.kb.text("practice_unknown_type", "en")
     assert dialogue.userdata.active_session("router-payloads")["type_id"] == "picky"  # the running session goes on
+
+
+# persona re-test: coaching questions mid-sale, the bot's own suggestions, the summary's "weakest reply" ------
+COACH_QUESTIONS = [
+    ("en", "what should I avoid with this type?", "ask_avoid"),
+    ("en", "how do I close this type?", "ask_stage"),
+    ("en", "How should I handle this kind of customer?", ""),
+    ("en", "what do I say to get him to trust me", "ask_phrase"),
+    ("en", "Why does this customer keep asking about the price?", "ask_why"),
+    ("zh", "这种客户我应该避免什么？", "ask_avoid"),
+    ("zh", "这类客户怎么成交？", "ask_stage"),
+    ("zh", "我该怎么让他放下戒心？", "ask_phrase"),
+    ("zh", "为什么这位客户一直问价格？", ""),
+]
+
+
+@pytest.mark.parametrize("lang, text, intent", COACH_QUESTIONS)
+def test_a_coaching_question_mid_sale_gets_a_hint_and_is_never_scored(practice, store, engine, lang, text, intent):
+    user = f"coach-{lang}-{text}"
+    start = practice.start(user, lang, named="deliberate", trade="car", seed=3)
+    reply = practice.turn(user, text, intent, lang)
+    assert reply.bubbles[0] == engine.kb.text("off_role", lang)
+    assert len(reply.bubbles) > 2  # a coaching hint for the practised type between the note and the customer
+    assert reply.bubbles[-1] == start.bubbles[-1]
+    end = practice.turn(user, engine.kb.text("cmd_end", lang), "practice_end", lang)
+    assert engine.kb.text("practice_not_counted", lang) in end.text
+    assert store.progress(user)["sessions"] == []
+
+
+@pytest.mark.parametrize(
+    "lang, text, intent",
+    [
+        ("en", "What matters most to you?", "ask_knowledge"),
+        ("en", "What should I show you first, the safety features or the running costs?", "ask_phrase"),
+        ("en", "How do you feel about this type of cover for your family?", "ask_why"),
+        ("zh", "您最看重哪一点？", "ask_knowledge"),
+        ("zh", "我应该先给您介绍哪一部分？", "ask_phrase"),
+        ("zh", "这种类型的车您以前开过吗？", "ask_stage"),
+    ],
+)
+def test_a_sales_question_to_the_customer_stays_a_scored_reply(practice, store, lang, text, intent):
+    user = f"salesq-{lang}-{text}"
+    practice.start(user, lang, named="deliberate", trade="car", seed=3)
+    practice.turn(user, text, intent, lang)
+    assert store.active_session(user)["state"]["turn"] == 1
+
+
+def test_no_line_the_course_recommends_reads_as_a_question_to_the_coach(practice, engine):
+    lines = [x for m in engine.kb.moves.moves for lang in ("en", "zh") for x in getattr(m.examples, lang)]
+    lines += [getattr(p, lang) for t in engine.kb.types.values() for p in t.phrases for lang in ("en", "zh")]
+    lines += [q for s in practice.scenes.values() for lang in ("en", "zh") for q in getattr(s.questions, lang)]
+    assert [x for x in lines if practice.asks_coach(x, "")] == []
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_better_line_the_coach_suggests_scores_as_a_good_reply(practice, engine, lang):
+    """The summary's and the hint's "better" line, for every type, trade and stage, is one the scorer rates
+    a good reply for that type, whether the customer is neutral or doubting (the bot must not penalise its own
+    advice: "Who will be in the car most days?" was read as involving a decider, which Deliberate dislikes)."""
+    poor = []
+    for type_id in engine.kb.types:
+        for trade in practice.scenes:
+            for stage in ("opening", "needs", "presenting", "objections", "closing"):
+                for handled in (False, True):
+                    move = practice.stage_move(type_id, stage, handled=handled)
+                    line = practice.better_line(type_id, stage, trade, lang, move)
+                    signals = ("keen",) if stage == "closing" else (None, "doubts")  # neutral or doubting customer
+                    score = min(engine.scorer.score(type_id, line, signal=signal).score for signal in signals)
+                    if score < 0.7:
+                        poor.append(f"{type_id}/{trade}/{stage}: {score:.2f} {line}")
+    assert not poor, "\n".join(poor)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("scores, named", [([0.99], False), ([0.95, 0.85], False), ([0.9, 0.5], True), ([0.6], False)])
+def test_weakest_reply_only_among_two_and_never_a_strong_one(practice, store, engine, lang, scores, named):
+    replies = {
+        "en": ["What matters most to you?", "How will you use the car day to day?"],
+        "zh": ["您最看重哪一点？", "您平时主要怎么用车？"],
+    }
+    user = f"weakest-{lang}-{scores}"
+    play(practice, store, user, "deliberate", lang, replies[lang][: len(scores)])
+    state = store.last_session(user)["state"]
+    for turn, score in zip(state["turns"], scores, strict=True):
+        turn["score"] = score
+    summary = practice.summary_text(state, "ended", 50, lang)
+    weakest = engine.kb.text("better_line", lang, reply="", line="").split("“")[0]
+    assert (weakest in summary) == named
+    assert (engine.kb.text("try_line", lang, line="").split("“")[0] in summary) == (scores == [0.6])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_one_weak_reply_gets_a_line_to_try_not_a_weakest_reply(practice, store, engine, lang):
+    reply = {"en": "This car is really good, you will like it a lot.", "zh": "这台车真的很好，您肯定喜欢。"}[lang]
+    _, bubbles = play(practice, store, f"one-weak-{lang}", "deliberate", lang, [reply])
+    assert store.last_session(f"one-weak-{lang}")["state"]["turns"][0]["score"] < 0.8
+    summary = bubbles[-1].text
+    assert engine.kb.text("better_line", lang, reply="", line="").split("“")[0] not in summary
+    assert engine.kb.text("try_line", lang, line="").split("“")[0] in summary

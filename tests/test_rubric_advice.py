@@ -60,3 +60,20 @@ def test_the_decision_pattern_reads_closing_advice():
     assert ASKS_FOR_DECISION.search("Once the proof is in, ask for the decision plainly")
     assert ASKS_FOR_DECISION.search("invite the decision directly and confidently")
     assert not ASKS_FOR_DECISION.search("Give them the time and the material to decide")
+
+
+def test_no_example_of_another_move_holds_a_pressure_keyword(move_matcher: Matcher):
+    """Pressure keywords (short imperatives like "just take it", 「快定」) must not sit inside the examples of the
+    moves the course teaches: otherwise a recommended close or offer is read as pressure."""
+    moves = load(CONTENT / "moves.yaml")["moves"]
+    pushing = {m["id"] for m in moves if m["reaction"] == "pressure"}
+    found = [
+        f"{m['id']}.{lang}: {h['text']!r} ({h['type']}): {example}"
+        for m in moves
+        if m["id"] not in pushing
+        for lang in ("en", "zh")
+        for example in m["examples"][lang]
+        for h in move_matcher.find(normalise(example))
+        if h["type"] == "pressure" and not h["negated"]
+    ]
+    assert not found, "\n".join(found)
