@@ -589,3 +589,169 @@ def test_chinese_he_after_she_is_the_same_customer(dialogue):
     answer = dialogue.respond(UserTurn("我应该避免什么？", "ask_avoid", 0.9, {}), state)
     assert state.customer_type == "suspicious" and state.pronoun == "she"
     assert "疑心型" in answer.bubbles[0] and "她" in "".join(answer.bubbles)
+
+
+# persona re-test: vague judgements, leaving, saved names, stale buttons, bare disagreement ------------------
+@pytest.mark.parametrize(
+    "lang, message, intent",
+    [
+        ("en", "he's hard to talk to", "describe_customer"),
+        ("en", "my customer is impossible", "about_bot"),
+        ("en", "this customer is a nightmare", "bot_challenge"),
+        ("en", "she is hard to please", "help"),
+        ("zh", "这个客户真让人头疼", "nlu_fallback"),
+        ("zh", "遇到一个难缠的客户", "start_practice"),
+        ("zh", "客户很难沟通", "ask_knowledge"),
+        ("zh", "客戶很難溝通", "ask_knowledge"),
+        ("zh", "这客户不好搞", "deny"),
+        ("zh", "这个客户很难说话", "describe_customer"),
+        ("zh", "碰上一个难伺候的客户", "leaderboard"),
+    ],
+)
+def test_a_judgement_misread_as_any_intent_gets_the_clarifying_questions(talk, lang, message, intent):
+    t = talk(lang)
+    reply = t.say(message, intent=intent)
+    assert t.state.pending_question == "lead" and t.state.customer_type is None, reply.text
+
+
+@pytest.mark.parametrize(
+    "lang, thin, again, intent",
+    [
+        ("zh", "客户很难沟通", "就是很难沟通", "affirm"),
+        ("en", "my customer is difficult", "he's just hard to talk to", "describe_customer"),
+    ],
+)
+def test_a_clarifying_answer_that_only_judges_asks_the_next_question(talk, lang, thin, again, intent):
+    t = talk(lang)
+    t.say(thin)
+    notes = t.state.customer_notes
+    reply = t.say(again, intent=intent)
+    assert t.state.customer_type is None and t.state.pending_question == "warmth", reply.text
+    assert t.state.customer_notes == notes  # a judgement is no description: nothing to read a type from
+
+
+@pytest.mark.parametrize(
+    "lang, description, question, intent",
+    [
+        ("zh", "她对我说的每个数字都怀疑，什么都要看证据。", "她要是走了怎么办？", "describe_customer"),
+        ("zh", "她对我说的每个数字都怀疑，什么都要看证据。", "她要走怎么办", "describe_customer"),
+        ("zh", "她对我说的每个数字都怀疑，什么都要看证据。", "他要是走了怎么辦？", "describe_customer"),
+        ("en", "she doubts every number I quote and wants proof of everything", "what if she walks away?", "describe_customer"),
+    ],
+)
+def test_what_if_they_leave_gets_the_walk_out_answer(talk, engine, lang, description, question, intent):
+    t = talk(lang)
+    t.say(description)
+    reply = t.say(question, intent=intent)
+    walk_out = next(s for s in engine.kb.situations.situations if s.id == "walk_out")
+    assert to_simplified(walk_out.names.zh if lang == "zh" else walk_out.names.en) in to_simplified(reply.text), reply.text
+    assert t.state.customer_type == "suspicious"
+
+
+@pytest.mark.parametrize(
+    "lang, description, name, leave, leave_intent, price, price_intent, price_plain",
+    [
+        (
+            "zh",
+            "她对我说的每个数字都怀疑，什么都要看证据。",
+            "王总",
+            "王总要是走了怎么办",
+            "recall_customer",
+            "王总嫌贵怎么办",
+            "nlu_fallback",
+            "他嫌贵怎么办",
+        ),
+        (
+            "en",
+            "she doubts every number I quote and wants proof of everything",
+            "Mrs Lee",
+            "what if Mrs Lee walks away?",
+            "recall_customer",
+            "Mrs Lee says it's too expensive, what do I do?",
+            "nlu_fallback",
+            "she says it's too expensive, what do I do?",
+        ),
+    ],
+)
+def test_a_saved_name_does_not_change_how_a_follow_up_is_answered(
+    talk, engine, lang, description, name, leave, leave_intent, price, price_intent, price_plain
+):
+    discount = engine.kb.text("discount_for", lang, name=name_of(engine, "suspicious", lang)).rstrip(":：")
+    walk_out = next(s for s in engine.kb.situations.situations if s.id == "walk_out")
+    leaving = walk_out.names.zh if lang == "zh" else walk_out.names.en
+    for fresh in (False, True):  # the customer at hand, and brought back from the saved list
+        t = talk(lang)
+        t.say(description)
+        t.say(f"save her as {name}" if lang == "en" else f"记住她叫{name}", intent="save_customer", name=name)
+        assert discount in t.say(price_plain, intent="ask_discount").text
+        if fresh:
+            t.say("new customer", intent="new_customer")
+        assert leaving in t.say(leave, intent=leave_intent).text
+        if fresh:
+            t.say("new customer", intent="new_customer")
+        assert discount in t.say(price, intent=price_intent).text
+        assert t.state.customer_type == "suspicious"
+
+
+def name_of(engine, type_id: str, lang: str) -> str:
+    return engine.kb.type_name(type_id, lang)
+
+
+@pytest.mark.parametrize(
+    "lang, thin, lead, warmth, typed",
+    [
+        ("en", "he is in his 50s and runs a small factory", "Leads", "Cold", "leads"),
+        ("zh", "客户五十多岁，开了个小厂", "主导", "冷淡", "主导"),
+    ],
+)
+def test_a_clarifying_option_with_no_question_open_is_not_another_request(talk, engine, lang, thin, lead, warmth, typed):
+    t = talk(lang)
+    t.say(thin)
+    t.say(lead, intent="leaderboard")
+    t.say(warmth, intent="describe_customer")
+    chosen = t.state.customer_type
+    assert chosen
+    for text in (lead, typed):
+        reply = t.say(text, intent="leaderboard")
+        assert engine.kb.text("question_answered", lang, name=engine.kb.type_name(chosen, lang)) in reply.text
+        assert t.state.customer_type == chosen
+    # the questions were left for another request: the old button still answers them
+    t = talk(lang)
+    t.say(thin)
+    t.say("how do I win back a lost customer?" if lang == "en" else "怎么挽回流失的客户？", intent="ask_knowledge")
+    t.say(lead, intent="leaderboard")
+    assert t.state.pending_question == "warmth" and t.state.answers == {"lead": "leads"}
+
+
+@pytest.mark.parametrize(
+    "lang, description, disagreement, intent",
+    [
+        ("en", "he asks a lot of questions about the fine print and wants everything in writing", "that's not right", "correct_type"),
+        ("en", "he asks a lot of questions about the fine print and wants everything in writing", "not right", "deny"),
+        ("zh", "他什么都要看合同原文，每个数字都要我拿证据", "感觉不太对", "correct_type"),
+        ("zh", "他什么都要看合同原文，每个数字都要我拿证据", "不对吧", "describe_customer"),
+    ],
+)
+def test_a_bare_disagreement_opens_the_picker_ranked_by_the_last_read(talk, engine, lang, description, disagreement, intent):
+    t = talk(lang)
+    t.say(description)
+    ranked = [x for x in t.state.evidence["ranked"] if x != t.state.customer_type]
+    reply = t.say(disagreement, intent=intent)
+    assert reply.bubbles[0] == engine.kb.text("which_instead", lang), reply.text
+    assert t.state.proposed_type is None and t.state.customer_type == "suspicious"
+    shown = [title for title, _ in reply.buttons][: len(ranked[:3])]
+    assert shown == [engine.kb.type_name(x, lang) for x in ranked[:3]]
+
+
+@pytest.mark.parametrize(
+    "lang, description, hmm",
+    [
+        ("en", "he asks a lot of questions about the fine print and wants everything in writing", "hmm"),
+        ("zh", "他什么都要看合同原文，每个数字都要我拿证据", "嗯"),
+    ],
+)
+def test_a_hmm_opens_no_picker(talk, engine, lang, description, hmm):
+    t = talk(lang)
+    t.say(description)
+    reply = t.say(hmm, intent="correct_type")
+    assert engine.kb.text("which_instead", lang) not in reply.text and t.state.customer_type == "suspicious"

@@ -194,3 +194,26 @@ def test_loader_names_file_and_field(tmp_path):
     too_long["by_type"]["picky"]["stall"]["advice"]["en"][0] = " ".join(["word"] * 31)
     with pytest.raises(ContentError, match=r"field 'by_type\.picky\.stall\.advice\.en'"):
         load_situations(_write(tmp_path, too_long), type_ids)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "她要是走了怎么办？",
+        "她要走怎么办",
+        "他要是走了怎么辦？",
+        "万一客户走掉了呢",
+        "客户起身要走了",
+        "他准备离开，我该说什么",
+        "如果对方转身离开呢",
+        "what if she walks away?",
+        "what if he gets up and leaves?",
+    ],
+)
+def test_the_common_ways_to_ask_what_if_they_leave(kb, text):
+    assert find_situation(kb, text) == "walk_out", text
+
+
+@pytest.mark.parametrize("text", ["他想走分期付款", "这单要走公司的采购流程", "如果走贷款，月供多少"])
+def test_going_through_a_process_is_no_walk_out(kb, text):
+    assert find_situation(kb, text) != "walk_out", text

@@ -94,6 +94,35 @@ class ClarifyingQuestions:
         rest = re.sub(r"[^a-z\u4e00-\u9fff]+", "", norm)
         return len(rest) >= DESCRIPTION_MIN_CHARS["zh" if han_count(rest) else "en"]
 
+    def stale_option(self, text: str, state: ConversationState) -> Optional[Answer]:
+        """An option's title sent with no question open (an old button pressed again, or 'leads' typed): never
+        read as another request (NLU takes 'Leads' for the leaderboard). A remembered customer is told the
+        question is answered; a description still waiting for its type takes it as the answer."""
+        norm = normalise(clean(text)).strip(" .!。！")
+        chosen = None
+        for slot, options in CLARIFY_OPTIONS.items():
+            for option in (*options, "skip"):
+                titles = (normalise(self.kb.text(f"answer_{option}", lang)) for lang in ("en", "zh"))
+                if norm and norm in titles:
+                    chosen = chosen or (slot, option)
+        if chosen is None or state.quiz_type or (chosen[1] == "skip" and state.customer_type):
+            return None  # a quiz takes its own answers; 'skip' after a card may mean anything else
+        lang = state.lang
+        if state.customer_type:
+            reply = Answer().say(self.kb.text("question_answered", lang, name=self.kb.type_name(state.customer_type, lang)))
+            return self.coach.next_buttons(reply, state.customer_type, lang)
+        if not state.customer_notes:
+            return self.coach.menu(Answer().say(self.kb.text("how_to_describe", lang)), lang)
+        slot, option = chosen
+        if option == "skip":
+            return self.clarified(state)
+        state.answers[slot] = option
+        open_slots = [s for s in CLARIFY_ORDER if s not in state.answers]
+        if not open_slots:
+            return self.clarified(state)
+        state.pending_question = open_slots[0]
+        return self.question(open_slots[0], lang)
+
     def next_question(self, state: ConversationState) -> Answer:
         slot = state.pending_question or CLARIFY_ORDER[0]
         later = CLARIFY_ORDER[CLARIFY_ORDER.index(slot) + 1 :]
@@ -104,7 +133,10 @@ class ClarifyingQuestions:
 
     def description_while_asking(self, text: str, state: ConversationState) -> Answer:
         """A message typed while a question is open is read as more description: coached when it shows the
-        type, else noted, and the questions move on (never the same question twice)."""
+        type, else noted, and the questions move on (never the same question twice). An answer that only judges
+        the customer again (「就是很难沟通」) shows no behaviour: it is not noted, the next question is asked."""
+        if self.coach.judgement_only(text):
+            return self.next_question(state)
         notes = join_notes(state.customer_notes, text)
         alone = self.identifier.identify(text)
         if not self.coach.is_thin(text, alone):

@@ -11,13 +11,17 @@ import re
 from typing import Any, Dict, List, Optional
 
 from ..store import KnowledgeBase
-from ..text import clean, has_words
+from ..text import clean, has_words, normalise
 from ..userdata import UserData
 from .answer import Answer
 from .coaching import Coach, join_notes
 from .identify import Identification, Identifier
 from .lookup import type_in
 from .state import ConversationState
+
+PICKER_SIZE = 3  # other types offered when a correction names none (phone-sized button row)
+# a no to the type: English negations, Chinese 不 (不对、不是、不像) and 错
+DISAGREEMENT = re.compile(r"\b(?:not|no|nope|nah|wrong|incorrect|disagree)\b|n't|[不错]")
 
 
 class Corrections:
@@ -34,6 +38,8 @@ class Corrections:
         if named in self.kb.types and named != current:
             return self.switch_to(named, state, store=True)
         description = self._without_correcting_words(text)
+        if self.bare_disagreement(description):
+            description = ""  # "that's not right" says no, it describes nothing: the picker below
         ranked: List[str] = []
         evidence: List[Dict[str, Any]] = []
         if has_words(description) and len(description) >= 3:
@@ -44,7 +50,7 @@ class Corrections:
             if named_type and named_type != current:
                 ranked = [named_type] + [t for t in ranked if t != named_type]
         if not ranked:
-            options = [t for t in state.evidence.get("ranked", []) if t != current][:3]
+            options = self.runners_up(state)
             reply = Answer().say(self.kb.text("which_instead", lang))
             for type_id in options or [t for t in self.kb.types if t != current][:4]:
                 reply.button(self.kb.type_name(type_id, lang), "correct_type", type_id=type_id)
@@ -56,6 +62,33 @@ class Corrections:
             state,
             Answer().say(self.kb.text("correction_proposal", lang, name=self.kb.type_name(ranked[0], lang))),
         )
+
+    def runners_up(self, state: ConversationState) -> List[str]:
+        """The next readings of the customer, best first: those of the last identification, then (after the
+        questions or a recalled customer, which keep only one) the reading of everything said about them."""
+        current = state.customer_type
+        options = [t for t in state.evidence.get("ranked", []) if t != current]
+        if len(options) < PICKER_SIZE and has_words(state.customer_notes):
+            read = self.identifier.identify(state.customer_notes)
+            options += [t for t, _ in read.types if t != current and t not in options]
+        return options[:PICKER_SIZE]
+
+    def disagrees(self, text: str) -> bool:
+        """Says no to the type read ("that's not right", 「不对」), unlike a bare "hmm"."""
+        return bool(DISAGREEMENT.search(normalise(clean(text))))
+
+    def corrects(self, text: str) -> bool:
+        """Says the type is wrong or which it is instead: a no, a correcting opener ("more like..."), a named type."""
+        return self.disagrees(text) or self._without_correcting_words(text) != clean(text) or type_in(self.kb, text) is not None
+
+    def bare_disagreement(self, text: str) -> bool:
+        """Nothing but disagreement: once the correcting and disagreeing words are out, no word is left."""
+        answers = self.kb.ui.answers
+        words = sorted({w.lower() for k in ("correcting", "disagreeing") for w in answers[k].en + answers[k].zh}, key=len, reverse=True)
+        rest = normalise(clean(text)).replace("’", "'")
+        for word in words:
+            rest = re.sub(rf"(?<![a-z']){re.escape(word)}(?![a-z'])", " ", rest) if word.isascii() else rest.replace(word, " ")
+        return not re.search(r"[a-z0-9\u4e00-\u9fff]", rest)
 
     def offer_reading(self, text: str, state: ConversationState, result: Identification) -> Answer:
         """More about the remembered customer that clearly shows another type: the better reading is offered,

@@ -41,8 +41,8 @@ MAY_NAME_A_CUSTOMER = (
     "nlu_fallback",
     "recall_customer",
 )
-# intents NLU gives a bare judgement of a customer ("difficult customer", "customer is a pain") by its words alone
-JUDGEMENT_MISREAD = ("new_customer", "ask_knowledge", "describe_customer", "out_of_scope", "nlu_fallback")
+# A bare judgement of a customer ("difficult customer", 「遇到一个难缠的客户」) is read as a thin description whatever
+# intent NLU gave it: its few words pull NLU anywhere (practice, knowledge, help, leaderboard were all seen).
 # intents whose message speaks of the customer at hand, so a trade's words in it give the salesperson's trade away
 TRADE_GIVEN_AWAY = (
     "describe_customer",
@@ -67,6 +67,7 @@ _TRADE_STATEMENT = re.compile(
 NEW_CUSTOMER_REACH = 12  # "ok so, another customer: ..." - the marker opens the message
 QUESTION = re.compile(r"[?？]|\b(how|what|why|which|when|should)\b|怎么|如何|为什么|哪些|什么|吗", re.I)
 COMPARING = re.compile(r"\b(differen\w*|differ|compare\w*|vs\.?|versus|tell (?:them )?apart)\b|区别|区分|不同|差别|比较", re.I)
+BARE_NO = ("no", "nope", "nah", "no thanks", "不", "不是", "没有", "不要", "不用")  # a no to a question, not to the type
 SHORT_LETTERS = 3  # "B", "ok": too short to say which language the user writes in, so the conversation's stays
 
 
@@ -154,9 +155,13 @@ class Dialogue:
             answer = self.clarifying.read_answer(state.pending_question, turn.text)
             if answer is not None:
                 return self.clarifying.answer_question(answer, state, "" if turn.is_button else turn.text)
-            if turn.intent in READ_WHILE_ASKING and not turn.is_button:
+            if not turn.is_button and (turn.intent in READ_WHILE_ASKING or self.coach.judgement_only(turn.text)):
                 return self.clarifying.description_while_asking(turn.text, state)
             state.pending_question, state.answers = None, {}
+        elif not turn.is_button:
+            stale = self.clarifying.stale_option(turn.text, state)
+            if stale is not None:
+                return stale
         if turn.intent in MAY_NAME_A_CUSTOMER and not turn.is_button:
             recalled = self.saved_customer_named(turn, state)
             if recalled is not None:
@@ -182,15 +187,26 @@ class Dialogue:
         'not quite, she's more...' corrects the type; 'what if he walks out?' is a situation, not the avoid list."""
         if turn.is_button:
             return turn.intent
-        if turn.intent in JUDGEMENT_MISREAD and self.only_judges_a_customer(turn.text):
+        if turn.intent == "correct_type" and not turn.entity("type_id") and not self.corrections.corrects(turn.text):
+            if self.described_type(turn.text) is None:
+                return "fallback"  # "hmm": NLU's guess, but no correction is said
+        if self.only_judges_a_customer(turn.text):
             return "describe_customer"  # "difficult customer", "customer is a pain": thin, so the questions are asked
         if not state.customer_type:
             return turn.intent
         if turn.intent in ("describe_customer", "out_of_scope", "nlu_fallback", "deny") and self.corrections.is_correction(turn.text):
             return "correct_type"
+        if turn.intent in ("describe_customer", "out_of_scope", "nlu_fallback", "deny") and self.says_the_type_is_wrong(turn.text, state):
+            return "correct_type"  # "that's not right" about the type just read: the picker
         if turn.intent in ("ask_avoid", "ask_phrase", "ask_stage", "ask_why") and self.coach.situation_of(turn.text):
             return "describe_customer"  # the development path answers the situation for this customer
         return turn.intent
+
+    def says_the_type_is_wrong(self, text: str, state: ConversationState) -> bool:
+        """A bare no to the remembered type ("not right", 「不对」); a lone "no" is left to answer a question."""
+        if state.delete_pending or state.proposed_type or normalise(text).strip(" .!。！") in BARE_NO:
+            return False
+        return self.corrections.disagrees(text) and self.corrections.bare_disagreement(text)
 
     def only_judges_a_customer(self, text: str) -> bool:
         """A statement that judges a customer and says nothing else (no question, no new-customer words)."""
@@ -273,7 +289,8 @@ class Dialogue:
             and not self.library.topic_named(text)
             and (result.needs_more_info or not result.about_customer)
         ):
-            return self.coach.follow_up("ask_phrase", text, state)  # "so how do I make the most of it?"
+            asked = self.follow_up_asked(text) or "ask_phrase"  # "so how do I make the most of it?"
+            return self.coach.follow_up(asked, text, state)
         about_them = result.about_customer or self.coach.names_a_customer(text) or self.pronoun_of(text) is not None
         if state.customer_type and about_them:
             return self.coach.development(text, state, result)
@@ -308,18 +325,40 @@ class Dialogue:
         return self.coach.fixed("deny", state.lang, menu=True)
 
     def saved_customer_named(self, turn: UserTurn, state: ConversationState) -> Optional[Answer]:
-        """A message naming a saved customer brings that customer back, then answers what it asks."""
+        """A message naming a saved customer brings that customer back, then answers what it asks. The name
+        changes nothing else: 「王总嫌贵怎么办」 is answered as 「他嫌贵怎么办」, whatever NLU made of the name."""
         row = self.customers.named_in(state.user, turn.text)
-        if not row or row["name"] == state.customer_name:
+        if not row:
             return None
         rest = normalise(turn.text).replace(normalise(row["name"]), " ")
-        if turn.intent == "recall_customer" or len(re.sub(r"\W+", "", rest)) <= 8:
+        asks = bool(self.coach.situation_of(rest) or self.follow_up_asked(rest))
+        if row["name"] == state.customer_name:  # already the customer at hand: only a question NLU missed is ours
+            return None if turn.intent in FOLLOW_UPS or not asks else self.about_customer(turn, rest, state)
+        if not asks and (turn.intent == "recall_customer" or len(re.sub(r"\W+", "", rest)) <= 8):
             return self.customers.recall(turn.text, state, name=row["name"])
         self.customers.load(row, state)
         head = Answer().say(self.kb.text("recalled", state.lang, name=row["name"], date=row["updated"][:10]))
-        intent = turn.intent if turn.intent in FOLLOW_UPS else "describe_customer"
-        body = self.coach.follow_up(intent, turn.text, state) if intent in FOLLOW_UPS else self.coach.development(turn.text, state)
+        body = self.about_customer(turn, rest, state)
         return Answer(bubbles=head.bubbles + body.bubbles, buttons=body.buttons)
+
+    def about_customer(self, turn: UserTurn, rest: str, state: ConversationState) -> Answer:
+        """What a message about the remembered customer asks, read without the customer's name: a situation
+        ("what if ... walks out") before a follow-up, except a discount asked outright."""
+        situation = self.coach.situation_of(rest)
+        asked = turn.intent if turn.intent in FOLLOW_UPS else self.follow_up_asked(rest)
+        if asked and (asked == "ask_discount" or not situation):
+            return self.coach.follow_up(asked, turn.text, state, stage=turn.entity("stage"))
+        return self.coach.development(turn.text, state)
+
+    def follow_up_asked(self, text: str) -> Optional[str]:
+        """The follow-up a question asks by its words (a discount, what to avoid, a stage), for when NLU did not
+        read it as one; None for a statement."""
+        if not QUESTION.search(text):
+            return None
+        for key, intent in (("discount_words", "ask_discount"), ("avoid_words", "ask_avoid")):
+            if self.says_any(text, key):
+                return intent
+        return "ask_stage" if self.coach.stage_of(text) else None
 
     # knowledge ----------------------------------------------------------------------------
     def described_type(self, text: str) -> Optional[str]:
