@@ -12,7 +12,7 @@ import logging
 import os
 import re
 from functools import wraps
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
 
 from sanic import response
 from sanic.response import HTTPResponse
@@ -140,6 +140,23 @@ def to_mattermost(text: str) -> str:
 
 def to_rocketchat(text: str) -> str:
     return BOLD.sub(r"*\1*", text)  # Rocket.Chat's bold is a single star
+
+
+def team_blueprint(platform: str, enabled: bool, needs: str) -> Tuple[Any, bool]:
+    """(blueprint, live): a configured connector's blueprint with its health route, to which it adds its webhook;
+    else the disabled one (health says what to set, the webhook answers 404) and False."""
+    from sanic import Blueprint
+    from sanic.request import Request
+
+    if not enabled:
+        return disabled_blueprint(platform, needs), False
+    bp = Blueprint(f"team_{platform}")
+
+    @bp.route("/", methods=["GET"])
+    async def health(_: Request) -> HTTPResponse:
+        return response.json({"status": "ok"})
+
+    return bp, True
 
 
 def disabled_blueprint(platform: str, needs: str) -> Any:

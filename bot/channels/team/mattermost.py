@@ -96,14 +96,10 @@ class Mattermost(MattermostInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         on_new_message = limited_handler(on_new_message, PLATFORM)  # per-sender rate limit: bot/limits.py
-        if not self.enabled:
-            return common.disabled_blueprint(PLATFORM, NEEDS)
-        bp = Blueprint("team_mattermost")
+        bp, live = common.team_blueprint(PLATFORM, self.enabled, NEEDS)
+        if not live:
+            return bp
         secret = self.tokens[0]
-
-        @bp.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
 
         @bp.route("/webhook", methods=["POST"])
         @common.malformed_is_400(PLATFORM)

@@ -94,13 +94,9 @@ class RocketChat(RocketChatInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         on_new_message = limited_handler(on_new_message, PLATFORM)  # per-sender rate limit: bot/limits.py
-        if not self.enabled:
-            return common.disabled_blueprint(PLATFORM, NEEDS)
-        bp = Blueprint("team_rocketchat")
-
-        @bp.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        bp, live = common.team_blueprint(PLATFORM, self.enabled, NEEDS)
+        if not live:
+            return bp
 
         @bp.route("/webhook", methods=["POST"])
         @common.malformed_is_400(PLATFORM)

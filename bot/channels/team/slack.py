@@ -123,9 +123,9 @@ class Slack(SlackInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         on_new_message = limited_handler(on_new_message, PLATFORM)  # per-sender rate limit: bot/limits.py
-        if not self.enabled:
-            return common.disabled_blueprint(PLATFORM, NEEDS)
-        bp = Blueprint("team_slack")
+        bp, live = common.team_blueprint(PLATFORM, self.enabled, NEEDS)
+        if not live:
+            return bp
 
         async def deliver(text: str, team: str, user: str, name: str, channel: str, thread: Optional[str]) -> None:
             sender = common.sender_id(PLATFORM, team, user)
@@ -141,10 +141,6 @@ class Slack(SlackInput):
             self._background_tasks.add(task)
             task.add_done_callback(self._background_tasks.discard)
             return response.text("")
-
-        @bp.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
 
         @bp.route("/webhook", methods=["POST"])
         @common.malformed_is_400(PLATFORM)
