@@ -23,7 +23,9 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import normalize
 
 # sklearn's own helper classes inside a calibrated model; skops asks for them to be named as trusted
 CALIBRATION_TYPES = {"sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration"}
@@ -41,8 +43,6 @@ class LoadedPipeline:
     """
 
     def __init__(self, pipeline: Pipeline) -> None:
-        from sklearn.feature_extraction.text import TfidfTransformer
-
         self.pipeline = pipeline
         self.weighting, self.model = pipeline.named_steps["weighting"], pipeline.named_steps["svm"]
         self.classes_ = pipeline.classes_
@@ -56,9 +56,6 @@ class LoadedPipeline:
             self.blocks.append((columns, transformer, idf))
 
     def _weigh(self, block: Any, transformer: Any, idf: Optional[np.ndarray]) -> Any:
-        from sklearn.feature_extraction.text import TfidfTransformer
-        from sklearn.preprocessing import normalize
-
         if transformer == "passthrough":
             return block
         if not isinstance(transformer, TfidfTransformer):
@@ -100,7 +97,6 @@ class SVMIntentClassifier(LogisticRegressionClassifier):
         """
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.compose import ColumnTransformer
-        from sklearn.feature_extraction.text import TfidfTransformer
         from sklearn.svm import LinearSVC
 
         svm = LinearSVC(
