@@ -71,7 +71,9 @@ def test_small_talk_gets_the_menu_and_a_question_about_a_customer_gets_coached(s
     assert type_name in texts(coached) and "/ask_phrase" in buttons(coached), dump(coached)
 
 
-def test_slots_survive_a_server_restart(servers):
+@pytest.mark.slow
+def test_slots_survive_a_server_restart(own_servers):
+    servers = own_servers()  # restarted below: this test's own Rasa server
     s = sender("restart")
     servers.say(s, "She nitpicks every little flaw and keeps haggling over the price.")
     assert memory(servers, s)["customer_type"] == "picky"
@@ -204,12 +206,14 @@ def test_named_customers_and_fresh_start(servers):
     assert memory(servers, s)["customer_type"] == "caustic"
 
 
-def test_practice_survives_a_restart_and_progress_exports(servers, var_dir):
+@pytest.mark.slow
+def test_practice_survives_a_restart_and_progress_exports(own_servers, var_dir):
     import json
     import subprocess
     import sys
     from pathlib import Path
 
+    servers = own_servers()  # restarted below: this test's own Rasa server
     s = sender("restart-practice")
     servers.say(s, '/start_practice{"type_id": "deliberate"}')
     servers.restart_rasa()

@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import re
 import secrets
 from pathlib import Path
@@ -27,9 +26,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import action_fallback
 from bot.limits import limit_request_size, plain_text, too_many
-from knowledge import paths
+from knowledge import secret_files
 
 logger = logging.getLogger(__name__)
 
@@ -58,19 +56,8 @@ def error(status: int, message: str) -> HTTPResponse:
 
 
 def load_secret() -> bytes:
-    """WEBCHAT_SECRET, else a random key made once into var/webchat_secret (git-ignored, owner-only)."""
-    env = os.environ.get("WEBCHAT_SECRET", "").strip()
-    if env:
-        return env.encode()
-    path = paths.var_dir() / "webchat_secret"
-    if not path.exists():
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_hex(32))
-        except FileExistsError:
-            pass  # another process made it first: read theirs
-    return path.read_text().strip().encode()
+    """WEBCHAT_SECRET, else WEBCHAT_SECRET_FILE, else a random key made once into var/webchat_secret (owner-only)."""
+    return secret_files.WEBCHAT.load().encode()
 
 
 class Signer:
@@ -204,7 +191,6 @@ class WebChat(InputChannel):
         from .progress import progress_page
 
         bp = Blueprint("webchat", __name__)
-        action_fallback.install()  # "try again" instead of silence when the action server is down
 
         @bp.listener("before_server_start")
         async def cap_body_size(app: Any, _loop: Any) -> None:
