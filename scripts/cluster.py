@@ -37,6 +37,7 @@ import requests
 import yaml
 
 from bot.start import free_port, server_command
+from knowledge import secret_files
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -552,10 +553,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     ports = Ports.default(args.servers)
     # the same signing secret as `make run`, so `scripts/api-token.sh` mints tokens for the cluster's API too
-    os.environ.setdefault(
-        "COACH_JWT_SECRET",
-        subprocess.run(["scripts/api-token.sh", "--secret"], cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip(),
-    )
+    os.environ.setdefault(secret_files.JWT.env, secret_files.JWT.load())
     cluster = Cluster(Path(args.dir).resolve(), ports, listen=args.listen)
     stopping = threading.Event()
 

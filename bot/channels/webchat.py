@@ -26,6 +26,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels import buttons
 from bot.limits import limit_request_size, plain_text, too_many
 from knowledge import secret_files
 
@@ -128,12 +129,9 @@ def history_of(events: List[Dict[str, Any]], limit: int = HISTORY_LIMIT) -> List
             shown = (event.get("metadata") or {}).get("shown")
             messages.append({"from": "user", "text": shown if isinstance(shown, str) and shown else event["text"]})
         elif event.get("event") == "bot" and (event.get("text") or (event.get("data") or {}).get("buttons")):
-            buttons = [
-                {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
-                for b in (event.get("data") or {}).get("buttons") or []
-                if isinstance(b, dict)
-            ]
-            messages.append({"from": "bot", "text": event.get("text") or "", "buttons": buttons})
+            messages.append(
+                {"from": "bot", "text": event.get("text") or "", "buttons": buttons.normalise((event.get("data") or {}).get("buttons"))}
+            )
     return messages[-limit:]
 
 
@@ -142,11 +140,7 @@ def bot_messages(collected: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         {
             "from": "bot",
             "text": m.get("text") or "",
-            "buttons": [
-                {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
-                for b in m.get("buttons") or []
-                if isinstance(b, dict)
-            ],
+            "buttons": buttons.normalise(m.get("buttons")),
         }
         for m in collected
         if m.get("text") or m.get("buttons")
