@@ -42,10 +42,12 @@ lint: setup       ## ruff (lint and format check) and mypy (types) over the proj
 	$(BIN)/ruff format --check knowledge actions bot scripts tests
 	$(BIN)/mypy
 
-unit: kb
-	$(BIN)/pytest -m "not e2e and not slow and not browser and not cluster"
+UNIT := not e2e and not slow and not browser and not cluster
 
-check: lint unit   ## the developer's loop (README "Contributing"): lint, types and unit tests, no servers; under 90 s
+unit: kb           ## the tests that start no server, on every core (pytest-xdist)
+	$(BIN)/pytest -q -n auto --maxprocesses=4 -m "$(UNIT)"
+
+check: lint unit   ## the developer's loop (README "Two commands"): lint, types and unit tests, no servers; under 90 s
 
 browser:           ## headless Chromium for the web-chat browser tests: Debian packages, installed only when missing and root
 	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \

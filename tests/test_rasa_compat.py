@@ -41,6 +41,7 @@ def test_every_patch_target_is_pinned_and_install_is_idempotent():
         assert rasa_compat.original(ours) is not ours  # Rasa's own function is kept behind ours
 
 
+@pytest.mark.slow  # a Python process importing Rasa: seconds of CPU
 def test_nothing_is_patched_on_import():
     """Importing the channels and the tracker store changes nothing of Rasa: only bot/start.py installs."""
     import subprocess
