@@ -10,7 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: setup kb train run shell test validate lint unit stories bench bench-nlu browser soak postgres clean redis nginx run-cluster
+.PHONY: setup kb train run shell test check validate lint unit stories bench bench-nlu browser soak postgres clean redis nginx run-cluster
 
 setup: $(STAMP)
 
@@ -29,12 +29,10 @@ train: kb
 run: train
 	@scripts/run.sh
 
-shell: train        # the action server needs the secret Rasa sends (bot/endpoints.yml): the one scripts/run.sh keeps
-	@[ -s var/action_secret ] || (umask 077; od -An -N32 -tx1 /dev/urandom | tr -d ' \n' > var/action_secret); \
-	  export COACH_ACTION_SECRET=$${COACH_ACTION_SECRET:-$$(cat var/action_secret)}; \
-	  $(BIN)/python -m actions.server --port 5055 >var/actions.log 2>&1 & \
+shell: train        # the action server and Rasa read the same secret (knowledge/secret_files.py: var/action_secret)
+	@$(BIN)/python -m actions.server --port 5055 >var/actions.log 2>&1 & \
 	  pid=$$!; trap "kill $$pid" EXIT; \
-	  $(BIN)/rasa shell --model var/models --endpoints bot/endpoints.yml
+	  $(BIN)/python -m bot.start shell --model var/models --endpoints bot/endpoints.yml
 
 validate: setup
 	$(BIN)/rasa data validate $(RASA_ARGS) --fail-on-warnings
@@ -44,8 +42,12 @@ lint: setup       ## ruff (lint and format check) and mypy (types) over the proj
 	$(BIN)/ruff format --check knowledge actions bot scripts tests
 	$(BIN)/mypy
 
-unit: kb
-	$(BIN)/pytest -m "not e2e"
+UNIT := not e2e and not slow and not browser and not cluster
+
+unit: kb           ## the tests that start no server, on every core (pytest-xdist)
+	$(BIN)/pytest -q -n auto --maxprocesses=4 -m "$(UNIT)"
+
+check: lint unit   ## the developer's loop (README "Two commands"): lint, types and unit tests, no servers; under 90 s
 
 browser:           ## headless Chromium for the web-chat browser tests: Debian packages, installed only when missing and root
 	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
@@ -83,7 +85,7 @@ run-cluster: train redis nginx   ## PostgreSQL + Redis + 2 Rasa + 2 action serve
 	@$(BIN)/python scripts/cluster.py run
 
 stories: train
-	$(BIN)/rasa test core --model var/models --stories tests/stories --fail-on-prediction-errors --out var/results
+	$(BIN)/python -m bot.start test core --model var/models --stories tests/stories --fail-on-prediction-errors --out var/results
 
 test: lint validate train browser postgres redis nginx
 	$(BIN)/pytest

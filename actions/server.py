@@ -13,7 +13,6 @@ import argparse
 import hmac
 import logging
 import os
-import secrets
 import sys
 from typing import Optional
 
@@ -25,34 +24,22 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from knowledge import paths
+from knowledge import secret_files
 
 logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Coach-Action-Secret"
-SECRET_ENV = "COACH_ACTION_SECRET"
-SECRET_FILE = "action_secret"  # in the var dir; scripts/run.sh makes and reads the same file
 OPEN_PATHS = ("/health",)  # a load balancer or `make run` may check liveness without the secret
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5055
 
 
 def load_secret() -> str:
-    """COACH_ACTION_SECRET, else the one kept in var/action_secret (made once, owner-only)."""
-    env = os.environ.get(SECRET_ENV, "").strip()
-    if env:
-        return env
-    path = paths.var_dir() / SECRET_FILE
+    """COACH_ACTION_SECRET, else COACH_ACTION_SECRET_FILE, else var/action_secret (made once, owner-only)."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
-    except FileExistsError:
-        pass  # made before (or by run.sh): use it
-    secret = path.read_text().strip()
-    if not secret:
-        sys.exit(f"{path} is empty: delete it (a new secret is made at start) or set {SECRET_ENV}")
-    return secret
+        return secret_files.ACTION.load()
+    except secret_files.SecretError as e:
+        sys.exit(str(e))
 
 
 def require_secret(app: Sanic, secret: str) -> None:

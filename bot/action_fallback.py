@@ -1,12 +1,11 @@
 """When the action server cannot answer, the user still gets a short "having trouble, try again" in their language.
 
 Rasa 3.6 logs a failed custom action ("Encountered an exception while running action") and sends nothing, so a
-user whose action server is restarting meets silence. `install()` wraps `RemoteAction.run`: any failure but a
+user whose action server is restarting meets silence. The wrap of `RemoteAction.run`: any failure but a
 rejection (which Rasa's policies handle) becomes one bot message, `texts.action_unavailable` of
 knowledge/content/ui.yaml, in the language and script of the user's message (or the conversation's, for a button
 or an emoji). No slot is set, so the conversation's memory is exactly as before and continues once the server is
-back. Installed by the channels' modules (bot/channels/rest.py, bot/channels/webchat.py): the patch is for the
-whole process, so it covers every channel of a Rasa server that lists either; installing twice is a no-op.
+back. Installed at start-up by bot/rasa_compat.py (`python -m bot.start`), for every channel of the process.
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ from knowledge.text import detect_lang, han_count, has_words
 logger = logging.getLogger(__name__)
 
 TEXT_KEY = "action_unavailable"
-_INSTALLED = "_coach_fallback_installed"
 
 
 @lru_cache(maxsize=1)
@@ -63,15 +61,16 @@ def apology(tracker: Any) -> str:
     return ui_reply(TEXT_KEY, tracker)
 
 
-async def _run_or_apologise(self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Event]:
+async def run_or_apologise(run: Any, action: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Event]:
+    """Rasa's `RemoteAction.run` (`run`), or the apology when it fails for any reason but a rejection."""
     try:
-        return await _run_or_apologise.original(self, output_channel, nlg, tracker, domain)  # type: ignore[attr-defined]
+        return await run(action, output_channel, nlg, tracker, domain)
     except ActionExecutionRejection:
         raise
     except Exception as e:  # the action server is down, timed out or answered an error: say so, keep the slots
         logger.error(
             "action '%s' failed for a conversation (%s: %s); the user was asked to try again",
-            self.name(),
+            action.name(),
             type(e).__name__,
             str(e).split("\n")[0][:200],
         )
@@ -83,13 +82,8 @@ async def _run_or_apologise(self: RemoteAction, output_channel: Any, nlg: Any, t
         return [BotUttered(text=text)]
 
 
-def install() -> None:
-    """Wrap RemoteAction.run once per process, and read the message now so a broken ui.yaml shows at start."""
-    if getattr(RemoteAction.run, _INSTALLED, False):
-        return
-    _run_or_apologise.original = RemoteAction.run  # type: ignore[attr-defined]
-    setattr(_run_or_apologise, _INSTALLED, True)
-    RemoteAction.run = _run_or_apologise  # type: ignore[method-assign]
+def check_text() -> None:
+    """Read the message now, so a broken ui.yaml shows at start rather than when the action server first fails."""
     try:
         ui_text().texts[TEXT_KEY]
     except Exception:

@@ -1,6 +1,6 @@
 """Two per-turn costs of the Rasa server that no setting removes, patched once per process (issue 17).
 
-Installed on import by bot/tracker_store.py, which every Rasa server of this project loads (bot/endpoints.yml).
+Installed at start-up by bot/rasa_compat.py (`python -m bot.start`), which checks what they replace.
 Measured with py-spy on the Rasa server under scripts/bench_load.py (20 users, 2 cores):
 - validating each action server reply against a JSON schema was 22% of the server's time, 16% of it re-checking
   the constant schema itself: `jsonschema.validate` now checks a given schema once (the same errors, raised
@@ -25,7 +25,7 @@ from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 KEEP_ALIVE_S = 3.0
 
 _validators: Dict[str, Any] = {}
-_plain_validate = jsonschema.validate
+_plain_validate = getattr(jsonschema.validate, "__wrapped__", jsonschema.validate)  # Rasa's, even when patched
 _connectors: Dict[int, aiohttp.TCPConnector] = {}
 
 
@@ -63,8 +63,3 @@ def pooled_session(self: EndpointConfig) -> aiohttp.ClientSession:
         connector=_connector(),
         connector_owner=False,
     )
-
-
-def install() -> None:
-    jsonschema.validate = validate  # rasa.core.actions.action reads it at call time
-    EndpointConfig.session = pooled_session  # type: ignore[method-assign]

@@ -6,36 +6,47 @@ started is decoded on each turn), the SQLite commit (a file sync) 10%, and valid
 server reply against a JSON schema 22%, of which 16% was re-checking the constant schema itself.
 
 So this store:
-- reads the events of the last `TAIL_USER_TURNS` user turns, plus the latest value of each slot and
-  the session start before them, instead of every event of the session (the one action reads only the
-  latest message and the slots; the rules look one turn back). A session with a restart, slot reset or
-  rewind before that window is read whole, as Rasa does.
+- on the message path (a user message being handled: bot/rasa_compat.py marks it), reads the events of the last
+  `TAIL_USER_TURNS` user turns, plus the latest value of each slot and loop and the session start before them,
+  instead of every event of the session (the one action reads only the latest message and the slots; the rules
+  look one turn back: bot/rasa_compat.py `check_policies` holds the policy configuration to that). A session with
+  an event before that window that changes what came before it (a restart, slot reset, rewind, undo, a reminder
+  set or cancelled, an interrupted loop) is read whole, as Rasa does. Every other read (the HTTP API's story,
+  predict and tracker routes, reminders firing, trigger_intent) reads the whole session, as Rasa does;
 - remembers how many events it read, so `save` appends only the new ones;
 - puts the SQLite file in WAL mode with `synchronous=NORMAL` (a commit no longer waits for a sync), and keeps
-  its connections open (a pool);
-- installs bot/speedups.py (the action-reply schema checked once, kept-alive connections to the action server).
+  its connections open (a pool).
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import itertools
 import json
+import logging
 from typing import Any, Dict, Iterator, Optional
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import (
+    ActionReverted,
     ActiveLoop,
+    AllSlotsReset,
     ConversationPaused,
     ConversationResumed,
+    LoopInterrupted,
+    ReminderCancelled,
+    ReminderScheduled,
     Restarted,
     SessionStarted,
     SlotSet,
+    UserUtteranceReverted,
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import speedups
+logger = logging.getLogger(__name__)
 
 # Enough history for the rules (they look one turn back) and for `latest_message`, with a margin; the bench's long
 # conversation (206 turns) reads the same number of events at turn 200 as at turn 10 with it.
@@ -43,7 +54,31 @@ TAIL_USER_TURNS = 3
 _STORED = "_coach_stored_events"  # attribute on a tracker this store read: how many of its events are stored
 _LATEST_STATE = (SlotSet.type_name, ActiveLoop.type_name)
 _PAUSE = (ConversationPaused.type_name, ConversationResumed.type_name)
-_READ_WHOLE = (Restarted.type_name, "reset_slots", "rewind", "undo")
+# Events whose meaning depends on what came before them, or that Rasa looks for later (a reminder is still valid only
+# while its ReminderScheduled is in the tracker): one of them before the window and the session is read whole.
+_READ_WHOLE = tuple(
+    e.type_name
+    for e in (
+        Restarted,
+        AllSlotsReset,
+        UserUtteranceReverted,
+        ActionReverted,
+        ReminderScheduled,
+        ReminderCancelled,
+        LoopInterrupted,
+    )
+)
+_ON_MESSAGE_PATH: contextvars.ContextVar[bool] = contextvars.ContextVar("coach_tail_read", default=False)
+
+
+@contextlib.contextmanager
+def message_path() -> Iterator[None]:
+    """Within it, `retrieve` may read the bounded tail (bot/rasa_compat.py wraps the handling of a user message)."""
+    token = _ON_MESSAGE_PATH.set(True)
+    try:
+        yield
+    finally:
+        _ON_MESSAGE_PATH.reset(token)
 
 
 def _names(type_names: tuple) -> str:
@@ -68,8 +103,6 @@ _TAIL = sa.text(
     " ORDER BY id"
 )
 
-speedups.install()  # per-turn costs outside the store: bot/speedups.py
-
 
 class CoachSQLTrackerStore(SQLTrackerStore):
     """SQL tracker store that reads a bounded tail of the session and commits without a file sync."""
@@ -89,8 +122,10 @@ class CoachSQLTrackerStore(SQLTrackerStore):
                 connection.exec_driver_sql("PRAGMA journal_mode=WAL")
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
-        with self.session_scope() as session:
-            events = self._tail_events(session, sender_id)
+        events = None
+        if _ON_MESSAGE_PATH.get():
+            with self.session_scope() as session:
+                events = self._tail_events(session, sender_id)
         if events is None:
             tracker = await super().retrieve(sender_id)
         elif not events or not self.domain:

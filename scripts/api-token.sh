@@ -1,18 +1,16 @@
 #!/usr/bin/env bash
-# The Rasa HTTP API takes only JWTs (Authorization: Bearer <jwt>), signed with HS256 by one secret:
-# COACH_JWT_SECRET from the environment, else one generated once into var/jwt_secret (owner-only).
+# The Rasa HTTP API takes only JWTs (Authorization: Bearer <jwt>), signed with HS256 by one secret, read as
+# bot/start.py reads it (knowledge/secret_files.py): COACH_JWT_SECRET, else the file COACH_JWT_SECRET_FILE names,
+# else var/jwt_secret, generated once (owner-only).
 #   scripts/api-token.sh                 a JWT for an operator (role admin: every conversation), valid 24 hours
 #   scripts/api-token.sh --user ID       a JWT that reads and writes only conversation ID (role user)
 #   scripts/api-token.sh --hours N       another lifetime
-#   scripts/api-token.sh --secret        the signing secret itself (scripts/run.sh passes it to --jwt-secret)
+#   scripts/api-token.sh --secret        the signing secret itself
 # Use: curl -H "Authorization: Bearer $(scripts/api-token.sh)" localhost:5005/conversations/ID/tracker
 set -eu
 cd "$(dirname "$0")/.."
 secret() {
-  if [ -n "${COACH_JWT_SECRET:-}" ]; then echo "$COACH_JWT_SECRET"; return; fi
-  mkdir -p var
-  [ -s var/jwt_secret ] || (umask 077; od -An -N32 -tx1 /dev/urandom | tr -d ' \n' > var/jwt_secret)
-  cat var/jwt_secret
+  .venv/bin/python -c 'from knowledge.secret_files import JWT; print(JWT.load())'
 }
 user="operator" role="admin" hours=24
 while [ $# -gt 0 ]; do

@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,10 +29,12 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import requests
 
+from bot.start import free_port, server_command
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 TOKEN = "bench-token"  # the reference bot's HTTP API
-JWT_SECRET = "bench-jwt-secret-of-at-least-32-bytes"  # this bot's, as scripts/run.sh starts it
+JWT_SECRET = "bench-jwt-secret-of-at-least-32-bytes"  # this bot's, in a file bot/start.py reads (never on argv)
 REQUEST_TIMEOUT_S = 60
 RUN_DEADLINE_S = 180  # one load run: 200 messages; a hung server fails the run instead of the whole bench
 
@@ -93,12 +94,6 @@ REF_SCRIPTS = [
 # The long conversation repeats an 11-message cycle, so turns 0-10 and 195-205 hold the same messages.
 LONG_CYCLE = EN_COACHING + ["客户老是挑毛病砍价,怎么办"]
 LONG_TURNS = 206
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_mb(pid: int) -> float:
@@ -293,7 +288,15 @@ def bench_coach(work: Path, models: Path, users: int, long_turns: int) -> Dict[s
     )
     # As `make run` starts them (scripts/run.sh): the action server behind its secret, the HTTP API with a JWT only.
     # The rate limit is lifted: the long conversation is one sender sending 206 messages back to back.
-    env = {**base_env(var), "COACH_ACTION_SECRET": "bench-action-secret", "COACH_RATE_BURST": "1000000"}
+    jwt_file = work / "jwt_secret"
+    jwt_file.write_text(JWT_SECRET)
+    jwt_file.chmod(0o600)
+    env = {
+        **base_env(var),
+        "COACH_ACTION_SECRET": "bench-action-secret",
+        "COACH_JWT_SECRET_FILE": str(jwt_file),
+        "COACH_RATE_BURST": "1000000",
+    }
     actions = Server(
         "action server",
         [str(BIN / "python"), "-m", "actions.server", "--port", str(action_port)],
@@ -307,23 +310,7 @@ def bench_coach(work: Path, models: Path, users: int, long_turns: int) -> Dict[s
         url = f"http://127.0.0.1:{rasa_port}"
         rasa = Server(
             "rasa",
-            [
-                str(BIN / "rasa"),
-                "run",
-                "--enable-api",
-                "--jwt-secret",
-                JWT_SECRET,
-                "--jwt-method",
-                "HS256",
-                "--port",
-                str(rasa_port),
-                "--model",
-                str(models),
-                "--endpoints",
-                str(endpoints),
-                "--credentials",
-                str(ROOT / "bot" / "credentials.yml"),
-            ],
+            server_command(rasa_port, models, endpoints, ROOT / "bot" / "credentials.yml"),
             ROOT,
             env,
             work / "rasa.log",

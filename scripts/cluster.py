@@ -24,7 +24,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -36,6 +35,9 @@ from typing import Any, Callable, Dict, List, Optional
 
 import requests
 import yaml
+
+from bot.start import free_port, server_command
+from knowledge import secret_files
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -72,12 +74,6 @@ def missing_tools() -> List[str]:
         except ImportError:
             missing.append(f"the Python package {module} (comes with rasa; `make setup`)")
     return missing
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def env_port(name: str, default: int) -> int:
@@ -410,28 +406,9 @@ class Cluster:
 
     def make_rasa(self, i: int) -> Service:
         endpoints = self.write_private(f"endpoints-{i + 1}.yml", yaml.safe_dump(self.endpoints(), sort_keys=False))
-        # as scripts/run.sh starts it (HTTP API with JWTs only), but on loopback: nginx is the public side
-        args = [
-            str(BIN / "rasa"),
-            "run",
-            "--enable-api",
-            "--jwt-secret",
-            self.secrets["jwt_secret"],
-            "--jwt-method",
-            "HS256",
-            "--cors",
-            "*",
-            "--interface",
-            "127.0.0.1",
-            "--port",
-            str(self.ports.rasa[i]),
-            "--model",
-            str(self.model),
-            "--endpoints",
-            str(endpoints),
-            "--credentials",
-            str(ROOT / "bot" / "credentials.yml"),
-        ]
+        # as scripts/run.sh starts it (bot/start.py: HTTP API with JWTs only, the secret from COACH_JWT_SECRET in the
+        # environment, CORS only for COACH_CORS_ORIGINS), but on loopback: nginx is the public side
+        args = server_command(self.ports.rasa[i], self.model, endpoints, ROOT / "bot" / "credentials.yml", interface="127.0.0.1")
         return Service(f"rasa-{i + 1}", args, self.workdir / f"rasa-{i + 1}.log", self.env)
 
     def make_nginx(self) -> Service:
@@ -576,10 +553,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     ports = Ports.default(args.servers)
     # the same signing secret as `make run`, so `scripts/api-token.sh` mints tokens for the cluster's API too
-    os.environ.setdefault(
-        "COACH_JWT_SECRET",
-        subprocess.run(["scripts/api-token.sh", "--secret"], cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip(),
-    )
+    os.environ.setdefault(secret_files.JWT.env, secret_files.JWT.load())
     cluster = Cluster(Path(args.dir).resolve(), ports, listen=args.listen)
     stopping = threading.Event()
 

@@ -19,12 +19,13 @@ import glob
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import List, Optional
+
+from bot.start import free_port
 
 USER = "coach"
 DATABASE = "coach"
@@ -59,12 +60,6 @@ def _user_exists(name: str) -> bool:
         return True
     except KeyError:
         return False
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class PgCluster:

@@ -4,15 +4,10 @@ set -eu
 ACTION_PORT=${ACTION_PORT:-5055}
 RASA_PORT=${RASA_PORT:-5005}
 mkdir -p var
-# The HTTP API takes only JWTs signed with this secret (scripts/api-token.sh mints one); no token in the query.
-JWT_SECRET=$(scripts/api-token.sh --secret)
-# Rasa sends this secret to the action server in a header (bot/endpoints.yml); the action server refuses calls
-# without it. COACH_ACTION_SECRET from the environment, else one generated once into var/action_secret.
-if [ -z "${COACH_ACTION_SECRET:-}" ]; then
-  [ -s var/action_secret ] || (umask 077; od -An -N32 -tx1 /dev/urandom | tr -d ' \n' > var/action_secret)
-  COACH_ACTION_SECRET=$(cat var/action_secret)
-fi
-export COACH_ACTION_SECRET
+# Secrets (knowledge/secret_files.py): the HTTP API's JWT key (COACH_JWT_SECRET, else var/jwt_secret) and the action
+# server's header secret (COACH_ACTION_SECRET, else var/action_secret), each made once, owner-only. Both servers read
+# them themselves: no secret is ever on a command line. CORS (COACH_CORS_ORIGINS) and TLS (COACH_TLS_CERT,
+# COACH_TLS_KEY): bot/start.py, README "Security and privacy".
 export RASA_TELEMETRY_ENABLED=false  # no telemetry or crash reports (with message data) leave the machine
 MODEL=$(ls -t var/models/*.tar.gz 2>/dev/null | head -1 || true)
 if [ -z "$MODEL" ]; then
@@ -36,22 +31,24 @@ trap stop INT TERM EXIT
 # Action server: localhost only (ACTION_HOST to change), shared-secret header required (actions/server.py).
 .venv/bin/python -m actions.server --port "$ACTION_PORT" &
 pids+=($!)
-.venv/bin/rasa run --enable-api --jwt-secret "$JWT_SECRET" --jwt-method HS256 --cors "*" --port "$RASA_PORT" \
-  --model "$MODEL" --endpoints var/endpoints.yml --credentials bot/credentials.yml &
+# Rasa, started the project's one way (bot/start.py): patches checked and installed, HTTP API with a JWT only.
+.venv/bin/python -m bot.start run --port "$RASA_PORT" --model "$MODEL" --endpoints var/endpoints.yml --credentials bot/credentials.yml &
 pids+=($!)
 
+SCHEME=http; CURL_TLS=()
+if [ -n "${COACH_TLS_CERT:-}" ]; then SCHEME=https; CURL_TLS=(-k); fi
 for _ in $(seq 1 120); do
-  curl -fs "http://localhost:${RASA_PORT}/" >/dev/null 2>&1 && curl -fs "http://127.0.0.1:${ACTION_PORT}/health" >/dev/null 2>&1 && break
+  curl -fs "${CURL_TLS[@]}" "${SCHEME}://localhost:${RASA_PORT}/" >/dev/null 2>&1 && curl -fs "http://127.0.0.1:${ACTION_PORT}/health" >/dev/null 2>&1 && break
   sleep 1
 done
 LAN_IP=$(hostname -I 2>/dev/null | awk '{print $1}')
 cat <<MSG
 
 Sales Coach is running.
-  Web chat:   http://localhost:${RASA_PORT}/chat/   (from a phone on the same network: http://${LAN_IP:-<this machine's IP>}:${RASA_PORT}/chat/)
+  Web chat:   ${SCHEME}://localhost:${RASA_PORT}/chat/   (from a phone on the same network: ${SCHEME}://${LAN_IP:-<this machine's IP>}:${RASA_PORT}/chat/)
   REST:       curl -s localhost:${RASA_PORT}/webhooks/rest/webhook -d '{"sender":"me","message":"hello"}'
-  socket.io:  http://localhost:${RASA_PORT}/socket.io (any Rasa web chat widget)
-  HTTP API:   http://localhost:${RASA_PORT}/  (JWT only: curl -H "Authorization: Bearer \$(scripts/api-token.sh)" ...)
+  socket.io:  ${SCHEME}://localhost:${RASA_PORT}/socket.io (any Rasa web chat widget)
+  HTTP API:   ${SCHEME}://localhost:${RASA_PORT}/  (JWT only: curl -H "Authorization: Bearer \$(scripts/api-token.sh)" ...)
   Terminal:   make shell
 Press Ctrl-C to stop.
 MSG

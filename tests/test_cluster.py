@@ -33,7 +33,7 @@ from .conftest import ROOT, dump, texts
 sys.path.insert(0, str(ROOT / "scripts"))
 import cluster as cluster_script  # noqa: E402
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.cluster, pytest.mark.timeout(1800)]
 
 KILL_AFTER_TURN = 3  # turns 0-3 alternate over both servers, then server 2 crashes
 BACK_FROM_TURN = 7  # from here on, server 2 is back (restarted during turns 4-6) and turns alternate again

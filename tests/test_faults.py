@@ -171,7 +171,9 @@ def expected_apology(lang: str, script: str = "hans") -> str:
     return finish(Answer().say(getattr(ui_text().texts[TEXT_KEY], lang)), lang, script, "they").text
 
 
-def test_action_server_down_gets_a_try_again_in_the_users_language_then_the_conversation_goes_on(servers):
+@pytest.mark.slow
+def test_action_server_down_gets_a_try_again_in_the_users_language_then_the_conversation_goes_on(own_servers):
+    servers = own_servers(actions=True)  # this test kills the action server: its own, never the shared one
     s = sender("down")
     first = servers.say(s, "She doubts every number I give her and wants proof for each claim.")
     assert "Ms Down" in texts(servers.say(s, "save her as Ms Down")), texts(first)
@@ -201,8 +203,11 @@ def test_action_server_down_gets_a_try_again_in_the_users_language_then_the_conv
 
 
 # the Rasa server killed and restarted -----------------------------------------------------------------------------
-def test_rasa_killed_and_restarted_keeps_trackers_customers_and_practice(servers):
+@pytest.mark.slow
+def test_rasa_killed_and_restarted_keeps_trackers_customers_and_practice(own_servers):
     from knowledge.app import userdata
+
+    servers = own_servers()  # this test kills its Rasa server: its own, never the shared one
 
     s = sender("crash")
     servers.say(s, "He keeps interrupting me and says he knows better than me.")

@@ -162,7 +162,9 @@ def test_profile_practice_and_progress_page(servers):
     assert "<circle" not in stranger and "inspection report" not in stranger  # only the signed sender's data
 
 
-def test_history_survives_a_rasa_restart(servers):
+@pytest.mark.slow
+def test_history_survives_a_rasa_restart(own_servers):
+    servers = own_servers()  # restarted below: this test's own Rasa server
     visitor = visit(servers)
     say(servers, visitor, "She nitpicks every little flaw and keeps haggling over the price.")
     before = history(servers, visitor)
@@ -272,6 +274,7 @@ def click_button(driver, title: str) -> None:
     button.click()
 
 
+@pytest.mark.browser
 def test_browser_phone_chat_buttons_reload_and_escaping(servers, phone):
     from selenium.common.exceptions import NoAlertPresentException
     from selenium.webdriver.support.ui import WebDriverWait
@@ -314,6 +317,7 @@ def test_browser_phone_chat_buttons_reload_and_escaping(servers, phone):
     screenshot(phone, "webchat-phone-progress.png")
 
 
+@pytest.mark.browser
 def test_browser_desktop_chinese_practice_and_progress(servers, desktop):
     desktop.get(f"{servers.url}/chat/")
     ready(desktop)

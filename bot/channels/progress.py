@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from knowledge import paths
+from knowledge.engine.practice import LEADERBOARD_MIN_SESSIONS  # one floor for every leaderboard: the bot's and this page's
 from knowledge.userdata import UserData
 
 STATIC_DIR = Path(__file__).resolve().parent / "webchat_static"
 LAST_SESSIONS = 5
-TEAM_MIN_SESSIONS = 3  # the same floor as the bot's own leaderboard: one lucky session cannot top the board
 CHART_WIDTH = 340  # viewBox width: fits a 375 px phone with the page's padding, scales up on a desktop
 
 
@@ -143,13 +143,13 @@ def team_board(store: UserData, user: str, team: str, lang: str) -> str:
     """The team's leaderboard by average score over finished sessions, each member by name, with their weakest type."""
     t = strings()[lang]
     names = {m["user"]: m["name"] for m in store.team_members(team)}
-    board = store.leaderboard(users=list(names), limit=50, min_sessions=TEAM_MIN_SESSIONS)
+    board = store.leaderboard(users=list(names), limit=50, min_sessions=LEADERBOARD_MIN_SESSIONS)
     parts = [
         f'<h2>{escape(t["team_board"].format(team=team))}</h2>',
-        f'<p class="note">{escape(t["team_note"].format(n=TEAM_MIN_SESSIONS))}</p>',
+        f'<p class="note">{escape(t["team_note"].format(n=LEADERBOARD_MIN_SESSIONS))}</p>',
     ]
     if not board:
-        return "".join(parts) + f'<p>{escape(t["team_empty"].format(n=TEAM_MIN_SESSIONS))}</p>'
+        return "".join(parts) + f'<p>{escape(t["team_empty"].format(n=LEADERBOARD_MIN_SESSIONS))}</p>'
     parts.append(
         f'<table class="board"><thead><tr><th>#</th><th>{escape(t["member"])}</th><th>{escape(t["average"])}</th>'
         f'<th>{escape(t["sessions"])}</th><th>{escape(t["weakest_col"])}</th></tr></thead><tbody>'

@@ -30,8 +30,6 @@ MAX_METADATA_BYTES = 4096  # metadata is a few flags (a language, a client name)
 RESERVED_SENDER = re.compile(r"^web-|:")  # the web chat's and the team chats' sender ids
 EMPTY_KEY = "empty_input"  # ui.yaml: what the engine says to a message without words
 
-action_fallback.install()  # "having trouble, try again" when the action server is down (bot/action_fallback.py)
-
 
 class Rejected(Exception):
     def __init__(self, status: int, message: str):

@@ -7,6 +7,8 @@
   message over the limit is dropped and logged (never its text).
 - A session id that belongs to another channel (the web chat's `web-...`, a team chat's `platform:...`) is refused,
   as REST refuses it (bot/channels/rest.py), so a widget cannot read or write those conversations.
+- A browser page connects only from this server's own site or one listed in COACH_CORS_ORIGINS (bot/origins.py):
+  Rasa's socket.io server checks no origin (`cors_allowed_origins=[]`), and a WebSocket is not held to CORS.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
+from bot import origins
 from bot.channels.rest import RESERVED_SENDER
 from bot.limits import limited_handler
 
@@ -38,6 +41,17 @@ class CoachSocketIO(SocketIOInput):
 
         blueprint = super().blueprint(checked)
         sio = blueprint.ctx.sio
+        namespace = self.namespace or "/"
+        rasa_connect = sio.handlers[namespace]["connect"]
+        allowed = origins.allowed()
+
+        @sio.on("connect", namespace=self.namespace)
+        async def connect(sid: str, environ: Dict, auth: Optional[Dict]) -> bool:
+            origin, host = environ.get("HTTP_ORIGIN"), environ.get("HTTP_HOST")
+            if not origins.may_connect(origin, host, allowed):
+                logger.warning("socketio: refused a connection from an unlisted site (%s)", str(origin)[:100])
+                return False
+            return await rasa_connect(sid, environ, auth)
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: str, data: Optional[Dict]) -> None:

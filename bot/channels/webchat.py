@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import re
 import secrets
 from pathlib import Path
@@ -27,9 +26,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import action_fallback
+from bot.channels import buttons
 from bot.limits import limit_request_size, plain_text, too_many
-from knowledge import paths
+from knowledge import secret_files
 
 logger = logging.getLogger(__name__)
 
@@ -58,19 +57,8 @@ def error(status: int, message: str) -> HTTPResponse:
 
 
 def load_secret() -> bytes:
-    """WEBCHAT_SECRET, else a random key made once into var/webchat_secret (git-ignored, owner-only)."""
-    env = os.environ.get("WEBCHAT_SECRET", "").strip()
-    if env:
-        return env.encode()
-    path = paths.var_dir() / "webchat_secret"
-    if not path.exists():
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_hex(32))
-        except FileExistsError:
-            pass  # another process made it first: read theirs
-    return path.read_text().strip().encode()
+    """WEBCHAT_SECRET, else WEBCHAT_SECRET_FILE, else a random key made once into var/webchat_secret (owner-only)."""
+    return secret_files.WEBCHAT.load().encode()
 
 
 class Signer:
@@ -141,12 +129,9 @@ def history_of(events: List[Dict[str, Any]], limit: int = HISTORY_LIMIT) -> List
             shown = (event.get("metadata") or {}).get("shown")
             messages.append({"from": "user", "text": shown if isinstance(shown, str) and shown else event["text"]})
         elif event.get("event") == "bot" and (event.get("text") or (event.get("data") or {}).get("buttons")):
-            buttons = [
-                {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
-                for b in (event.get("data") or {}).get("buttons") or []
-                if isinstance(b, dict)
-            ]
-            messages.append({"from": "bot", "text": event.get("text") or "", "buttons": buttons})
+            messages.append(
+                {"from": "bot", "text": event.get("text") or "", "buttons": buttons.normalise((event.get("data") or {}).get("buttons"))}
+            )
     return messages[-limit:]
 
 
@@ -155,11 +140,7 @@ def bot_messages(collected: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         {
             "from": "bot",
             "text": m.get("text") or "",
-            "buttons": [
-                {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
-                for b in m.get("buttons") or []
-                if isinstance(b, dict)
-            ],
+            "buttons": buttons.normalise(m.get("buttons")),
         }
         for m in collected
         if m.get("text") or m.get("buttons")
@@ -204,7 +185,6 @@ class WebChat(InputChannel):
         from .progress import progress_page
 
         bp = Blueprint("webchat", __name__)
-        action_fallback.install()  # "try again" instead of silence when the action server is down
 
         @bp.listener("before_server_start")
         async def cap_body_size(app: Any, _loop: Any) -> None:
