@@ -16,7 +16,7 @@ from typing import Dict, Iterator, List, Optional
 import sqlite_utils
 
 from .loader import Content
-from .schema import LANGS, STAGES, CustomerType, Moves, Situations, Topic, UiText, local
+from .schema import LANGS, STAGES, CustomerType, Moves, Situations, TellApart, Topic, UiText, local
 
 SCHEMA_VERSION = "2"
 
@@ -201,6 +201,30 @@ class KnowledgeBase:
     def text(self, key: str, lang: str, **values: object) -> str:
         """Interface wording from ui.yaml, filled in."""
         return local(self.ui.texts[key], lang).format(**values)
+
+    def neighbours(self, type_id: str) -> List[str]:
+        """The types this one is easily taken for, as its card lists them (2-3)."""
+        return [n.type for n in self.types[type_id].tell_apart]
+
+    def tell_apart(self, a: str, b: str) -> Optional[TellApart]:
+        """How to tell type `a` from type `b`: the question that separates them and each side's sign (a button
+        label), behaviour and advice. None when the two are not neighbours on their cards (then their summaries
+        are the best guide). Raises KeyError for an unknown type id."""
+        side_a = next((n for n in self.types[a].tell_apart if n.type == b), None)
+        side_b = next((n for n in self.types[b].tell_apart if n.type == a), None)
+        if side_a is None or side_b is None:
+            return None
+        return TellApart(
+            a=a,
+            b=b,
+            question=side_a.question,
+            sign_a=side_a.sign,
+            sign_b=side_b.sign,
+            behaviour_a=side_a.behaviour,
+            behaviour_b=side_b.behaviour,
+            advice_a=side_a.advice,
+            advice_b=side_b.advice,
+        )
 
     def type_name(self, type_id: str, lang: str) -> str:
         """The short display name ("Picky", not "Picky / fault-finding") that reads well inside a sentence."""

@@ -20,6 +20,7 @@ MIN_TYPE_SCORE = 0.22
 # not be lost to the large facts-only class (fixed-fold CV: facts recognised en 0.942 / zh 0.938, false unknowns
 # en 0.018 / zh 0.011 at 0.3, against 0.975 / 0.967 and 0.029 / 0.018 at 0)
 UNKNOWN_MARGIN = 0.3
+CLOSE_MARGIN = 0.1
 GATE_THRESHOLD = 0.7  # probability that a message is about a customer at all; tests/test_identify.py checks both sides
 
 
@@ -42,6 +43,9 @@ class Identification:
     traits: List[str] = field(default_factory=list)
     lang: str = "en"
     about_customer: bool = True
+    # The top two types when their scores are too close to assert one (CLOSE_MARGIN), else None: the coach then
+    # names both and asks the question that separates them (KnowledgeBase.tell_apart(*close)).
+    close: Optional[Tuple[str, str]] = None
 
     @property
     def top(self) -> Optional[str]:
@@ -56,6 +60,7 @@ class Identification:
             "evidence": self.evidence,
             "lang": self.lang,
             "about_customer": self.about_customer,
+            "close": list(self.close) if self.close else None,
         }
 
 
@@ -156,6 +161,8 @@ class Identifier:
         result = Identification(
             ranked, needs_more, style=style, traits=traits, lang=lang, about_customer=bool(live_hits) or self.is_about_customer(norm)
         )
+        if not needs_more and len(ranked) > 1 and ranked[0][1] - ranked[1][1] < CLOSE_MARGIN:
+            result.close = (ranked[0][0], ranked[1][0])
         if not needs_more:
             result.evidence = self._evidence(text, norm, [t for t, _ in ranked[:3]], live_hits)
         return result
