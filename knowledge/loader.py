@@ -109,11 +109,15 @@ def _check_neighbours(types: Dict[str, CustomerType], folder: Path) -> None:
     """Every tell-apart entry names a known type whose card holds the mirror entry with the same question, and
     the two sides' signs differ: the coach asks that question with the two signs as buttons."""
     for type_id, item in types.items():
+        for n, entry in enumerate(item.tell_apart):
+            if entry.type not in types:
+                raise ContentError(
+                    f"{folder / (type_id + '.yaml')}: field 'tell_apart.{n}.type': unknown type id {entry.type!r}; see taxonomy.yaml"
+                )
+    for type_id, item in types.items():
         path = folder / f"{type_id}.yaml"
         for n, entry in enumerate(item.tell_apart):
             where = f"{path}: field 'tell_apart.{n}"
-            if entry.type not in types:
-                raise ContentError(f"{where}.type': unknown type id {entry.type!r}; see taxonomy.yaml")
             mirror = next((m for m in types[entry.type].tell_apart if m.type == type_id), None)
             if mirror is None:
                 raise ContentError(f"{where}.type': {folder / (entry.type + '.yaml')} has no tell_apart entry for {type_id!r}")

@@ -259,6 +259,7 @@ class CustomerType(Sourced):
     phrases: List[Phrase] = Field(..., min_items=6)
     models: Models
     practice: CustomerRole
+    hallmark: Sign  # the type's telltale behaviour as a button label (telling it from a type that is not a neighbour)
     tell_apart: List[Neighbour] = Field(..., min_items=2, max_items=3)
 
     @validator("tell_apart")
@@ -275,10 +276,13 @@ class CustomerType(Sourced):
 class TellApart:
     """How to tell type `a` from type `b` (KnowledgeBase.tell_apart): the separating question and, per side, its
     button label (sign), what that customer does (behaviour) and what to do with them (advice). Bilingual: read
-    a field with `local(field, lang)`."""
+    a field with `local(field, lang)`. `neighbours` is False when the cards do not list the two as neighbours:
+    then the question is the general "which sounds more like him?", the signs are the types' hallmarks, the
+    behaviours their summaries and the advice their first trade-neutral opening tactic."""
 
     a: str
     b: str
+    neighbours: bool
     question: Text
     sign_a: Text
     sign_b: Text

@@ -21,10 +21,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Callable, Dict, List, Sequence, Tuple
 
-from knowledge.engine.identify import Identification, Identifier
+from knowledge.engine.identify import Identification, Identifier, RawRead, Settings, judge
 from knowledge.engine.train import TypeLexicon, build_classifier, lexicons, training_set
 from knowledge.loader import load_content
-from knowledge.text import detect_lang
+from knowledge.text import detect_lang, normalise
 
 
 def spacy_textcat(texts: Sequence[str], labels: Sequence[str]):
@@ -144,12 +144,64 @@ def misses(identifier: Identifier, rows: Sequence[dict]) -> List[str]:
     return lines
 
 
+def out_of_fold_reads(rows, lexicons: Dict[str, TypeLexicon], folds: int, styles) -> List[Tuple[RawRead, object, str]]:
+    """(raw read, gold type or None, language) for every written description, each read by a model trained
+    without its fold: what the calibration and the thresholds are fitted on."""
+    rows = list(rows)
+    random.Random(0).shuffle(rows)
+    reads: List[Tuple[RawRead, object, str]] = []
+    for k in range(folds):
+        test = rows[k::folds]
+        train_rows = [r for i, r in enumerate(rows) if i % folds != k]
+        texts, labels = training_set(train_rows, lexicons)
+        ident = Identifier(build_classifier(texts, labels), lexicons, styles, index_cues=False)
+        for text, gold in test:
+            read, _ = ident.raw_read(normalise(text))
+            reads.append((read, gold, detect_lang(text)))
+    return reads
+
+
+def judged_figures(reads, settings: Settings) -> Dict[str, float]:
+    """Per language: top-1, ECE, ask rate, right type offered when asking; facts recognised and false unknowns."""
+    out: Dict[str, float] = {}
+    for lang in ("en", "zh"):
+        labelled = [(judge(r, settings), gold) for r, gold, lg in reads if lg == lang and gold is not None]
+        facts = [judge(r, settings) for r, gold, lg in reads if lg == lang and gold is None]
+        correct = [j.ranked[0][0] == gold for j, gold in labelled]
+        asked = [(j, gold) for j, gold in labelled if j.close]
+        out[f"{lang}_top1"] = round(sum(correct) / len(labelled), 3)
+        out[f"{lang}_ece"] = expected_calibration_error([j.ranked[0][1] for j, _ in labelled], correct)
+        out[f"{lang}_ask"] = round(len(asked) / len(labelled), 3)
+        out[f"{lang}_offered"] = round(sum(gold in (j.close or ()) for j, gold in asked) / max(1, len(asked)), 3)
+        out[f"{lang}_false_unknown"] = round(sum(j.needs_more_info for j, _ in labelled) / len(labelled), 3)
+        out[f"{lang}_facts"] = round(sum(j.needs_more_info for j in facts) / max(1, len(facts)), 3)
+    return out
+
+
+def calibrate(reads) -> None:
+    """Print the figures the settings in knowledge/engine/identify.py were chosen by: the temperature (lowest
+    ECE), then the close margin, then "nothing to judge by" (facts recognised against false unknowns)."""
+    base = Settings()
+    print("current", base, judged_figures(reads, base))
+    for temperature in (0.8, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0, 2.5):
+        print(f"temperature {temperature}", judged_figures(reads, Settings(temperature=temperature, close_margin=0)))
+    for margin in (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3):
+        print(f"close_margin {margin}", judged_figures(reads, Settings(temperature=base.temperature, close_margin=margin)))
+    for unknown in (0.1, 0.2, 0.3, 0.4):
+        for min_score in (0.1, 0.16, 0.22, 0.3):
+            settings = Settings(
+                temperature=base.temperature, close_margin=base.close_margin, unknown_margin=unknown, min_type_score=min_score
+            )
+            print(f"unknown_margin {unknown} min_type_score {min_score}", judged_figures(reads, settings))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--compare", action="store_true", help="also run spaCy textcat and the no-keyword variant")
     ap.add_argument("--notes", nargs="+", type=Path, help="labelled JSONL notes to run the built engine on")
     ap.add_argument("--misses", action="store_true", help="with --notes: list the misses and the asked notes")
+    ap.add_argument("--calibrate", action="store_true", help="fit the temperature and thresholds on out-of-fold reads")
     args = ap.parse_args()
     if args.notes:
         from knowledge.app import engine
@@ -164,6 +216,9 @@ def main() -> None:
     content = load_content()
     rows = [(r.text, r.type) for r in content.training if r.about_customer]
     lex = lexicons(content.types)
+    if args.calibrate:
+        calibrate(out_of_fold_reads(rows, lex, args.folds, content.taxonomy.styles))
+        return
     variants: List[Tuple[str, Callable, bool]] = [("sklearn char+word linear SVM + keywords", build_classifier, True)]
     if args.compare:
         variants += [

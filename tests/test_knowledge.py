@@ -404,3 +404,71 @@ def test_fingerprint_covers_exactly_the_code_that_builds(tmp_path, monkeypatch):
     assert loader.content_hash() == before
     (package / "build.py").write_text((package / "build.py").read_text() + "\n# a comment\n")
     assert loader.content_hash() != before
+
+
+def _edit_neighbour(path: Path, index: int, key: str, value) -> None:
+    data = yaml.safe_load(path.read_text())
+    data["tell_apart"][index][key] = value
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+
+
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (lambda d: _edit_neighbour(d / "types" / "picky.yaml", 0, "type", "grumpy"), "picky.yaml: field 'tell_apart.0.type': unknown type id"),
+        (
+            lambda d: _edit_neighbour(d / "types" / "picky.yaml", 0, "question", {"en": "Is he nice?", "zh": "他好吗？"}),
+            "question.en': must be the same question as in",
+        ),
+        (
+            lambda d: _edit_neighbour(d / "types" / "picky.yaml", 0, "sign", {"en": "Finds one fault after another all day long", "zh": "挑"}),
+            "picky.yaml: field 'tell_apart.0.sign.en'",
+        ),
+        (lambda d: _edit_neighbour(d / "types" / "picky.yaml", 0, "type", "volatile"), "has no tell_apart entry for"),
+        (lambda d: _drop(d / "types" / "picky.yaml", "tell_apart"), "picky.yaml: field 'tell_apart'"),
+        (lambda d: _drop(d / "types" / "picky.yaml", "hallmark"), "picky.yaml: field 'hallmark'"),
+    ],
+)
+def test_broken_tell_apart_part_fails_naming_file_and_field(tmp_path, edit, expected):
+    """A neighbour that is unknown, has no mirror entry on its card, asks another question or has a sign too long
+    for a button fails the build with the file and the field named."""
+    broken = _broken_copy(tmp_path, edit)
+    with pytest.raises(ContentError) as err:
+        load_content(broken, paths.TRAINING_DIR)
+    assert expected in str(err.value) and "picky.yaml" in str(err.value)
+
+
+def test_tell_apart_reads_both_cards_in_either_order(engine):
+    kb = engine.kb
+    for type_id, t in kb.types.items():
+        assert 2 <= len(kb.neighbours(type_id)) <= 3
+        for other in kb.neighbours(type_id):
+            pair, mirror = kb.tell_apart(type_id, other), kb.tell_apart(other, type_id)
+            assert pair.neighbours and (pair.a, pair.b) == (type_id, other)
+            assert pair.question == mirror.question
+            assert (pair.sign_a, pair.sign_b, pair.advice_a) == (mirror.sign_b, mirror.sign_a, mirror.advice_b)
+            for lang in ("en", "zh"):
+                assert getattr(pair.sign_a, lang) != getattr(pair.sign_b, lang)
+
+
+def test_tell_apart_of_types_that_are_not_neighbours_uses_their_hallmarks(engine):
+    kb = engine.kb
+    pair = kb.tell_apart("volatile", "deliberate")
+    assert not pair.neighbours
+    assert pair.sign_a == kb.types["volatile"].hallmark and pair.sign_b == kb.types["deliberate"].hallmark
+    assert pair.question.zh.endswith("？") and pair.advice_a.en
+    with pytest.raises(ValueError):
+        kb.tell_apart("picky", "picky")
+    with pytest.raises(KeyError):
+        kb.tell_apart("picky", "grumpy")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_comparing_neighbours_shows_the_question_that_separates_them(engine, lang):
+    from knowledge.engine.library import Library
+
+    reply = Library(engine.kb).compare("picky", "suspicious", lang)
+    text = "\n".join(reply.bubbles)
+    pair = engine.kb.tell_apart("picky", "suspicious")
+    assert getattr(pair.question, lang) in text
+    assert getattr(pair.behaviour_a, lang) in text and getattr(pair.advice_b, lang) in text

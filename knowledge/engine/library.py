@@ -244,7 +244,7 @@ class Library:
         ta, tb = self.kb.types[a], self.kb.types[b]
         na, nb = self.kb.type_name(a, lang), self.kb.type_name(b, lang)
         pair = self.kb.tell_apart(a, b)
-        if pair is not None:
+        if pair.neighbours:
             tell = [
                 self.kb.text("compare_tell", lang),
                 f"• {na}: {local(pair.behaviour_a, lang)}",
