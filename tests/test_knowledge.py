@@ -415,13 +415,16 @@ def _edit_neighbour(path: Path, index: int, key: str, value) -> None:
 @pytest.mark.parametrize(
     "edit, expected",
     [
-        (lambda d: _edit_neighbour(d / "types" / "picky.yaml", 0, "type", "grumpy"), "picky.yaml: field 'tell_apart.0.type': unknown type id"),
+        (
+            lambda d: _edit_neighbour(d / "types" / "picky.yaml", 0, "type", "grumpy"),
+            "picky.yaml: field 'tell_apart.0.type': unknown type id",
+        ),
         (
             lambda d: _edit_neighbour(d / "types" / "picky.yaml", 0, "question", {"en": "Is he nice?", "zh": "他好吗？"}),
             "question.en': must be the same question as in",
         ),
         (
-            lambda d: _edit_neighbour(d / "types" / "picky.yaml", 0, "sign", {"en": "Finds one fault after another all day long", "zh": "挑"}),
+            lambda d: _edit_neighbour(d / "types" / "picky.yaml", 0, "sign", {"en": "Finds one fault after another all day", "zh": "挑"}),
             "picky.yaml: field 'tell_apart.0.sign.en'",
         ),
         (lambda d: _edit_neighbour(d / "types" / "picky.yaml", 0, "type", "volatile"), "has no tell_apart entry for"),
@@ -440,7 +443,7 @@ def test_broken_tell_apart_part_fails_naming_file_and_field(tmp_path, edit, expe
 
 def test_tell_apart_reads_both_cards_in_either_order(engine):
     kb = engine.kb
-    for type_id, t in kb.types.items():
+    for type_id in kb.types:
         assert 2 <= len(kb.neighbours(type_id)) <= 3
         for other in kb.neighbours(type_id):
             pair, mirror = kb.tell_apart(type_id, other), kb.tell_apart(other, type_id)
