@@ -296,7 +296,7 @@ class Section(Strict):
     id: NonEmpty
     title: Text
     body: Text
-    advice: Optional[Text] = None
+    advice: Text  # what a salesperson does with this point, concretely (issue 24: every section has one)
     signs: Optional[Lists2] = None
 
 

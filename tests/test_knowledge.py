@@ -475,3 +475,47 @@ def test_comparing_neighbours_shows_the_question_that_separates_them(engine, lan
     pair = engine.kb.tell_apart("picky", "suspicious")
     assert getattr(pair.question, lang) in text
     assert getattr(pair.behaviour_a, lang) in text and getattr(pair.advice_b, lang) in text
+
+
+def test_every_topic_section_has_advice_in_both_languages(content):
+    """Issue 24: 84 of 227 sections had nothing to do with the point; now every one says what to do."""
+    missing = [f"{t.id}.{s.id}" for t in content.topics.values() for s in t.sections if not (s.advice and s.advice.en and s.advice.zh)]
+    assert not missing, missing
+    assert sum(len(t.sections) for t in content.topics.values()) >= 227
+
+
+def test_a_section_without_advice_fails_naming_file_and_field(tmp_path):
+    def drop_advice(d: Path) -> None:
+        path = d / "topics" / "loyalty_five_steps.yaml"
+        data = yaml.safe_load(path.read_text())
+        del data["sections"][0]["advice"]
+        path.write_text(yaml.safe_dump(data, allow_unicode=True))
+
+    with pytest.raises(ContentError) as err:
+        load_content(_broken_copy(tmp_path, drop_advice), paths.TRAINING_DIR)
+    assert "loyalty_five_steps.yaml: field 'sections.0.advice'" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "topic_id, section_id, words",
+    [
+        ("churn_prevention", "retention_strategy", ("客户为先", "潜在的优质客户")),  # 002 客户挽留的战略
+        ("valuable_customers", "grading_by_kind", ("企业客户和个人客户",)),  # 003 一.4 分级方法因客户而异
+        ("consumer_segments", "women", ("熟人",)),  # 003 二.2 women compare with people they know
+        ("satisfaction_vs_loyalty", "service_only_good_or_bad", ("拼服务",)),  # 004 100-1=0, lesson 二
+    ],
+)
+def test_the_partly_covered_seed_headings_are_filled(content, topic_id, section_id, words):
+    section = next(s for s in content.topics[topic_id].sections if s.id == section_id)
+    assert all(w in section.body.zh for w in words), section.body.zh
+    assert section.advice.en and section.body.en
+
+
+@pytest.mark.parametrize(
+    "calque", ["议程", "下座", "大声点说", "three-minute-enthusiasm", "hehe", "silly", "lower seat", "work hard to keep"]
+)
+def test_content_review_calques_and_generic_lines_are_gone(calque):
+    """Trade-neutral type and topic text: no calques from the content review and no generic advice line."""
+    for folder in ("types", "topics"):
+        for path in sorted((paths.CONTENT_DIR / folder).glob("*.yaml")):
+            assert calque not in path.read_text(encoding="utf-8"), f"{folder}/{path.name}: {calque}"
