@@ -72,6 +72,8 @@ def calibrated(scores: Dict[str, float], temperature: float) -> Dict[str, float]
 
 @dataclass
 class Judgement:
+    """judge()'s answer: the calibrated ranking, "nothing to judge by", and the two types too close to tell."""
+
     ranked: List[Tuple[str, float]]
     needs_more_info: bool
     close: Optional[Tuple[str, str]]
@@ -84,9 +86,10 @@ def judge(read: RawRead, settings: Settings = Settings()) -> Judgement:
         (read.p_none >= ranked[0][1] + settings.unknown_margin and not read.live_hits) or ranked[0][1] < settings.min_type_score / 2
     )
     close = None
-    (first, s1), (second, s2) = ranked[0], ranked[1] if len(ranked) > 1 else ("", 0.0)
-    if not needs_more and second and s1 - s2 < settings.close_margin and s1 + s2 >= settings.close_mass:
-        close = (first, second)
+    if not needs_more and len(ranked) > 1:
+        (first, s1), (second, s2) = ranked[0], ranked[1]
+        if s1 - s2 < settings.close_margin and s1 + s2 >= settings.close_mass:
+            close = (first, second)
     return Judgement(ranked, needs_more, close)
 
 
@@ -102,6 +105,11 @@ class KeywordHit(TypedDict):
 
 @dataclass
 class Identification:
+    """What a description says about the customer. `types`: every type with its calibrated score, best first.
+    `close`: (best, second) when the two are too close to assert one (judge(): within CLOSE_MARGIN and holding
+    CLOSE_MASS together), else None; never set with needs_more_info. The coach then names both and asks the question
+    that separates them: KnowledgeBase.tell_apart(*close).question, with .sign_a / .sign_b as the two buttons."""
+
     types: List[Tuple[str, float]]
     needs_more_info: bool
     evidence: List[Dict[str, object]] = field(default_factory=list)
@@ -109,8 +117,6 @@ class Identification:
     traits: List[str] = field(default_factory=list)
     lang: str = "en"
     about_customer: bool = True
-    # The top two types when their scores are too close to assert one (CLOSE_MARGIN), else None: the coach then
-    # names both and asks the question that separates them (KnowledgeBase.tell_apart(*close)).
     close: Optional[Tuple[str, str]] = None
 
     @property
