@@ -102,6 +102,30 @@ def _check_types(types: Dict[str, CustomerType], taxonomy: Taxonomy, move_ids: L
     absent = sorted(known - set(types))
     if absent:
         raise ContentError(f"{folder}: missing type files for {absent}")
+    _check_neighbours(types, folder)
+
+
+def _check_neighbours(types: Dict[str, CustomerType], folder: Path) -> None:
+    """Every tell-apart entry names a known type whose card holds the mirror entry with the same question, and
+    the two sides' signs differ: the coach asks that question with the two signs as buttons."""
+    for type_id, item in types.items():
+        for n, entry in enumerate(item.tell_apart):
+            if entry.type not in types:
+                raise ContentError(
+                    f"{folder / (type_id + '.yaml')}: field 'tell_apart.{n}.type': unknown type id {entry.type!r}; see taxonomy.yaml"
+                )
+    for type_id, item in types.items():
+        path = folder / f"{type_id}.yaml"
+        for n, entry in enumerate(item.tell_apart):
+            where = f"{path}: field 'tell_apart.{n}"
+            mirror = next((m for m in types[entry.type].tell_apart if m.type == type_id), None)
+            if mirror is None:
+                raise ContentError(f"{where}.type': {folder / (entry.type + '.yaml')} has no tell_apart entry for {type_id!r}")
+            for lang in LANGS:
+                if local(entry.question, lang) != local(mirror.question, lang):
+                    raise ContentError(f"{where}.question.{lang}': must be the same question as in {folder / (entry.type + '.yaml')}")
+                if local(entry.sign, lang).lower() == local(mirror.sign, lang).lower():
+                    raise ContentError(f"{where}.sign.{lang}': the same sign as {entry.type!r}'s; the two buttons must differ")
 
 
 def trade_words_in(text: str, scenes: Dict[str, Scene], lang: str) -> List[str]:

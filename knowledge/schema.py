@@ -1,5 +1,6 @@
 """The schema every knowledge file must satisfy; a trainer's mistake fails the build with file and field named."""
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, List, Optional
 
 from pydantic import BaseModel, Extra, Field, conint, constr, validator
@@ -212,6 +213,37 @@ class Sourced(Strict):
     general_knowledge: List[Text] = []
 
 
+# A tell-apart sign is a button label on a phone: "Asks why it works" / 「追问原理」.
+SIGN_EN_WORDS, SIGN_ZH_CHARS = 6, 12
+
+
+class Sign(Text):
+    """What this type does that its neighbour does not, short enough to be a button label."""
+
+    @validator("en")
+    def short_en(cls, v: str) -> str:
+        if len(v.split()) > SIGN_EN_WORDS:
+            raise ValueError(f"a sign is a button label: at most {SIGN_EN_WORDS} words")
+        return v
+
+    @validator("zh")
+    def short_zh(cls, v: str) -> str:
+        if len(v) > SIGN_ZH_CHARS:
+            raise ValueError(f"a sign is a button label: at most {SIGN_ZH_CHARS} characters")
+        return v
+
+
+class Neighbour(Strict):
+    """How to tell this type from one neighbour it is easily taken for. The neighbour's card holds the mirror
+    entry with the same question (checked by the loader), so `KnowledgeBase.tell_apart` reads both sides."""
+
+    type: NonEmpty  # the neighbour's type id
+    question: Text  # the one thing the salesperson can check that separates the two
+    sign: Sign  # this type's answer to the question, as a button label
+    behaviour: Text  # what this customer does that the neighbour does not
+    advice: Text  # what to do differently with this type than with the neighbour
+
+
 class CustomerType(Sourced):
     id: NonEmpty
     kind: NonEmpty
@@ -227,13 +259,44 @@ class CustomerType(Sourced):
     phrases: List[Phrase] = Field(..., min_items=6)
     models: Models
     practice: CustomerRole
+    hallmark: Sign  # the type's telltale behaviour as a button label (telling it from a type that is not a neighbour)
+    tell_apart: List[Neighbour] = Field(..., min_items=2, max_items=3)
+
+    @validator("tell_apart")
+    def distinct_neighbours(cls, v: List[Neighbour], values: dict) -> List[Neighbour]:
+        ids = [n.type for n in v]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"a neighbour is listed twice: {ids}")
+        if values.get("id") in ids:
+            raise ValueError("a type is not its own neighbour")
+        return v
+
+
+@dataclass(frozen=True)
+class TellApart:
+    """How to tell type `a` from type `b` (KnowledgeBase.tell_apart): the separating question and, per side, its
+    button label (sign), what that customer does (behaviour) and what to do with them (advice). Bilingual: read
+    a field with `local(field, lang)`. `neighbours` is False when the cards do not list the two as neighbours:
+    then the question is the general "which sounds more like him?", the signs are the types' hallmarks, the
+    behaviours their summaries and the advice their first trade-neutral opening tactic."""
+
+    a: str
+    b: str
+    neighbours: bool
+    question: Text
+    sign_a: Text
+    sign_b: Text
+    behaviour_a: Text
+    behaviour_b: Text
+    advice_a: Text
+    advice_b: Text
 
 
 class Section(Strict):
     id: NonEmpty
     title: Text
     body: Text
-    advice: Optional[Text] = None
+    advice: Text  # what a salesperson does with this point, concretely (issue 24: every section has one)
     signs: Optional[Lists2] = None
 
 

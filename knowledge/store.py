@@ -16,7 +16,7 @@ from typing import Dict, Iterator, List, Optional
 import sqlite_utils
 
 from .loader import Content
-from .schema import LANGS, STAGES, CustomerType, Moves, Situations, Topic, UiText, local
+from .schema import LANGS, STAGES, CustomerType, Moves, Situations, TellApart, Text, Topic, UiText, local
 
 SCHEMA_VERSION = "2"
 
@@ -201,6 +201,51 @@ class KnowledgeBase:
     def text(self, key: str, lang: str, **values: object) -> str:
         """Interface wording from ui.yaml, filled in."""
         return local(self.ui.texts[key], lang).format(**values)
+
+    def neighbours(self, type_id: str) -> List[str]:
+        """The types this one is easily taken for, as its card lists them (2-3)."""
+        return [n.type for n in self.types[type_id].tell_apart]
+
+    def tell_apart(self, a: str, b: str) -> TellApart:
+        """How to tell type `a` from type `b`: the question that separates them and each side's sign (a button
+        label), behaviour and advice, from the two cards' tell-apart parts when they are neighbours, else from
+        their hallmarks, summaries and first opening tactics (`TellApart.neighbours` says which). Raises KeyError
+        for an unknown type id and ValueError when a == b."""
+        if a == b:
+            raise ValueError(f"a type is not told apart from itself: {a!r}")
+        ta, tb = self.types[a], self.types[b]
+        side_a = next((n for n in ta.tell_apart if n.type == b), None)
+        side_b = next((n for n in tb.tell_apart if n.type == a), None)
+        if side_a is not None and side_b is not None:  # the loader checks that the two entries mirror each other
+            return TellApart(
+                a=a,
+                b=b,
+                neighbours=True,
+                question=side_a.question,
+                sign_a=side_a.sign,
+                sign_b=side_b.sign,
+                behaviour_a=side_a.behaviour,
+                behaviour_b=side_b.behaviour,
+                advice_a=side_a.advice,
+                advice_b=side_b.advice,
+            )
+
+        def first_opening(t: CustomerType) -> Text:
+            tactic = next(x for x in t.tactics.opening if not x.trades)  # the loader checks one exists
+            return Text(en=tactic.en, zh=tactic.zh)
+
+        return TellApart(
+            a=a,
+            b=b,
+            neighbours=False,
+            question=self.ui.texts["tell_apart_question"],
+            sign_a=ta.hallmark,
+            sign_b=tb.hallmark,
+            behaviour_a=ta.summary,
+            behaviour_b=tb.summary,
+            advice_a=first_opening(ta),
+            advice_b=first_opening(tb),
+        )
 
     def type_name(self, type_id: str, lang: str) -> str:
         """The short display name ("Picky", not "Picky / fault-finding") that reads well inside a sentence."""

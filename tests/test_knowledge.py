@@ -404,3 +404,118 @@ def test_fingerprint_covers_exactly_the_code_that_builds(tmp_path, monkeypatch):
     assert loader.content_hash() == before
     (package / "build.py").write_text((package / "build.py").read_text() + "\n# a comment\n")
     assert loader.content_hash() != before
+
+
+def _edit_neighbour(path: Path, index: int, key: str, value) -> None:
+    data = yaml.safe_load(path.read_text())
+    data["tell_apart"][index][key] = value
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+
+
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (
+            lambda d: _edit_neighbour(d / "types" / "picky.yaml", 0, "type", "grumpy"),
+            "picky.yaml: field 'tell_apart.0.type': unknown type id",
+        ),
+        (
+            lambda d: _edit_neighbour(d / "types" / "picky.yaml", 0, "question", {"en": "Is he nice?", "zh": "他好吗？"}),
+            "question.en': must be the same question as in",
+        ),
+        (
+            lambda d: _edit_neighbour(d / "types" / "picky.yaml", 0, "sign", {"en": "Finds one fault after another all day", "zh": "挑"}),
+            "picky.yaml: field 'tell_apart.0.sign.en'",
+        ),
+        (lambda d: _edit_neighbour(d / "types" / "picky.yaml", 0, "type", "volatile"), "has no tell_apart entry for"),
+        (lambda d: _drop(d / "types" / "picky.yaml", "tell_apart"), "picky.yaml: field 'tell_apart'"),
+        (lambda d: _drop(d / "types" / "picky.yaml", "hallmark"), "picky.yaml: field 'hallmark'"),
+    ],
+)
+def test_broken_tell_apart_part_fails_naming_file_and_field(tmp_path, edit, expected):
+    """A neighbour that is unknown, has no mirror entry on its card, asks another question or has a sign too long
+    for a button fails the build with the file and the field named."""
+    broken = _broken_copy(tmp_path, edit)
+    with pytest.raises(ContentError) as err:
+        load_content(broken, paths.TRAINING_DIR)
+    assert expected in str(err.value) and "picky.yaml" in str(err.value)
+
+
+def test_tell_apart_reads_both_cards_in_either_order(engine):
+    kb = engine.kb
+    for type_id in kb.types:
+        assert 2 <= len(kb.neighbours(type_id)) <= 3
+        for other in kb.neighbours(type_id):
+            pair, mirror = kb.tell_apart(type_id, other), kb.tell_apart(other, type_id)
+            assert pair.neighbours and (pair.a, pair.b) == (type_id, other)
+            assert pair.question == mirror.question
+            assert (pair.sign_a, pair.sign_b, pair.advice_a) == (mirror.sign_b, mirror.sign_a, mirror.advice_b)
+            for lang in ("en", "zh"):
+                assert getattr(pair.sign_a, lang) != getattr(pair.sign_b, lang)
+
+
+def test_tell_apart_of_types_that_are_not_neighbours_uses_their_hallmarks(engine):
+    kb = engine.kb
+    pair = kb.tell_apart("volatile", "deliberate")
+    assert not pair.neighbours
+    assert pair.sign_a == kb.types["volatile"].hallmark and pair.sign_b == kb.types["deliberate"].hallmark
+    assert pair.question.zh.endswith("？") and pair.advice_a.en
+    with pytest.raises(ValueError):
+        kb.tell_apart("picky", "picky")
+    with pytest.raises(KeyError):
+        kb.tell_apart("picky", "grumpy")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_comparing_neighbours_shows_the_question_that_separates_them(engine, lang):
+    from knowledge.engine.library import Library
+
+    reply = Library(engine.kb).compare("picky", "suspicious", lang)
+    text = "\n".join(reply.bubbles)
+    pair = engine.kb.tell_apart("picky", "suspicious")
+    assert getattr(pair.question, lang) in text
+    assert getattr(pair.behaviour_a, lang) in text and getattr(pair.advice_b, lang) in text
+
+
+def test_every_topic_section_has_advice_in_both_languages(content):
+    """Issue 24: 84 of 227 sections had nothing to do with the point; now every one says what to do."""
+    missing = [f"{t.id}.{s.id}" for t in content.topics.values() for s in t.sections if not (s.advice and s.advice.en and s.advice.zh)]
+    assert not missing, missing
+    assert sum(len(t.sections) for t in content.topics.values()) >= 227
+
+
+def test_a_section_without_advice_fails_naming_file_and_field(tmp_path):
+    def drop_advice(d: Path) -> None:
+        path = d / "topics" / "loyalty_five_steps.yaml"
+        data = yaml.safe_load(path.read_text())
+        del data["sections"][0]["advice"]
+        path.write_text(yaml.safe_dump(data, allow_unicode=True))
+
+    with pytest.raises(ContentError) as err:
+        load_content(_broken_copy(tmp_path, drop_advice), paths.TRAINING_DIR)
+    assert "loyalty_five_steps.yaml: field 'sections.0.advice'" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "topic_id, section_id, words",
+    [
+        ("churn_prevention", "retention_strategy", ("客户为先", "潜在的优质客户")),  # 002 客户挽留的战略
+        ("valuable_customers", "grading_by_kind", ("企业客户和个人客户",)),  # 003 一.4 分级方法因客户而异
+        ("consumer_segments", "women", ("熟人",)),  # 003 二.2 women compare with people they know
+        ("satisfaction_vs_loyalty", "service_only_good_or_bad", ("拼服务",)),  # 004 100-1=0, lesson 二
+    ],
+)
+def test_the_partly_covered_seed_headings_are_filled(content, topic_id, section_id, words):
+    section = next(s for s in content.topics[topic_id].sections if s.id == section_id)
+    assert all(w in section.body.zh for w in words), section.body.zh
+    assert section.advice.en and section.body.en
+
+
+@pytest.mark.parametrize(
+    "calque", ["议程", "下座", "大声点说", "three-minute-enthusiasm", "hehe", "silly", "lower seat", "work hard to keep"]
+)
+def test_content_review_calques_and_generic_lines_are_gone(calque):
+    """Trade-neutral type and topic text: no calques from the content review and no generic advice line."""
+    for folder in ("types", "topics"):
+        for path in sorted((paths.CONTENT_DIR / folder).glob("*.yaml")):
+            assert calque not in path.read_text(encoding="utf-8"), f"{folder}/{path.name}: {calque}"

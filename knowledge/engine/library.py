@@ -229,6 +229,34 @@ class Library:
             f"• {na}: {first_sentence(local(ta.summary, lang), lang)}",
             f"• {nb}: {first_sentence(local(tb.summary, lang), lang)}",
         ]
+        tell, approach = self.tell_apart_lines(a, b, lang)
+        reply = Answer().say("\n".join(head), "\n".join(tell), "\n".join(approach))
+        return (
+            reply.button(na, "ask_knowledge", type_id=a)
+            .button(nb, "ask_knowledge", type_id=b)
+            .button(self.kb.text("btn_types", lang), "list_types")
+        )
+
+    def tell_apart_lines(self, a: str, b: str, lang: str) -> Tuple[List[str], List[str]]:
+        """How to tell two types apart and what changes in the approach: the cards' tell-apart part (what each
+        does, the question that separates them, the advice) for neighbours; their leading cue and first opening
+        tactic for types the cards do not list as neighbours."""
+        ta, tb = self.kb.types[a], self.kb.types[b]
+        na, nb = self.kb.type_name(a, lang), self.kb.type_name(b, lang)
+        pair = self.kb.tell_apart(a, b)
+        if pair.neighbours:
+            tell = [
+                self.kb.text("compare_tell", lang),
+                f"• {na}: {local(pair.behaviour_a, lang)}",
+                f"• {nb}: {local(pair.behaviour_b, lang)}",
+                self.kb.text("compare_question", lang, question=local(pair.question, lang)),
+            ]
+            approach = [
+                self.kb.text("compare_approach", lang),
+                f"• {na}: {local(pair.advice_a, lang)}",
+                f"• {nb}: {local(pair.advice_b, lang)}",
+            ]
+            return tell, approach
         quote = "“{}”" if lang == "zh" else '"{}"'
         tell = [
             self.kb.text("compare_tell", lang),
@@ -240,12 +268,7 @@ class Library:
             f"• {na}: {local(ta.tactics.opening[0], lang)}",
             f"• {nb}: {local(tb.tactics.opening[0], lang)}",
         ]
-        reply = Answer().say("\n".join(head), "\n".join(tell), "\n".join(approach))
-        return (
-            reply.button(na, "ask_knowledge", type_id=a)
-            .button(nb, "ask_knowledge", type_id=b)
-            .button(self.kb.text("btn_types", lang), "list_types")
-        )
+        return tell, approach
 
     # topics ------------------------------------------------------------------------
     def topic_named(self, text: str) -> Optional[str]:
