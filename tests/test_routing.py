@@ -64,8 +64,22 @@ def coached_then(*steps: Tuple[str, str]) -> Setup:
     return setup
 
 
+def proposed(description: str, development: str) -> Setup:
+    """A conversation where the coach proposed another type for the customer at hand."""
+
+    def setup(dialogue, state: ConversationState) -> None:
+        dialogue.respond(UserTurn(text=description, intent="describe_customer"), state)
+        dialogue.respond(UserTurn(text=development, intent="describe_customer"), state)
+        assert state.proposed_type and state.proposed_type != state.customer_type
+
+    return setup
+
+
 SUSPICIOUS = "he doubts every number I give him and wants proof for everything"
 SUSPICIOUS_ZH = "他对我说的每个数字都怀疑，什么都要看证据"
+
+PROPOSED = proposed(SUSPICIOUS, "he also picks on every little flaw in the paintwork and the trim")
+PROPOSED_ZH = proposed(SUSPICIOUS_ZH, "他总是挑毛病，嫌这嫌那，连包装都嫌不好看")
 
 # (row, setup, message, NLU intent): the message the row answers, both languages where the row reads words
 ROW_EXAMPLES: List[Tuple[str, Setup, str, str]] = [
@@ -77,6 +91,36 @@ ROW_EXAMPLES: List[Tuple[str, Setup, str, str]] = [
     ("clarifying answer", asking_zh, "主导", "describe_customer"),
     ("description while asking", asking, "he checks his phone the whole time", "describe_customer"),
     ("description while asking", asking_zh, "他一直看手机", "describe_customer"),
+    ("yes to the proposed type", PROPOSED, "yes", "affirm"),
+    ("yes to the proposed type", PROPOSED, "yes, switch", "describe_customer"),
+    ("yes to the proposed type", PROPOSED_ZH, "对，换吧", "affirm"),
+    ("no to the proposed type", PROPOSED, "no, leave it as suspicious", "practice_end"),
+    ("no to the proposed type", PROPOSED_ZH, "不用换，他还是疑心型", "deny"),
+    ("no to the proposed type", PROPOSED_ZH, "不用換", "deny"),
+    ("social line", nothing, "you're kind of useless tbh", "thank"),
+    ("social line", nothing, "ok thanks 拜拜", "nlu_fallback"),
+    ("social line", nothing, "好吧謝謝", "thank"),
+    (
+        "update of a saved customer",
+        saved("Big Mike", SUSPICIOUS),
+        "update big mike: he picks on every flaw in the trim",
+        "describe_customer",
+    ),
+    ("update of a saved customer", saved("王总", SUSPICIOUS_ZH), "更新王总：他其实什么都挑毛病", "describe_customer"),
+    ("type named in a statement", coached(SUSPICIOUS), "wtf. forget it. shes deliberate", "quiz_answer"),
+    ("type named in a statement", coached(SUSPICIOUS), "they're picky", "quiz_answer"),
+    ("type named in a statement", coached(SUSPICIOUS_ZH), "她其实是挑剔型啦", "quiz_answer"),
+    ("type named in a statement", coached(SUSPICIOUS_ZH), "陳小姐是畏怯友善型啦", "quiz_answer"),
+    ("type added to the customer", coached(SUSPICIOUS), "also picky", "quiz_answer"),
+    ("type added to the customer", coached(SUSPICIOUS_ZH), "他也挺挑剔型的", "describe_customer"),
+    ("DISC letter asked", nothing, "which type is a high D", "ask_knowledge"),
+    ("DISC letter asked", nothing, "high C 对应哪个类型", "leaderboard"),
+    ("question about a named type", coached(SUSPICIOUS), "what should I tell Jason about timid-friendly?", "ask_phrase"),
+    ("question about a named type", nothing, "挑剔型的客户怎么应对？", "ask_knowledge"),
+    ("which type fits a description", nothing, "which one is the indecisive type??", "ask_knowledge"),
+    ("which type fits a description", nothing, "犹豫不决的是哪种类型？", "ask_knowledge"),
+    ("trade without examples said", nothing, "i sell phone plans", "set_trade"),
+    ("trade without examples said", nothing, "我是賣化妝品的", "set_trade"),
     ("stale clarifying option", coached(SUSPICIOUS), "Leads", "leaderboard"),
     ("saved customer named", saved("Mr Li", SUSPICIOUS), "Mr Li", "out_of_scope"),
     ("saved customer named", saved("王总", SUSPICIOUS_ZH), "王总嫌贵怎么办", "ask_discount"),

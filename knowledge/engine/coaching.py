@@ -185,6 +185,8 @@ class Coach:
                     self.remember(state, current, notes, combined)
                     reply = Answer().say(self.kb.text("unchanged", state.lang, name=self.kb.type_name(current, state.lang)))
                     return self.card(current, state, combined.evidence, reply, traits=combined.traits)
+                if self.offer_reading is not None:  # "also picky": asked, never a silent switch
+                    return self.offer_reading(text, state, combined)
                 return self.coach_on(combined, notes, state, previous=current)
         state.customer_notes = join_notes(state.customer_notes, text)
         reply = Answer().say(self.kb.text("noted_fact", state.lang, name=self.kb.type_name(current, state.lang)))

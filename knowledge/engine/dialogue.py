@@ -8,6 +8,7 @@ Every answer is then fitted to the conversation (pronoun, script, punctuation) i
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Callable, Dict, FrozenSet, List, Optional
@@ -16,6 +17,7 @@ from ..schema import TRADES, local
 from ..text import han_count, normalise
 from ..userdata import UserData
 from .answer import Answer
+from .chooser import Option, choose
 from .clarifying import CLARIFY_ORDER, ClarifyingQuestions
 from .coaching import Coach
 from .corrections import Corrections
@@ -24,6 +26,7 @@ from .library import Library
 from .lookup import type_in
 from .practice import Practice, Trainer
 from .reading import QUESTION, SHORT_LETTERS, Reader, Reading, TurnIdentifier, says, words
+from .reading.turn import substance
 from .runtime import Engine
 from .state import ConversationState, UserTurn
 from .wording import finish
@@ -59,7 +62,42 @@ TRADE_GIVEN_AWAY = (
 )
 FOLLOW_UPS = ("ask_phrase", "ask_avoid", "ask_stage", "ask_discount", "ask_why")
 UNPLACED = ("describe_customer", "out_of_scope", "nlu_fallback")  # intents NLU gives a message it could not place
+REPEAT_BUBBLES = 2  # coaching of this many bubbles is never sent twice in a row; a one-bubble notice may be
 BARE_NO = ("no", "nope", "nah", "no thanks", "不", "不是", "没有", "不要", "不用")  # a no to a question, not to the type
+
+# a statement said of the customer: "shes deliberate", "they're suspicious", "I think she's picky", 「她是挑剔型」
+SUBJECT = re.compile(
+    r"\b(?:she|he|they|shes|hes|theyre|she's|he's|they're|it's|its|this one|this guy|this lady|the customer|the client)\b|"
+    r"(?:他|她|对方|客户|这位|这个人).{0,6}是|是.{0,4}(?:型|那种|这种)"
+)
+ADDING = re.compile(r"^\W*(?:\w+\W+)?(?:also|too|as well|plus|and also)\b|^\W*(?:他|她)?(?:也|还)(?:有点|挺|很|是|比较)?")
+ASKS_INFO = re.compile(r"\b(?:tell me (?:about|more)|explain|describe the|what is|what's a|what are)\b|介绍|讲讲|说说|是什么")
+# what a statement of the type says besides the label: subject, copula, hedges, fillers ("wtf. forget it. shes ...")
+STATEMENT_WORDS = re.compile(
+    r"\b(?:she|he|they|shes|hes|theyre|she's|he's|they're|it's|its|it|is|are|was|were|seems|sounds|looks|really|more|"
+    r"actually|probably|maybe|definitely|totally|just|quite|very|kind of|sort of|a bit|bit|the|a|an|one|type|kind|customer|"
+    r"client|guy|lady|this|that|like|i think|i'd say|i guess|no|nope|nah|not|ok|okay|so|well|yes|yeah|wtf|forget it|"
+    r"anyway|honestly|tbh|lol)\b|"
+    r"他|她|对方|客户|这位|这个|其实|应该|就是|是|的|啦|吧|啊|呢|了|型|类|那种|这种|比较|有点|我觉得|我看|感觉|帮我|改回来|改一下|改成|记一下|对"
+)
+STATEMENT_REST = {"en": 14, "zh": 6}  # letters (characters) left beyond the label: more is a description
+UPDATE = re.compile(r"^\W*(?:please\s+)?(?:update|add (?:a )?note (?:to|for)|note for|更新|补充一下|补充|备注)\b|^\W*(?:更新|补充|备注)")
+DISC_LETTER = re.compile(
+    r"(?<![a-z])(?:high|a high|very high|高)\s*([disc])(?![a-z])|(?<![a-z])([disc])\s*(?:型|类型|类)(?![a-z])|\b(?:high|高)-([disc])\b"
+)
+WHICH_TYPE = re.compile(r"\b(?:which|what)\s+(?:one|type|kind|sort)\b|哪(?:种|个|一种|一个|类)|什么类型")
+WHICH_TYPE_FILLER = re.compile(
+    r"\b(?:which|what|one|is|are|would|be|fits|the|a|an|of|types?|kinds?|sort|customers?|clients?|buyers?|person|people)\b|"
+    r"哪(?:种|个|一种|一个|类)|什么|类型|客户|顾客|属于|对应|是|的|型|呢|啊|[?？!！.,，。]"
+)
+BARE_NAME_FILLER = re.compile(
+    r"\b(?:what about|how about|and|so|ok|okay|the|customer|again|back|is back|here)\b|客户|呢|吧|啊|怎么样|又来了|来了"
+)
+WHICH_TYPE_MIN = 0.3  # a type offered for a few words scores at least this (the knowledge answer's bar: Library)
+COACHING_QUESTION = re.compile(
+    r"\b(?:what should i (?:say|tell)|how (?:do|should|can) (?:i|you|we) (?:handle|deal|talk|sell|approach|coach))\b|"
+    r"怎么(?:应对|对付|处理|说|跟)|该说什么"
+)
 
 Handler = Callable[[Reading, ConversationState], Answer]
 Condition = Callable[[Reading, ConversationState], bool]
@@ -77,8 +115,9 @@ class Route:
     keeps: FrozenSet[str] = frozenset()
 
 
-KEEP_ALL = frozenset({"question", "delete"})
+KEEP_ALL = frozenset({"question", "delete", "proposal"})
 KEEP_DELETE = frozenset({"delete"})
+KEEP_PROPOSAL = frozenset({"delete", "proposal"})
 
 
 class Dialogue:
@@ -114,7 +153,7 @@ class Dialogue:
             "describe_customer": self.describe,
             "correct_type": self.correct_type,
             "confirm_type": lambda r, s: self.corrections.confirm(s, named=r.entity("type_id")),
-            "new_customer": lambda r, s: self.coach.new_customer(s),
+            "new_customer": self.new_customer,
             "list_types": lambda r, s: self.library.list_types(s.lang),
             "ask_knowledge": lambda r, s: self.library.answer(r.text, s, named=r.entity("type_id")),
             "show_more": self.show_more,
@@ -131,7 +170,7 @@ class Dialogue:
             "quiz": self.quiz,
             "quiz_answer": self.quiz_answer,
             "my_progress": lambda r, s: self.trainer.progress(s.user, s.lang),
-            "leaderboard": lambda r, s: self.trainer.leaderboard(s.lang, viewer=s.user),
+            "leaderboard": self.leaderboard,
         }
         for intent in FOLLOW_UPS:
             self.routes[intent] = self.follow_up
@@ -149,6 +188,20 @@ class Dialogue:
             # an open clarifying question takes its answer, or more description
             Route("clarifying answer", self.answers_the_question, self.clarifying_answer, KEEP_ALL),
             Route("description while asking", self.describes_while_asking, self.description_while_asking, KEEP_ALL),
+            # a yes or a no to the type the coach proposed; any other message leaves the customer as they were
+            Route("yes to the proposed type", self.says_yes_to_proposal, self.confirm_proposal, KEEP_PROPOSAL),
+            Route("no to the proposed type", self.says_no_to_proposal, self.decline_proposal, KEEP_PROPOSAL),
+            # a social line and nothing else: thanks, goodbye, a complaint about the bot, small talk, a greeting
+            Route("social line", lambda r, s: typed(r, s) and r.social is not None, self.social_line),
+            # said outright about the customer: the type, an update of a saved customer
+            Route("update of a saved customer", self.updates_saved_customer, self.update_saved_customer),
+            Route("type named in a statement", self.states_a_type, self.name_type),
+            Route("type added to the customer", self.adds_a_type, self.add_type),
+            # a question that names what it asks about answers exactly that, whatever single word NLU caught
+            Route("DISC letter asked", lambda r, s: typed(r, s) and self.disc_letter(r) is not None, self.disc_types),
+            Route("question about a named type", self.asks_about_named_type, self.named_type_answer),
+            Route("which type fits a description", self.asks_which_type, self.which_type),
+            Route("trade without examples said", self.says_unsupported_trade, self.unsupported_trade),
             Route("stale clarifying option", self.stale_option, self.answer_stale_option, KEEP_DELETE),
             # a saved customer named, or a new customer said outright, before what NLU thought it asks
             Route("saved customer named", self.names_saved_customer, self.saved_customer_named, KEEP_DELETE),
@@ -163,6 +216,7 @@ class Dialogue:
         # then what NLU read (a button's own intent), one row per intent
         for intent, handler in self.routes.items():
             keeps = KEEP_DELETE if intent in ("affirm", "deny", "delete_customer") else frozenset()
+            keeps = keeps | ({"proposal"} if intent in ("affirm", "deny", "confirm_type", "correct_type") else set())
             rows.append(Route(f"intent {intent}", lambda r, s, i=intent: r.intent == i, handler, keeps))  # type: ignore[misc]
         rows.append(Route("anything else", lambda r, s: True, self.fallback))
         return rows
@@ -174,9 +228,17 @@ class Dialogue:
         reading = self.read(turn, state)
         self.settle(reading, state)
         reply = self.route(reading, state)
+        if reading.hinted_trade:  # a trade read from a description is kept only when the salesperson says it
+            state.trade = None
         if not reply.bubbles:
             reply = self.coach.fixed("fallback", state.lang, menu=True)
-        return finish(reply, state.lang, state.script, state.pronoun)
+        reply = finish(reply, state.lang, state.script, state.pronoun)
+        digest = hashlib.sha1(reply.text.encode()).hexdigest()[:12]
+        if digest == state.last_reply and len(reply.bubbles) >= REPEAT_BUBBLES and not reading.is_button and not reading.practising:
+            reply = finish(self.something_else(state), state.lang, state.script, state.pronoun)
+            digest = hashlib.sha1(reply.text.encode()).hexdigest()[:12]
+        state.last_reply = digest
+        return reply
 
     def read(self, turn: UserTurn, state: ConversationState) -> Reading:
         reading = self.reader.read(turn, state)
@@ -193,10 +255,12 @@ class Dialogue:
         if r.is_button:
             return
         trade = r.trade_stated
-        if not trade and not state.trade and r.intent in TRADE_GIVEN_AWAY:
-            trade = r.trade_hinted
+        if not trade and not state.trade and not state.trade_named and r.intent in TRADE_GIVEN_AWAY and r.trade_hinted:
+            state.trade, r.hinted_trade = r.trade_hinted, True  # a guess: it shapes this answer only (respond)
         if trade:
-            state.trade = trade
+            state.trade, state.trade_named = trade, ""
+        elif r.trade_unsupported:  # said outright: examples stay general rather than another trade's
+            state.trade, state.trade_named, state.trade_asked = None, r.trade_unsupported, True
         if r.practising or not r.has_words:
             return
         if state.pending_question:  # "cold, and he finds fault with everything": coached as 'he' from now on
@@ -210,6 +274,9 @@ class Dialogue:
             state.pending_question, state.answers = None, {}
         if "delete" not in row.keeps:
             state.delete_pending = None
+        if "proposal" not in row.keeps and state.proposed_type:  # ignored: declined, the customer stays as they were
+            state.proposed_type, state.corrected_from = None, None
+            state.evidence.pop("proposed", None)
         return row.handle(r, state)
 
     def row_for(self, r: Reading, state: ConversationState) -> Route:
@@ -217,6 +284,81 @@ class Dialogue:
         return next(row for row in self.table if row.when(r, state))
 
     # the table's conditions ------------------------------------------------------------------------
+    def says_yes_to_proposal(self, r: Reading, state: ConversationState) -> bool:
+        if r.is_button or not state.proposed_type:
+            return False
+        named = r.types_labelled
+        return (r.confirmation == "yes" and not r.question and set(named) <= {state.proposed_type}) or (
+            named == [state.proposed_type] and r.confirmation != "no" and not r.question and not r.correction
+        )
+
+    def says_no_to_proposal(self, r: Reading, state: ConversationState) -> bool:
+        """'no', 「不用换」, 'no, leave it as suspicious', 「不用换，王先生还是疑心型」: the type stays."""
+        if r.is_button or not state.proposed_type:
+            return False
+        kept = {state.corrected_from} if state.corrected_from else set()
+        return (r.confirmation == "no" and set(r.types_labelled) <= kept) or (bool(kept) and r.types_labelled == list(kept))
+
+    def states_a_type(self, r: Reading, state: ConversationState) -> bool:
+        """A short statement that the customer is a type: "shes deliberate", 「陈小姐是畏怯友善型啦」, "they're
+        suspicious". Not a question, a comparison, an added trait ("also picky"), a practice request, a quiz answer
+        or a type said not to fit."""
+        if r.is_button or len(r.types_labelled) != 1 or r.question or r.comparing or state.quiz_type:
+            return False
+        if r.intent == "start_practice" or r.mentions("practice_request") or r.says("asks_meaning") or ADDING.match(r.norm):
+            return False
+        if ASKS_INFO.search(r.norm):
+            return False
+        if self.reader.type_negated(r.norm, r.types_labelled[0]):
+            return False
+        rest = self.reader.without_labels(r.norm, r.types_labelled[0])
+        if r.customer_named:
+            rest = rest.replace(normalise(r.customer_named["name"]), " ")
+        rest = STATEMENT_WORDS.sub(" ", rest)
+        if substance(rest) > STATEMENT_REST["zh" if han_count(r.norm) else "en"]:
+            return False  # more than a label: a description, read as one
+        subject = r.pronoun is not None or r.names_a_customer or r.customer_named is not None or bool(SUBJECT.search(r.norm))
+        return subject or r.intent in ("quiz_answer", "correct_type", "confirm_type")
+
+    def adds_a_type(self, r: Reading, state: ConversationState) -> bool:
+        """ "also picky", 「他也挺挑剔的」: a trait added to the customer at hand, offered, never a silent switch."""
+        return (
+            not r.is_button
+            and bool(state.customer_type)
+            and len(r.types_labelled) == 1
+            and r.types_labelled[0] != state.customer_type
+            and bool(ADDING.match(r.norm))
+            and not r.question
+        )
+
+    def updates_saved_customer(self, r: Reading, state: ConversationState) -> bool:
+        return not r.is_button and r.customer_named is not None and bool(UPDATE.match(r.norm))
+
+    def disc_letter(self, r: Reading) -> Optional[str]:
+        """The DISC letter asked about without the word DISC: "which type is a high D", 「high C 对应哪个类型」."""
+        if r.types_named or not (r.question or len(r.norm) <= 20):
+            return None
+        m = DISC_LETTER.search(r.norm)
+        return next((g for g in m.groups() if g), "").upper() if m else None
+
+    def asks_about_named_type(self, r: Reading, state: ConversationState) -> bool:
+        """A question about a type it names, not the customer at hand: "what should I tell Jason about
+        timid-friendly?", "how do you handle a suspicious one?"."""
+        if r.is_button or len(r.types_labelled) != 1 or r.comparing or state.quiz_type or not (r.question or ASKS_INFO.search(r.norm)):
+            return False
+        if r.types_labelled[0] == state.customer_type or r.intent == "start_practice" or r.mentions("practice_request"):
+            return False
+        return r.pronoun is None or not state.customer_type  # "is she more picky?" is about the customer at hand
+
+    def asks_which_type(self, r: Reading, state: ConversationState) -> bool:
+        """ "which one is the indecisive type??": which types a few words describe."""
+        if r.is_button or r.types_named or not r.question or r.pronoun is not None or r.customer_named:
+            return False
+        return bool(WHICH_TYPE.search(r.norm)) and substance(WHICH_TYPE_FILLER.sub(" ", r.norm)) >= 3
+
+    def says_unsupported_trade(self, r: Reading, state: ConversationState) -> bool:
+        return not r.is_button and r.trade_unsupported is not None and r.intent in ("set_trade", *UNPLACED)
+
     def answers_the_question(self, r: Reading, state: ConversationState) -> bool:
         return bool(state.pending_question) and self.clarifying.read_answer(state.pending_question or "", r.text) is not None
 
@@ -227,13 +369,17 @@ class Dialogue:
         return not state.pending_question and not r.is_button and self.clarifying.stale_choice(r.text, state) is not None
 
     def names_saved_customer(self, r: Reading, state: ConversationState) -> bool:
-        if r.is_button or r.intent not in MAY_NAME_A_CUSTOMER or not r.customer_named:
+        if r.is_button or not r.customer_named:
             return False
         row = r.customer_named
+        rest = self.without_name(r, row)
+        if self.bare_name(r, rest):  # the name alone ("big mike") recalls the customer, whatever NLU made of it
+            return True
+        if r.intent not in MAY_NAME_A_CUSTOMER:
+            return False
         if row["name"] != state.customer_name:
             return True
-        rest = self.without_name(r, row)  # already the customer at hand: only a question NLU missed is ours
-        return r.intent not in FOLLOW_UPS and self.asks(rest)
+        return r.intent not in FOLLOW_UPS and self.asks(rest)  # already the customer at hand: a question NLU missed
 
     def says_new_customer(self, r: Reading, state: ConversationState) -> bool:
         return (
@@ -277,6 +423,96 @@ class Dialogue:
         return not r.question and (r.names_a_customer or r.pronoun is not None) and r.judgement_only and not r.says("new_customer")
 
     # the table's handlers --------------------------------------------------------------------------
+    def confirm_proposal(self, r: Reading, state: ConversationState) -> Answer:
+        return self.corrections.confirm(state)
+
+    def decline_proposal(self, r: Reading, state: ConversationState) -> Answer:
+        return self.corrections.decline(state)
+
+    def social_line(self, r: Reading, state: ConversationState) -> Answer:
+        kind = r.social
+        if kind == "thanks":
+            return self.coach.fixed("thank" if state.customer_type else "thank_general", state.lang)
+        if kind == "goodbye":
+            return self.coach.fixed("goodbye", state.lang)
+        if kind == "complaint":
+            return self.coach.fixed("complaint", state.lang, menu=True)
+        if kind == "small_talk":
+            return self.coach.fixed("small_talk", state.lang)
+        return self.coach.fixed("greet", state.lang, menu=True)
+
+    def name_type(self, r: Reading, state: ConversationState) -> Answer:
+        """The type the salesperson names for the customer (a saved one they name, else the one at hand) is kept
+        as they said it; a type already kept is confirmed."""
+        named = r.types_labelled[0]
+        row = r.customer_named
+        if row:  # 「陈小姐是畏怯友善型啦」: that saved customer, updated
+            return self.customers.update_observed(r.text, state, row["name"], named=[named])
+        if state.customer_type == named:
+            reply = Answer().say(self.kb.text("type_named_same", state.lang, name=self.kb.type_name(named, state.lang)))
+            return self.coach.next_buttons(reply, named, state.lang)
+        if not state.customer_type:
+            state.customer_notes = state.customer_notes or ""
+        return self.corrections.switch_to(named, state, store=bool(state.customer_type or state.customer_notes))
+
+    def add_type(self, r: Reading, state: ConversationState) -> Answer:
+        """The named trait offered as the customer's type (a yes switches, "Keep" keeps), its card shown."""
+        named, current = r.types_labelled[0], state.customer_type or ""
+        reply = Answer().say(
+            self.kb.text("reading_offer", state.lang, name=self.kb.type_name(named, state.lang), old=self.kb.type_name(current, state.lang))
+        )
+        return self.corrections.offer([named, current], [], r.text, state, reply)
+
+    def update_saved_customer(self, r: Reading, state: ConversationState) -> Answer:
+        return self.customers.update_observed(r.text, state, (r.customer_named or {})["name"], named=r.types_labelled)
+
+    def disc_types(self, r: Reading, state: ConversationState) -> Answer:
+        return self.library.model_types("disc", self.disc_letter(r) or "", state.lang)
+
+    def named_type_answer(self, r: Reading, state: ConversationState) -> Answer:
+        """A follow-up asked about a named type is answered for that type, the customer at hand kept; any other
+        question about it gets what the type is."""
+        named = r.types_labelled[0]
+        asked = r.intent if r.intent in FOLLOW_UPS else self.follow_up_asked(r, r.norm)
+        if not asked and COACHING_QUESTION.search(r.norm):
+            asked = "ask_phrase"
+        if not asked:
+            return self.library.type_info(named, state.lang)
+        about = ConversationState(user=state.user, lang=state.lang, script=state.script, trade=state.trade, trade_asked=True)
+        about.customer_type = named
+        return self.coach.follow_up(asked, r.text, about, stage=r.entity("stage") or r.stage_named)
+
+    def which_type(self, r: Reading, state: ConversationState) -> Answer:
+        """The types a few words describe, offered to pick from (one: what it is)."""
+        words_part = re.sub(r"\s+", " ", WHICH_TYPE_FILLER.sub(" ", r.norm)).strip()
+        read = self.identifier.identify(words_part)
+        ranked = [t for t, score in read.types[:3] if score >= WHICH_TYPE_MIN] if not read.needs_more_info else []
+        if not ranked:
+            return self.fallback(r, state)
+        if len(ranked) == 1:
+            return self.library.type_info(ranked[0], state.lang)
+        question = self.kb.text("which_type_fits", state.lang, words=words_part)
+        return choose(question, [Option(self.kb.type_name(t, state.lang), "ask_knowledge", {"type_id": t}) for t in ranked])
+
+    def unsupported_trade(self, r: Reading, state: ConversationState) -> Answer:
+        """Said plainly: no examples for that trade, so they stay general; a description in the message is coached."""
+        said = Answer().say(self.kb.text("trade_unsupported", state.lang, trade=r.trade_unsupported or ""))
+        if r.intent == "set_trade" or len(r.norm) < 40:
+            return (
+                self.coach.next_buttons(said, state.customer_type, state.lang) if state.customer_type else self.coach.menu(said, state.lang)
+            )
+        body = self.coach.describe(r.text, state)
+        return Answer(bubbles=said.bubbles + body.bubbles, buttons=body.buttons)
+
+    def something_else(self, state: ConversationState) -> Answer:
+        """Asked again what was just answered: a question back (which stage next), never the same bubbles."""
+        reply = Answer().say(self.kb.text("repeat_pick", state.lang))
+        if state.customer_type:
+            for stage in self.kb.ui.stages[:4]:
+                reply.button(local(stage.names, state.lang), "ask_stage", stage=stage.id)
+            return reply
+        return self.coach.menu(reply, state.lang)
+
     def practice_turn(self, r: Reading, state: ConversationState) -> Answer:
         if r.intent == "start_practice" and r.is_button:
             return self.start_practice(r, state)
@@ -302,7 +538,7 @@ class Dialogue:
         return self.coach.describe(r.text, state)
 
     def correct_type(self, r: Reading, state: ConversationState) -> Answer:
-        return self.corrections.correct(r.text, state, named=r.entity("type_id"))
+        return self.corrections.correct(r.text, state, named=r.entity("type_id"), said=r.types_labelled)
 
     def read_pronoun(self, r: Reading, state: ConversationState, intent: str) -> None:
         """Coaching speaks of the customer as the salesperson does; 'she' after a 'he' customer is someone new in
@@ -330,7 +566,27 @@ class Dialogue:
 
     # coaching --------------------------------------------------------------------------
     def follow_up(self, r: Reading, state: ConversationState) -> Answer:
-        return self.coach.follow_up(r.intent, r.text, state, stage=r.entity("stage"))
+        """What to say, avoid, a stage, a discount: the stage the message names and does not deny ('not the
+        opening, the closing'); a question about the price is the price talk, not an opening line."""
+        intent = r.intent
+        if not r.is_button and intent in ("ask_phrase", "ask_stage") and not r.stage_named and r.says("price_words") and r.question:
+            intent = "ask_discount"
+        return self.coach.follow_up(intent, r.text, state, stage=r.entity("stage") or r.stage_named)
+
+    def new_customer(self, r: Reading, state: ConversationState) -> Answer:
+        """'next customer' starts afresh; a first message about a customer ("I met a customer today") is read as one."""
+        if not r.is_button and not state.customer_type and r.new_customer is None:
+            return self.describe(r, state)
+        return self.coach.new_customer(state)
+
+    def leaderboard(self, r: Reading, state: ConversationState) -> Answer:
+        """Only when the message asks for it: "team", "first" or "high" alone open nothing; a question about a
+        topic ("how should I coach my team on complaints?") gets the topic."""
+        if r.is_button or r.says("leaderboard_words"):
+            return self.trainer.leaderboard(state.lang, viewer=state.user)
+        if r.question and r.topic_searched:
+            return self.library.answer(r.text, state)
+        return self.fallback(r, state)
 
     def fallback(self, r: Reading, state: ConversationState) -> Answer:
         """NLU was unsure or called it out of scope: coach a description (or a development of the current
@@ -368,6 +624,8 @@ class Dialogue:
         return self.coach.fixed("affirm", state.lang, menu=True)
 
     def deny(self, r: Reading, state: ConversationState) -> Answer:
+        if state.proposed_type:
+            return self.corrections.decline(state)
         if state.delete_pending:
             return self.customers.delete("", state, name=state.delete_pending, confirm="no")
         return self.coach.fixed("deny", state.lang, menu=True)
@@ -375,6 +633,13 @@ class Dialogue:
     @staticmethod
     def without_name(r: Reading, row: Dict) -> str:
         return r.norm.replace(normalise(row["name"]), " ")
+
+    @staticmethod
+    def bare_name(r: Reading, rest: str) -> bool:
+        """Nothing but the name (and a filler: "what about big mike?", 「王先生呢」), and no request about it."""
+        if r.intent in ("delete_customer", "rename_customer", "update_customer", "save_customer"):
+            return False
+        return substance(BARE_NAME_FILLER.sub(" ", rest)) == 0
 
     def asks(self, rest: str) -> bool:
         """A message read without the customer's name still asks something: a situation or a follow-up."""
@@ -385,6 +650,8 @@ class Dialogue:
         changes nothing else: 「王总嫌贵怎么办」 is answered as 「他嫌贵怎么办」, whatever NLU made of the name."""
         row = r.customer_named or {}
         rest = self.without_name(r, row)
+        if self.bare_name(r, rest):
+            return self.customers.recall(r.text, state, name=row["name"])
         if row["name"] == state.customer_name:
             return self.about_customer(r, rest, state)
         if not self.asks(rest) and (r.intent == "recall_customer" or len(re.sub(r"\W+", "", rest)) <= 8):

@@ -98,6 +98,15 @@ def substance(text: str) -> int:
     return len(re.findall(r"[a-z0-9\u4e00-\u9fff]", text))
 
 
+def labels_of(t: Any, type_id: str) -> List[str]:
+    """A type's labels: its names (and their parts), its id, one-word English aliases, Chinese aliases ending in 型."""
+    names = [t.names.en, *(p.strip() for p in t.names.en.split("/")), t.names.zh, t.names.zh.removesuffix("型")]
+    names += [type_id.replace("_", " "), type_id.replace("_", "-"), type_id]
+    # one-word English aliases, but not verb forms ("cutting" in "kept cutting me off" describes, it names nothing)
+    names += [a for a in t.aliases.en if " " not in a.strip() and not a.endswith("ing")] + [a for a in t.aliases.zh if a.endswith("型")]
+    return [n for n in names if len(n) >= 2]
+
+
 @dataclass
 class Reading:
     """One message as understood: what was written, what NLU said, and what it names, asks or answers."""
@@ -116,6 +125,7 @@ class Reading:
     reader: Reader = field(repr=False)
     user: str = "anonymous"
     practising: bool = False  # a practice session runs for this user (set by the dialogue, which owns practice)
+    hinted_trade: bool = False  # the trade this turn is coached in was only read from the description (a guess)
 
     # UserTurn's interface, so handlers written for a turn read a Reading the same way
     def entity(self, name: str) -> Optional[str]:
@@ -137,6 +147,12 @@ class Reading:
     def types_named(self) -> List[str]:
         """Every customer type the message names, in the order they appear."""
         return [] if self.is_button else self.reader.types_named(self.norm)
+
+    @cached_property
+    def types_labelled(self) -> List[str]:
+        """The types the message calls by a label ("picky", "deliberate", 「挑剔型」, "fussy"), not by a
+        description an alias also is ("thinks it through", 「做不了主」): what a statement of the type uses."""
+        return [] if self.is_button else self.reader.types_named(self.norm, labels_only=True)
 
     @cached_property
     def topic_named(self) -> Optional[str]:
@@ -231,8 +247,12 @@ class Reading:
         return not self.is_button and bool(COMPARING.search(self.text))
 
     def says(self, key: str) -> bool:
-        """One of ui.yaml's `answers.<key>` phrases occurs in the message."""
+        """One of ui.yaml's `answers.<key>` phrases occurs in the message (English as whole words)."""
         return not self.is_button and says(self.norm, words(self.reader.kb, key))
+
+    def mentions(self, key: str) -> bool:
+        """One of ui.yaml's `answers.<key>` phrases occurs, English on word starts ("practi" in "practise")."""
+        return not self.is_button and bool(mentions(self.norm, {key: words(self.reader.kb, key)}))
 
 
 class Reader:
@@ -242,6 +262,7 @@ class Reader:
         self.kb = kb
         self.identifier = identifier
         self.userdata = userdata
+        self._type_labels = {type_id: labels_of(t, type_id) for type_id, t in kb.types.items()}
         self._type_names = {
             type_id: [
                 t.names.en,
@@ -287,9 +308,9 @@ class Reader:
         return lang, (script_of(text, "") or None) if lang == "zh" else None
 
     # names -----------------------------------------------------------------------------------------
-    def types_named(self, norm: str) -> List[str]:
+    def types_named(self, norm: str, labels_only: bool = False) -> List[str]:
         found: List[Tuple[int, str]] = []
-        for type_id, names in self._type_names.items():
+        for type_id, names in (self._type_labels if labels_only else self._type_names).items():
             positions = []
             for name in names:
                 name = normalise(name)
@@ -302,6 +323,21 @@ class Reader:
             if positions:
                 found.append((min(positions), type_id))
         return [type_id for _, type_id in sorted(found)]
+
+    def without_labels(self, norm: str, type_id: str) -> str:
+        """The text with the type's labels taken out (longest first)."""
+        return without(norm, self._type_labels[type_id])
+
+    def type_negated(self, norm: str, type_id: str) -> bool:
+        """The type is named only to be denied: "he's not picky", 「他不是挑剔型」."""
+        for name in self._type_names[type_id]:
+            p = normalise(name)
+            pos = norm.find(p) if len(p) >= 2 else -1
+            if pos >= 0 and re.search(
+                r"(?:\bnot|n't|\bnever)\s+(?:\w+\s+){0,2}$|(?:不是|不算|并不|不)\S{0,2}$", norm[max(0, pos - 16) : pos]
+            ):
+                return True
+        return False
 
     def stages_in(self, norm: str) -> List[Tuple[str, bool]]:
         found: List[Tuple[int, str, bool]] = []
