@@ -14,6 +14,7 @@ from ..schema import STAGES, CustomerType, local
 from ..store import KnowledgeBase
 from ..text import clean, detect_lang, has_words, normalise
 from .answer import Answer
+from .chooser import two_types
 from .explain import stage_name
 from .identify import Identification, Identifier
 from .lookup import mentions, stage_in
@@ -145,7 +146,16 @@ class Coach:
             if not (result.about_customer or self.names_a_customer(text)):
                 return self.fixed("fallback", state.lang, menu=True)
             return self.clarify(text, state)
+        if result.close:  # two types too close to call: name both, ask what separates them, one button each
+            return self.choose_between(result, text, state)
         return self.coach_on(result, text, state)
+
+    def choose_between(self, result: Identification, text: str, state: ConversationState) -> Answer:
+        """The chooser for Identification.close: nothing is kept but the notes until the salesperson picks
+        (Corrections.confirm coaches on the one picked)."""
+        a, b = result.close or (result.types[0][0], result.types[1][0])
+        state.customer_notes, state.evidence = join_notes(state.customer_notes, text), {"ranked": [a, b], "spans": []}
+        return two_types(self.kb, a, b, state.lang)
 
     def coach_on(self, result: Identification, notes: str, state: ConversationState, previous: Optional[str] = None) -> Answer:
         type_id = result.types[0][0]

@@ -541,17 +541,17 @@ class Dialogue:
         return self.corrections.correct(r.text, state, named=r.entity("type_id"), said=r.types_labelled)
 
     def read_pronoun(self, r: Reading, state: ConversationState, intent: str) -> None:
-        """Coaching speaks of the customer as the salesperson does; 'she' after a 'he' customer is someone new in
-        English. Not in Chinese: 他 and 她 sound the same, and many write 他 for anyone (and voice input does)."""
-        self.apply_pronoun(r.pronoun, r.text, intent, state, situation=bool(r.situation))
+        """Coaching speaks of the customer as the salesperson does. 'she' after a 'he' customer may be someone new,
+        but that is a guess: the customer is kept (a description that reads as another type is offered, with a
+        button to keep the type), and only "another customer" starts afresh. In Chinese 他 and 她 sound the same,
+        and many write 他 for anyone (and voice input does), so a Chinese message never changes it once set."""
+        self.apply_pronoun(r.pronoun, r.text, intent, state)
 
-    def apply_pronoun(self, pronoun: Optional[str], text: str, intent: str, state: ConversationState, situation: bool) -> None:
+    @staticmethod
+    def apply_pronoun(pronoun: Optional[str], text: str, intent: str, state: ConversationState) -> None:
         if not pronoun or pronoun == state.pronoun:
             return
-        chinese = bool(han_count(text))
-        if state.customer_type and state.pronoun != "they" and intent == "describe_customer" and not chinese and not situation:
-            state.forget_customer()
-        said_again = intent == "describe_customer" and not chinese
+        said_again = intent == "describe_customer" and not han_count(text)
         if said_again or not state.customer_type or state.pronoun == "they":
             state.pronoun = pronoun
 
@@ -561,7 +561,7 @@ class Dialogue:
         state.forget_customer()
         if len(rest) < 6 or not any(ch.isalpha() for ch in rest):
             return self.coach.new_customer(state)
-        self.apply_pronoun(self.reader.pronoun_of(rest), rest, "describe_customer", state, situation=bool(self.coach.situation_of(rest)))
+        self.apply_pronoun(self.reader.pronoun_of(rest), rest, "describe_customer", state)
         return self.coach.describe(rest, state)
 
     # coaching --------------------------------------------------------------------------
