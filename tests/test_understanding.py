@@ -155,7 +155,7 @@ def test_two_close_types_name_both_ask_and_a_press_coaches(talk, engine, lang, m
     text = "he finds fault with the paint and doubts the mileage" if lang == "en" else "他嫌漆面有问题，又怀疑里程数"
     monkeypatch.setattr(t.dialogue.coach, "_has_evidence", lambda result: True)
     answer = t.last = t.dialogue.coach.describe(text, t.state, close)
-    assert t.state.customer_type is None and len(answer.buttons) == 2
+    assert t.state.customer_type == "picky" and len(answer.buttons) == 2  # the better reading works meanwhile
     assert engine.kb.type_name("picky", lang) in answer.text and engine.kb.type_name("suspicious", lang) in answer.text
     card = t.press(engine.kb.type_name("suspicious", lang))
     assert t.state.customer_type == "suspicious" and len(card.bubbles) >= 2
@@ -334,3 +334,46 @@ def test_a_trade_without_examples_is_said_and_examples_stay_general(talk, engine
     for phrase in engine.kb.types["suspicious"].phrases:
         if phrase.trades:
             assert phrase.dict()[lang] not in shown
+
+
+@pytest.mark.parametrize(
+    "lang, text",
+    [
+        ("zh", "等一下 她不是挑剔型啦 剛剛的疑心型比較對"),
+        ("zh", "等等，他是疑心型的，不是挑剔型，你搞混了吧"),
+        ("en", "no, he's suspicious, not picky"),
+    ],
+)
+def test_a_type_said_not_to_fit_is_never_the_one_kept(talk, lang, text):
+    t = proposed(talk, lang)
+    t.say(text, intent="correct_type")
+    assert t.state.customer_type == "suspicious"
+
+
+@pytest.mark.parametrize("lang, text", [("zh", "那要怎麼約她先生一起出來談"), ("en", "how do I get her husband to come along?")])
+def test_a_question_misread_as_a_recall_is_answered_as_a_question(talk, engine, lang, text):
+    t = talk(lang)
+    t.say(SUSPICIOUS[lang])
+    reply = t.say(text, intent="recall_customer")
+    assert engine.kb.text("unknown_customer", lang, name="")[:4] not in to_simplified(reply.text)
+
+
+@pytest.mark.parametrize("lang, text, name", [("zh", "陳小姐先存起來", "陳小姐"), ("zh", "王总存一下", "王总")])
+def test_a_name_before_save_words(talk, lang, text, name):
+    t = talk(lang)
+    t.say(SUSPICIOUS[lang])
+    reply = t.say(text, intent="save_customer")
+    assert name in reply.text and t.dialogue.userdata.find_customer(t.state.user, name)
+
+
+@pytest.mark.parametrize(
+    "lang, update", [("en", "update Big Mike: he's also quite picky about the trim"), ("zh", "更新王总：他也挺挑剔的")]
+)
+def test_an_update_that_adds_a_trait_asks_first(talk, lang, update):
+    t = talk(lang)
+    name = "Big Mike" if lang == "en" else "王总"
+    t.say(SUSPICIOUS[lang])
+    t.say(f"save him as {name}" if lang == "en" else f"把他存为{name}", intent="save_customer")
+    reply = t.say(update, intent="update_customer")
+    assert t.dialogue.userdata.find_customer(t.state.user, name)["type_id"] == "suspicious"
+    assert [p for _, p in reply.buttons] == ['/confirm_type{"type_id": "picky"}', "/deny"]

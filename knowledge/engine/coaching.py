@@ -151,10 +151,11 @@ class Coach:
         return self.coach_on(result, text, state)
 
     def choose_between(self, result: Identification, text: str, state: ConversationState) -> Answer:
-        """The chooser for Identification.close: nothing is kept but the notes until the salesperson picks
-        (Corrections.confirm coaches on the one picked)."""
+        """The chooser for Identification.close. The better reading is the working one meanwhile (a save or a
+        follow-up before the pick uses it); the pick is kept as said (Corrections.confirm shows its card)."""
         a, b = result.close or (result.types[0][0], result.types[1][0])
-        state.customer_notes, state.evidence = join_notes(state.customer_notes, text), {"ranked": [a, b], "spans": []}
+        self.remember(state, a, join_notes(state.customer_notes, text), result)
+        state.evidence["choosing"] = [a, b]
         return two_types(self.kb, a, b, state.lang)
 
     def coach_on(self, result: Identification, notes: str, state: ConversationState, previous: Optional[str] = None) -> Answer:

@@ -129,19 +129,20 @@ class Corrections:
         if not wanted:
             return Answer().say(self.kb.text("nothing_to_confirm", state.lang))
         before = state.customer_type
+        choosing = wanted in (state.evidence.pop("choosing", None) or [])  # a pick between two close readings
         proposal = state.evidence.pop("proposed", None) or {}
         self.userdata.add_feedback(state.user, state.customer_notes, state.corrected_from, wanted)
         state.customer_type, state.proposed_type, state.corrected_from, state.phrase_index = wanted, None, None, 0
         if proposal.get("spans") and wanted == (proposal.get("ranked") or [None])[0]:
             state.evidence = {"ranked": proposal.get("ranked", [wanted]), "spans": proposal["spans"]}
-        elif wanted != before:
+        elif wanted != before or choosing:
             read = self.identifier.identify(state.customer_notes) if has_words(state.customer_notes) else None
             spans = [e for e in (read.evidence if read else []) if e.get("type") == wanted][:6]
             state.evidence = {"ranked": [wanted], "spans": spans}
         if state.customer_name:
             quotes = [str(e["text"]) for e in state.evidence.get("spans", []) if e.get("type") == wanted]
             self.userdata.save_customer(state.user, state.customer_name, wanted, quotes[:5], state.customer_notes)
-        if not before:  # a pick between readings: the card of the one picked
+        if not before or choosing:  # a pick between readings: the card of the one picked
             return self.coach.card(wanted, state, state.evidence.get("spans", []))
         reply = Answer().say(self.kb.text("correction_confirmed", state.lang, name=self.kb.type_name(wanted, state.lang)))
         return self.coach.next_buttons(reply, wanted, state.lang)

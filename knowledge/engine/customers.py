@@ -20,6 +20,7 @@ from .state import ConversationState
 LIST_SHOWN = 10
 BUTTONS_SHOWN = 4
 _RENAME = [re.compile(r"\bto\s+(.+?)\s*[.!?]*$", re.I), re.compile(r"(?:改名为|改名成|改叫|重命名为|改成|改为)\s*(.+?)\s*[。！？!?]*$")]
+ALSO = re.compile(r"\b(?:also|too|as well)\b|也|还有点|还挺|还很", re.I)
 _UPDATE_SEPARATOR = re.compile(r"[:：,，]\s*")
 
 
@@ -121,6 +122,9 @@ class Customers:
             return self._which(state)
         rest = self._after_name(text, profile["name"])
         said = next((t for t in (named or []) if t in self.kb.types), None) or (type_in(self.kb, rest) if rest else None)
+        also = None
+        if said and ALSO.search(rest):  # "he's also quite picky": a trait added, asked about, never a silent switch
+            said, also = None, said
         notes = join_notes(profile["notes"], rest) if rest else profile["notes"]
         old = profile["type_id"]
         at_hand = state.customer_name == profile["name"]
@@ -134,14 +138,14 @@ class Customers:
             return self.coach.next_buttons(reply, said, lang)
         self.userdata.save_customer(state.user, profile["name"], old, profile["evidence"], notes)
         read = self.coach.identifier.identify(notes) if rest else None
-        new = None if read is None or read.needs_more_info or said else read.types[0][0]
+        new = also or (None if read is None or read.needs_more_info or said else read.types[0][0])
         if read is None or not new or new == old or old not in self.kb.types:
             reply = Answer().say(self.kb.text("update_same", lang, name=profile["name"], type=self._type_name(old, lang)))
             return self.coach.next_buttons(reply, old, lang) if old in self.kb.types else reply
         self.load({**profile, "notes": notes}, state)  # the customer at hand, so the yes (Corrections.confirm) saves it
         state.proposed_type, state.corrected_from = new, old
         state.evidence["proposed"] = {
-            "ranked": [t for t, _ in read.types[:4]],
+            "ranked": [new] + [t for t, _ in read.types[:3] if t != new],
             "spans": [e for e in read.evidence if e.get("type") == new][:6],
         }
         reply = Answer().say(

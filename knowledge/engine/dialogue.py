@@ -157,9 +157,9 @@ class Dialogue:
             "list_types": lambda r, s: self.library.list_types(s.lang),
             "ask_knowledge": lambda r, s: self.library.answer(r.text, s, named=r.entity("type_id")),
             "show_more": self.show_more,
-            "save_customer": lambda r, s: self.customers.save(r.text, s, name=r.entity("name")),
+            "save_customer": self.save_customer,
             "list_customers": lambda r, s: self.customers.list(s),
-            "recall_customer": lambda r, s: self.customers.recall(r.text, s, name=r.entity("name")),
+            "recall_customer": self.recall_customer,
             "update_customer": lambda r, s: self.customers.update(r.text, s, name=r.entity("name"), type_id=r.entity("type_id")),
             "rename_customer": lambda r, s: self.customers.rename(r.text, s, name=r.entity("name"), new_name=r.entity("new_name")),
             "delete_customer": lambda r, s: self.customers.delete(r.text, s, name=r.entity("name"), confirm=r.entity("confirm")),
@@ -303,15 +303,15 @@ class Dialogue:
         """A short statement that the customer is a type: "shes deliberate", 「陈小姐是畏怯友善型啦」, "they're
         suspicious". Not a question, a comparison, an added trait ("also picky"), a practice request, a quiz answer
         or a type said not to fit."""
-        if r.is_button or len(r.types_labelled) != 1 or r.question or r.comparing or state.quiz_type:
+        if r.is_button or len(r.types_affirmed) != 1 or r.question or r.comparing or state.quiz_type:
             return False
         if r.intent == "start_practice" or r.mentions("practice_request") or r.says("asks_meaning") or ADDING.match(r.norm):
             return False
         if ASKS_INFO.search(r.norm):
             return False
-        if self.reader.type_negated(r.norm, r.types_labelled[0]):
-            return False
-        rest = self.reader.without_labels(r.norm, r.types_labelled[0])
+        rest = r.norm
+        for type_id in r.types_labelled:
+            rest = self.reader.without_labels(rest, type_id)
         if r.customer_named:
             rest = rest.replace(normalise(r.customer_named["name"]), " ")
         rest = STATEMENT_WORDS.sub(" ", rest)
@@ -444,7 +444,7 @@ class Dialogue:
     def name_type(self, r: Reading, state: ConversationState) -> Answer:
         """The type the salesperson names for the customer (a saved one they name, else the one at hand) is kept
         as they said it; a type already kept is confirmed."""
-        named = r.types_labelled[0]
+        named = r.types_affirmed[0]
         row = r.customer_named
         if row:  # 「陈小姐是畏怯友善型啦」: that saved customer, updated
             return self.customers.update_observed(r.text, state, row["name"], named=[named])
@@ -538,7 +538,7 @@ class Dialogue:
         return self.coach.describe(r.text, state)
 
     def correct_type(self, r: Reading, state: ConversationState) -> Answer:
-        return self.corrections.correct(r.text, state, named=r.entity("type_id"), said=r.types_labelled)
+        return self.corrections.correct(r.text, state, named=r.entity("type_id"), said=r.types_affirmed)
 
     def read_pronoun(self, r: Reading, state: ConversationState, intent: str) -> None:
         """Coaching speaks of the customer as the salesperson does. 'she' after a 'he' customer may be someone new,
@@ -578,6 +578,18 @@ class Dialogue:
         if not r.is_button and not state.customer_type and r.new_customer is None:
             return self.describe(r, state)
         return self.coach.new_customer(state)
+
+    def recall_customer(self, r: Reading, state: ConversationState) -> Answer:
+        """A saved customer by button or name; a question NLU took for a recall ("那要怎么约她先生一起出来谈")
+        that names no saved customer is answered as a question."""
+        if not r.is_button and not r.entity("name") and not r.customer_named and r.question:
+            return self.fallback(r, state)
+        return self.customers.recall(r.text, state, name=r.entity("name"))
+
+    def save_customer(self, r: Reading, state: ConversationState) -> Answer:
+        """ "save him as Mr Li"; "did you save that to big mike?" saves the customer at hand under that saved name."""
+        name = r.entity("name") or (r.customer_named["name"] if r.customer_named else None)
+        return self.customers.save(r.text, state, name=name)
 
     def leaderboard(self, r: Reading, state: ConversationState) -> Answer:
         """Only when the message asks for it: "team", "first" or "high" alone open nothing; a question about a

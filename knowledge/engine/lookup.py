@@ -74,6 +74,7 @@ _NAME_PATTERNS = [
     re.compile(r"(?:call|name)\s+(?:him|her|them|this (?:customer|client|one))\s+(.+)$", re.I),
     re.compile(r"(?:存为|保存为|记为|叫做|叫|存成|记成)\s*(.+?)\s*[。!?]*$"),
     re.compile(r"^(.+?)(?:那个客户|这个客户|的情况|怎么应对|怎么办|该怎么)"),
+    re.compile(r"^(.{1,12}?)(?:先|也)?(?:存起来|存一下|存下来|保存一下|保存起来|记下来)"),
 ]
 
 

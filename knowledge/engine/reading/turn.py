@@ -155,6 +155,11 @@ class Reading:
         return [] if self.is_button else self.reader.types_named(self.norm, labels_only=True)
 
     @cached_property
+    def types_affirmed(self) -> List[str]:
+        """The labelled types not said not to fit: 「王先生是疑心型的，不是事不关己型」 -> suspicious."""
+        return [t for t in self.types_labelled if not self.reader.type_negated(self.norm, t)]
+
+    @cached_property
     def topic_named(self) -> Optional[str]:
         """A knowledge topic named by its title or an alias (no full-text guess)."""
         if self.is_button:
@@ -290,7 +295,7 @@ class Reader:
             has_words=has_words(text),
             lang=lang,
             script=script,
-            question=not is_button and bool(QUESTION.search(text)),
+            question=not is_button and bool(QUESTION.search(norm)),
             negated=not is_button and bool(NEGATION.search(norm)),
             reader=self,
             user=state.user,
