@@ -235,7 +235,8 @@ class Dialogue:
         reply = finish(reply, state.lang, state.script, state.pronoun)
         digest = hashlib.sha1(reply.text.encode()).hexdigest()[:12]
         if digest == state.last_reply and len(reply.bubbles) >= REPEAT_BUBBLES and not reading.is_button and not reading.practising:
-            reply = finish(self.something_else(state), state.lang, state.script, state.pronoun)
+            coaching = "/ask_stage" in str(reply.buttons)
+            reply = finish(self.something_else(state, coaching), state.lang, state.script, state.pronoun)
             digest = hashlib.sha1(reply.text.encode()).hexdigest()[:12]
         state.last_reply = digest
         return reply
@@ -310,7 +311,7 @@ class Dialogue:
         if ASKS_INFO.search(r.norm):
             return False
         rest = r.norm
-        for type_id in r.types_labelled:
+        for type_id in r.types_labelled + r.types_named:
             rest = self.reader.without_labels(rest, type_id)
         if r.customer_named:
             rest = rest.replace(normalise(r.customer_named["name"]), " ")
@@ -476,8 +477,8 @@ class Dialogue:
         asked = r.intent if r.intent in FOLLOW_UPS else self.follow_up_asked(r, r.norm)
         if not asked and COACHING_QUESTION.search(r.norm):
             asked = "ask_phrase"
-        if not asked:
-            return self.library.type_info(named, state.lang)
+        if not asked:  # what the type is (with DISC or Social Styles first when asked about them)
+            return self.library.answer(r.text, state, named=None if self.library.model_asked(r.text) else named)
         about = ConversationState(user=state.user, lang=state.lang, script=state.script, trade=state.trade, trade_asked=True)
         about.customer_type = named
         return self.coach.follow_up(asked, r.text, about, stage=r.entity("stage") or r.stage_named)
@@ -504,10 +505,11 @@ class Dialogue:
         body = self.coach.describe(r.text, state)
         return Answer(bubbles=said.bubbles + body.bubbles, buttons=body.buttons)
 
-    def something_else(self, state: ConversationState) -> Answer:
-        """Asked again what was just answered: a question back (which stage next), never the same bubbles."""
+    def something_else(self, state: ConversationState, coaching: bool) -> Answer:
+        """Asked again what was just answered: a question back (which stage next, after coaching), never the same
+        bubbles."""
         reply = Answer().say(self.kb.text("repeat_pick", state.lang))
-        if state.customer_type:
+        if state.customer_type and coaching:
             for stage in self.kb.ui.stages[:4]:
                 reply.button(local(stage.names, state.lang), "ask_stage", stage=stage.id)
             return reply

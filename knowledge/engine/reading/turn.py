@@ -104,6 +104,7 @@ def labels_of(t: Any, type_id: str) -> List[str]:
     names += [type_id.replace("_", " "), type_id.replace("_", "-"), type_id]
     # one-word English aliases, but not verb forms ("cutting" in "kept cutting me off" describes, it names nothing)
     names += [a for a in t.aliases.en if " " not in a.strip() and not a.endswith("ing")] + [a for a in t.aliases.zh if a.endswith("型")]
+    names += [n.replace("-", " ") for n in names if "-" in n]  # "opinion driven" as typed
     return [n for n in names if len(n) >= 2]
 
 
@@ -279,6 +280,8 @@ class Reader:
             ]
             for type_id, t in kb.types.items()
         }
+        for names in self._type_names.values():
+            names += [n.replace("-", " ") for n in names if "-" in n]
 
     def read(self, turn: UserTurn, state: ConversationState) -> Reading:
         is_button = turn.is_button
@@ -339,7 +342,7 @@ class Reader:
             p = normalise(name)
             pos = norm.find(p) if len(p) >= 2 else -1
             if pos >= 0 and re.search(
-                r"(?:\bnot|n't|\bnever)\s+(?:\w+\s+){0,2}$|(?:不是|不算|并不|不)\S{0,2}$", norm[max(0, pos - 16) : pos]
+                r"(?:\bnot|n't|\bnever|\bno\s+to|\bno)\s+(?:\w+\s+){0,2}$|(?:不是|不算|并不|不)\S{0,2}$", norm[max(0, pos - 16) : pos]
             ):
                 return True
         return False
