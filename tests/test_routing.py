@@ -121,6 +121,8 @@ ROW_EXAMPLES: List[Tuple[str, Setup, str, str]] = [
     ("which type fits a description", nothing, "犹豫不决的是哪种类型？", "ask_knowledge"),
     ("trade without examples said", nothing, "i sell phone plans", "set_trade"),
     ("trade without examples said", nothing, "我是賣化妝品的", "set_trade"),
+    ("unsure reading", nothing, "my team keeps getting complaints, what do we do first?", "leaderboard@0.45"),
+    ("unsure reading", nothing, "团队里谁最会处理投诉？", "leaderboard@0.4"),
     ("stale clarifying option", coached(SUSPICIOUS), "Leads", "leaderboard"),
     ("saved customer named", saved("Mr Li", SUSPICIOUS), "Mr Li", "out_of_scope"),
     ("saved customer named", saved("王总", SUSPICIOUS_ZH), "王总嫌贵怎么办", "ask_discount"),
@@ -148,7 +150,9 @@ def row_for(dialogue, setup: Setup, text: str, intent: str, entities: Dict[str, 
     state = fresh("zh" if any("\u4e00" <= ch <= "\u9fff" for ch in text) else "en")
     setup(dialogue, state)
     dialogue.identifier.begin_turn()
-    reading = dialogue.read(UserTurn(text=text, intent=intent, entities=entities or {}), state)
+    intent, _, confidence = intent.partition("@")  # "leaderboard@0.45": NLU's intent and how sure it was
+    turn = UserTurn(text=text, intent=intent, confidence=float(confidence or 1.0), entities=entities or {})
+    reading = dialogue.read(turn, state)
     dialogue.settle(reading, state)
     return dialogue.row_for(reading, state).name
 
@@ -272,3 +276,16 @@ def test_reading_identifies_each_text_once_per_turn(dialogue):
     assert calls == texts
     dialogue.respond(UserTurn(text="he finally asked about financing", intent="describe_customer"), state)
     assert dialogue.identifier.calls == len(dialogue.identifier._memo)
+
+
+def test_an_unsure_reading_offers_both_and_each_button_answers(dialogue, engine):
+    state = fresh()
+    reply = dialogue.respond(
+        UserTurn(text="my team keeps getting complaints, what do we do first?", intent="leaderboard", confidence=0.45), state
+    )
+    payloads = [p for _, p in reply.buttons]
+    assert payloads[0] == "/leaderboard" and '/ask_knowledge{"item": "complaint_steps"}' in payloads
+    topic = dialogue.respond(UserTurn(text=payloads[1], intent="ask_knowledge", entities={"item": "complaint_steps"}), state)
+    assert engine.kb.topics["complaint_steps"].title.en in topic.text
+    sure = dialogue.respond(UserTurn(text="show me the leaderboard", intent="leaderboard", confidence=0.95), fresh())
+    assert not any(p == '/ask_knowledge{"item": "complaint_steps"}' for _, p in sure.buttons)

@@ -63,6 +63,18 @@ TRADE_GIVEN_AWAY = (
 FOLLOW_UPS = ("ask_phrase", "ask_avoid", "ask_stage", "ask_discount", "ask_why")
 UNPLACED = ("describe_customer", "out_of_scope", "nlu_fallback")  # intents NLU gives a message it could not place
 REPEAT_BUBBLES = 2  # coaching of this many bubbles is never sent twice in a row; a one-bubble notice may be
+# features NLU may open on a single word ("team", "first", "quiz"), with their button titles (ui.yaml)
+FEATURE_BUTTONS = {
+    "leaderboard": "btn_leaderboard",
+    "my_progress": "btn_progress",
+    "quiz": "btn_quiz",
+    "list_types": "btn_types",
+    "list_customers": "btn_customers",
+    "start_practice": "btn_practice",
+}
+# below this NLU confidence a feature intent is a guess when the message also names a topic or a type; set on the
+# persona replays (/work/shared/ux/2026-12) with the coach asking on well under one message in six (report, issue 22)
+UNSURE_CONFIDENCE = 0.6
 BARE_NO = ("no", "nope", "nah", "no thanks", "不", "不是", "没有", "不要", "不用")  # a no to a question, not to the type
 
 # a statement said of the customer: "shes deliberate", "they're suspicious", "I think she's picky", 「她是挑剔型」
@@ -155,7 +167,7 @@ class Dialogue:
             "confirm_type": lambda r, s: self.corrections.confirm(s, named=r.entity("type_id")),
             "new_customer": self.new_customer,
             "list_types": lambda r, s: self.library.list_types(s.lang),
-            "ask_knowledge": lambda r, s: self.library.answer(r.text, s, named=r.entity("type_id")),
+            "ask_knowledge": self.ask_knowledge,
             "show_more": self.show_more,
             "save_customer": self.save_customer,
             "list_customers": lambda r, s: self.customers.list(s),
@@ -202,6 +214,8 @@ class Dialogue:
             Route("question about a named type", self.asks_about_named_type, self.named_type_answer),
             Route("which type fits a description", self.asks_which_type, self.which_type),
             Route("trade without examples said", self.says_unsupported_trade, self.unsupported_trade),
+            # NLU unsure between a feature and what the message names: the likely readings as buttons
+            Route("unsure reading", self.unsure_reading, self.choose_reading),
             Route("stale clarifying option", self.stale_option, self.answer_stale_option, KEEP_DELETE),
             # a saved customer named, or a new customer said outright, before what NLU thought it asks
             Route("saved customer named", self.names_saved_customer, self.saved_customer_named, KEEP_DELETE),
@@ -356,6 +370,23 @@ class Dialogue:
         if r.is_button or r.types_named or not r.question or r.pronoun is not None or r.customer_named:
             return False
         return bool(WHICH_TYPE.search(r.norm)) and substance(WHICH_TYPE_FILLER.sub(" ", r.norm)) >= 3
+
+    def unsure_reading(self, r: Reading, state: ConversationState) -> bool:
+        """NLU picked a feature without conviction while the message names a topic or a type: ask which."""
+        if r.is_button or r.intent not in FEATURE_BUTTONS or r.confidence >= UNSURE_CONFIDENCE:
+            return False
+        if r.intent == "leaderboard" and r.says("leaderboard_words"):
+            return False
+        return bool(r.topic_named or r.types_affirmed)
+
+    def choose_reading(self, r: Reading, state: ConversationState) -> Answer:
+        lang = state.lang
+        options = [Option(self.kb.text(FEATURE_BUTTONS[r.intent], lang), r.intent)]
+        if r.topic_named:
+            options.append(Option(local(self.kb.topics[r.topic_named].title, lang), "ask_knowledge", {"item": r.topic_named}))
+        for type_id in r.types_affirmed[:1]:
+            options.append(Option(self.kb.type_name(type_id, lang), "ask_knowledge", {"type_id": type_id}))
+        return choose(self.kb.text("choose_reading", lang), options)
 
     def says_unsupported_trade(self, r: Reading, state: ConversationState) -> bool:
         return not r.is_button and r.trade_unsupported is not None and r.intent in ("set_trade", *UNPLACED)
@@ -580,6 +611,12 @@ class Dialogue:
         if not r.is_button and not state.customer_type and r.new_customer is None:
             return self.describe(r, state)
         return self.coach.new_customer(state)
+
+    def ask_knowledge(self, r: Reading, state: ConversationState) -> Answer:
+        item = r.entity("item")
+        if r.is_button and item in self.kb.topics:  # a topic offered by the chooser
+            return self.library.topic(item or "", state)
+        return self.library.answer(r.text, state, named=r.entity("type_id"))
 
     def recall_customer(self, r: Reading, state: ConversationState) -> Answer:
         """A saved customer by button or name; a question NLU took for a recall ("那要怎么约她先生一起出来谈")
