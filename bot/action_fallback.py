@@ -18,12 +18,11 @@ from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.shared.core.events import BotUttered, Event
 
 from knowledge.engine.answer import Answer
-from knowledge.engine.dialogue import SHORT_LETTERS
+from knowledge.engine.reading import Reader
 from knowledge.engine.state import MEMORY_SLOT, ConversationState
-from knowledge.engine.wording import finish, script_of
+from knowledge.engine.wording import finish
 from knowledge.loader import load_ui
 from knowledge.schema import UiText, local
-from knowledge.text import detect_lang, han_count, has_words
 
 logger = logging.getLogger(__name__)
 
@@ -37,17 +36,14 @@ def ui_text() -> UiText:
 
 
 def language_of(tracker: Optional[Any]) -> tuple:
-    """(lang, script) as the engine picks them (Dialogue.read_language): the message's, else the conversation's."""
+    """(lang, script) as the engine reads them (engine/reading: Reader.language): the message's, else the
+    conversation's (a button, an emoji or a letter or two)."""
     if tracker is None:
         return "en", "hans"
     state = ConversationState.from_memory(tracker.sender_id, tracker.get_slot(MEMORY_SLOT))
     text = (tracker.latest_message.text if tracker.latest_message else None) or ""
-    if text.startswith("/") or not has_words(text):
-        return state.lang, state.script
-    if not han_count(text) and sum(ch.isalpha() for ch in text) < SHORT_LETTERS:
-        return state.lang, state.script
-    lang = detect_lang(text, state.lang)
-    return lang, script_of(text, state.script) if lang == "zh" else state.script
+    lang, script = (None, None) if text.startswith("/") else Reader.language(text)
+    return lang or state.lang, script or state.script
 
 
 def ui_reply(key: str, tracker: Optional[Any]) -> str:

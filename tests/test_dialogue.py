@@ -161,11 +161,13 @@ def test_a_described_correction_is_offered_and_stored_only_when_confirmed(talk, 
     t.say(description)
     before = t.state.customer_type
     for intent in ("correct_type", "describe_customer"):  # NLU may miss that it corrects
-        t.state.customer_type = before
+        t.state.last_reply, t.state.proposed_type = "", None  # the same message again, as if said for the first time
         reply = t.say(correction, intent=intent)
-        assert t.state.customer_type == expected, reply.text
+        assert t.state.proposed_type == expected, reply.text
+        assert t.state.customer_type == before  # a reading is kept only after a yes
     payloads = [p for _, p in reply.buttons]
-    assert payloads[0].startswith("/confirm_type") and sum(p.startswith("/correct_type") for p in payloads) == 2
+    assert payloads[0].startswith("/confirm_type") and sum(p.startswith("/correct_type") for p in payloads) == 1
+    assert payloads[-1] == "/deny"  # keep the type read before
     feedback = lambda: list(t.dialogue.userdata.db["feedback"].rows_where("user = ?", [t.state.user]))  # noqa: E731
     assert feedback() == []
     t.press(name(engine, expected, lang))
@@ -549,7 +551,8 @@ def test_a_strong_cue_of_another_type_offers_that_reading_for_the_same_customer(
     assert t.state.proposed_type == now and t.state.corrected_from == before, reply.text
     assert description[:6] in t.state.customer_notes  # the same customer, its notes kept
     payloads = [p for _, p in reply.buttons]
-    assert f'/confirm_type{{"type_id": "{now}"}}' in payloads and f'/correct_type{{"type_id": "{before}"}}' in payloads
+    assert f'/confirm_type{{"type_id": "{now}"}}' in payloads and payloads[-1] == "/deny"  # keep the type read before
+    assert t.state.customer_type == before  # kept only after a yes
 
 
 @pytest.mark.parametrize(
@@ -562,10 +565,17 @@ def test_a_strong_cue_of_another_type_offers_that_reading_for_the_same_customer(
         ("en", "he wants the car and the flat in one deal", None),
     ],
 )
-def test_the_trade_is_read_from_a_description(talk, lang, message, trade):
+def test_the_trade_is_read_from_a_description(talk, engine, lang, message, trade):
+    """A trade read from a description shapes that answer (its example is the trade's) and is not kept: only
+    the salesperson saying it keeps it."""
     t = talk(lang)
-    t.say(message)
-    assert t.state.trade == trade
+    reply = t.say(message)
+    assert t.state.trade is None
+    t_type = engine.kb.types[t.state.customer_type]
+    fitted = [p for p in t_type.phrases if trade in (p.trades or [])]
+    assert not fitted or any(
+        p.en in reply.text or p.zh in to_simplified(reply.text) for p in t_type.phrases if not p.trades or trade in p.trades
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,14 @@
 """End to end through the REST channel of a real Rasa server and action server, in both languages."""
 
+import json
+import subprocess
+import sys
 import uuid
 
 import pytest
 import requests
 
-from .conftest import buttons, dump, texts
+from .conftest import ROOT, buttons, dump, texts
 
 pytestmark = pytest.mark.e2e
 
@@ -262,3 +265,24 @@ def test_a_socket_io_widget_is_answered(servers):
     assert data.get("text")
     assert [e for e in servers.tracker(session)["events"] if e["event"] == "user"]
     assert [e for e in servers.tracker(foreign)["events"] if e["event"] == "user"] == []
+
+
+CONVERSE = ROOT.parent / "shared" / "eval" / "converse.py"  # the shared conversation player (../shared/eval)
+
+
+@pytest.mark.parametrize("part", ["dev", "heldout"])
+def test_understanding_conversations_pass(servers, part):
+    """Issue 22's conversations (tests/data/understanding: every failure class, several phrasings, both languages),
+    played by the shared player against the running coach: every one passes."""
+    if not CONVERSE.exists():
+        pytest.skip(f"{CONVERSE} is not here (the shared evaluation folder sits beside the project)")
+    data = ROOT / "tests" / "data" / "understanding" / f"{part}.yaml"
+    done = subprocess.run(
+        [sys.executable, str(CONVERSE), "--data", str(data), "--url", f"{servers.url}/webhooks/rest/webhook"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["passed"] == result["conversations"], done.stdout[-3000:]

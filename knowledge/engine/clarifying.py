@@ -8,7 +8,7 @@ questions through the callback the router gives it, so this module builds on coa
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Optional, Tuple
 
 from ..schema import local
 from ..store import KnowledgeBase
@@ -94,10 +94,10 @@ class ClarifyingQuestions:
         rest = re.sub(r"[^a-z\u4e00-\u9fff]+", "", norm)
         return len(rest) >= DESCRIPTION_MIN_CHARS["zh" if han_count(rest) else "en"]
 
-    def stale_option(self, text: str, state: ConversationState) -> Optional[Answer]:
-        """An option's title sent with no question open (an old button pressed again, or 'leads' typed): never
-        read as another request (NLU takes 'Leads' for the leaderboard). A remembered customer is told the
-        question is answered; a description still waiting for its type takes it as the answer."""
+    def stale_choice(self, text: str, state: ConversationState) -> Optional[Tuple[str, str]]:
+        """(question, option) when the message is an option's title sent with no question open (an old button
+        pressed again, or 'leads' typed); None otherwise, and in a quiz, which takes its own answers, and for
+        'skip' after a card, which may mean anything else."""
         norm = normalise(clean(text)).strip(" .!。！")
         chosen = None
         for slot, options in CLARIFY_OPTIONS.items():
@@ -106,7 +106,16 @@ class ClarifyingQuestions:
                 if norm and norm in titles:
                     chosen = chosen or (slot, option)
         if chosen is None or state.quiz_type or (chosen[1] == "skip" and state.customer_type):
-            return None  # a quiz takes its own answers; 'skip' after a card may mean anything else
+            return None
+        return chosen
+
+    def stale_option(self, text: str, state: ConversationState) -> Optional[Answer]:
+        """A stale option is never read as another request (NLU takes 'Leads' for the leaderboard). A
+        remembered customer is told the question is answered; a description still waiting for its type takes
+        it as the answer."""
+        chosen = self.stale_choice(text, state)
+        if chosen is None:
+            return None
         lang = state.lang
         if state.customer_type:
             reply = Answer().say(self.kb.text("question_answered", lang, name=self.kb.type_name(state.customer_type, lang)))

@@ -14,6 +14,7 @@ from ..schema import STAGES, CustomerType, local
 from ..store import KnowledgeBase
 from ..text import clean, detect_lang, has_words, normalise
 from .answer import Answer
+from .chooser import two_types
 from .explain import stage_name
 from .identify import Identification, Identifier
 from .lookup import mentions, stage_in
@@ -145,7 +146,17 @@ class Coach:
             if not (result.about_customer or self.names_a_customer(text)):
                 return self.fixed("fallback", state.lang, menu=True)
             return self.clarify(text, state)
+        if result.close:  # two types too close to call: name both, ask what separates them, one button each
+            return self.choose_between(result, text, state)
         return self.coach_on(result, text, state)
+
+    def choose_between(self, result: Identification, text: str, state: ConversationState) -> Answer:
+        """The chooser for Identification.close. The better reading is the working one meanwhile (a save or a
+        follow-up before the pick uses it); the pick is kept as said (Corrections.confirm shows its card)."""
+        a, b = result.close or (result.types[0][0], result.types[1][0])
+        self.remember(state, a, join_notes(state.customer_notes, text), result)
+        state.evidence["choosing"] = [a, b]
+        return two_types(self.kb, a, b, state.lang)
 
     def coach_on(self, result: Identification, notes: str, state: ConversationState, previous: Optional[str] = None) -> Answer:
         type_id = result.types[0][0]
@@ -185,6 +196,8 @@ class Coach:
                     self.remember(state, current, notes, combined)
                     reply = Answer().say(self.kb.text("unchanged", state.lang, name=self.kb.type_name(current, state.lang)))
                     return self.card(current, state, combined.evidence, reply, traits=combined.traits)
+                if self.offer_reading is not None:  # "also picky": asked, never a silent switch
+                    return self.offer_reading(text, state, combined)
                 return self.coach_on(combined, notes, state, previous=current)
         state.customer_notes = join_notes(state.customer_notes, text)
         reply = Answer().say(self.kb.text("noted_fact", state.lang, name=self.kb.type_name(current, state.lang)))

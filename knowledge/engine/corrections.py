@@ -8,7 +8,7 @@ message that NLU read otherwise corrects the remembered type.
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 from ..store import KnowledgeBase
 from ..text import clean, has_words, normalise
@@ -31,7 +31,7 @@ class Corrections:
         self.userdata = userdata  # confirmed corrections are stored as feedback
         self.coach = coach  # the card and the remembered customer for the corrected type
 
-    def correct(self, text: str, state: ConversationState, named: Optional[str] = None) -> Answer:
+    def correct(self, text: str, state: ConversationState, named: Optional[str] = None, said: Sequence[str] = ()) -> Answer:
         """A type pressed on a button switches at once and is kept as feedback; a typed correction is read
         (without its correcting words) and the best reading is offered with a yes button and the next two."""
         lang, current = state.lang, state.customer_type
@@ -46,9 +46,9 @@ class Corrections:
             result = self.identifier.identify(description)
             if not result.needs_more_info:
                 ranked, evidence = [t for t, _ in result.types if t != current], result.evidence
-            named_type = type_in(self.kb, description)
-            if named_type and named_type != current:
-                ranked = [named_type] + [t for t in ranked if t != named_type]
+            named_type = next((t for t in said if t != current), None)
+            if named_type:  # "no, she's picky": the type said outright is kept at once
+                return self.switch_to(named_type, state, store=True)
         if not ranked:
             options = self.runners_up(state)
             reply = Answer().say(self.kb.text("which_instead", lang))
@@ -101,37 +101,78 @@ class Corrections:
         return self.offer(ranked, result.evidence, text, state, reply)
 
     def offer(self, ranked: List[str], evidence: List[Dict[str, Any]], description: str, state: ConversationState, reply: Answer) -> Answer:
-        """The best reading's card under `reply`, kept until confirmed, with buttons for it and the next two."""
+        """The best reading's card under `reply`, with buttons for it, the next reading and (when the customer has
+        a type) keeping that type. Only a yes makes it the customer's type: the proposal shapes this answer, and
+        a no, or going on to something else, leaves the customer as they were."""
         lang, current, best = state.lang, state.customer_type, ranked[0]
-        self.coach.remember(state, best, join_notes(state.customer_notes, description), None)
+        spans = [e for e in evidence if e.get("type") == best][:6]
+        state.customer_notes = join_notes(state.customer_notes, description)
+        if not current:  # nothing to keep: the reading is the customer's until corrected
+            self.coach.remember(state, best, state.customer_notes, None)
+            state.evidence = {"ranked": ranked[:4], "spans": spans}
         state.proposed_type, state.corrected_from = best, current
-        state.evidence = {"ranked": ranked[:4], "spans": [e for e in evidence if e.get("type") == best][:6]}
+        state.evidence["proposed"] = {"ranked": ranked[:4], "spans": spans}
         named_in_text = type_in(self.kb, description) == best
         reply = self.coach.card(best, state, [] if named_in_text else evidence, reply, head=False)
         reply.buttons = []
         reply.button(self.kb.text("btn_yes_type", lang, name=self.kb.type_name(best, lang)), "confirm_type", type_id=best)
-        for other in ranked[1:3]:
+        for other in [t for t in ranked[1:] if t != current][: 1 if current else 2]:
             reply.button(self.kb.type_name(other, lang), "correct_type", type_id=other)
+        if current:
+            return reply.button(self.kb.text("btn_keep_type", lang, name=self.kb.type_name(current, lang)), "deny")
         return reply.button(self.kb.text("btn_types", lang), "list_types")
 
     def confirm(self, state: ConversationState, named: Optional[str] = None) -> Answer:
-        """The salesperson's yes to a proposed type: only now is the correction kept as feedback."""
+        """The salesperson's yes to a proposed type (or their pick between two): only now does the customer's type
+        change, a saved customer under discussion with it, and the correction is kept as feedback."""
         wanted = named if named in self.kb.types else state.proposed_type
         if not wanted:
             return Answer().say(self.kb.text("nothing_to_confirm", state.lang))
+        before = state.customer_type
+        choosing = wanted in (state.evidence.pop("choosing", None) or [])  # a pick between two close readings
+        proposal = state.evidence.pop("proposed", None) or {}
         self.userdata.add_feedback(state.user, state.customer_notes, state.corrected_from, wanted)
-        state.customer_type, state.proposed_type, state.corrected_from = wanted, None, None
+        state.customer_type, state.proposed_type, state.corrected_from, state.phrase_index = wanted, None, None, 0
+        if proposal.get("spans") and wanted == (proposal.get("ranked") or [None])[0]:
+            state.evidence = {"ranked": proposal.get("ranked", [wanted]), "spans": proposal["spans"]}
+        elif wanted != before or choosing:
+            read = self.identifier.identify(state.customer_notes) if has_words(state.customer_notes) else None
+            spans = [e for e in (read.evidence if read else []) if e.get("type") == wanted][:6]
+            state.evidence = {"ranked": [wanted], "spans": spans}
+        if state.customer_name:
+            quotes = [str(e["text"]) for e in state.evidence.get("spans", []) if e.get("type") == wanted]
+            self.userdata.save_customer(state.user, state.customer_name, wanted, quotes[:5], state.customer_notes)
+        if not before or choosing:  # a pick between readings: the card of the one picked
+            return self.coach.card(wanted, state, state.evidence.get("spans", []))
         reply = Answer().say(self.kb.text("correction_confirmed", state.lang, name=self.kb.type_name(wanted, state.lang)))
         return self.coach.next_buttons(reply, wanted, state.lang)
 
+    def decline(self, state: ConversationState) -> Answer:
+        """A no to the proposed type: the customer stays as they were."""
+        kept = state.corrected_from or state.customer_type
+        state.proposed_type, state.corrected_from = None, None
+        state.evidence.pop("proposed", None)
+        if not kept:
+            return self.coach.fixed("deny", state.lang, menu=True)
+        reply = Answer().say(self.kb.text("proposal_kept", state.lang, name=self.kb.type_name(kept, state.lang)))
+        return self.coach.next_buttons(reply, kept, state.lang)
+
     def switch_to(self, wanted: str, state: ConversationState, store: bool) -> Answer:
+        """The type the salesperson named or pressed, kept at once (with a saved customer under discussion) and, when
+        `store`, kept as feedback under the type they named."""
         lang, current = state.lang, state.customer_type
         if store:
             self.userdata.add_feedback(state.user, state.customer_notes, current, wanted)
-        state.customer_type, state.phrase_index, state.proposed_type = wanted, 0, None
-        old = self.kb.type_name(current, lang) if current else "-"
-        reply = Answer().say(self.kb.text("corrected", lang, old=old, new=self.kb.type_name(wanted, lang)))
-        return self.coach.card(wanted, state, [], reply)
+        state.customer_type, state.phrase_index, state.proposed_type, state.corrected_from = wanted, 0, None, None
+        state.evidence = {"ranked": [wanted], "spans": []}
+        if state.customer_name:
+            self.userdata.save_customer(state.user, state.customer_name, wanted, [], state.customer_notes)
+        if current:
+            head = self.kb.text("corrected", lang, old=self.kb.type_name(current, lang), new=self.kb.type_name(wanted, lang))
+        else:
+            head = self.kb.text("type_noted", lang, name=self.kb.type_name(wanted, lang))
+        reply = Answer().say(f"{head}\n{self.kb.text('why_named', lang)}")
+        return self.coach.card(wanted, state, [], reply, head=False)
 
     def is_correction(self, text: str) -> bool:
         """Opens with correcting words and goes on to describe: 'not quite, she's more...', '不对，他其实...'."""

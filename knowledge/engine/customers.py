@@ -13,13 +13,14 @@ from ..store import KnowledgeBase
 from ..text import clean, normalise
 from ..userdata import UserData
 from .answer import Answer
-from .coaching import Coach
+from .coaching import Coach, join_notes
 from .lookup import customer_name_in, type_in
 from .state import ConversationState
 
 LIST_SHOWN = 10
 BUTTONS_SHOWN = 4
 _RENAME = [re.compile(r"\bto\s+(.+?)\s*[.!?]*$", re.I), re.compile(r"(?:改名为|改名成|改叫|重命名为|改成|改为)\s*(.+?)\s*[。！？!?]*$")]
+ALSO = re.compile(r"\b(?:also|too|as well)\b|也|还有点|还挺|还很", re.I)
 _UPDATE_SEPARATOR = re.compile(r"[:：,，]\s*")
 
 
@@ -106,23 +107,52 @@ class Customers:
 
     def update(self, text: str, state: ConversationState, name: Optional[str] = None, type_id: Optional[str] = None) -> Answer:
         """'update Mr Li: he's also quite suspicious', '把张先生改成疑心型', 'add a note to Mr Li: prefers email'."""
-        lang = state.lang
         profile = self._find(state.user, text, name)
         if not profile:
             return self._which(state)
+        return self.update_observed(text, state, profile["name"], named=[type_id] if type_id in self.kb.types else None)
+
+    def update_observed(self, text: str, state: ConversationState, name: str, named: Optional[List[str]] = None) -> Answer:
+        """A new observation of a saved customer: added to the notes, which become the customer at hand; a type
+        said outright is kept; otherwise the type is read again from all the notes and, when it reads differently,
+        the coach says so and asks before changing it (the yes is Corrections.confirm, which saves it)."""
+        lang = state.lang
+        profile = self.userdata.find_customer(state.user, name)
+        if not profile:
+            return self._which(state)
         rest = self._after_name(text, profile["name"])
-        wanted = type_id if type_id in self.kb.types else type_in(self.kb, rest)
-        if not wanted and rest:
-            result = self.coach.identifier.identify(rest)
-            wanted = None if result.needs_more_info else result.types[0][0]
-        notes = f"{profile['notes']} {rest}".strip() if rest else profile["notes"]
-        new_type = wanted or profile["type_id"]
-        self.userdata.save_customer(state.user, profile["name"], new_type, profile["evidence"], notes)
-        if state.customer_name == profile["name"]:
-            state.customer_type, state.customer_notes = new_type, notes
-        if wanted:
-            return Answer().say(self.kb.text("customer_updated", lang, name=profile["name"], type=self._type_name(new_type, lang)))
-        return Answer().say(self.kb.text("customer_note_added", lang, name=profile["name"]))
+        said = next((t for t in (named or []) if t in self.kb.types), None) or (type_in(self.kb, rest) if rest else None)
+        also = None
+        if said and ALSO.search(rest):  # "he's also quite picky": a trait added, asked about, never a silent switch
+            said, also = None, said
+        notes = join_notes(profile["notes"], rest) if rest else profile["notes"]
+        old = profile["type_id"]
+        at_hand = state.customer_name == profile["name"]
+        if at_hand:
+            state.customer_notes = notes
+        if said and said != old:
+            self.userdata.save_customer(state.user, profile["name"], said, [], notes)
+            if at_hand:
+                state.customer_type, state.evidence = said, {"ranked": [said], "spans": []}
+            reply = Answer().say(self.kb.text("customer_updated", lang, name=profile["name"], type=self._type_name(said, lang)))
+            return self.coach.next_buttons(reply, said, lang)
+        self.userdata.save_customer(state.user, profile["name"], old, profile["evidence"], notes)
+        read = self.coach.identifier.identify(notes) if rest else None
+        new = also or (None if read is None or read.needs_more_info or said else read.types[0][0])
+        if read is None or not new or new == old or old not in self.kb.types:
+            reply = Answer().say(self.kb.text("update_same", lang, name=profile["name"], type=self._type_name(old, lang)))
+            return self.coach.next_buttons(reply, old, lang) if old in self.kb.types else reply
+        self.load({**profile, "notes": notes}, state)  # the customer at hand, so the yes (Corrections.confirm) saves it
+        state.proposed_type, state.corrected_from = new, old
+        state.evidence["proposed"] = {
+            "ranked": [new] + [t for t, _ in read.types[:3] if t != new],
+            "spans": [e for e in read.evidence if e.get("type") == new][:6],
+        }
+        reply = Answer().say(
+            self.kb.text("update_reread", lang, name=profile["name"], new=self._type_name(new, lang), old=self._type_name(old, lang))
+        )
+        reply.button(self.kb.text("btn_yes_type", lang, name=self._type_name(new, lang)), "confirm_type", type_id=new)
+        return reply.button(self.kb.text("btn_keep_type", lang, name=self._type_name(old, lang)), "deny")
 
     @staticmethod
     def _after_name(text: str, name: str) -> str:

@@ -63,11 +63,18 @@ def _keywords(norm: str) -> str:
     return " ".join(w for w in re.split(r"[\s,.;!?]+", norm) if w and w not in _STOP_EN)
 
 
+# pronouns and particles that stand before a name, never part of it: 「把她存成孙姐」「叫他王先生」「存为」
+_NAME_LEAD = re.compile(
+    r"^(?:(?:把|给|将)?(?:他|她|它|他们|她们|这位|这个客户|这个)?(?:存为|存成|记为|记成|叫做|叫|为|成|作|做)?\s*)+|^(?:as|him|her|them)\s+",
+    re.I,
+)
 _NAME_PATTERNS = [
     re.compile(r"(?:save|remember|store|keep)\s+(?:him|her|them|this (?:customer|client|one)|it)?\s*(?:as|under)\s+(.+)$", re.I),
     re.compile(r"(?:coach me on|about|on|for|with|recall|open|load)\s+(.+?)\s*[?.!]*$", re.I),
+    re.compile(r"(?:call|name)\s+(?:him|her|them|this (?:customer|client|one))\s+(.+)$", re.I),
     re.compile(r"(?:存为|保存为|记为|叫做|叫|存成|记成)\s*(.+?)\s*[。!?]*$"),
     re.compile(r"^(.+?)(?:那个客户|这个客户|的情况|怎么应对|怎么办|该怎么)"),
+    re.compile(r"^(.{1,12}?)(?:先|也)?(?:存起来|存一下|存下来|保存一下|保存起来|记下来)"),
 ]
 
 
@@ -82,7 +89,8 @@ def customer_name_in(text: str) -> Optional[str]:
         m = pattern.search(simple)
         if m:
             name = source[m.start(1) : m.end(1)]
-            name = re.sub(r"^(把他|把她|把)|[\"'“”「」]", "", name).strip(" .!?。！？")  # noqa: B005 - characters to trim
+            name = re.sub(r"[\"'“”「」]", "", name).strip(" .!?。！？")  # noqa: B005 - characters to trim
+            name = _NAME_LEAD.sub("", name).strip()  # 「叫他王先生」 is 王先生, "as Mr Li" is Mr Li
             if 0 < len(name) <= 60:
                 return name
     return None

@@ -26,6 +26,7 @@ class ConversationState:
     script: str = "hans"
     trade: Optional[str] = None
     trade_asked: bool = False
+    trade_named: str = ""  # the words of a trade the coach has no examples for ("phone plans"): examples stay general
     customer_type: Optional[str] = None
     customer_notes: str = ""
     customer_name: Optional[str] = None  # the saved customer being discussed
@@ -40,6 +41,7 @@ class ConversationState:
     topic_shown: List[int] = field(default_factory=list)
     quiz_type: Optional[str] = None
     delete_pending: Optional[str] = None  # a saved customer's name awaiting "yes, delete"
+    last_reply: str = ""  # a digest of the last answer, so the same bubbles are never sent twice in a row
 
     @classmethod
     def from_memory(cls, user: str, memory: Any) -> ConversationState:
