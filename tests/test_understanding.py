@@ -10,6 +10,7 @@ import pytest
 
 from knowledge.engine.chooser import Option, choose, two_types
 from knowledge.engine.identify import Identification
+from knowledge.schema import local
 from knowledge.text import to_simplified
 
 from .test_dialogue import Talk
@@ -157,7 +158,10 @@ def test_two_close_types_name_both_ask_and_a_press_coaches(talk, engine, lang, m
     answer = t.last = t.dialogue.coach.describe(text, t.state, close)
     assert t.state.customer_type == "picky" and len(answer.buttons) == 2  # the better reading works meanwhile
     assert engine.kb.type_name("picky", lang) in answer.text and engine.kb.type_name("suspicious", lang) in answer.text
-    card = t.press(engine.kb.type_name("suspicious", lang))
+    told = engine.kb.tell_apart("picky", "suspicious")  # the buttons are the signs the salesperson can check
+    signs = [local(told.sign_a, lang), local(told.sign_b, lang)]
+    assert [title for title, _ in answer.buttons] == signs
+    card = t.press(signs[1])
     assert t.state.customer_type == "suspicious" and len(card.bubbles) >= 2
 
 

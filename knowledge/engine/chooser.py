@@ -3,8 +3,8 @@ offers them as buttons instead of guessing. Used for two types too close to call
 description that fits several types ("which one is the indecisive type?") and for a message whose reading is
 unsure. Every option is a button whose payload the router already answers.
 
-The question is a parameter: the types engineer's `kb.tell_apart(a, b)` will supply the question that separates
-two types and its button labels; until then `separating_question` words one from the types' own cues.
+For two types the question and the button labels come from the content (`kb.tell_apart(a, b)`: the question that
+separates them and each side's sign, the behaviour the salesperson can check); other choices pass their own question.
 """
 
 from __future__ import annotations
@@ -38,20 +38,11 @@ def choose(question: str, options: Sequence[Option], reply: Optional[Answer] = N
     return reply
 
 
-def separating_question(kb: KnowledgeBase, a: str, b: str, lang: str) -> str:
-    """The question that tells type `a` from type `b`: the content's own when it has one (kb.tell_apart, to come),
-    else each type's first cue, as the comparison answer quotes them."""
-    tell_apart = getattr(kb, "tell_apart", None)
-    if callable(tell_apart):
-        told = tell_apart(a, b)
-        if told is not None:
-            return local(told.question, lang)  # type: ignore[union-attr]
-    cue_a, cue_b = local(kb.types[a].cues, lang)[0], local(kb.types[b].cues, lang)[0]
-    return kb.text("tell_apart_fallback", lang, a_cue=cue_a, b_cue=cue_b)
-
-
 def two_types(kb: KnowledgeBase, a: str, b: str, lang: str, question: Optional[str] = None, intent: str = "confirm_type") -> Answer:
-    """Name both types, ask the question that separates them, one button for each (pressing one coaches on it)."""
-    asked = question or separating_question(kb, a, b, lang)
+    """Name both types and ask the question that separates them (kb.tell_apart); each button is one side's sign,
+    the behaviour the salesperson saw, and pressing it coaches on that type."""
+    told = kb.tell_apart(a, b)
+    asked = question or local(told.question, lang)
     text = kb.text("choose_types", lang, a=kb.type_name(a, lang), b=kb.type_name(b, lang), question=asked)
-    return choose(text, [Option(kb.type_name(t, lang), intent, {"type_id": t}) for t in (a, b)])
+    signs = ((a, local(told.sign_a, lang)), (b, local(told.sign_b, lang)))
+    return choose(text, [Option(sign, intent, {"type_id": t}) for t, sign in signs])

@@ -139,18 +139,19 @@ class Customers:
         self.userdata.save_customer(state.user, profile["name"], old, profile["evidence"], notes)
         read = self.coach.identifier.identify(notes) if rest else None
         new = also or (None if read is None or read.needs_more_info or said else read.types[0][0])
+        if read is not None and new == old and read.close and old in read.close:  # the notes now fit two types: ask
+            new = next(t for t in read.close if t != old)
         if read is None or not new or new == old or old not in self.kb.types:
             reply = Answer().say(self.kb.text("update_same", lang, name=profile["name"], type=self._type_name(old, lang)))
             return self.coach.next_buttons(reply, old, lang) if old in self.kb.types else reply
+        key = "update_close" if read.close and old in read.close else "update_reread"
         self.load({**profile, "notes": notes}, state)  # the customer at hand, so the yes (Corrections.confirm) saves it
         state.proposed_type, state.corrected_from = new, old
         state.evidence["proposed"] = {
             "ranked": [new] + [t for t, _ in read.types[:3] if t != new],
             "spans": [e for e in read.evidence if e.get("type") == new][:6],
         }
-        reply = Answer().say(
-            self.kb.text("update_reread", lang, name=profile["name"], new=self._type_name(new, lang), old=self._type_name(old, lang))
-        )
+        reply = Answer().say(self.kb.text(key, lang, name=profile["name"], new=self._type_name(new, lang), old=self._type_name(old, lang)))
         reply.button(self.kb.text("btn_yes_type", lang, name=self._type_name(new, lang)), "confirm_type", type_id=new)
         return reply.button(self.kb.text("btn_keep_type", lang, name=self._type_name(old, lang)), "deny")
 
