@@ -34,14 +34,6 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5055
 
 
-def load_secret() -> str:
-    """COACH_ACTION_SECRET, else COACH_ACTION_SECRET_FILE, else var/action_secret (made once, owner-only)."""
-    try:
-        return secret_files.ACTION.load()
-    except secret_files.SecretError as e:
-        sys.exit(str(e))
-
-
 def require_secret(app: Sanic, secret: str) -> None:
     """A request middleware: no secret (or a wrong one) → 401 / 403, before rasa-sdk reads the body."""
     expected = secret.encode()
@@ -79,7 +71,11 @@ def main(argv: Optional[list] = None) -> None:
     utils.configure_colored_logging("INFO")
     utils.configure_file_logging(logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), None, "INFO", None)
     utils.update_sanic_log_level()
-    app = build_app(load_secret())
+    try:  # COACH_ACTION_SECRET, else COACH_ACTION_SECRET_FILE, else var/action_secret (made once, owner-only)
+        secret = secret_files.ACTION.load()
+    except secret_files.SecretError as e:
+        sys.exit(str(e))
+    app = build_app(secret)
     logger.info("Action server on http://%s:%d (calls need the %s header)", args.host, args.port, SECRET_HEADER)
     app.run(args.host, args.port, workers=utils.number_of_sanic_workers(), access_log=False)
 

@@ -286,3 +286,22 @@ def test_understanding_conversations_pass(servers, part):
     )
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["passed"] == result["conversations"], done.stdout[-3000:]
+
+
+def test_the_api_story_and_predict_read_the_whole_conversation(servers):
+    """The tracker store reads a bounded tail only while handling a message (bot/tracker_store.py); the HTTP API's
+    story and predict routes get every turn of the session, as from Rasa's own store."""
+    from bot.tracker_store import TAIL_USER_TURNS
+
+    s = sender("story")
+    said = ["hello", "he keeps interrupting me", "what should I avoid?", "how do I close?", "thanks", "hello again", "bye"]
+    assert len(said) > 2 * TAIL_USER_TURNS
+    for message in said:
+        servers.say(s, message)
+    story = requests.get(f"{servers.url}/conversations/{s}/story", headers=servers.api_headers(), timeout=30)
+    assert story.status_code == 200
+    assert all(f"user: |-\n      {m}" in story.text or f"user: {m}" in story.text for m in said), story.text
+    predicted = requests.post(f"{servers.url}/conversations/{s}/predict", headers=servers.api_headers(), timeout=30)
+    assert predicted.status_code == 200
+    users = [e["text"] for e in predicted.json()["tracker"]["events"] if e["event"] == "user"]
+    assert users == said

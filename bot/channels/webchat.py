@@ -56,11 +56,6 @@ def error(status: int, message: str) -> HTTPResponse:
     return response.json({"error": message}, status=status)
 
 
-def load_secret() -> bytes:
-    """WEBCHAT_SECRET, else WEBCHAT_SECRET_FILE, else a random key made once into var/webchat_secret (owner-only)."""
-    return secret_files.WEBCHAT.load().encode()
-
-
 class Signer:
     """Sender ids as `web-<random>.<hmac>`: unguessable, and only this server can make a valid one."""
 
@@ -151,7 +146,7 @@ class WebChat(InputChannel):
     """Serves /chat/ (page), /chat/api/* (session, history, message, profile) and /chat/progress."""
 
     def __init__(self, secret: Optional[bytes] = None):
-        self.signer = Signer(secret or load_secret())
+        self.signer = Signer(secret or secret_files.WEBCHAT.load().encode())  # WEBCHAT_SECRET, its _FILE, var/webchat_secret
 
     @classmethod
     def name(cls) -> str:
