@@ -159,7 +159,7 @@ def main() -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="try another tuning value (knowledge/engine/practice.py Tuning), e.g. --set agree_at=0.75",
+        help="try another tuning value (knowledge/engine/practice/tuning.py Tuning), e.g. --set agree_at=0.75",
     )
     parser.add_argument("--trades", type=int, default=0, help="play only the first N trades (quicker sweeps)")
     args = parser.parse_args()

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from knowledge.engine.practice import Practice, Trainer, final_score
+from knowledge.engine.practice import Practice, SessionState, Trainer, final_score
 from knowledge.loader import trade_words_in
 from knowledge.userdata import UserData
 
@@ -539,7 +539,7 @@ def test_no_line_the_course_recommends_reads_as_a_question_to_the_coach(practice
     lines = [x for m in engine.kb.moves.moves for lang in ("en", "zh") for x in getattr(m.examples, lang)]
     lines += [getattr(p, lang) for t in engine.kb.types.values() for p in t.phrases for lang in ("en", "zh")]
     lines += [q for s in practice.scenes.values() for lang in ("en", "zh") for q in getattr(s.questions, lang)]
-    assert [x for x in lines if practice.asks_coach(x, "")] == []
+    assert [x for x in lines if practice.trainee.asks_coach(x, "")] == []
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -573,7 +573,7 @@ def test_weakest_reply_only_among_two_and_never_a_strong_one(practice, store, en
     state = store.last_session(user)["state"]
     for turn, score in zip(state["turns"], scores, strict=True):
         turn["score"] = score
-    summary = practice.summary_text(state, "ended", 50, lang)
+    summary = practice.feedback.summary_text(SessionState.from_dict(state), "ended", 50, lang)
     weakest = engine.kb.text("better_line", lang, reply="", line="").split("“")[0]
     assert (weakest in summary) == named
     assert (engine.kb.text("try_line", lang, line="").split("“")[0] in summary) == (scores == [0.6])
@@ -587,3 +587,28 @@ def test_one_weak_reply_gets_a_line_to_try_not_a_weakest_reply(practice, store, 
     summary = bubbles[-1].text
     assert engine.kb.text("better_line", lang, reply="", line="").split("“")[0] not in summary
     assert engine.kb.text("try_line", lang, line="").split("“")[0] in summary
+
+
+# the stored state -----------------------------------------------------------------------------------
+def test_a_session_stored_before_the_state_was_typed_goes_on(practice, store):
+    """A state as issue 11's untyped dict stored it (no version, no scene): read back and played on."""
+    practice.start("legacy", "en", named="picky", trade="car", seed=3)
+    session = store.active_session("legacy")
+    legacy = {k: v for k, v in session["state"].items() if k not in ("version", "scene", "level")}
+    store.record_turn(session["id"], 0, "", 0.0, [], legacy)
+    reply = practice.turn("legacy", "Which features matter most to you in a car?", "", "en")
+    state = store.active_session("legacy")["state"]
+    assert state["turn"] == 1 and state["scene"] == "car" and state["version"] == SessionState.from_dict(legacy).version
+    assert reply.buttons
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_unreadable_stored_session_is_ended_cleanly(practice, store, engine, lang):
+    user = f"broken-{lang}"
+    practice.start(user, lang, named="picky", trade="car", seed=3)
+    session = store.active_session(user)
+    store.record_turn(session["id"], 0, "", 0.0, [], {"trust": 0.4})  # no type, no trade
+    reply = practice.turn(user, "Which features matter most to you?", "", lang)
+    assert reply.bubbles[0] == engine.kb.text("practice_unreadable", lang)
+    assert not practice.active(user)
+    assert store.last_session(user)["status"] == "abandoned"
