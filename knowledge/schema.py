@@ -252,15 +252,27 @@ class Move(Strict):
     hint: Text
     default_weight: Weight
     reaction: NonEmpty  # one of MOVE_REACTIONS: what a practice customer answers to
+    # what the customer answers to when the move is read in an open question ("who else has a say?" asks about needs)
+    asked_reaction: Optional[str] = None
+    # kinds of objection (OBJECTIONS) this move answers in any trade, besides a type's own handle_with
+    # ("take the documents home, shall we meet Thursday?" answers "we need time")
+    answers: List[str] = []
     keywords: Lists8
 
-    @validator("reaction")
-    def known_reaction(cls, v: str) -> str:
-        if v not in MOVE_REACTIONS:
+    @validator("reaction", "asked_reaction")
+    def known_reaction(cls, v: Optional[str]) -> Optional[str]:
+        if v is not None and v not in MOVE_REACTIONS:
             raise ValueError(f"unknown reaction {v!r}; use one of {', '.join(MOVE_REACTIONS)}")
         return v
 
     examples: Lists20
+
+    @validator("answers")
+    def known_objections(cls, v: List[str]) -> List[str]:
+        bad = [o for o in v if o not in OBJECTIONS]
+        if bad:
+            raise ValueError(f"unknown objection {bad[0]!r}; use one of {', '.join(OBJECTIONS)}")
+        return v
 
 
 class Moves(Strict):

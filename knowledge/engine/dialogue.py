@@ -145,6 +145,9 @@ class Dialogue:
             if turn.intent == "start_practice" and turn.is_button:
                 return self.start_practice(turn, state)
             return self.practice.turn(state.user, turn.text, turn.intent, state.lang)
+        explained = None if turn.is_button else self.practice.explain_score(state.user, turn.text, state.lang)
+        if explained is not None:  # "why did I only get 59?": from that session's own parts
+            return explained
         if turn.is_button and self.button_intent(turn.text) not in self.routes:
             return self.coach.fixed("unknown_button", state.lang, menu=True)  # an old or made-up payload
         if not turn.is_button and not has_words(turn.text):

@@ -11,7 +11,7 @@ progress, leaderboard). The parts:
 """
 
 from .customer import scenes
-from .scoring import final_score, similarity
+from .scoring import ScoreParts, final_score, score_parts, similarity
 from .session import Practice
 from .state import LineRef, Pool, SessionState, Turn
 from .summary import excerpt
@@ -24,6 +24,7 @@ __all__ = [
     "TUNING",
     "LineRef",
     "Pool",
+    "ScoreParts",
     "Practice",
     "SessionState",
     "Trainer",
@@ -32,5 +33,6 @@ __all__ = [
     "excerpt",
     "final_score",
     "scenes",
+    "score_parts",
     "similarity",
 ]

@@ -136,7 +136,7 @@ class Customer:
 
     # the customer's answer ------------------------------------------------------------------------
     def answer(
-        self, state: SessionState, reaction: str, kind: str, quality: float, handles: bool, fits_close: bool
+        self, state: SessionState, reaction: str, kind: str, quality: float, handles: bool, fits_close: bool, wins_now: bool = False
     ) -> Tuple[List[str], Optional[str]]:
         """The customer's next line ids and the outcome, from what the trainee did and the stage of the sale."""
         tune = self.tune
@@ -149,6 +149,10 @@ class Customer:
             return self.reaction(state, "walk_away"), "walk_away"
         if state.handled and fits_close and (reaction == "close" or state.stage == "closing") and state.trust >= tune.agree_at:
             covered.append("closing")
+            return self.reaction(state, "agree"), "agree"
+        if wins_now and state.trust >= tune.agree_at:  # the objection answered and the next step asked for, at once
+            state.handled = True
+            covered += ["objections", "closing"]
             return self.reaction(state, "agree"), "agree"
         key = "close_early" if reaction == "close" else reaction
         stage = state.stage

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from typing import Any, Dict, List, Optional
 
 from ...schema import local
@@ -184,7 +185,9 @@ class Practice:
         trust = state.trust + tune.trust_step * (quality - 0.5) + (tune.handled_trust if scored.handles else 0.0)
         state.trust = round(min(1.0, max(0.0, trust)), 3)
         covered_before = len(state.covered)
-        lines, outcome = self.customer.answer(state, scored.reaction, scored.kind, quality, scored.handles, scored.fits_close)
+        lines, outcome = self.customer.answer(
+            state, scored.reaction, scored.kind, quality, scored.handles, scored.fits_close, wins_now=scored.wins_now
+        )
         state.turns.append(
             Turn(
                 text=text,
@@ -196,15 +199,44 @@ class Practice:
                 sure=[m.move for m in result.clear if m.confidence >= tune.credit_confidence],
                 too_early=scored.too_early,
                 covers=state.covered[covered_before:],
+                handles=scored.handles,
+                closes=scored.fits_close and state.handled,
             )
         )
         state.line = lines
         self._save(session_id, state, text, quality, [m.move for m in result.clear])
-        reply = Answer().say(self.feedback.score_line(state, result, scored.kind, quality, scored.handles, scored.too_early, lang))
+        reply = Answer().say(
+            self.feedback.score_line(
+                state, result, scored.kind, quality, scored.handles, scored.too_early, lang, objection_voiced=scored.objection_voiced
+            )
+        )
         reply.say(self.customer.says(state, lang))
         if outcome or state.turn >= tune.max_turns:
             return self.finish(session_id, state, outcome or "out_of_turns", reply, lang)
         return self._with_buttons(reply, lang)
+
+    # "why did I get N?" ----------------------------------------------------------------------
+    def explain_score(self, user: str, text: str, lang: str) -> Optional[Answer]:
+        """An answer from the last finished session's own parts when the message asks why it scored what it did
+        ("why did I only get 59?", 「为什么只有59分」); None for any other message (the caller routes it on)."""
+        norm = normalise(text)
+        if not (self.trainee.says(norm, "score_why") and (self.trainee.says(norm, "score_words") or re.search(r"\d", norm))):
+            return None
+        rows = self.store.recent_sessions(user, self.tune.recent_sessions, finished_only=True)
+        numbers = {int(n) for n in re.findall(r"\d{1,3}", norm)}
+        named = type_in(self.kb, text)
+        for row in rows:  # the session the number or type names, else the latest
+            if (numbers and row["score"] not in numbers) or (named and row["type_id"] != named):
+                continue
+            try:
+                state = SessionState.from_dict(json.loads(row["state"]))
+            except (TypeError, ValueError, KeyError):
+                continue
+            if not state.turns or state.type_id not in self.kb.types:
+                continue
+            reply = Answer().say(self.feedback.explain(state, int(row["score"]), lang))
+            return reply.button(self.kb.text("btn_again", lang), "start_practice", type_id=state.type_id, trade=state.trade)
+        return None
 
     # for the simulator, tests and hints ---------------------------------------------------------------
     def stage_move(self, type_id: str, stage: str, handled: bool = False) -> str:

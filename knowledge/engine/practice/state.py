@@ -81,7 +81,8 @@ class Turn:
     sure: List[str] = field(default_factory=list)  # moves clear enough to name in the summary
     too_early: bool = False
     covers: List[str] = field(default_factory=list)  # stages this reply covered
-    notes: List[str] = field(default_factory=list)  # why a reply lost points (ui text keys), for "why did I get N?"
+    handles: bool = False  # answered the customer's typical objection
+    closes: bool = False  # asked for the decision in the type's way
 
     @staticmethod
     def from_dict(data: Dict[str, Any]) -> Turn:

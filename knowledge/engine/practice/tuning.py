@@ -49,15 +49,20 @@ class Tuning:
     needs_before_prompt: int = 2  # needs answered before the customer asks for a proposal (expert covers 5 of 5 stages)
     needs_turns: int = 2  # replies in needs without a proposal before the customer asks for one
     presenting_turns: int = 2  # replies in presenting before the customer raises the objection anyway
-    # session score = 100 * (quality * mean reply quality + stages * share of stages covered
-    #                        + trust * trust won + agreed * decision), scaled down below full_turns replies
-    quality: float = 0.3  # quality/stages 0.4/0.2: expert 93.9, generic 20.8; 0.2/0.4: expert 96.6, generic 16.9
-    stages: float = 0.3  # a whole sale is needed, whatever the replies' polish
-    trust: float = 0.15
-    agreed: float = 0.25  # the decision: every expert session agrees (expert 95)
+    # session score (issue 23): parts in points that add up to the total; a win in four strong replies scores high,
+    # covering every stage earns nothing by itself. Expert (wins in 4-6 replies) >= 80 per type and language,
+    # pushy, lazy and repeater <= 30 (scripts/simulate_practice.py figures in the commit that set them).
+    part_quality: int = 40  # mean reply quality (0..1) x this
+    part_trust: int = 20  # the customer's trust at the end x this
+    part_outcome: int = 30  # the customer's yes; outcome_handled of it when the objection was answered but no yes
+    outcome_handled: int = 10
+    part_key: int = 10  # the type's key moves: half for answering its typical objection, half for its way to close
+    clearly_weaker: float = 0.2  # the weakest reply is named only this far (2 points of 10) below the session's median
+    same_line: float = 0.5  # a "better" line this similar (character bigrams) to the trainee's reply is not another line
+    costly_points: float = 1.0  # "why did I get N?" names a reply that cost at least this many points
     strong_reply: float = 0.8  # a reply shown as 8/10 or more is never the summary's "weakest reply" (persona re-test)
     good_suggestion: float = 0.7  # a hint or summary line must score this for the type (tests/test_practice.py)
-    full_turns: int = 5  # scored replies of a full sale; 3 lets the repeater reach 8.9 (zh 13.7) instead of 5.5 (8.2)
+    full_turns: int = 5  # a session without a yes scales down below this many replies (one strong reply is not a sale)
 
 
 TUNING = Tuning()
