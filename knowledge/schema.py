@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING, Dict, List, Optional
 
-from pydantic import BaseModel, Extra, Field, conint, constr, validator
+from pydantic import BaseModel, Extra, Field, conint, constr, root_validator, validator
 
 LANGS = ("en", "zh")
 STAGES = ("opening", "presenting", "objections", "closing", "follow_up")
@@ -131,6 +131,7 @@ class Models(Strict):
 
 
 # The typical objection a practice customer raises; each trade's scene words every kind in its own vocabulary.
+NEUTRAL_SCENE = "neutral"  # the scene of any trade the coach has no scenes for (scenes/more/neutral.yaml)
 OBJECTIONS = ("price", "proof", "risk", "time", "decider", "flaws", "control", "others", "focus")
 # What a practice customer reacts to; "close" is a request for the decision (answered by agreement or close_early).
 MOVE_REACTIONS = ("question", "evidence", "rapport", "offer", "pressure", "close", "vague")
@@ -176,7 +177,9 @@ class Scene(Strict):
     """One trade as a practice stage: product, situation, facts the customer answers questions with,
     and the wording of every kind of objection in this trade."""
 
-    id: NonEmpty  # the trade id, same as the file name
+    id: NonEmpty  # the trade id for a trade's first scene (scenes/<trade>.yaml), else the file name (scenes/more/<id>.yaml)
+    trade: Optional[str] = None  # another scene of this trade (scenes/more/); none and id "neutral": any trade's scene
+    any_product: bool = False  # names no particular product: played when the trainee sells another product of the trade
     product: Text
     setting: Text
     words: Lists4  # words that belong to this trade only: a line from another trade is caught by them
@@ -187,11 +190,14 @@ class Scene(Strict):
     ready: Lists2  # objection answered: the customer asks what comes next
     objections: Dict[str, Lists2]
 
-    @validator("id")
-    def known_trade(cls, v: str) -> str:
-        if v not in TRADES:
-            raise ValueError(f"unknown trade {v!r}; use one of {', '.join(TRADES)}")
-        return v
+    @root_validator(skip_on_failure=True)
+    def known_trade(cls, values: dict) -> dict:
+        trade, scene_id = values.get("trade"), values.get("id")
+        if trade is None and scene_id not in (*TRADES, NEUTRAL_SCENE):
+            raise ValueError(f"unknown trade {scene_id!r}; use one of {', '.join(TRADES)} (or give the scene's trade)")
+        if trade is not None and trade not in TRADES:
+            raise ValueError(f"unknown trade {trade!r}; use one of {', '.join(TRADES)}")
+        return values
 
     @validator("objections")
     def every_objection(cls, v: Dict[str, "Lists2"]) -> Dict[str, "Lists2"]:

@@ -147,9 +147,14 @@ EFFICIENT: Dict[str, Dict[str, List[str]]] = {
     "empathise": {
         "en": [
             "I understand, that sounds really frustrating, and it's fair to feel that way.",
-            "That makes sense; anyone in your place would feel the same.",
+            "I'm sorry you've had that experience; I'd feel exactly the same in your shoes.",
+            "I get it, nobody likes feeling they might pay too much, and your worry is completely fair.",
         ],
-        "zh": ["我理解，遇到这种事确实让人恼火，您有这种感受很正常。", "换作是我也会这么想，您的顾虑很合理。"],
+        "zh": [
+            "我理解，遇到这种事确实让人恼火，您有这种感受很正常。",
+            "换作是我也会这么想，您的顾虑很合理。",
+            "您的心情我完全理解，谁都不想多花冤枉钱。",
+        ],
     },
     "give_evidence": {
         "en": [
@@ -173,28 +178,54 @@ EFFICIENT: Dict[str, Dict[str, List[str]]] = {
         ],
     },
     "give_space": {
-        "en": ["Take your time, there's no rush at all; take the papers home and read them at your own pace."],
-        "zh": ["您慢慢考虑，一点都不急，资料带回去慢慢看。"],
+        "en": [
+            "Take your time, there's no rush at all; take the papers home and read them at your own pace.",
+            "No pressure from me: have a look on your own, and I'm here whenever you want me.",
+        ],
+        "zh": ["您慢慢考虑，一点都不急，资料带回去慢慢看。", "我不催您，您自己先看看，有需要随时叫我。"],
     },
     "give_control": {
-        "en": ["It's entirely your call: tell me which option you'd like to go with and how you want to proceed."],
-        "zh": ["完全由您来决定：您说选哪个、怎么往下走，我都按您的意思来。"],
+        "en": [
+            "It's entirely your call: tell me which option you'd like to go with and how you want to proceed.",
+            "You're in charge here; pick the version you prefer and we'll do it your way.",
+        ],
+        "zh": ["完全由您来决定：您说选哪个、怎么往下走，我都按您的意思来。", "您说了算，您挑喜欢的方案，我们按您的方式来办。"],
     },
     "propose_close": {
-        "en": ["If that answers it, shall we go ahead and put it in writing today?"],
-        "zh": ["如果这样解决了您的顾虑，咱们今天就把它定下来，写进合同，好吗？"],
+        "en": [
+            "Shall we go ahead and put it in writing today?",
+            "Shall I draw up the agreement now so you can read it through before you sign?",
+            "If you're happy with that, shall we fix the start date today?",
+        ],
+        "zh": [
+            "那咱们今天就把它定下来，写进合同，好吗？",
+            "我现在把协议拟好，您看过没问题再签，可以吗？",
+            "您觉得可以的话，我们今天就把开始的日子定下来？",
+        ],
     },
     "assumptive_close": {
-        "en": ["Great, which start date suits you better, next Monday or the one after?"],
-        "zh": ["那您看是下周一开始，还是再下一周？"],
+        "en": [
+            "Great, which start date suits you better, next Monday or the one after?",
+            "Lovely, shall we have it ready for you by Saturday, or is Monday better?",
+        ],
+        "zh": ["那您看是下周一开始，还是再下一周？", "那我们周六给您准备好，还是周一更方便？"],
     },
     "offer_concession": {
-        "en": ["Fair point. I'll fix that before handover and take 5% off for the trouble, in writing."],
-        "zh": ["您说得对，交付前我们一定处理好，另外给您优惠百分之五，写进合同。"],
+        "en": [
+            "Fair point. I'll fix that before handover and take 5% off for the trouble, in writing.",
+            "You're right to flag it; we'll replace that part free of charge and add a year's extra warranty.",
+        ],
+        "zh": ["您说得对，交付前我们一定处理好，另外给您优惠百分之五，写进合同。", "您提得对，这个部件我们免费换新，再多送一年保修。"],
     },
     "involve_decider": {
-        "en": ["Who else will have a say? I can prepare a one-page summary for them, or we can book a short call together."],
-        "zh": ["还有谁会参与决定？我可以给他们准备一页简要说明，或者约个时间一起聊。"],
+        "en": [
+            "Let's bring in whoever has the final say: I'll write them a one-page summary and we can all meet this week.",
+            "Of course they should decide with you; I'll prepare the key points for them and join a short call at their convenience.",
+        ],
+        "zh": [
+            "把最后拍板的人也请来吧：我给他们准备一页简要说明，这周一起见个面。",
+            "当然要跟他们商量，我把要点整理好给他们，再约个方便的时间一起通个电话。",
+        ],
     },
     "steer_to_offer": {
         "en": ["Let's look at the option that fits what you told me; here is what it includes for you."],
@@ -231,6 +262,8 @@ def efficient_line(practice: Practice, state: Dict, lang: str, rng: random.Rando
     if not state["handled"]:
         handler = next((m for m in role.handle_with if m in EFFICIENT), "ask_needs")
         close = next((m for m in closes if m != handler), None)
+        if close is None and handler in closes:  # the type's handler is also its close (detached: involve the decider)
+            return line(handler)
         glue = "" if lang == "zh" else " "
         return line(handler) + (glue + line(close) if close else "")
     return line(closes[0] if closes else role.close_with[0])

@@ -502,3 +502,32 @@ def test_a_better_line_differs_from_the_reply_and_scores_higher(practice, store,
     line = practice.feedback.better_than(state, low, lang)
     assert line and line != low.text
     assert engine.scorer.score("suspicious", line).score > low.score
+
+
+# scenes: what the trainee sells picks the scene; a trade without scenes gets the neutral one ---------------------
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_product_of_the_trade_keeps_the_trades_scenes_without_naming_another_product(practice, store, engine, lang):
+    sells = {"en": "HR and payroll software", "zh": "人事和薪资软件"}[lang]
+    reply = practice.start(f"hr-{lang}", lang, named="detached", seed=2, sells=sells)
+    state = store.active_session(f"hr-{lang}")["state"]
+    assert state["trade"] == "b2b_software" and state["scene"] == "b2b_software_any"
+    assert "CRM" not in reply.text
+
+
+@pytest.mark.parametrize("lang, sells", [("en", "phone plans"), ("zh", "化妆品")])
+def test_a_trade_without_scenes_gets_the_neutral_scene_and_says_so(practice, store, engine, lang, sells):
+    user = f"neutral-{lang}"
+    reply = practice.start(user, lang, named="suspicious", seed=2, sells=sells)
+    state = store.active_session(user)["state"]
+    assert state["scene"] == "neutral"
+    assert {"en": "no scenes for your trade", "zh": "还没有专门的场景"}[lang] in reply.bubbles[0]
+    turn = practice.turn(user, {"en": "What would you use it for most?", "zh": "您平时最主要用它来做什么？"}[lang], "", lang)
+    assert turn.buttons and store.active_session(user)["state"]["turn"] == 1
+    lines = practice.customer_lines(store.active_session(user)["state"], lang)
+    assert all(not trade_words_in(line, practice.scenes, lang) for line in lines)
+
+
+def test_the_trade_words_cover_every_scene_of_a_trade(practice):
+    words = practice.trade_words()
+    assert set(words) == set(practice.scenes)
+    assert {"CRM", "software"} <= set(words["b2b_software"]["en"]) and "neutral" not in words

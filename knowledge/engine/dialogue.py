@@ -76,7 +76,7 @@ class Dialogue:
         self.kb = engine.kb
         self.userdata = userdata
         self.practice = Practice(engine, userdata)
-        trade_words = {trade: scene.words.dict() for trade, scene in self.practice.scenes.items()}
+        trade_words = self.practice.trade_words()
         self.coach = Coach(
             engine.kb,
             engine.identifier,

@@ -248,7 +248,8 @@ class ReplyScorer:
                 top = max(probs, key=lambda m: probs[m])
                 proposal = self.proposes(unit)
                 weak = self.reactions.get(top) in ("question", "pressure", "vague") or top == "small_talk" or probs[top] < CLASSIFIER_SURE
-                if weak and not proposal:
+                # a question that asks for the decision ("which day suits you, Saturday or Monday?") is a close, not a needs question
+                if weak and not proposal and self.reactions.get(top) != "close":
                     probs["ask_needs"] = max(probs.get("ask_needs", 0.0), QUESTION_NEEDS * scale)
             if whole and mark.gentle:  # the whole reply attacks only as much as a plain clause of it does
                 probs = {m: max(p * COURTESY_ATTACK, plain_attack.get(m, 0.0)) if attack(m) else p for m, p in probs.items()}

@@ -13,16 +13,22 @@ import random
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Tuple
 
-from ...loader import load_scenes, load_shared_reactions
-from ...schema import Reactions, Scene, local
+from ...loader import load_more_scenes, load_scenes, load_shared_reactions
+from ...schema import NEUTRAL_SCENE, Reactions, Scene, local
 from .state import LineRef, Pool, SessionState
 from .tuning import TUNING, Tuning
 
 
 @lru_cache(maxsize=1)
 def scenes() -> Tuple[Dict[str, Scene], Reactions]:
-    """The trades' scenes and the shared fallback reactions, validated by the loader (cached per process)."""
+    """The trades' first scenes (by trade) and the shared fallback reactions, validated by the loader (cached)."""
     return load_scenes(), load_shared_reactions()
+
+
+@lru_cache(maxsize=1)
+def more_scenes() -> Dict[str, Scene]:
+    """The trades' further scenes and the neutral scene, by scene id (scenes/more/)."""
+    return load_more_scenes(scenes()[0])
 
 
 class Customer:
@@ -31,11 +37,41 @@ class Customer:
     def __init__(self, kb: Any, tune: Tuning = TUNING):
         self.kb = kb
         self.scenes, self.shared = scenes()
+        self.all_scenes: Dict[str, Scene] = {**self.scenes, **more_scenes()}  # by scene id; a trade's first scene's id is the trade
         self.tune = tune
 
     # pools --------------------------------------------------------------------------------
     def scene_of(self, state: SessionState) -> Scene:
-        return self.scenes[state.scene] if state.scene in self.scenes else self.scenes[state.trade]
+        return self.all_scenes[state.scene]
+
+    def scenes_for(self, trade: str) -> List[str]:
+        """Every scene id of a trade, its first scene first; the neutral scene for a trade without scenes."""
+        if trade not in self.scenes:
+            return [NEUTRAL_SCENE]
+        return [trade] + sorted(i for i, s in self.all_scenes.items() if s.trade == trade)
+
+    def choose_scene(self, trade: str, said: str, lang: str, rng: random.Random, avoid: List[str]) -> str:
+        """The scene for a session: one whose own words the trainee used ("our CRM"), else a scene of any product
+        when the trainee named what they sell ("HR and payroll software"), else one not played lately."""
+        options = self.scenes_for(trade)
+        if len(options) == 1:
+            return options[0]
+        text = said.lower()
+        if text:
+            for scene_id in options:
+                own = [w for w in local(self.all_scenes[scene_id].words, lang) if w.lower() not in self._shared_words(options, lang)]
+                if any(w.lower() in text for w in own):
+                    return scene_id
+            generic = [i for i in options if self.all_scenes[i].any_product]
+            if generic:
+                return generic[0]
+        fresh = [i for i in options if i not in avoid] or options
+        return rng.choice(fresh)
+
+    def _shared_words(self, options: List[str], lang: str) -> set:
+        """Words every scene of the trade uses ("software"): they say the trade, not the scene."""
+        sets = [{w.lower() for w in local(self.all_scenes[i].words, lang)} for i in options]
+        return set.intersection(*sets) if sets else set()
 
     def pool_lines(self, pool: Pool) -> Any:
         """The bilingual lines of a pool."""
@@ -43,7 +79,7 @@ class Customer:
             obj: Any = getattr(self.kb.types[pool.owner].practice, pool.field)
             return getattr(obj, pool.key) if pool.key else obj
         if pool.source == "scene":
-            scene = self.scenes[pool.owner]
+            scene = self.all_scenes[pool.owner]
             return scene.objections[pool.key] if pool.field == "objections" else getattr(scene, pool.field)
         return getattr(self.shared, pool.field)
 
@@ -159,7 +195,9 @@ class Customer:
         if key == "close_early" and not state.raised and stage != "closing":
             # asked to decide before any doubt was voiced: the customer voices it (nothing to "fix" yet)
             return [x for x in [self.raise_objection(state, role.objection)] if x] or self.reaction(state, "walk_away"), None
-        first = self.pick(state, *self.reaction_pools(state, key))
+        # an answered objection is not met with the type's protest at being pushed ("I can't say yes on my own. OK,
+        # that answers it."): the scene's line alone says the customer moves on
+        first = None if handles and key in ("close_early", "pressure") else self.pick(state, *self.reaction_pools(state, key))
         scene_line: Optional[str] = None
         extra: Optional[str] = None
         if kind != "read":

@@ -14,7 +14,7 @@ import random
 import re
 from typing import Any, Dict, List, Optional
 
-from ...schema import local
+from ...schema import NEUTRAL_SCENE, local
 from ...text import clean, normalise
 from ...userdata import UserData
 from ..answer import Answer
@@ -22,7 +22,7 @@ from ..lookup import mentions, stage_in, type_in
 from ..runtime import Engine
 from .customer import Customer
 from .scoring import Scoring, final_score
-from .state import SessionState, Turn
+from .state import LineRef, SessionState, Turn
 from .summary import Feedback
 from .trainee import TraineeText
 from .tuning import RESTART_INTENTS, STAGES, TUNING, Tuning
@@ -60,11 +60,23 @@ class Practice:
 
     # what the trainee sees -------------------------------------------------------
     def start(
-        self, user: str, lang: str, text: str = "", named: Optional[str] = None, trade: Optional[str] = None, seed: Optional[int] = None
+        self,
+        user: str,
+        lang: str,
+        text: str = "",
+        named: Optional[str] = None,
+        trade: Optional[str] = None,
+        seed: Optional[int] = None,
+        sells: Optional[str] = None,
     ) -> Answer:
         """Scene intro + the customer's first line, with the three session buttons on the last bubble. A session
         still running ends first (its summary shown, recorded only if it had scored replies); a type id that
-        names no type (a stale or broken button) offers the types instead of silently picking one."""
+        names no type (a stale or broken button) offers the types instead of silently picking one.
+
+        The trade is the one named in `text` or `sells` (the words of what the trainee sells: "HR and payroll
+        software", "phone plans"), else `trade` (remembered by the caller), else any. What the trainee sells picks
+        the trade's scene (a scene of any product when it names another product of the trade); a trade the coach
+        has no scenes for gets the neutral scene, and the intro says so."""
         rng = random.Random(seed)
         type_id = named if named in self.kb.types else type_in(self.kb, text) if text else None
         if named and not type_id:
@@ -72,24 +84,47 @@ class Practice:
         running = self.store.active_session(user)
         reply = self._close_running(running, lang) if running else Answer()
         type_id = type_id or rng.choice(sorted(self.kb.types))
-        trade = self.trainee.trade_in(text) or (trade if trade in self.scenes else None) or rng.choice(sorted(self.scenes))
-        scene = self.scenes[trade]
+        stated = self.trainee.trade_in(text) or self.trainee.trade_in(sells or "")
+        unsupported = bool(sells and sells.strip()) and not stated
+        if unsupported:
+            trade = NEUTRAL_SCENE
+        else:
+            trade = stated or (trade if trade in self.scenes else None) or rng.choice(sorted(self.scenes))
+        heard = self.heard_before(user)
+        said = " ".join(x for x in (sells or "", text if stated else "") if x)
+        played = sorted({LineRef.parse(r).pool.owner for r in heard if r.startswith("s:")})
+        scene_id = self.customer.choose_scene(trade, said, lang, rng, avoid=played)
         state = SessionState(
-            type_id=type_id, trade=trade, lang=lang, trust=self.tune.start_trust, seed=rng.randrange(1 << 30), heard=self.heard_before(user)
+            type_id=type_id, trade=trade, scene=scene_id, lang=lang, trust=self.tune.start_trust, seed=rng.randrange(1 << 30), heard=heard
         )
         state.line = self.customer.opening(state, rng)
         self.store.start_session(user, type_id, 0, lang, state.to_dict())
-        reply.say(
-            self.kb.text(
+        scene = self.customer.scene_of(state)
+        if trade in self.kb.ui.trades:
+            intro = self.kb.text(
                 "practice_scene",
                 lang,
                 name=self.kb.type_name(type_id, lang),
                 trade=local(self.kb.ui.trades[trade].names, lang),
                 setting=local(scene.setting, lang),
-            ),
-            self.kb.text("practice_rules", lang, turns=self.tune.max_turns),
-        )
+            )
+        else:
+            intro = self.kb.text("practice_scene_neutral", lang, name=self.kb.type_name(type_id, lang), setting=local(scene.setting, lang))
+        reply.say(intro, self.kb.text("practice_rules", lang, turns=self.tune.max_turns))
         return self._with_buttons(reply.say(self.customer.says(state, lang)), lang)
+
+    def trade_words(self) -> Dict[str, Dict[str, List[str]]]:
+        """The words that give a trade away in a message, per trade and language: every scene of the trade's
+        marker words ({"car": {"en": [...], "zh": [...]}, ...}). The dialogue reads trades with them."""
+        words: Dict[str, Dict[str, List[str]]] = {}
+        for scene_id, scene in self.customer.all_scenes.items():
+            trade = scene.trade or scene_id
+            if trade not in self.scenes:
+                continue  # the neutral scene names no trade
+            for lang in ("en", "zh"):
+                bucket = words.setdefault(trade, {"en": [], "zh": []})[lang]
+                bucket += [w for w in local(scene.words, lang) if w not in bucket]
+        return words
 
     def unknown_type(self, lang: str) -> Answer:
         """Every type as a button, and one for any type: the trainee asked for a type, so they choose."""
@@ -123,7 +158,7 @@ class Practice:
         if not session:
             return self.outside_session(intent, text, lang)
         state = self._load(session)
-        if state is None or state.type_id not in self.kb.types or state.scene not in self.scenes:
+        if state is None or state.type_id not in self.kb.types or state.scene not in self.customer.all_scenes:
             self.store.finish_session(session["id"], 0, "abandoned", session.get("state") or {})
             return Answer().say(self.kb.text("practice_unreadable", lang)).button(self.kb.text("btn_practice", lang), "start_practice")
         state.lang = lang
@@ -264,7 +299,7 @@ class Practice:
     def _close_running(self, session: Dict[str, Any], lang: str) -> Answer:
         """A session still running when a new one starts: ended with its summary (abandoned if unreadable)."""
         state = self._load(session)
-        if state is None or state.type_id not in self.kb.types or state.scene not in self.scenes:
+        if state is None or state.type_id not in self.kb.types or state.scene not in self.customer.all_scenes:
             self.store.finish_session(session["id"], 0, "abandoned", session.get("state") or {})
             return Answer()
         return self._close(session["id"], state, "ended", Answer(), lang)

@@ -11,6 +11,7 @@ from ..answer import MAX_BUBBLE, Answer
 from ..explain import move_name, reading, reply_feedback
 from ..replies import ReplyScore
 from ..runtime import Engine
+from .customer import more_scenes
 from .scoring import ScoreParts, score_parts, similarity
 from .state import SessionState, Turn
 from .tuning import TUNING, Tuning
@@ -21,6 +22,7 @@ class Feedback:
         self.engine = engine
         self.kb = engine.kb
         self.scenes = scenes
+        self.all_scenes = {**scenes, **more_scenes()}  # by scene id: a trade's first scene's id is the trade
         self.tune = tune
         self.moves = {m.id: m for m in self.kb.moves.moves}
 
@@ -63,7 +65,7 @@ class Feedback:
                 lang,
                 move=local(move.names, lang),
                 hint=local(move.hint, lang),
-                example=self.better_line(state.type_id, state.stage, state.trade, lang, move_id, n=state.facts),
+                example=self.better_line(state.type_id, state.stage, state.scene, lang, move_id, n=state.facts),
             )
         )
 
@@ -79,12 +81,15 @@ class Feedback:
         options = [m for m in rubric if self.moves[m].reaction in wanted or (stage == "presenting" and m == "steer_to_offer")]
         return max(options, key=lambda m: (rubric[m], m == "ask_needs"))
 
-    def candidates(self, type_id: str, stage: str, trade: str, lang: str, move_id: str, n: int = 0) -> List[str]:
-        """Real lines for that stage and move: a needs question of the trade, the type's own phrase for the stage,
-        else an example of the move; only ones that name no other trade's things."""
+    def candidates(self, type_id: str, stage: str, scene_id: str, lang: str, move_id: str, n: int = 0) -> List[str]:
+        """Real lines for that stage and move: a needs question of the scene, the type's own phrase for the stage,
+        else an example of the move; only ones that name no other trade's things (`scene_id`: a trade's first
+        scene has the trade's id)."""
         candidates: List[str] = []
+        scene = self.all_scenes[scene_id]
+        trade = scene.trade or scene_id
         if self.moves[move_id].reaction == "question":
-            questions = local(self.scenes[trade].questions, lang)
+            questions = local(scene.questions, lang)
             candidates += questions[n % len(questions) :] + questions[: n % len(questions)]
         phrases = [local(p, lang) for p in self.kb.types[type_id].phrases if p.stage == stage]
         candidates += [p for p in phrases if set(trade_words_in(p, self.scenes, lang)) <= {trade}]
@@ -243,7 +248,7 @@ class Feedback:
         stage = turn.stage
         move_id = self.stage_move(state.type_id, stage, handled=stage == "closing")
         signals = ("keen",) if stage == "closing" else (None, "doubts")
-        for line in self.candidates(state.type_id, stage, state.trade, lang, move_id):
+        for line in self.candidates(state.type_id, stage, state.scene, lang, move_id):
             if similarity(line, turn.text) >= self.tune.same_line:
                 continue
             score = min(self.engine.scorer.score(state.type_id, line, signal=signal).score for signal in signals)
