@@ -180,6 +180,9 @@ class Scene(Strict):
     id: NonEmpty  # the trade id for a trade's first scene (scenes/<trade>.yaml), else the file name (scenes/more/<id>.yaml)
     trade: Optional[str] = None  # another scene of this trade (scenes/more/); none and id "neutral": any trade's scene
     any_product: bool = False  # names no particular product: played when the trainee sells another product of the trade
+    # a place the customer can browse (shop, showroom, viewing): false for a call or the customer's home, where a type's
+    # opening that browses ("Hi, sorry, I'm just looking", ui.yaml answers opening_browsing) does not fit
+    browsing: bool = True
     product: Text
     setting: Text
     words: Lists4  # words that belong to this trade only: a line from another trade is caught by them

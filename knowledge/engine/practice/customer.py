@@ -111,9 +111,11 @@ class Customer:
 
     # picking ---------------------------------------------------------------------------------
     def opening(self, state: SessionState, rng: random.Random) -> List[str]:
-        """The type's first words, then the scene's opening line."""
+        """The type's first words, then the scene's opening line; on a call or at the customer's home, none of
+        the type's openings that browse ("Hi, sorry, I'm just looking")."""
+        pool = self.type_pool(state, "openings")
         refs = [
-            self._take(state, self._fresh(state, self.type_pool(state, "openings"), 3, rng)),
+            self._take(state, self._fresh(state, pool, 3, rng, fits=self._fits_place(state, pool))),
             self._take(state, self._fresh(state, self.scene_pool(state, "openings"), 2, rng)),
         ]
         return [x for x in refs if x]
@@ -135,10 +137,23 @@ class Customer:
                     return ref
         return None
 
-    def _fresh(self, state: SessionState, pool: Pool, count: int, rng: random.Random) -> str:
-        """One of a pool's first `count` lines, one the trainee has not heard lately if there is one."""
-        refs = [pool.ref(i).id for i in range(count)]
+    def _fresh(self, state: SessionState, pool: Pool, count: int, rng: random.Random, fits: Optional[List[int]] = None) -> str:
+        """One of a pool's first `count` lines (of those that fit, when given), one the trainee has not heard lately
+        if there is one."""
+        refs = [pool.ref(i).id for i in range(count) if fits is None or i in fits] or [pool.ref(i).id for i in range(count)]
         return rng.choice([r for r in refs if r not in state.heard] or refs)
+
+    def _fits_place(self, state: SessionState, pool: Pool) -> Optional[List[int]]:
+        """Indexes of the pool's lines that fit the scene's place (None: all fit)."""
+        if self.scene_of(state).browsing:
+            return None
+        words = self.kb.ui.answers["opening_browsing"]
+        lines = self.pool_lines(pool)
+        return [
+            i
+            for i in range(min(len(lines.en), len(lines.zh)))
+            if not any(w in lines.en[i] or w in lines.zh[i] for w in [*words.en, *words.zh])
+        ]
 
     @staticmethod
     def _take(state: SessionState, ref: str) -> str:

@@ -112,7 +112,9 @@ class Scoring:
         bad = [m for m in clear if m.weight < 0 and self.react(m) == "pressure"]
         if bad and bad[0].confidence >= max(self.tune.pressure_sure, 0.8 * clear[0].confidence):
             return "pressure"
-        top = next((m for m in clear if self.react(m) != "pressure"), None)
+        # a question asked is answered before anything else ("Makes sense. What does your IT director ask about?")
+        asked = next((m for m in clear if m.asked and self.react(m) == "question" and m.weight >= 0), None)
+        top = asked or next((m for m in clear if self.react(m) != "pressure"), None)
         if top is None:  # only a faint attack was read: no reaction to pressure without clear pressure
             return "vague"
         return self.react(top)

@@ -260,9 +260,8 @@ class Practice:
         rows = self.store.recent_sessions(user, self.tune.recent_sessions, finished_only=True)
         numbers = {int(n) for n in re.findall(r"\d{1,3}", norm)}
         named = type_in(self.kb, text)
-        for row in rows:  # the session the number or type names, else the latest
-            if (numbers and row["score"] not in numbers) or (named and row["type_id"] != named):
-                continue
+        picked = [r for r in rows if (not numbers or r["score"] in numbers) and (not named or r["type_id"] == named)]
+        for row in picked or rows[:1]:  # the session the number or type names, else the latest
             try:
                 state = SessionState.from_dict(json.loads(row["state"]))
             except (TypeError, ValueError, KeyError):

@@ -248,8 +248,12 @@ class Feedback:
         stage = turn.stage
         move_id = self.stage_move(state.type_id, stage, handled=stage == "closing")
         signals = ("keen",) if stage == "closing" else (None, "doubts")
+        scene = self.all_scenes[state.scene]
+        browsing = [*self.kb.ui.answers["opening_browsing"].en, *self.kb.ui.answers["opening_browsing"].zh]
         for line in self.candidates(state.type_id, stage, state.scene, lang, move_id):
             if similarity(line, turn.text) >= self.tune.same_line:
+                continue
+            if not scene.browsing and any(w in line.lower() for w in browsing):  # "Thanks for coming in" on a call
                 continue
             score = min(self.engine.scorer.score(state.type_id, line, signal=signal).score for signal in signals)
             if score > turn.score and score >= self.tune.good_suggestion:
