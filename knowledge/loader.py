@@ -13,7 +13,21 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from . import paths
-from .schema import LANGS, STAGES, TRADES, CustomerType, Moves, Reactions, Scene, Situations, Topic, TrainingExample, UiText, local
+from .schema import (
+    LANGS,
+    NEUTRAL_SCENE,
+    STAGES,
+    TRADES,
+    CustomerType,
+    Moves,
+    Reactions,
+    Scene,
+    Situations,
+    Topic,
+    TrainingExample,
+    UiText,
+    local,
+)
 
 
 class ContentError(ValueError):
@@ -170,6 +184,31 @@ def load_scenes(folder: Path = paths.CONTENT_DIR / "scenes") -> Dict[str, Scene]
     return scenes
 
 
+def load_more_scenes(scenes: Dict[str, Scene], folder: Path = paths.CONTENT_DIR / "scenes" / "more") -> Dict[str, Scene]:
+    """Further scenes of a trade (its `trade`) and the neutral scene for trades the coach has no scenes for, by id.
+    A scene's lines may use only its own trade's marker words (the neutral scene's: none)."""
+    more: Dict[str, Scene] = {}
+    for path in sorted(folder.glob("*.yaml")) if folder.exists() else []:
+        scene = _parse(Scene, _read_yaml(path), path)
+        if scene.id != path.stem or scene.id in scenes:
+            raise ContentError(f"{path}: field 'id': {scene.id!r} must match the file name and not be a trade's first scene")
+        lines = [
+            (f"{key}.{lang}", t)
+            for key in ("openings", "needs", "questions", "prompts", "ready")
+            for lang in LANGS
+            for t in local(getattr(scene, key), lang)
+        ]
+        lines += [(f"objections.{k}.{lang}", t) for k, v in scene.objections.items() for lang in LANGS for t in local(v, lang)]
+        for where, line in lines:
+            others = [t for t in trade_words_in(line, scenes, where.rsplit(".", 1)[1]) if t != scene.trade]
+            if others:
+                raise ContentError(f"{path}: field '{where}': {line!r} uses words of {others}")
+        more[scene.id] = scene
+    if NEUTRAL_SCENE not in more:
+        raise ContentError(f"{folder}: missing the neutral scene {NEUTRAL_SCENE}.yaml (for trades without scenes)")
+    return more
+
+
 def load_shared_reactions(folder: Path = paths.CONTENT_DIR / "scenes") -> Reactions:
     """What any practice customer may say once the type's own reactions are used up."""
     return _parse(Reactions, _read_yaml(folder / "any_trade.yaml"), folder / "any_trade.yaml")
@@ -289,6 +328,7 @@ def load_content(content_dir: Path = paths.CONTENT_DIR, training_dir: Path = pat
     _check_topics(topics, content_dir / "topics")
     training = _load_training(training_dir, taxonomy.type_ids)
     scenes = load_scenes(content_dir / "scenes")
+    load_more_scenes(scenes, content_dir / "scenes" / "more")  # validated with the rest; practice loads them itself
     shared = load_shared_reactions(content_dir / "scenes")
     _check_reactions(shared, scenes, content_dir / "scenes" / "any_trade.yaml", "")
     for type_id, item in types.items():

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, List, Optional
 
-from pydantic import BaseModel, Extra, Field, conint, constr, validator
+from pydantic import BaseModel, Extra, Field, conint, constr, root_validator, validator
 
 LANGS = ("en", "zh")
 STAGES = ("opening", "presenting", "objections", "closing", "follow_up")
@@ -132,6 +132,7 @@ class Models(Strict):
 
 
 # The typical objection a practice customer raises; each trade's scene words every kind in its own vocabulary.
+NEUTRAL_SCENE = "neutral"  # the scene of any trade the coach has no scenes for (scenes/more/neutral.yaml)
 OBJECTIONS = ("price", "proof", "risk", "time", "decider", "flaws", "control", "others", "focus")
 # What a practice customer reacts to; "close" is a request for the decision (answered by agreement or close_early).
 MOVE_REACTIONS = ("question", "evidence", "rapport", "offer", "pressure", "close", "vague")
@@ -177,7 +178,12 @@ class Scene(Strict):
     """One trade as a practice stage: product, situation, facts the customer answers questions with,
     and the wording of every kind of objection in this trade."""
 
-    id: NonEmpty  # the trade id, same as the file name
+    id: NonEmpty  # the trade id for a trade's first scene (scenes/<trade>.yaml), else the file name (scenes/more/<id>.yaml)
+    trade: Optional[str] = None  # another scene of this trade (scenes/more/); none and id "neutral": any trade's scene
+    any_product: bool = False  # names no particular product: played when the trainee sells another product of the trade
+    # a place the customer can browse (shop, showroom, viewing): false for a call or the customer's home, where a type's
+    # opening that browses ("Hi, sorry, I'm just looking", ui.yaml answers opening_browsing) does not fit
+    browsing: bool = True
     product: Text
     setting: Text
     words: Lists4  # words that belong to this trade only: a line from another trade is caught by them
@@ -188,11 +194,14 @@ class Scene(Strict):
     ready: Lists2  # objection answered: the customer asks what comes next
     objections: Dict[str, Lists2]
 
-    @validator("id")
-    def known_trade(cls, v: str) -> str:
-        if v not in TRADES:
-            raise ValueError(f"unknown trade {v!r}; use one of {', '.join(TRADES)}")
-        return v
+    @root_validator(skip_on_failure=True)
+    def known_trade(cls, values: dict) -> dict:
+        trade, scene_id = values.get("trade"), values.get("id")
+        if trade is None and scene_id not in (*TRADES, NEUTRAL_SCENE):
+            raise ValueError(f"unknown trade {scene_id!r}; use one of {', '.join(TRADES)} (or give the scene's trade)")
+        if trade is not None and trade not in TRADES:
+            raise ValueError(f"unknown trade {trade!r}; use one of {', '.join(TRADES)}")
+        return values
 
     @validator("objections")
     def every_objection(cls, v: Dict[str, "Lists2"]) -> Dict[str, "Lists2"]:
@@ -315,15 +324,27 @@ class Move(Strict):
     hint: Text
     default_weight: Weight
     reaction: NonEmpty  # one of MOVE_REACTIONS: what a practice customer answers to
+    # what the customer answers to when the move is read in an open question ("who else has a say?" asks about needs)
+    asked_reaction: Optional[str] = None
+    # kinds of objection (OBJECTIONS) this move answers in any trade, besides a type's own handle_with
+    # ("take the documents home, shall we meet Thursday?" answers "we need time")
+    answers: List[str] = []
     keywords: Lists8
 
-    @validator("reaction")
-    def known_reaction(cls, v: str) -> str:
-        if v not in MOVE_REACTIONS:
+    @validator("reaction", "asked_reaction")
+    def known_reaction(cls, v: Optional[str]) -> Optional[str]:
+        if v is not None and v not in MOVE_REACTIONS:
             raise ValueError(f"unknown reaction {v!r}; use one of {', '.join(MOVE_REACTIONS)}")
         return v
 
     examples: Lists20
+
+    @validator("answers")
+    def known_objections(cls, v: List[str]) -> List[str]:
+        bad = [o for o in v if o not in OBJECTIONS]
+        if bad:
+            raise ValueError(f"unknown objection {bad[0]!r}; use one of {', '.join(OBJECTIONS)}")
+        return v
 
 
 class Moves(Strict):

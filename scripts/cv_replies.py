@@ -15,6 +15,7 @@ import yaml
 from knowledge import paths
 from knowledge.engine.replies import ReplyScorer
 from knowledge.engine.train import build_classifier
+from knowledge.loader import load_ui
 from knowledge.schema import LANGS, CustomerType, Moves, local
 
 
@@ -29,10 +30,11 @@ def main(folds: int = 5, pairs_per_type: int = 60) -> None:
     wins: Dict[str, int] = defaultdict(int)
     totals: Dict[str, int] = defaultdict(int)
     rng = random.Random(1)
+    answers = load_ui().answers  # the words that change a phrase's meaning (negation, courtesy), as the bot reads
     for k in range(folds):
         test = rows[k::folds]
         train = [r for i, r in enumerate(rows) if i % folds != k]
-        scorer = ReplyScorer(build_classifier([t for t, _, _ in train], [m for _, m, _ in train]), moves, rubrics)
+        scorer = ReplyScorer(build_classifier([t for t, _, _ in train], [m for _, m, _ in train]), moves, rubrics).learn_markers(answers)
         for type_id, rubric in rubrics.items():
             for lang in LANGS:
                 good = [t for t, m, l in test if l == lang and rubric[m] >= 1]

@@ -377,7 +377,7 @@ def pressed_turn(payload: str) -> Turn:
 
 
 class SeededRandom:
-    """Stands in for the `random` module inside practice.py: an unseeded Random (a new quiz, a new practice
+    """Stands in for the `random` module inside practice (session.py, trainer.py): an unseeded Random (a new quiz, a new practice
     customer) gets the replay's next seed, so replaying a conversation reaches the same quiz and scene again."""
 
     def __init__(self):
@@ -412,10 +412,11 @@ class Replay:
 
 @pytest.fixture
 def replay(dialogue, monkeypatch):
-    import knowledge.engine.practice as practice_module
+    from knowledge.engine.practice import session, trainer
 
     seeds = SeededRandom()
-    monkeypatch.setattr(practice_module, "random", seeds)
+    for practice_module in (session, trainer):  # the new practice customer and the new quiz
+        monkeypatch.setattr(practice_module, "random", seeds)
     return lambda lang: Replay(dialogue, lang, seeds)
 
 

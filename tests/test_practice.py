@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from knowledge.engine.practice import Practice, Trainer, final_score
+from knowledge.engine.answer import MAX_BUBBLE
+from knowledge.engine.practice import Practice, SessionState, Trainer, final_score, score_parts
 from knowledge.loader import trade_words_in
 from knowledge.userdata import UserData
 
@@ -62,7 +63,7 @@ def test_expert_wins_the_customer_over_a_whole_sale(practice, store, type_id, la
     )
     assert session["status"] == "agree"
     assert session["score"] >= 80
-    assert set(session["state"]["covered"]) == {"opening", "needs", "presenting", "objections", "closing"}
+    assert {"objections", "closing"} <= set(session["state"]["covered"])
     assert bubbles[-1].buttons and any("start_practice" in p for _, p in bubbles[-1].buttons)
 
 
@@ -182,229 +183,20 @@ def test_the_summary_names_only_moves_made_each_with_its_own_reason(practice, st
         "zh": ["早上好，谢谢您过来。", "您最看重的是什么？", "相信我，今天就签吧。", "大家都买这个，您等下去是错的。"],
     }[lang]
     session, bubbles = play(practice, store, f"summary-{type_id}-{lang}", type_id, lang, lines)
-    made = {m for t in session["state"]["turns"] for m in t["moves"]}
+    made = {m: w for t in session["state"]["turns"] for m, w in t["moves"].items()}
     summary = bubbles[-1].text
     by_name = {getattr(m.names, lang): m for m in engine.kb.moves.moves}
-    checked = 0
-    for line in summary.splitlines():
-        named = [n for n in by_name if line.startswith((f"• {n} (", f"• {n}（"))]
-        if named:
-            move = by_name[named[0]]
-            assert move.id in made, line
-            assert getattr(move.description, lang).rstrip("。.") in line, line  # its own explanation
-            checked += 1
-    assert checked >= 2
-    better = engine.kb.text("better_line", lang, reply="", line="").split("“")[0]
-    assert better in summary
-
-
-# language ---------------------------------------------------------------------------------------------
-def test_switching_language_mid_session(practice, store):
-    practice.start("switch", "en", named="deliberate", trade="real_estate", seed=4)
-    first = practice.turn("switch", "What matters most to you in a new home?", "", "en")
-    assert not re.search(r"[\u4e00-\u9fff]", first.text)
-    second = practice.turn("switch", "我把三套房子的优缺点列了一张对比表，您可以逐条看。", "", "zh")
-    assert re.search(r"[\u4e00-\u9fff]", second.bubbles[-1])
-    assert second.bubbles[-1].startswith("客户")
-    third = practice.turn("switch", "Here are the figures for all three, side by side.", "", "en")
-    assert third.bubbles[-1].startswith("Customer")
-
-
-# commands, isolation, progress, leaderboard, quiz ----------------------------------------------------------
-def test_hint_rubric_and_end(practice, store):
-    practice.start("cmd-user", "en", named="deliberate", trade="car", seed=2)
-    assert "Hint" in practice.turn("cmd-user", "hint", "practice_hint", "en").text
-    assert "score well" in practice.turn("cmd-user", "/show_rubric", "", "en").text
-    practice.turn("cmd-user", "What matters most to you in a car?", "", "en")
-    end = practice.turn("cmd-user", "end", "practice_end", "en")
-    assert store.last_session("cmd-user")["status"] == "ended"
-    assert [p for _, p in end.buttons][-1] == "/my_progress"
-    assert not practice.active("cmd-user")
-
-
-def test_two_trainees_never_share_a_session(practice, store):
-    practice.start("alice", "en", named="picky", trade="retail", seed=3)
-    practice.start("bob", "zh", named="volatile", trade="car", seed=3)
-    practice.turn("alice", "Good catch, let me fix that for you right away.", "", "en")
-    assert store.active_session("alice")["type_id"] == "picky"
-    assert store.active_session("bob")["state"]["turn"] == 0
-
-
-def test_leaderboard_ranks_by_average_over_at_least_three_sessions(practice, store, engine):
-    expert = lambda st, rng, said: expert_reply(practice, st, "en", rng, said)  # noqa: E731
-    for n in range(3):
-        play(practice, store, "steady", ("picky", "caustic", "suspicious")[n], "en", expert)
-    play(practice, store, "lucky", "timid_friendly", "en", expert)  # one good session is not enough
-    for _ in range(3):
-        play(practice, store, "pusher", "picky", "en", ["Sign now or lose it.", "You're wrong, just buy it."])
-    board = Trainer(engine, store).leaderboard("en").text
-    assert "1. steady" in board and "2. pusher" in board and "lucky" not in board
-    assert engine.kb.type_name("caustic", "en") in board
-
-
-def test_progress(practice, store, engine):
-    play(practice, store, "progress-user", "picky", "en", lambda st, rng, said: expert_reply(practice, st, "en", rng, said))
-    play(practice, store, "progress-user", "caustic", "en", ["You're wrong.", "Don't be rude."])
-    progress = store.progress("progress-user")
-    assert [s["type"] for s in progress["sessions"]] == ["picky", "caustic"]
-    assert progress["weakest_type"] == "caustic"
-    assert engine.kb.type_name("caustic", "en") in Trainer(engine, store).progress("progress-user", "en").bubbles[0].splitlines()[-1]
-
-
-def test_quiz_round(engine, store):
-    trainer = Trainer(engine, store)
-    quiz = trainer.quiz("zh", seed=4)
-    expected = quiz.slots["quiz_type"]
-    assert len(quiz.buttons) == 4 and any(expected in p for _, p in quiz.buttons)
-    assert "答对了" in trainer.answer(expected, "", "zh", named=expected).text
-    wrong = next(t for t in engine.kb.types if t != expected)
-    assert "不太对" in trainer.answer(expected, "", "zh", named=wrong).text
-
-
-def test_rubric_before_a_session_and_nothing_to_end(practice, engine):
-    assert "score well" in practice.outside_session("show_rubric", "how is a suspicious customer scored?", "en").text
-    assert practice.outside_session("practice_end", "结束", "zh").text == engine.kb.text("no_practice", "zh")
-
-
-# issue 11, second round: lazy agreement, questions to the coach, reactions that follow, true summaries ------
-LAZY_AGREEABLE = {
-    "en": [
-        "ok let's do it then",
-        "fine, I'll give you a discount",
-        "sure, shall we sign?",
-        "ok, done then",
-        "alright, deal?",
-        "yes, let's go ahead",
-    ],
-    "zh": [
-        "可以的，那就买吧",
-        "好的，很快的，那您今天定下来吧",
-        "好吧，那就给您便宜点",
-        "行，那就签了吧",
-        "好的，那就定了？",
-        "嗯，那您就拿下吧",
-    ],
-}
-
-
-@pytest.mark.parametrize("lang", ["en", "zh"])
-@pytest.mark.parametrize("type_id", ["picky", "timid_friendly", "suspicious"])
-def test_short_agreeing_lines_never_win(practice, store, type_id, lang):
-    session, _ = play(practice, store, f"lazy-agree-{type_id}-{lang}", type_id, lang, LAZY_AGREEABLE[lang] * 2)
-    assert session["status"] != "agree"
-    assert session["score"] <= 30
-    assert all(t["score"] <= 0.5 for t in session["state"]["turns"])
-
-
-@pytest.mark.parametrize(
-    "lang, text",
-    [
-        ("zh", "等一下，问一下教练：统御敌对型客户是什么意思？"),
-        ("en", "Coach, how should I answer this?"),
-        ("en", "What does a dominant hostile customer mean?"),
-        ("zh", "提示一下，我该怎么回？"),
-    ],
-)
-def test_a_question_to_the_coach_is_not_scored(practice, store, lang, text):
-    practice.start("coachq", lang, named="picky", trade="insurance", seed=3)
-    practice.turn("coachq", text, "", lang)
-    assert store.active_session("coachq")["state"]["turns"] == []
-
-
-@pytest.mark.parametrize("lang, text", [("en", "Shall we sign the papers today?"), ("zh", "那您今天就定下来吧？")])
-def test_a_close_before_any_objection_gets_the_objection_not_a_reply_to_a_fix(practice, store, lang, text):
-    practice.start("early", lang, named="picky", trade="car", seed=5)
-    practice.turn("early", text, "", lang)
-    state = store.active_session("early")["state"]
-    assert state["raised"] == 1 and all(":reactions:close_early" not in r for r in state["line"])
-
-
-@pytest.mark.parametrize(
-    "lang, text", [("en", "What do you like and dislike about the car you drive now?"), ("zh", "您现在开的这台车，哪里满意、哪里不满意？")]
-)
-def test_a_needs_question_gets_a_fact_and_no_reaction_to_pressure(practice, store, lang, text):
-    practice.start("needsq", lang, named="suspicious", trade="car", seed=5)
-    practice.turn("needsq", text, "", lang)
-    line = store.active_session("needsq")["state"]["line"]
-    assert any(":needs:" in r for r in line) and not any(":pressure" in r for r in line)
-
-
-@pytest.mark.parametrize("lang", ["en", "zh"])
-def test_summary_counts_shown_scores_and_quotes_the_trainee_as_written(practice, store, lang):
-    replies = {
-        "en": ["Hello, I'm Sam. What brings you in TODAY, and what matters most to You?", "ok"],
-        "zh": ["您好，我是小王。您今天过来，最看重的是哪几点？", "好"],
-    }[lang]
-    session, bubbles = play(practice, store, f"summary-{lang}", "picky", lang, replies)
-    summary = bubbles[-1].text
-    assert {"en": "Scored replies: 2.", "zh": "计分的回答：2句"}[lang] in summary
-    for quoted in re.findall(r"“([^”]+)”", "\n".join(x for x in summary.split("\n") if x.startswith("•"))):
-        assert quoted.rstrip("…") in replies[0] + replies[1], quoted
-
-
-def test_new_sessions_prefer_lines_the_trainee_has_not_heard(practice, store):
-    first = practice.start("fresh", "en", named="picky", trade="car", seed=1)
-    practice.turn("fresh", "end", "practice_end", "en")
-    heard = set(store.last_session("fresh")["state"]["used"])
-    practice.start("fresh", "en", named="picky", trade="car", seed=1)
-    again = set(store.active_session("fresh")["state"]["used"])
-    assert first.text and not (heard & again)
-
-
-# persona-tester round: short pushy lines, restarts, stray payloads, unknown types, empty sessions ---------------
-PUSHY = [
-    ("en", "buy now"),
-    ("en", "Buy now!"),
-    ("en", "buy now!!!"),
-    ("en", "Sign it now!"),
-    ("en", "Pay today."),
-    ("en", "Hurry up, order now."),
-    ("zh", "现在就买吧！！！"),
-    ("zh", "快签！"),
-    ("zh", "赶紧下单吧"),
-    ("zh", "别犹豫了，马上付款。"),
-    # persona re-test: imperatives to take it, decide or stop thinking, with no deadline word
-    ("en", "just take it"),
-    ("en", "Just grab it now."),
-    ("en", "Make up your mind."),
-    ("zh", "直接拿走吧"),
-    ("zh", "别考虑了，快定吧"),
-    ("zh", "别想了，赶紧拿下"),
-]
-
-
-@pytest.mark.parametrize("lang, text", PUSHY)
-@pytest.mark.parametrize("intent", ["out_of_scope", ""])
-def test_a_short_pushy_line_is_scored_as_pressure_not_out_of_role(practice, store, engine, lang, text, intent):
-    user = f"pushy-{lang}-{intent}-{text}"
-    practice.start(user, lang, named="suspicious", trade="car", seed=5)
-    reply = practice.turn(user, text, intent, lang)
-    assert reply.bubbles[0] != engine.kb.text("off_role", lang)
-    turns = store.last_session(user)["state"]["turns"]
-    assert len(turns) == 1 and "pressure" in turns[0]["moves"] and turns[0]["kind"] == "read"
-    assert turns[0]["score"] < 0.3
-
-
-@pytest.mark.parametrize("lang, text", [("en", "what's the weather"), ("en", "tell me a joke"), ("zh", "今天天气怎么样"), ("zh", "你是谁")])
-def test_real_out_of_role_messages_stay_unscored_whatever_the_nlu_says(practice, store, engine, lang, text):
-    practice.start("still-off", lang, named="picky", trade="retail", seed=3)
-    reply = practice.turn("still-off", text, "out_of_scope", lang)
-    assert reply.bubbles[0] == engine.kb.text("off_role", lang)
-    assert store.active_session("still-off")["state"]["turn"] == 0
-
-
-@pytest.mark.parametrize("lang", ["en", "zh"])
-@pytest.mark.parametrize(
-    "payload",
-    ['/show_more{"item": "99"}', '/ask_knowledge{"type_id":"nope"}', '/confirm_type{"type_id": 5}', "/my_progress", "/whatever now"],
-)
-def test_another_intents_payload_is_never_scored(practice, store, engine, lang, payload):
-    start = practice.start("payload", lang, named="deliberate", trade="education", seed=2)
-    reply = practice.turn("payload", payload, "", lang)
-    assert reply.bubbles[0] == engine.kb.text("off_role", lang)
-    assert reply.bubbles[-1] == start.bubbles[-1]
-    assert store.active_session("payload")["state"]["turn"] == 0
-    assert "/practice_hint" in [p for _, p in reply.buttons]
+    well = [x for x in summary.splitlines() if x.startswith(engine.kb.text("went_well", lang))]
+    change = [x for x in summary.splitlines() if x.startswith(engine.kb.text("to_change", lang))]
+    praised = {by_name[n].id for n in by_name for x in well if f"{n} (" in x or f"{n}（" in x}
+    criticised = {by_name[n].id for n in by_name for x in change if f"{n} (" in x or f"{n}（" in x}
+    assert criticised, summary
+    assert praised <= set(made) and criticised <= set(made)  # only moves the trainee made
+    assert all(made[m] > 0 for m in praised) and all(made[m] < 0 for m in criticised)
+    assert not praised & criticised  # never praised and criticised for the same thing
+    outcome = next(b for b in bubbles[-1].bubbles if engine.kb.text("went_well", lang) in b or engine.kb.text("to_change", lang) in b)
+    assert len(outcome) <= MAX_BUBBLE and outcome == bubbles[-1].bubbles[-1]  # the whole summary in one bubble
+    assert engine.kb.text("went_well", lang) in outcome and engine.kb.text("to_change", lang) in outcome
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -415,8 +207,22 @@ def test_a_session_without_scored_replies_is_not_counted(practice, store, engine
     end = practice.turn(user, engine.kb.text("cmd_end", lang), "practice_end", lang)
     assert engine.kb.text("practice_not_counted", lang) in end.text
     # an empty session's summary holds no score, trust or stage lines: they would mean nothing
-    assert engine.kb.text("final_score", lang, score=0) not in end.text
-    assert engine.kb.text("summary_breakdown", lang, turns=0, trust=40, stages="")[:6] not in end.text
+    assert (
+        engine.kb.text(
+            "score_parts",
+            lang,
+            score=0,
+            quality=0,
+            quality_max=40,
+            trust=0,
+            trust_max=20,
+            outcome=0,
+            outcome_max=30,
+            key_points=0,
+            key_max=10,
+        )[:8]
+        not in end.text
+    )
     assert store.progress(user)["sessions"] == [] and store.progress(user)["average"] is None
     assert not practice.active(user)
     # three empty sessions and three real ones: the leaderboard averages only the real ones
@@ -440,7 +246,22 @@ def test_starting_again_mid_session_ends_the_running_one_first(practice, store, 
     ended = [r for r in store.db["practice_sessions"].rows_where("id = ?", [first])][0]
     assert ended["status"] == "ended" and ended["turns"] == 1
     assert again.bubbles[0].startswith(engine.kb.text("outcome_ended", lang, name=engine.kb.type_name("picky", lang)))
-    assert engine.kb.text("final_score", lang, score=ended["score"]) in again.text
+    assert (
+        engine.kb.text(
+            "score_parts",
+            lang,
+            score=ended["score"],
+            quality=0,
+            quality_max=0,
+            trust=0,
+            trust_max=0,
+            outcome=0,
+            outcome_max=0,
+            key_points=0,
+            key_max=0,
+        ).split("=")[0]
+        in again.text
+    )
     assert store.active_session(user)["type_id"] == "caustic"
     assert len(store.progress(user)["sessions"]) == 1
     # a running session with nothing scored is ended too, and said not to count
@@ -539,7 +360,7 @@ def test_no_line_the_course_recommends_reads_as_a_question_to_the_coach(practice
     lines = [x for m in engine.kb.moves.moves for lang in ("en", "zh") for x in getattr(m.examples, lang)]
     lines += [getattr(p, lang) for t in engine.kb.types.values() for p in t.phrases for lang in ("en", "zh")]
     lines += [q for s in practice.scenes.values() for lang in ("en", "zh") for q in getattr(s.questions, lang)]
-    assert [x for x in lines if practice.asks_coach(x, "")] == []
+    assert [x for x in lines if practice.trainee.asks_coach(x, "")] == []
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -562,19 +383,25 @@ def test_every_better_line_the_coach_suggests_scores_as_a_good_reply(practice, e
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-@pytest.mark.parametrize("scores, named", [([0.99], False), ([0.95, 0.85], False), ([0.9, 0.5], True), ([0.6], False)])
+@pytest.mark.parametrize(
+    "scores, named",
+    [([0.99], False), ([0.95, 0.85], False), ([0.9, 0.5], True), ([0.6], False), ([0.7, 0.6], False), ([0.9, 0.9, 0.65], True)],
+)
 def test_weakest_reply_only_among_two_and_never_a_strong_one(practice, store, engine, lang, scores, named):
     replies = {
         "en": ["What matters most to you?", "How will you use the car day to day?"],
         "zh": ["您最看重哪一点？", "您平时主要怎么用车？"],
     }
+    """Named only when clearly weaker (2 points of 10 below the session's median), never a strong reply."""
     user = f"weakest-{lang}-{scores}"
-    play(practice, store, user, "deliberate", lang, replies[lang][: len(scores)])
+    said = (replies[lang] * 2)[: len(scores)]
+    said[2:] = [{"en": "Which of the three areas did you like best?", "zh": "三个小区里您最喜欢哪一个？"}[lang]] * len(said[2:])
+    play(practice, store, user, "deliberate", lang, said)
     state = store.last_session(user)["state"]
     for turn, score in zip(state["turns"], scores, strict=True):
         turn["score"] = score
-    summary = practice.summary_text(state, "ended", 50, lang)
-    weakest = engine.kb.text("better_line", lang, reply="", line="").split("“")[0]
+    summary = practice.feedback.summary_text(SessionState.from_dict(state), "ended", 50, lang)
+    weakest = engine.kb.text("better_line", lang, reply="", line="", score="").split("(")[0].split("（")[0]
     assert (weakest in summary) == named
     assert (engine.kb.text("try_line", lang, line="").split("“")[0] in summary) == (scores == [0.6])
 
@@ -585,5 +412,122 @@ def test_one_weak_reply_gets_a_line_to_try_not_a_weakest_reply(practice, store, 
     _, bubbles = play(practice, store, f"one-weak-{lang}", "deliberate", lang, [reply])
     assert store.last_session(f"one-weak-{lang}")["state"]["turns"][0]["score"] < 0.8
     summary = bubbles[-1].text
-    assert engine.kb.text("better_line", lang, reply="", line="").split("“")[0] not in summary
+    assert engine.kb.text("better_line", lang, reply="", line="", score="").split("(")[0].split("（")[0] not in summary
     assert engine.kb.text("try_line", lang, line="").split("“")[0] in summary
+
+
+# the stored state -----------------------------------------------------------------------------------
+def test_a_session_stored_before_the_state_was_typed_goes_on(practice, store):
+    """A state as issue 11's untyped dict stored it (no version, no scene): read back and played on."""
+    practice.start("legacy", "en", named="picky", trade="car", seed=3)
+    session = store.active_session("legacy")
+    legacy = {k: v for k, v in session["state"].items() if k not in ("version", "scene", "level")}
+    store.record_turn(session["id"], 0, "", 0.0, [], legacy)
+    reply = practice.turn("legacy", "Which features matter most to you in a car?", "", "en")
+    state = store.active_session("legacy")["state"]
+    assert state["turn"] == 1 and state["scene"] == "car" and state["version"] == SessionState.from_dict(legacy).version
+    assert reply.buttons
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_unreadable_stored_session_is_ended_cleanly(practice, store, engine, lang):
+    user = f"broken-{lang}"
+    practice.start(user, lang, named="picky", trade="car", seed=3)
+    session = store.active_session(user)
+    store.record_turn(session["id"], 0, "", 0.0, [], {"trust": 0.4})  # no type, no trade
+    reply = practice.turn(user, "Which features matter most to you?", "", lang)
+    assert reply.bubbles[0] == engine.kb.text("practice_unreadable", lang)
+    assert not practice.active(user)
+    assert store.last_session(user)["status"] == "abandoned"
+
+
+# the score in parts, feedback that is true, "why did I get N?" (issue 23) -----------------------------------------
+def test_the_parts_add_up_to_the_score(practice, store):
+    session, bubbles = play(practice, store, "parts", "suspicious", "en", lambda st, rng, said: expert_reply(practice, st, "en", rng, said))
+    parts = score_parts(session["state"])
+    assert parts.total == session["score"] == final_score(session["state"])
+    assert f"{parts.quality}/40" in bubbles[-1].text and f"{parts.outcome}/30" in bubbles[-1].text
+
+
+def test_a_quick_win_with_strong_replies_beats_a_long_session_without_a_yes():
+    def state(scores, outcome, handled):
+        turns = [{"text": f"r{i}", "score": s, "handles": handled and i == len(scores) - 1} for i, s in enumerate(scores)]
+        covered = ["opening", "needs", "presenting", "objections", "closing"]
+        return {"turns": turns, "covered": covered, "trust": 1.0, "outcome": outcome, "handled": handled}
+
+    quick = final_score(state([0.95, 0.9, 0.92, 0.9], "agree", True))
+    long_no_yes = final_score(state([0.7] * 8, "out_of_turns", False))
+    assert quick >= 80 and quick > long_no_yes
+
+
+@pytest.mark.parametrize("lang, question", [("en", "why did I only get {n}?"), ("zh", "为什么只有{n}分"), ("zh", "為什麼只有{n}分？")])
+def test_why_did_i_get_n_answers_from_that_sessions_parts(practice, store, engine, lang, question):
+    user = f"why-{lang}-{len(question)}"
+    lines = {
+        "en": ["What matters most to you?", "Trust me, just sign today.", "ok"],
+        "zh": ["您最看重的是什么？", "相信我，今天就签吧。", "好"],
+    }[lang]
+    session, _ = play(practice, store, user, "suspicious", lang, lines)
+    answer = practice.explain_score(user, question.format(n=session["score"]), lang)
+    assert answer is not None
+    parts = score_parts(session["state"])
+    assert f"{parts.quality}/40" in answer.text
+    assert ("Trust me" if lang == "en" else "相信我") in answer.text  # the reply that cost points, named
+    assert (
+        practice.explain_score(user, {"en": "why do suspicious customers want proof?", "zh": "多疑型客户为什么要证据"}[lang], lang) is None
+    )
+
+
+def test_why_is_answered_through_the_router(dialogue, engine):
+    from knowledge.engine.state import ConversationState, UserTurn
+
+    state = ConversationState(user="router-why", lang="en")
+    dialogue.respond(UserTurn(text='/start_practice{"type_id": "picky"}', intent="start_practice", entities={"type_id": "picky"}), state)
+    dialogue.respond(UserTurn(text="What matters most to you?", intent="ask_needs"), state)
+    dialogue.respond(UserTurn(text="/practice_end", intent="practice_end"), state)
+    score = dialogue.userdata.last_session("router-why")["score"]
+    reply = dialogue.respond(UserTurn(text=f"why did i only get {score}?", intent="ask_why"), state)
+    assert reply.bubbles[0].startswith(engine.kb.text("why_score_head", "en", score=score))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_better_line_differs_from_the_reply_and_scores_higher(practice, store, engine, lang):
+    lines = {
+        "en": ["What matters most to you?", "Honestly, you're wrong to doubt it."],
+        "zh": ["您最看重的是什么？", "说实话，您怀疑这个是错的。"],
+    }[lang]
+    session, _ = play(practice, store, f"better-{lang}", "suspicious", lang, lines)
+    state = SessionState.from_dict(session["state"])
+    low = min(state.turns, key=lambda t: t.score)
+    line = practice.feedback.better_than(state, low, lang)
+    assert line and line != low.text
+    assert engine.scorer.score("suspicious", line).score > low.score
+
+
+# scenes: what the trainee sells picks the scene; a trade without scenes gets the neutral one ---------------------
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_product_of_the_trade_keeps_the_trades_scenes_without_naming_another_product(practice, store, engine, lang):
+    sells = {"en": "HR and payroll software", "zh": "人事和薪资软件"}[lang]
+    reply = practice.start(f"hr-{lang}", lang, named="detached", seed=2, sells=sells)
+    state = store.active_session(f"hr-{lang}")["state"]
+    assert state["trade"] == "b2b_software" and state["scene"] == "b2b_software_any"
+    assert "CRM" not in reply.text
+
+
+@pytest.mark.parametrize("lang, sells", [("en", "phone plans"), ("zh", "化妆品")])
+def test_a_trade_without_scenes_gets_the_neutral_scene_and_says_so(practice, store, engine, lang, sells):
+    user = f"neutral-{lang}"
+    reply = practice.start(user, lang, named="suspicious", seed=2, sells=sells)
+    state = store.active_session(user)["state"]
+    assert state["scene"] == "neutral"
+    assert {"en": "no scenes for your trade", "zh": "还没有专门的场景"}[lang] in reply.bubbles[0]
+    turn = practice.turn(user, {"en": "What would you use it for most?", "zh": "您平时最主要用它来做什么？"}[lang], "", lang)
+    assert turn.buttons and store.active_session(user)["state"]["turn"] == 1
+    lines = practice.customer_lines(store.active_session(user)["state"], lang)
+    assert all(not trade_words_in(line, practice.scenes, lang) for line in lines)
+
+
+def test_the_trade_words_cover_every_scene_of_a_trade(practice):
+    words = practice.trade_words()
+    assert set(words) == set(practice.scenes)
+    assert {"CRM", "software"} <= set(words["b2b_software"]["en"]) and "neutral" not in words

@@ -113,3 +113,45 @@ def test_a_short_pushy_line_reads_clearly_as_pressure(engine, reply):
 def test_saying_there_is_no_hurry_is_not_pressure(engine, reply):
     clear = engine.scorer.score("suspicious", reply).clear
     assert "pressure" not in [m.move for m in clear[:1]], clear
+
+
+# negation, offers, courtesy, questions, modesty and the customer's question (issue 23) ------------------------------
+def _cases(name):
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).parent / "data" / name
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("case", _cases("moves_dev.jsonl"), ids=lambda c: c["reply"][:40])
+def test_what_changes_a_phrase_is_read(engine, case):
+    """tests/data/moves_dev.jsonl, the form of ../shared/eval/dev_moves.jsonl (moves_heldout.jsonl is measured with
+    score.py, never tuned on)."""
+    read = {m.move for m in engine.scorer.score(case["type"], case["reply"], context=case.get("context")).clear}
+    assert set(case["must"]) <= read and not set(case["must_not"]) & read, read
+
+
+@pytest.mark.parametrize(
+    "question, answer",
+    [
+        (
+            "What would the rollout plan look like from here?",
+            "Six weeks: import in week one, configuration and a parallel run, then go-live.",
+        ),
+        ("保养一年大概要花多少钱？", "一年两次保养，每次六百左右，配件价格都在这张价目表上。"),
+    ],
+)
+def test_answering_the_customers_question_is_not_flooding(engine, question, answer):
+    """Detail the customer asked for is an answer; the same words unasked may be too much."""
+    asked = engine.scorer.score("detached", answer, context=question)
+    assert "overwhelm" not in {m.move for m in asked.clear}
+    assert asked.score >= engine.scorer.score("detached", answer).score
+
+
+@pytest.mark.parametrize("reply", ["Who will make the final call, and what would they want to see?", "最后谁来拍板？他们最关心什么？"])
+def test_asking_who_decides_is_a_needs_question_not_a_close(engine, reply):
+    result = engine.scorer.score("detached", reply, context="It's not really my decision, you know.")
+    deciders = [m for m in result.clear if m.move == "involve_decider"]
+    assert deciders and all(engine.scorer.reaction(m) == "question" and m.weight > 0 for m in deciders)
+    assert not [m for m in result.clear if engine.scorer.reaction(m) == "close"]

@@ -139,7 +139,7 @@ class Dialogue:
         self.identifier = TurnIdentifier(engine.identifier)  # one identification per text per turn
         self.reader = Reader(engine.kb, self.identifier, userdata)
         self.practice = Practice(engine, userdata)
-        trade_words = {trade: scene.words.dict() for trade, scene in self.practice.scenes.items()}
+        trade_words = self.practice.trade_words()
         self.coach = Coach(
             engine.kb,
             self.identifier,  # type: ignore[arg-type]  # the identifier's interface, with the turn's memory
@@ -197,6 +197,8 @@ class Dialogue:
             Route("practice session", lambda r, s: r.practising, self.practice_turn, KEEP_ALL),
             Route("unknown button", lambda r, s: r.is_button and r.button_intent not in self.routes, self.unknown_button, KEEP_ALL),
             Route("no words", lambda r, s: typed(r, s) and not r.has_words, self.no_words, KEEP_ALL),
+            # "why did I only get 59?": answered from that practice session's own parts
+            Route("why a practice score", lambda r, s: typed(r, s) and self.score_explained(r, s) is not None, self.explain_score),
             # an open clarifying question takes its answer, or more description
             Route("clarifying answer", self.answers_the_question, self.clarifying_answer, KEEP_ALL),
             Route("description while asking", self.describes_while_asking, self.description_while_asking, KEEP_ALL),
@@ -551,6 +553,12 @@ class Dialogue:
             return self.start_practice(r, state)
         return self.practice.turn(state.user, r.text, r.intent, state.lang)
 
+    def score_explained(self, r: Reading, state: ConversationState) -> Optional[Answer]:
+        return self.practice.explain_score(state.user, r.text, state.lang)
+
+    def explain_score(self, r: Reading, state: ConversationState) -> Answer:
+        return self.score_explained(r, state) or self.fallback(r, state)
+
     def unknown_button(self, r: Reading, state: ConversationState) -> Answer:
         return self.coach.fixed("unknown_button", state.lang, menu=True)  # an old or made-up payload
 
@@ -778,7 +786,8 @@ class Dialogue:
         if not named and not r.is_button:  # "practise with a cold, quiet customer": the type it describes
             named = type_in(self.kb, r.text)
             named = named or self.described_type(r.text)
-        return self.practice.start(state.user, state.lang, "" if r.is_button else r.text, named=named, trade=trade)
+        sells = None if trade else (r.trade_unsupported or state.trade_named or None)  # a trade without scenes: said so
+        return self.practice.start(state.user, state.lang, "" if r.is_button else r.text, named=named, trade=trade, sells=sells)
 
     def practice_help(self, r: Reading, state: ConversationState) -> Answer:
         return self.practice.outside_session(r.intent, r.text, state.lang, named=r.entity("type_id") or state.customer_type)

@@ -34,10 +34,27 @@ FULL_UNITS = {"en": 4, "zh": 6}
 # something else; attacks read in a question are halved (issue 11 misreadings: dismiss, small talk on questions).
 QUESTION_NEEDS = 0.45
 QUESTION_ATTACK = 0.5
+_LEAD_EN = r"^(?:(?:so|and|ok|okay|well|then|right|now|but|got it|great)\s+)?"
 _QUESTION_EN = re.compile(
-    r"^(is|are|was|were|do|does|did|can|could|would|will|should|have|has|what|which|how|who|" r"when|where|why|anything|any)\b"
+    _LEAD_EN + r"(is|are|was|were|do|does|did|can|could|would|will|should|have|has|what|which|how|who|" r"when|where|why|anything|any)\b"
 )
-_QUESTION_ZH = re.compile(r"吗|哪|什么|怎么|多少|几[个位种年次]|是否|有没有|是不是|呢$")
+_QUESTION_ZH = re.compile(r"吗|哪|谁|什么|怎么|多少|几[个位种年次]|是否|有没有|是不是|呢$")
+# An open question ("what's going wrong with the setup?", 「最让您头疼的是哪一块？」) asks; it does not attack, so
+# attacks read in it count this much (a yes/no or why-question keeps QUESTION_ATTACK: "why would you think that?").
+_OPEN_EN = re.compile(_LEAD_EN + r"(what|which|how|who|when|where)\b")
+_OPEN_ZH = re.compile(r"哪|谁|什么|怎么|多少|几[个位种年次]")
+_WHY_ZH = re.compile(r"为什么|凭什么|难道|干嘛")
+OPEN_QUESTION_ATTACK = 0.2
+# Words that change what a phrase means (ui.yaml answers reply_*): a courteous, modest or safeguarded clause and
+# a negated pressure word ("I won't ask you to sign") are not attacks, so attacks read in them count this much;
+# a negated pressure word gives the customer room (give_space at this confidence). Chosen on
+# tests/data/moves_dev.jsonl (the held-out moves_heldout.jsonl was not used), cv_replies unchanged.
+COURTESY_KEYS = ("reply_thanks", "reply_offer", "reply_agree", "reply_modesty", "reply_safeguard")
+COURTESY_ATTACK = 0.2
+SOFTENED_SPACE = 0.6
+# An answer to the customer's own question may be detailed: flooding and talking as if it were decided count this much.
+ANSWER_DETAIL = 0.3
+ANSWER_MOVES = ("overwhelm", "assumptive_close")
 
 
 @dataclass
@@ -46,6 +63,7 @@ class MoveHit:
     confidence: float
     weight: int
     text: str
+    asked: bool = False  # read in an open question ("who else has a say?")
 
 
 @dataclass
@@ -80,6 +98,28 @@ def is_question(unit: str, after: str) -> bool:
     return after in ("?", "？") or bool(_QUESTION_EN.match(unit) if not han_count(unit) else _QUESTION_ZH.search(unit))
 
 
+def is_open_question(unit: str) -> bool:
+    """An open question (what, where, who, 哪, 什么, 怎么), not a why-question, which can accuse."""
+    unit = unit.strip()
+    if han_count(unit):
+        return bool(_OPEN_ZH.search(unit)) and not _WHY_ZH.search(unit)
+    return bool(_OPEN_EN.match(unit))
+
+
+@dataclass(frozen=True)
+class Marks:
+    """What changes a clause's meaning: courtesy (thanks, offers, agreement, modesty, safeguards), a negated pressure
+    word that gives room, a negated worry that reassures, a threat."""
+
+    courteous: bool = False
+    softened: bool = False
+    reassured: bool = False
+
+    @property
+    def gentle(self) -> bool:
+        return self.courteous or self.softened or self.reassured
+
+
 @dataclass(frozen=True)
 class ContextShift:
     """How the customer's last line shifts a move's rubric weight. Chosen on the context pairs of
@@ -103,6 +143,9 @@ class ReplyScorer:
         self.handlers: Dict[str, List[str]] = {}
         self.closes: Dict[str, List[str]] = {}
         self.signals: Optional[Matcher] = None
+        self.asked_reactions = {m.id: m.asked_reaction for m in moves if getattr(m, "asked_reaction", None)}
+        self.markers: Optional[Matcher] = None
+        self.proposals: Tuple[str, ...] = ()
 
     def learn_context(self, kb: Any) -> ReplyScorer:
         """Read the knowledge a context needs: each type's objection handlers and closes, and the words of a
@@ -111,7 +154,41 @@ class ReplyScorer:
             self.handlers = {i: list(t.practice.handle_with) for i, t in kb.types.items()}
             self.closes = {i: list(t.practice.close_with) for i, t in kb.types.items()}
             self.signals = Matcher({k: kb.ui.answers[f"customer_{k}"].dict() for k in ("keen", "doubts")})
+        return self.learn_markers(kb.ui.answers)
+
+    def learn_markers(self, answers: Any) -> ReplyScorer:
+        """The words that change what a phrase means (ui.yaml answers reply_*); without them, replies are read
+        without negation, courtesy or modesty (the bare classifier and keywords)."""
+        if self.markers is None:
+            keys = (*COURTESY_KEYS, "reply_softened", "reply_reassured", "reply_conditional")
+            self.markers = Matcher({k: answers[k].dict() for k in keys})
+            self.proposals = tuple(normalise(w) for w in [*answers["reply_proposal"].en, *answers["reply_proposal"].zh])
         return self
+
+    def proposes(self, clause: str) -> bool:
+        """The clause opens with a proposal ("shall we...", 「要不我们...」): it asks for a step, not about needs."""
+        unit = re.sub(_LEAD_EN, "", clause.strip()) if not han_count(clause) else clause.strip()
+        return any(unit.startswith(p) for p in self.proposals)
+
+    def reaction(self, hit: MoveHit) -> Optional[str]:
+        """What a practice customer answers to: the move's reaction, or its asked_reaction when read in a question."""
+        if hit.asked and hit.move in self.asked_reactions:
+            return self.asked_reactions[hit.move]
+        return self.reactions.get(hit.move)
+
+    def marks(self, clause: str) -> Marks:
+        """How the words of one clause (normalised) change its meaning."""
+        if self.markers is None:
+            return Marks()
+        hits = self.markers.find(clause)
+        found = {str(h["type"]) for h in hits}
+        threat = "reply_conditional" in found
+        negated = {str(h["type"]) for h in hits if h["negated"]}
+        return Marks(
+            courteous=bool(found & set(COURTESY_KEYS)),
+            softened="reply_softened" in negated and not threat,
+            reassured="reply_reassured" in negated and not threat,
+        )
 
     def customer_signal(self, context: Optional[str]) -> Optional[str]:
         """'keen' when the customer's line shows readiness and no doubt, 'doubts' for any other line, None without."""
@@ -121,34 +198,77 @@ class ReplyScorer:
         found = {h["type"] for h in self.signals.find(normalise(text)) if not h["negated"]}
         return "keen" if found == {"keen"} else "doubts"
 
-    def detect(self, reply: str) -> Dict[str, Tuple[float, str]]:
-        """Moves in the reply: move id -> (confidence, the words that made it)."""
-        norm = normalise(reply)
-        found: Dict[str, Tuple[float, str]] = {}
+    def answers_question(self, context: Optional[str]) -> bool:
+        """The customer's last line asks something ("What would the rollout plan look like?"): the reply answers it."""
+        text = normalise(clean(context or "", limit=1000))
+        if not has_words(text):
+            return False
+        spans = [c for c in clauses.split(text) if has_words(c.text)]
+        return any(is_question(c.text, text[c.end : c.end + 1]) for c in spans)
 
-        def note(move: str, conf: float, words: str) -> None:
-            if conf > found.get(move, (0.0, ""))[0]:
-                found[move] = (conf, words)
+    def detect(self, reply: str, answering: bool = False) -> Dict[str, Tuple[float, str]]:
+        """Moves in the reply: move id -> (confidence, the words that made it). `answering`: the reply answers the
+        customer's own question, so detail is what was asked for."""
+        return {m: (c, w) for m, (c, w, _) in self.read(reply, answering).items()}
+
+    def read(self, reply: str, answering: bool = False) -> Dict[str, Tuple[float, str, bool]]:
+        """Moves in the reply: move id -> (confidence, the words that made it, read in an open question)."""
+        norm = normalise(reply)
+        found: Dict[str, Tuple[float, str, bool]] = {}
+
+        asked_moves: set = set()  # moves read clearly in an open question, whatever else reads them more strongly
+
+        def note(move: str, conf: float, words: str, asked: bool = False) -> None:
+            if asked and conf >= SHOWN_THRESHOLD:
+                asked_moves.add(move)
+            if conf > found.get(move, (0.0, "", False))[0]:
+                found[move] = (conf, words, asked)
+
+        def attack(move: str) -> bool:
+            return self.reactions.get(move) == "pressure"
 
         spans = [c for c in clauses.split(norm) if has_words(c.text)]
         parts = [c.text.strip() for c in spans] or [norm]
         asks = [is_question(c.text, norm[c.end : c.end + 1]) for c in spans] or [is_question(norm, "")]
+        marks = [self.marks(p) for p in parts]
         units = parts + ([norm] if len(parts) > 1 else [])
         asks = asks + ([all(asks)] if len(parts) > 1 else [])
+        whole_marks = Marks(courteous=any(m.gentle for m in marks))
+        marks = marks + ([whole_marks] if len(parts) > 1 else [])
         classified: Dict[str, float] = {}
-        for unit, asked, row in zip(units, asks, self.model.predict_proba(units), strict=False):
+        plain_attack: Dict[str, float] = {}  # attacks read in clauses without courtesy or softening
+        for i, (unit, asked, mark, row) in enumerate(zip(units, asks, marks, self.model.predict_proba(units), strict=False)):
+            whole = len(parts) > 1 and i == len(parts)
             scale = min(1.0, text_units(unit) / FULL_UNITS["zh" if han_count(unit) else "en"])
             probs = {move: float(p) * scale for move, p in zip(self.classes, row, strict=False)}
+            open_question = asked and is_open_question(unit)
             if asked:
-                probs = {m: p * (QUESTION_ATTACK if self.reactions.get(m) == "pressure" else 1.0) for m, p in probs.items()}
+                damp = OPEN_QUESTION_ATTACK if open_question else QUESTION_ATTACK
+                probs = {m: p * (damp if attack(m) else 1.0) for m, p in probs.items()}
                 top = max(probs, key=lambda m: probs[m])
-                if self.reactions.get(top) in ("question", "pressure", "vague") or top == "small_talk" or probs[top] < CLASSIFIER_SURE:
+                proposal = self.proposes(unit)
+                weak = self.reactions.get(top) in ("question", "pressure", "vague") or top == "small_talk" or probs[top] < CLASSIFIER_SURE
+                # a question that asks for the decision ("which day suits you, Saturday or Monday?") is a close, not a needs question
+                if weak and not proposal and self.reactions.get(top) != "close":
                     probs["ask_needs"] = max(probs.get("ask_needs", 0.0), QUESTION_NEEDS * scale)
+            if whole and mark.gentle:  # the whole reply attacks only as much as a plain clause of it does
+                probs = {m: max(p * COURTESY_ATTACK, plain_attack.get(m, 0.0)) if attack(m) else p for m, p in probs.items()}
+            elif mark.gentle:
+                probs = {m: p * COURTESY_ATTACK if attack(m) else p for m, p in probs.items()}
+            elif not whole:
+                for m, p in probs.items():
+                    if attack(m):
+                        plain_attack[m] = max(plain_attack.get(m, 0.0), p)
+            if answering:
+                probs = {m: p * ANSWER_DETAIL if m in ANSWER_MOVES else p for m, p in probs.items()}
+            if mark.softened and not whole:
+                probs["give_space"] = max(probs.get("give_space", 0.0), SOFTENED_SPACE)
             for move, p in probs.items():
                 classified[move] = max(classified.get(move, 0.0), p)
                 if p >= MOVE_THRESHOLD:
-                    note(move, p, unit)
+                    note(move, p, unit, open_question)
         top = max(classified, key=lambda m: classified[m]) if classified else None
+        gentle_spans = [(c.start, c.end) for c, mk in zip(spans, marks, strict=False) if mk.gentle]
         for hit in self.matcher.find(norm):
             if hit["negated"]:
                 continue
@@ -156,15 +276,20 @@ class ReplyScorer:
             overruled = (
                 top is not None and top != move and classified[top] >= CLASSIFIER_SURE and classified.get(move, 0.0) < MOVE_THRESHOLD * 3
             )
-            note(move, KEYWORD_OVERRULED if overruled else KEYWORD_CONFIDENCE, str(hit["text"]))
-        return found
+            softened = attack(move) and any(a <= int(hit["start"]) < b for a, b in gentle_spans)
+            if answering and move in ANSWER_MOVES:
+                softened = True
+            note(move, KEYWORD_OVERRULED if overruled or softened else KEYWORD_CONFIDENCE, str(hit["text"]))
+        return {m: (c, w, asked or m in asked_moves) for m, (c, w, asked) in found.items()}
 
-    def weight(self, type_id: str, move: str, signal: Optional[str] = None) -> int:
-        """The type's rubric weight, shifted by what the customer just said (see ContextShift)."""
+    def weight(self, type_id: str, move: str, signal: Optional[str] = None, asked: bool = False) -> int:
+        """The type's rubric weight, shifted by what the customer just said (see ContextShift); a move read in an
+        open question shifts as its asked_reaction ("who else has a say?" is not a premature close)."""
         w = self.rubrics.get(type_id, {}).get(move, self.defaults.get(move, 0))
         if signal is None:
             return w
-        reaction, shift = self.reactions.get(move), self.shift
+        reaction = self.asked_reactions.get(move, self.reactions.get(move)) if asked else self.reactions.get(move)
+        shift = self.shift
         handler = move in self.handlers.get(type_id, [])
         if signal == "keen":
             if reaction == "close" and move in self.closes.get(type_id, []):
@@ -186,6 +311,8 @@ class ReplyScorer:
         if not has_words(text):
             return ReplyScore(score=0.0, lang=lang)
         signal = signal or self.customer_signal(context)
-        hits = [MoveHit(m, c, self.weight(type_id, m, signal), words) for m, (c, words) in self.detect(text).items()]
+        answering = self.answers_question(context)
+        read = self.read(text, answering)
+        hits = [MoveHit(m, c, self.weight(type_id, m, signal, asked), words, asked) for m, (c, words, asked) in read.items()]
         raw = sum(h.confidence * h.weight for h in hits)
         return ReplyScore(score=round(1 / (1 + math.exp(-SCORE_SLOPE * raw)), 4), moves=hits, lang=lang)
