@@ -104,3 +104,13 @@ def test_plain_text_payloads_follow_the_script_and_intent_payloads_keep_their_id
     fitted = finish(reply, "zh", "hant", "they")
     assert fitted.buttons[:2] == [("被動", "被動"), ("跳過", "跳過")]
     assert fitted.buttons[2][1] == '/correct_type{"type_id": "dominant_hostile"}'
+
+
+def test_type_names_stay_whole_in_traditional(engine):
+    """OpenCC segments the whole text: 「对表面热心型」 once became 「對錶面熱心型」 (对表, to set a watch)."""
+    from knowledge.engine.answer import Answer
+    from knowledge.engine.wording import finish
+
+    names = [engine.kb.type_name(t, "zh") for t in engine.kb.types]
+    reply = finish(Answer().say("这位客户更像对表面热心型的，不像对深思熟虑型的"), "zh", "hant", "he", names)
+    assert "表面熱心型" in reply.text and "錶" not in reply.text and "深思熟慮型" in reply.text

@@ -187,6 +187,7 @@ class Dialogue:
         for intent in FOLLOW_UPS:
             self.routes[intent] = self.follow_up
         self.table = self.routing_table()
+        self.terms = tuple(self.kb.type_name(t, "zh") for t in self.kb.types)  # kept whole when converted to Traditional
 
     # the routing table ---------------------------------------------------------------------------
     def routing_table(self) -> List[Route]:
@@ -248,11 +249,11 @@ class Dialogue:
             state.trade = None
         if not reply.bubbles:
             reply = self.coach.fixed("fallback", state.lang, menu=True)
-        reply = finish(reply, state.lang, state.script, state.pronoun)
+        reply = finish(reply, state.lang, state.script, state.pronoun, self.terms)
         digest = hashlib.sha1(reply.text.encode()).hexdigest()[:12]
         if digest == state.last_reply and len(reply.bubbles) >= REPEAT_BUBBLES and not reading.is_button and not reading.practising:
             coaching = "/ask_stage" in str(reply.buttons)
-            reply = finish(self.something_else(state, coaching), state.lang, state.script, state.pronoun)
+            reply = finish(self.something_else(state, coaching), state.lang, state.script, state.pronoun, self.terms)
             digest = hashlib.sha1(reply.text.encode()).hexdigest()[:12]
         state.last_reply = digest
         return reply

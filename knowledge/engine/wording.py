@@ -89,6 +89,15 @@ def _s2t():
     return opencc.OpenCC("s2tw")  # Taiwan characters (为 -> 為); not s2twp, which rewrites words and so the user's own quotes
 
 
+def to_traditional(text: str, terms: Sequence[str] = ()) -> str:
+    """Simplified to Taiwan Traditional, each of `terms` (the content's own names, e.g. 表面热心型) converted on its
+    own: OpenCC segments the whole text, so 「对表面热心型」 became 「對錶面熱心型」 (对表, to set a watch)."""
+    if not terms:
+        return _s2t().convert(text)
+    pattern = "|".join(re.escape(t) for t in sorted(set(terms), key=len, reverse=True) if t)
+    return "".join(_s2t().convert(piece) for piece in re.split(f"({pattern})", text) if piece)
+
+
 def script_of(text: str, fallback: str) -> str:
     """'hant' when the message is written in Traditional characters, 'hans' for Simplified, else the fallback."""
     if han_count(text) < 2:
@@ -121,17 +130,18 @@ def short_quote(text: str, lang: str) -> str:
     return cut.rstrip(" ,.;，。；") + "…"
 
 
-def finish(reply: Answer, lang: str, script: str, pronoun: str) -> Answer:
-    """Fit every bubble and button title to the conversation: pronoun, punctuation, script. A plain-text
-    payload is what the channel sends back as the user's message, so it is fitted as its title is (a Traditional
-    user pressing 被動 must not switch the conversation to Simplified); '/intent{...}' payloads carry ids."""
+def finish(reply: Answer, lang: str, script: str, pronoun: str, terms: Sequence[str] = ()) -> Answer:
+    """Fit every bubble and button title to the conversation: pronoun, punctuation, script (`terms`: names kept
+    whole in the conversion, see to_traditional). A plain-text payload is what the channel sends back as the user's
+    message, so it is fitted as its title is (a Traditional user pressing 被動 must not switch the conversation to
+    Simplified); '/intent{...}' payloads carry ids."""
 
     def fit(text: str) -> str:
         text = fit_pronoun(text, pronoun, lang)
         if lang == "zh":
             text = full_width(text)
             if script == "hant":
-                text = _s2t().convert(text)
+                text = to_traditional(text, terms)
         return text
 
     reply.bubbles = [fit(b) for b in reply.bubbles]
