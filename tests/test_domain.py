@@ -21,6 +21,7 @@ import yaml
 
 from knowledge.engine.answer import Answer
 from knowledge.engine.clarifying import CLARIFY_OPTIONS, CLARIFY_ORDER
+from knowledge.engine.dialogue import FEATURES
 from knowledge.engine.library import _MODELS
 from knowledge.engine.practice import STAGES
 from knowledge.engine.state import ENTITIES, MEMORY_SLOT, ConversationState, UserTurn
@@ -183,6 +184,7 @@ FSTRING_VARIANTS: Dict[str, Tuple[str, ...]] = {
     "outcome_{}": ("agree", "walk_away", "ended", "out_of_turns"),  # Practice.finish's outcomes
     "{}_overview": tuple(_MODELS),
     "group_{}": ("style", "problem", "sales_point"),  # Library.list_types' groups
+    "feature_{}": FEATURES,  # the chooser's feature buttons (Dialogue.choose_reading)
 }
 
 

@@ -289,3 +289,19 @@ def test_an_unsure_reading_offers_both_and_each_button_answers(dialogue, engine)
     assert engine.kb.topics["complaint_steps"].title.en in topic.text
     sure = dialogue.respond(UserTurn(text="show me the leaderboard", intent="leaderboard", confidence=0.95), fresh())
     assert not any(p == '/ask_knowledge{"item": "complaint_steps"}' for _, p in sure.buttons)
+
+
+def test_every_option_the_chooser_offers_names_a_route(dialogue, engine):
+    """The chooser builds its payloads itself (tests/test_domain.py sees only Answer.button): each names a route."""
+    from knowledge.engine.chooser import two_types
+    from knowledge.engine.dialogue import FEATURES
+
+    assert set(FEATURES) <= set(dialogue.routes)
+    for _, payload in two_types(engine.kb, "picky", "suspicious", "en").buttons:
+        assert payload[1:].partition("{")[0] in dialogue.routes
+    state = fresh()
+    for intent in FEATURES:
+        reply = dialogue.respond(
+            UserTurn(text="my team keeps getting complaints, what do we do first?", intent=intent, confidence=0.3), state
+        )
+        assert all(p[1:].partition("{")[0] in dialogue.routes for _, p in reply.buttons)

@@ -25,8 +25,7 @@ class Answer:
         return self
 
     def button(self, title: str, intent: str, **entities: str) -> Answer:
-        payload = f"/{intent}" + (json.dumps(entities, ensure_ascii=False) if entities else "")
-        self.buttons.append((title, payload))
+        self.buttons.append((title, payload_of(intent, entities)))
         return self
 
     def with_slots(self, **slots: Any) -> Answer:
@@ -36,6 +35,11 @@ class Answer:
     @property
     def text(self) -> str:
         return "\n\n".join(self.bubbles)
+
+
+def payload_of(intent: str, entities: Dict[str, str]) -> str:
+    """A button's payload: '/intent' and its entities as JSON, which Rasa reads back as the intent and entities."""
+    return f"/{intent}" + (json.dumps(entities, ensure_ascii=False) if entities else "")
 
 
 def split_bubble(text: str, limit: int = MAX_BUBBLE) -> List[str]:

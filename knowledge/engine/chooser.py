@@ -14,7 +14,7 @@ from typing import Dict, Optional, Sequence
 
 from ..schema import local
 from ..store import KnowledgeBase
-from .answer import Answer
+from .answer import Answer, payload_of
 
 MAX_OPTIONS = 3  # a phone-sized row of buttons
 
@@ -27,6 +27,12 @@ class Option:
     intent: str
     entities: Dict[str, str] = field(default_factory=dict)
 
+    @property
+    def payload(self) -> str:
+        """The payload pressing it sends, as Answer.button builds one (tests/test_routing.py checks every option
+        the router offers names a route)."""
+        return payload_of(self.intent, self.entities)
+
 
 def choose(question: str, options: Sequence[Option], reply: Optional[Answer] = None) -> Answer:
     """`question` as a bubble (under `reply`'s bubbles), the options (at most MAX_OPTIONS) as its buttons."""
@@ -34,7 +40,7 @@ def choose(question: str, options: Sequence[Option], reply: Optional[Answer] = N
         raise ValueError("a choice needs at least two options")
     reply = (reply or Answer()).say(question)
     for option in options[:MAX_OPTIONS]:
-        reply.button(option.title, option.intent, **option.entities)
+        reply.buttons.append((option.title, option.payload))
     return reply
 
 

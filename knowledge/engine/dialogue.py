@@ -63,15 +63,8 @@ TRADE_GIVEN_AWAY = (
 FOLLOW_UPS = ("ask_phrase", "ask_avoid", "ask_stage", "ask_discount", "ask_why")
 UNPLACED = ("describe_customer", "out_of_scope", "nlu_fallback")  # intents NLU gives a message it could not place
 REPEAT_BUBBLES = 2  # coaching of this many bubbles is never sent twice in a row; a one-bubble notice may be
-# features NLU may open on a single word ("team", "first", "quiz"), with their button titles (ui.yaml)
-FEATURE_BUTTONS = {
-    "leaderboard": "btn_leaderboard",
-    "my_progress": "btn_progress",
-    "quiz": "btn_quiz",
-    "list_types": "btn_types",
-    "list_customers": "btn_customers",
-    "start_practice": "btn_practice",
-}
+# features NLU may open on a single word ("team", "first", "quiz"); each has its button title `feature_<intent>`
+FEATURES = ("leaderboard", "my_progress", "quiz", "list_types", "list_customers", "start_practice")
 # below this NLU confidence a feature intent is a guess when the message also names a topic or a type; set on the
 # persona replays (/work/shared/ux/2026-12) with the coach asking on well under one message in six (report, issue 22)
 UNSURE_CONFIDENCE = 0.6
@@ -376,7 +369,7 @@ class Dialogue:
 
     def unsure_reading(self, r: Reading, state: ConversationState) -> bool:
         """NLU picked a feature without conviction while the message names a topic or a type: ask which."""
-        if r.is_button or r.intent not in FEATURE_BUTTONS or r.confidence >= UNSURE_CONFIDENCE:
+        if r.is_button or r.intent not in FEATURES or r.confidence >= UNSURE_CONFIDENCE:
             return False
         if r.intent == "leaderboard" and r.says("leaderboard_words"):
             return False
@@ -384,7 +377,7 @@ class Dialogue:
 
     def choose_reading(self, r: Reading, state: ConversationState) -> Answer:
         lang = state.lang
-        options = [Option(self.kb.text(FEATURE_BUTTONS[r.intent], lang), r.intent)]
+        options = [Option(self.kb.text(f"feature_{r.intent}", lang), r.intent)]
         if r.topic_named:
             options.append(Option(local(self.kb.topics[r.topic_named].title, lang), "ask_knowledge", {"item": r.topic_named}))
         for type_id in r.types_affirmed[:1]:
@@ -467,7 +460,8 @@ class Dialogue:
     def social_line(self, r: Reading, state: ConversationState) -> Answer:
         kind = r.social
         if kind == "thanks":
-            return self.coach.fixed("thank" if state.customer_type else "thank_general", state.lang)
+            key = "thank" if state.customer_type else "thank_general"
+            return self.coach.fixed(key, state.lang)
         if kind == "goodbye":
             return self.coach.fixed("goodbye", state.lang)
         if kind == "complaint":
