@@ -381,3 +381,20 @@ def test_an_update_that_adds_a_trait_asks_first(talk, lang, update):
     reply = t.say(update, intent="update_customer")
     assert t.dialogue.userdata.find_customer(t.state.user, name)["type_id"] == "suspicious"
     assert [p for _, p in reply.buttons] == ['/confirm_type{"type_id": "picky"}', "/deny"]
+
+
+@pytest.mark.parametrize(
+    "lang, text, sells, description",
+    [
+        ("en", "I sell solar panels. the customer picks apart every line of the quote", "solar panels", True),
+        ("en", "wait no, i sell phone PLANS not sofas", "phone plans", False),
+        ("zh", "我卖化妆品的，客户老怀疑成分表是假的，要看检测报告", "化妆品", True),
+        ("zh", "不对，我卖净水器，不是卖沙发的", "净水器", False),
+    ],
+)
+def test_a_trade_without_examples_is_said_and_the_rest_coached(talk, engine, lang, text, sells, description):
+    """What they sell is taken as said (a trade said not to be theirs is not), and a description beside it is coached."""
+    t = talk(lang)
+    reply = t.say(text, intent="set_trade")
+    assert t.state.trade is None and t.state.trade_named == sells
+    assert (t.state.customer_type is not None) == description, reply.text

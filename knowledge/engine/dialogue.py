@@ -125,6 +125,9 @@ KEEP_DELETE = frozenset({"delete"})
 KEEP_PROPOSAL = frozenset({"delete", "proposal"})
 
 
+MIN_DESCRIPTION_CHARS = 6  # beside a trade statement, fewer letters than this is no description ("ok so", 「是的」)
+
+
 class Dialogue:
     def __init__(self, engine: Engine, userdata: UserData):
         self.kb = engine.kb
@@ -526,12 +529,20 @@ class Dialogue:
     def unsupported_trade(self, r: Reading, state: ConversationState) -> Answer:
         """Said plainly: no examples for that trade, so they stay general; a description in the message is coached."""
         said = Answer().say(self.kb.text("trade_unsupported", state.lang, trade=r.trade_unsupported or ""))
-        if r.intent == "set_trade" or len(r.norm) < 40:
+        rest = self.beside_trade(r.text, r.trade_unsupported or "")
+        if len(re.sub(r"\W+", "", rest)) < MIN_DESCRIPTION_CHARS:  # only the trade: what the coach can do next
             return (
                 self.coach.next_buttons(said, state.customer_type, state.lang) if state.customer_type else self.coach.menu(said, state.lang)
             )
-        body = self.coach.describe(r.text, state)
+        body = self.coach.describe(rest, state)  # "I sell solar panels. The customer picks apart every line..."
         return Answer(bubbles=said.bubbles + body.bubbles, buttons=body.buttons)
+
+    @staticmethod
+    def beside_trade(text: str, trade_words: str) -> str:
+        """The message without the clause that says what the salesperson sells: the rest may describe a customer."""
+        clauses_ = [c.strip() for c in re.split(r"[.;:!?\n。；：！？，,]", text)]
+        kept = [c for c in clauses_ if c and normalise(trade_words) not in normalise(c)]
+        return ("，" if han_count(text) else ", ").join(kept)
 
     def something_else(self, state: ConversationState, coaching: bool) -> Answer:
         """Asked again what was just answered: a question back (which stage next, after coaching), never the same

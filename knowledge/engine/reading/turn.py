@@ -18,6 +18,7 @@ from ...schema import TRADES
 from ...store import KnowledgeBase
 from ...text import clean, detect_lang, han_count, has_words, normalise
 from ...userdata import UserData
+from .. import clauses
 from ..identify import Identification, Identifier
 from ..lookup import mentions, topic_in
 from ..situations import find_situation
@@ -37,11 +38,13 @@ TRADE_STATEMENT = re.compile(
     re.I,
 )
 # what a trade statement sells, up to the first pause: "cosmetics btw, B2C retail" -> "cosmetics"
-_TRADE_OBJECT_END = re.compile(r"[,.;:!?，。；：！？]|\b(?:btw|but|and|so|now|too|also|by the way)\b|(?:的|，|啊|呢|吧)")
-_LEAD_IN = r"^(?:\W*(?:ok|okay|oh|btw|also|and|so|well|actually|by the way|fyi)\b)*\W*"
+_TRADE_OBJECT_END = re.compile(
+    r"[,.;:!?，。；：！？]|\b(?:btw|but|and|so|now|too|also|by the way|not|rather than|instead of)\b|(?:的|，|啊|呢|吧|不是)"
+)
+_LEAD_IN = r"^(?:\W*(?:ok|okay|oh|btw|also|and|so|well|actually|by the way|fyi|wait|no|nope|nah|sorry|hmm|um|yeah|yes)\b)*\W*"
 _STATEMENT_SELLS = re.compile(
     _LEAD_IN + r"(?:i|we)\s*(?:sell|am selling|are selling|'m selling)\s+(.+)$|"
-    r"^(?:对了|顺便说一下|另外)?\W*(?:我|我们)(?:是)?(?:卖|做|搞)(.+?)(?:的)?$",
+    r"^(?:(?:对了|顺便说一下|另外|不对|不是|其实|哦|嗯|等等)\W*)*(?:我|我们)(?:是)?(?:卖|做|搞)(.+?)(?:的)?$",
     re.I,
 )
 BUTTON_INTENT = re.compile(r"^/([A-Za-z_]+)")
@@ -201,7 +204,7 @@ class Reading:
     @cached_property
     def trade_statement(self) -> Tuple[Optional[str], Optional[str]]:
         """(supported trade id, words of a trade the coach has no examples for) said outright, or (None, None)."""
-        return (None, None) if self.is_button else self.reader.trade_statement(self.norm, self.intent == "set_trade")
+        return (None, None) if self.is_button else self.reader.trade_statement(self.norm, self.intent == "set_trade", self.question)
 
     @property
     def trade_stated(self) -> Optional[str]:
@@ -382,29 +385,41 @@ class Reader:
     def _trade_aliases(self) -> Dict[str, List[str]]:
         return {tid: list(t.aliases.en) + list(t.aliases.zh) for tid, t in self.kb.ui.trades.items() if tid in TRADES}
 
-    def trade_statement(self, norm: str, nlu_says_trade: bool) -> Tuple[Optional[str], Optional[str]]:
+    def trade_statement(self, norm: str, nlu_says_trade: bool, question: bool = False) -> Tuple[Optional[str], Optional[str]]:
         """What the salesperson sells, said outright: what follows "I sell" / 「我卖」 up to the first pause decides
         ("I sell cosmetics btw, B2C retail" is cosmetics, which the coach has no examples for); else a trade named
-        in a statement about the salesperson ("I'm in insurance"), or anywhere when NLU read the message so."""
+        in a statement about the salesperson ("I'm in insurance"), or anywhere when NLU read the message so, unless
+        it is a question ("do you have phone shop scenes?" says nothing of what they sell). A trade said not to be
+        theirs ("not sofas", 「不是卖车的」) is never taken."""
         aliases = self._trade_aliases()
         m = _STATEMENT_SELLS.match(norm)
         if m:
             clause = re.split(r"[,.;:!?，。；：！？]", next(g for g in m.groups() if g).strip(), maxsplit=1)[0]
             obj = re.sub(r"^(?:a|an|the|some)\s+", "", _TRADE_OBJECT_END.split(clause, maxsplit=1)[0].strip(" .,'\""))
-            found = mentions(clause, aliases)
+            found = self._trades_affirmed(clause, aliases)
             if found:
-                return found[0][1], None
+                return found[0], None
             if 2 <= substance(obj) <= 40 and not says(obj, words(self.kb, "customer") + words(self.kb, "judgement")):
                 return None, obj
-        if nlu_says_trade:
+        if nlu_says_trade and not question:
             scope = norm
         else:
             statement = TRADE_STATEMENT.search(norm)
             if not statement:
                 return None, None
             scope = next((g for g in statement.groups() if g), "")
-        found = mentions(normalise(scope), aliases)
-        return (found[0][1] if found else None), None
+        found = self._trades_affirmed(normalise(scope), aliases)
+        return (found[0] if found else None), None
+
+    @staticmethod
+    def _trades_affirmed(scope: str, aliases: Dict[str, List[str]]) -> List[str]:
+        """The trades named in `scope`, longest alias first, leaving out those said not to be it ("not sofas")."""
+        kept = []
+        for _, trade in mentions(scope, aliases):
+            positions = [scope.find(normalise(a)) for a in aliases[trade] if normalise(a) and normalise(a) in scope]
+            if not any(p >= 0 and clauses.negated_at(scope, p) for p in positions):
+                kept.append(trade)
+        return kept
 
     def trade_given_away(self, norm: str) -> Optional[str]:
         def said(word: str) -> bool:  # whole words: "car" is not in "careful"
