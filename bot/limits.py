@@ -8,6 +8,7 @@ over N servers gets at most N times the budget, which still bounds the cost per 
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import threading
@@ -111,6 +112,54 @@ def limited_handler(
         return await on_new_message(message)
 
     return handle
+
+
+# Who is asking: the peer of the TCP connection, or the address a proxy on this machine saw -----------------------
+FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
+
+
+def loopback(address: Optional[str]) -> bool:
+    try:
+        return ipaddress.ip_address((address or "").strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def is_local(request: Any) -> bool:
+    """A request from this machine itself: a loopback peer and no forwarding header. The cluster's nginx and any
+    documented tunnel add X-Forwarded-For / X-Real-IP, so what they carry from elsewhere is never local."""
+    return loopback(getattr(request, "ip", "")) and not any(request.headers.get(h) for h in FORWARDING_HEADERS)
+
+
+def client_address(request: Any) -> str:
+    """The address to limit per: the peer, unless the peer is a proxy on this machine (loopback), then the address
+    that proxy saw: its X-Real-IP, else the last (rightmost) X-Forwarded-For entry, the one it appended. Never the
+    leftmost X-Forwarded-For, which the client writes itself."""
+    peer = str(getattr(request, "ip", "") or "?")
+    if not loopback(peer):
+        return peer
+    real = (request.headers.get("x-real-ip") or "").strip()
+    if real:
+        return real
+    forwarded = [part.strip() for part in (request.headers.get("x-forwarded-for") or "").split(",") if part.strip()]
+    return forwarded[-1] if forwarded else peer
+
+
+def over_https(request: Any) -> bool:
+    """The request really came over HTTPS: TLS on this server's own socket, or a proxy on this machine (the
+    cluster's nginx, a host nginx, a tunnel on loopback) that says so in X-Forwarded-Proto. A client elsewhere
+    cannot claim it: the header counts only from a loopback peer. A phone on the Wi-Fi's http:// address is not."""
+    conn = getattr(request, "conn_info", None)
+    if conn is not None and getattr(conn, "ssl", False):
+        return True
+    proto = (request.headers.get("x-forwarded-proto") or "").split(",")[-1].strip().lower()
+    return proto == "https" and loopback(getattr(request, "ip", ""))
+
+
+def owner_only_files() -> None:
+    """Files this server makes from now on (the SQLite tracker store, its -wal/-shm, logs) are owner-only: called
+    when the channels are set up, before Rasa opens its tracker store. The start-up sets the same umask."""
+    os.umask(0o077)
 
 
 def limit_request_size(app: object) -> None:

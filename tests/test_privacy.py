@@ -23,6 +23,7 @@ import pytest
 
 from knowledge.cli import main
 from knowledge.privacy import TrackerEvents, tracker_url
+from knowledge.teams import Teams
 from knowledge.userdata import UserData
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,9 +89,11 @@ def test_store_contract_on_both_databases(store):
     assert store.find_customer(user, "wu")["name"] == "Wu Wei" and store.find_customer("someone-else", "wu") is None
     store.add_feedback(user, "客户什么都要看合同原文", "picky", "suspicious")
     assert store.corrections() == [{"text": "客户什么都要看合同原文", "type": "suspicious"}]
-    store.set_profile(user, "Ann", "Team A")
-    store.set_profile("slack:T1:U2", "Bob", "team a")
-    assert store.profile(user)["name"] == "Ann" and {m["name"] for m in store.team_members("TEAM A")} == {"Ann", "Bob"}
+    store.set_profile(user, "Ann")
+    store.set_profile("slack:T1:U2", "Bob")
+    for member in (user, "slack:T1:U2"):
+        Teams(store).join_platform(member, "slack", "T1")
+    assert store.profile(user)["name"] == "Ann" and {m["name"] for m in store.team_members("slack:T1")} == {"Ann", "Bob"}
     for score in (60, 70, 80):
         practise(store, user, score, replies=("100% sure? Here is the report.",))
     active = store.start_session(user, "picky", 0, "en", {"trust": 0.1})
@@ -294,7 +297,7 @@ def test_forget_deletes_one_person_everywhere(urls, monkeypatch, capsys):
         save_conversation(tracker, sender, [(now - 60, [(now - 30, f"{sender} says the customer doubts everything")])])
         store.save_customer(sender, "Mr Wu", "suspicious", [], "")
         store.add_feedback(sender, f"{sender} text", "picky", "suspicious")
-        store.set_profile(sender, "Name", "Team")
+        store.set_profile(sender, "Name")
         practise(store, sender, 60)
 
     assert coach("forget", "--user", "slack:T1:U1", "--dry-run") == 0
@@ -303,7 +306,7 @@ def test_forget_deletes_one_person_everywhere(urls, monkeypatch, capsys):
     assert coach("forget", "--user", "slack:T1:U1") == 0
     out = capsys.readouterr().out
     assert "1 sender id(s): slack:T1:U1" in out
-    assert "deleted 1 saved customers, 1 corrections, 1 profiles, 1 practice replies, 1 practice sessions" in out
+    assert "deleted 1 saved customers, 1 corrections, 1 profiles, 0 team memberships, 1 practice replies, 1 practice sessions" in out
     assert "deleted 6 events" in out
     assert "slack:T1:U1" not in event_counts(tracker_db) and "slack:T1:U1" not in store.users()
     assert store.profile("slack:T1:U1")["name"] == "" and store.progress("slack:T1:U1")["sessions"] == []
@@ -397,3 +400,27 @@ def test_server_logs_at_info_never_hold_what_people_typed(servers):
     logs = "".join((servers.workdir / name).read_text(errors="replace") for name in ("rasa.log", "actions.log"))
     for marker in ("Quokkaface", "袋鼠", "doubts every figure"):
         assert marker not in logs
+
+
+def test_data_files_and_var_are_owner_only(tmp_path, monkeypatch):
+    """Issue 25 item 5: var/coach.db (and its -wal/-shm) were made 0644 in a 0755 var/: any local user could read
+    what salespeople typed."""
+    from knowledge import paths
+
+    monkeypatch.setenv("COACH_VAR_DIR", str(tmp_path / "var"))
+    (tmp_path / "var").mkdir(mode=0o755)
+    (tmp_path / "var").chmod(0o755)
+    var = paths.var_dir()
+    assert var.stat().st_mode & 0o777 == 0o700
+    old = var / "coach.db"
+    old.touch(mode=0o644)
+    old.chmod(0o644)
+    store = UserData(path=old)
+    store.set_profile("someone", "Ann")
+    for f in var.glob("coach.db*"):
+        assert f.stat().st_mode & 0o077 == 0, (f.name, oct(f.stat().st_mode))
+    store.close()
+    fresh = UserData(path=tmp_path / "fresh.db")
+    fresh.set_profile("someone", "Ann")
+    assert [oct(f.stat().st_mode & 0o777) for f in tmp_path.glob("fresh.db*")] == ["0o600"] * len(list(tmp_path.glob("fresh.db*")))
+    fresh.close()

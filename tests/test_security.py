@@ -216,3 +216,139 @@ def test_limited_handler_drops_messages_over_the_limit():
     for who in ("a", "a", "a", "b"):
         asyncio.run(handler(SimpleNamespace(sender_id=who)))
     assert handled == ["a", "a", "b"]
+
+
+# who may speak as a REST / socket.io sender (issue 25 item 2) -----------------------------------------------------
+ELSEWHERE = {"X-Forwarded-For": "203.0.113.9"}  # what the cluster's nginx or a tunnel adds: not this machine
+
+
+@pytest.fixture
+def sender_tokens(servers, var_dir):
+    """The channels read the JWT secret from var/jwt_secret (COACH_JWT_SECRET_FILE / COACH_JWT_SECRET): the same
+    secret the servers' HTTP API takes."""
+    from bot.channels.sender_auth import mint
+
+    (var_dir / "jwt_secret").write_text(servers.jwt_secret)
+    yield lambda who: mint(who, servers.jwt_secret)
+    (var_dir / "jwt_secret").unlink()
+
+
+def test_rest_from_another_machine_needs_a_sender_token_for_that_sender(servers, sender_tokens):
+    victim = sender("victim")
+    hook = f"{servers.url}/webhooks/rest/webhook"
+    assert servers.say(victim, "my customer Mr Wu keeps doubting every number")  # local tools need no token
+    tries = {
+        "no token": ELSEWHERE,
+        "an operator's HTTP API token": {**ELSEWHERE, **servers.api_headers()},
+        "the victim's HTTP API token": {**ELSEWHERE, **servers.api_headers(user=victim)},
+        "another sender's token": {**ELSEWHERE, "Authorization": f"Bearer {sender_tokens('mallory')}"},
+        "signed with another secret": {
+            **ELSEWHERE,
+            "Authorization": "Bearer "
+            + jwt.encode({"sub": victim, "aud": "coach-sender", "exp": int(time.time()) + 60}, "x" * 40, algorithm="HS256"),
+        },
+        "spoofed leftmost X-Forwarded-For": {"X-Forwarded-For": "127.0.0.1"},
+    }
+    codes = {
+        kind: requests.post(hook, json={"sender": victim, "message": "/my_customers"}, headers=h, timeout=30).status_code
+        for kind, h in tries.items()
+    }
+    assert all(code in (401, 403) for code in codes.values()), codes
+    own = {**ELSEWHERE, "Authorization": f"Bearer {sender_tokens(victim)}"}
+    r = requests.post(hook, json={"sender": victim, "message": "hello"}, headers=own, timeout=60)
+    assert r.status_code == 200 and r.json(), r.text
+    tracker = f"{servers.url}/conversations/{victim}/tracker"
+    assert requests.get(tracker, headers={"Authorization": own["Authorization"]}, timeout=30).status_code in (
+        401,
+        403,
+    ), "a sender token is not an HTTP API token"
+
+
+def test_rest_refuses_a_page_of_a_site_not_listed(servers):
+    hook = f"{servers.url}/webhooks/rest/webhook"
+    r = requests.post(hook, json={"sender": sender(), "message": "hi"}, headers={"Origin": "https://evil.example"}, timeout=30)
+    assert r.status_code == 403
+
+
+def socket_client(servers, headers: Dict[str, str], auth: Optional[Dict] = None):
+    import socketio
+
+    client = socketio.Client(reconnection=False)
+    answers: List[Dict] = []
+    confirmed: List[str] = []
+    client.on("bot_uttered", lambda data: answers.append(data))
+    client.on("session_confirm", lambda data: confirmed.append(data))
+    client.connect(servers.url, headers=headers, auth=auth, transports=["polling"], socketio_path="socket.io", wait_timeout=20)
+    return client, answers, confirmed
+
+
+def wait_until(check, seconds: float = 90) -> bool:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_socketio_from_another_machine_is_bound_to_its_tokens_sender(servers, sender_tokens):
+    import socketio
+
+    for headers, auth in (
+        (ELSEWHERE, None),
+        (ELSEWHERE, {"token": servers.api_headers()["Authorization"][7:]}),
+        ({"Origin": "https://evil.example"}, None),
+    ):
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            socket_client(servers, headers, auth)
+    me = sender("widget")
+    client, answers, confirmed = socket_client(servers, ELSEWHERE, {"token": sender_tokens(me)})
+    try:
+        client.emit("session_request", {"session_id": "somebody-else"})
+        assert wait_until(lambda: confirmed) and confirmed == [me], "the session is the token's sender, not the one asked"
+        client.emit("user_uttered", {"message": "hello", "session_id": "somebody-else"})  # dropped: not the token's sender
+        client.emit("user_uttered", {"message": "hello", "session_id": me})
+        assert wait_until(lambda: answers), "answered on the bound session"
+    finally:
+        client.disconnect()
+    assert "somebody-else" not in [e.get("sender_id") for e in [servers.tracker(me)]]
+    r = requests.get(f"{servers.url}/conversations/somebody-else/tracker", headers=servers.api_headers(), timeout=30)
+    assert not [e for e in r.json().get("events", []) if e.get("event") == "user"]
+
+
+def test_sender_tokens_and_origins_unit():
+    from bot.channels.sender_auth import SENDER_AUDIENCE, mint, origin_allowed, subject
+
+    secret = "s" * 40
+    assert subject(mint("me", secret), secret) == "me"
+    api = jwt.encode({"user": {"username": "me", "role": "admin"}, "exp": int(time.time()) + 60}, secret, algorithm="HS256")
+    both = jwt.encode({"user": {"username": "me"}, "sub": "me", "aud": SENDER_AUDIENCE, "exp": int(time.time()) + 60}, secret)
+    assert subject(api, secret) is None and subject(both, secret) is None and subject(mint("me", secret), "") is None
+    assert origin_allowed(None, "h:5005") and origin_allowed("http://h:5005", "h:5005")
+    assert not origin_allowed("http://h:8080", "h:5005") and not origin_allowed("https://evil.example", "h:5005")
+
+
+def test_the_tracker_database_the_server_makes_is_owner_only(servers):
+    """Issue 25 item 5: Rasa made var/tracker.db 0644; the channels set an owner-only umask before it opens it."""
+    servers.say(sender("perm"), "hello")
+    made = list(servers.workdir.glob("tracker.db*"))
+    assert made and all(f.stat().st_mode & 0o077 == 0 for f in made), [(f.name, oct(f.stat().st_mode)) for f in made]
+
+
+def test_forwarded_headers_count_only_from_a_proxy_on_this_machine():
+    """Per-address limits use the address the proxy saw, never the client's own leftmost X-Forwarded-For; https is
+    believed only from a loopback proxy (items 3 and 7)."""
+    from types import SimpleNamespace
+
+    from bot.limits import client_address, is_local, over_https
+
+    def req(ip, **headers):
+        return SimpleNamespace(ip=ip, headers={k.lower().replace("_", "-"): v for k, v in headers.items()}, conn_info=None)
+
+    assert client_address(req("127.0.0.1", x_forwarded_for="1.2.3.4, 198.51.100.7")) == "198.51.100.7"
+    assert client_address(req("127.0.0.1", x_real_ip="198.51.100.7", x_forwarded_for="1.2.3.4")) == "198.51.100.7"
+    assert client_address(req("203.0.113.5", x_forwarded_for="127.0.0.1")) == "203.0.113.5"
+    assert is_local(req("127.0.0.1")) and is_local(req("::1"))
+    assert not is_local(req("127.0.0.1", x_forwarded_for="127.0.0.1")) and not is_local(req("192.168.1.9"))
+    assert over_https(req("127.0.0.1", x_forwarded_proto="https")) and not over_https(req("192.168.1.9", x_forwarded_proto="https"))
+    assert not over_https(req("127.0.0.1"))

@@ -78,12 +78,14 @@ class FakeAPI:
 
     def __init__(self, key: Any) -> None:
         self.calls: List[Dict[str, Any]] = []
+        self.gets: List[str] = []  # paths read with GET (the Bot Framework's keys among them)
         self.names: Dict[str, str] = {}  # Slack user id -> display name
         jwk = {**json.loads(RSAAlgorithm.to_jwk(key.public_key())), "kid": TEAMS_KID}
         api = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                api.gets.append(self.path)
                 if "users.info" in self.path:  # slack_sdk reads users.info with GET
                     user = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("user", [""])[0]
                     name = api.names.get(user, f"Slacker {user}")
@@ -484,6 +486,23 @@ def test_teams_refuses_a_token_for_another_service_url(fresh: Dict[str, Any]) ->
     headers["Authorization"] = "Bearer " + teams_token(fresh["key"], "https://elsewhere.example/")
     r = requests.post(f"{fresh['url']}/botframework/webhook", data=body, headers=headers, timeout=10)
     assert r.status_code == 401 and fresh["bot"].messages == []
+
+
+def test_forged_teams_key_ids_do_not_make_the_server_fetch_keys_each_time(fresh: Dict[str, Any]) -> None:
+    """Issue 25 item 6: each unauthenticated POST naming an unknown key id made a blocking fetch of Microsoft's
+    keys on the event loop (10 forged requests, 10 fetches, every channel stalled meanwhile)."""
+    headers, body = teams(Msg("mention", "u1", "hello"), fresh["fake"].url, fresh["key"])
+    assert send(fresh, "botframework", Msg("dm", "u1", "hello")).status_code == 200  # the keys are held
+    before = fresh["fake"].gets.count("/openid")
+    for n in range(10):
+        claims = {"iss": ISSUER, "aud": TEAMS_APP, "exp": int(time.time()) + 600}
+        forged = jwt.encode(claims, fresh["key"], algorithm="RS256", headers={"kid": f"unknown-{n}"})
+        r = requests.post(
+            f"{fresh['url']}/botframework/webhook", data=body, headers={**headers, "Authorization": f"Bearer {forged}"}, timeout=10
+        )
+        assert r.status_code == 401
+    assert fresh["fake"].gets.count("/openid") - before <= 1, fresh["fake"].gets
+    assert send(fresh, "botframework", Msg("dm", "u1", "hello")).status_code == 200, "the real key still works"
 
 
 @pytest.mark.parametrize("platform", [p for p in PLATFORMS if p != "botframework"])  # Teams itself sends only mentions

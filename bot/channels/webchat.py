@@ -28,8 +28,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import action_fallback
-from bot.limits import limit_request_size, plain_text, too_many
+from bot.limits import limit_request_size, over_https, owner_only_files, plain_text, too_many
 from knowledge import paths
+from knowledge.teams import Teams
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ SENDER_RE = re.compile(r"^web-[0-9a-f]{32}$")
 MAX_BODY = 16 * 1024  # bytes of JSON per request: a message of MAX_TEXT characters of Chinese fits
 MAX_TEXT = 8000  # characters per message; the engine reads descriptions of a few sentences
 MAX_TITLE = 200  # a button title shown as the user's bubble
+MIN_SECRET_CHARS = 32  # the signing key: 16 random bytes as hex at the least (load_secret makes 32 bytes)
+HSTS = "max-age=31536000"  # a year, sent only on responses to requests that came over HTTPS
 HISTORY_LIMIT = 80  # messages the page shows on load: a long practice session plus its coaching
 LANGS = ("en", "zh")
 
@@ -58,25 +61,35 @@ def error(status: int, message: str) -> HTTPResponse:
 
 
 def load_secret() -> bytes:
-    """WEBCHAT_SECRET, else a random key made once into var/webchat_secret (git-ignored, owner-only)."""
+    """WEBCHAT_SECRET, else a random key made once into var/webchat_secret (git-ignored, owner-only). A key shorter
+    than MIN_SECRET_CHARS (an empty file, a placeholder) is never used: an empty HMAC key would let anyone sign."""
     env = os.environ.get("WEBCHAT_SECRET", "").strip()
     if env:
+        if len(env) < MIN_SECRET_CHARS:
+            raise ValueError(f"WEBCHAT_SECRET is shorter than {MIN_SECRET_CHARS} characters: use a random one")
         return env.encode()
     path = paths.var_dir() / "webchat_secret"
-    if not path.exists():
+    for _ in range(2):
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as f:
                 f.write(secrets.token_hex(32))
         except FileExistsError:
-            pass  # another process made it first: read theirs
-    return path.read_text().strip().encode()
+            pass  # made before, or by another process first: read it
+        key = path.read_text().strip()
+        if len(key) >= MIN_SECRET_CHARS:
+            return key.encode()
+        logger.warning("webchat: %s is empty or too short: making a new key (open chat sessions restart)", path)
+        path.unlink(missing_ok=True)
+    raise RuntimeError(f"webchat: could not make a key in {path}")
 
 
 class Signer:
     """Sender ids as `web-<random>.<hmac>`: unguessable, and only this server can make a valid one."""
 
     def __init__(self, secret: bytes):
+        if len(secret) < MIN_SECRET_CHARS:
+            raise ValueError("the web chat's signing key is empty or too short")
         self.secret = secret
 
     def sign(self, sender: str) -> str:
@@ -90,14 +103,17 @@ class Signer:
         if not token or token.count(".") != 1:
             return None
         sender, signature = token.split(".")
-        if not SENDER_RE.match(sender) or not hmac.compare_digest(signature, self.sign(sender)):
+        if not SENDER_RE.match(sender) or not hmac.compare_digest(signature.encode(), self.sign(sender).encode()):
             return None
         return sender
 
 
-def set_cookie(resp: HTTPResponse, token: str) -> None:
+def set_cookie(resp: HTTPResponse, token: str, secure: bool = False) -> None:
+    """`secure` when the request came over HTTPS (bot/limits.py over_https): the cookie then never travels in clear."""
     resp.cookies[COOKIE] = token
     resp.cookies[COOKIE]["httponly"] = True
+    if secure:
+        resp.cookies[COOKIE]["secure"] = True
     resp.cookies[COOKIE]["samesite"] = "Lax"
     resp.cookies[COOKIE]["path"] = "/chat"
     resp.cookies[COOKIE]["max-age"] = COOKIE_MAX_AGE
@@ -112,7 +128,7 @@ def read_json(request: Request) -> Dict[str, Any]:
         raise BadRequest(400, "empty request body: send a JSON object")
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested thousands deep
         raise BadRequest(400, "request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise BadRequest(400, "request body must be a JSON object")
@@ -204,11 +220,17 @@ class WebChat(InputChannel):
         from .progress import progress_page
 
         bp = Blueprint("webchat", __name__)
+        owner_only_files()  # bot/limits.py: the tracker database Rasa creates next is owner-only
         action_fallback.install()  # "try again" instead of silence when the action server is down
 
         @bp.listener("before_server_start")
         async def cap_body_size(app: Any, _loop: Any) -> None:
             limit_request_size(app)  # bot/limits.py: 413 for bodies over 1 MB on every route
+
+        @bp.middleware("response")
+        async def strict_transport(request: Request, resp: HTTPResponse) -> None:
+            if over_https(request):  # never on plain http: a phone on the Wi-Fi's http:// address keeps working
+                resp.headers["Strict-Transport-Security"] = HSTS
 
         @bp.route("/", methods=["GET"], strict_slashes=False)
         async def page(request: Request) -> HTTPResponse:
@@ -217,7 +239,7 @@ class WebChat(InputChannel):
             _, token = self.identity(request)
             resp = await response.file(STATIC_DIR / "index.html", headers=no_store())
             if token:
-                set_cookie(resp, token)
+                set_cookie(resp, token, over_https(request))
             return resp
 
         @bp.route("/static/<name>", methods=["GET"])
@@ -231,7 +253,7 @@ class WebChat(InputChannel):
             sender, token = self.identity(request)
             resp = response.json({"new": token is not None, "profile": public(userdata().profile(sender))})
             if token:
-                set_cookie(resp, token)
+                set_cookie(resp, token, over_https(request))
             return resp
 
         @bp.route("/api/history", methods=["GET"])
@@ -281,10 +303,13 @@ class WebChat(InputChannel):
                 return error(401, "no valid chat session: reload the page")
             try:
                 data = read_json(request)
-                name, team = field(data, "name", 60), field(data, "team", 60)
+                name, invite = field(data, "name", 60), field(data, "invite", 60)
             except BadRequest as e:
                 return error(e.status, e.message)
-            return response.json({"profile": public(userdata().set_profile(sender, name, team))})
+            store = userdata()
+            if invite and Teams(store).join(sender, invite) is None:  # a team only with its code: knowledge/teams.py
+                return error(403, "unknown team invite code: ask your team's coach for the current one")
+            return response.json({"profile": public(store.set_profile(sender, name))})
 
         @bp.route("/progress", methods=["GET"])
         async def progress(request: Request) -> HTTPResponse:
@@ -292,15 +317,15 @@ class WebChat(InputChannel):
             lang = request.args.get("lang", "en")
             resp = response.html(progress_page(userdata(), sender, lang if lang in LANGS else "en"), headers=no_store())
             if token:
-                set_cookie(resp, token)
+                set_cookie(resp, token, over_https(request))
             return resp
 
         return bp
 
 
 def public(profile: Dict[str, str]) -> Dict[str, str]:
-    """What the page may see of a profile: never the sender id."""
-    return {"name": profile.get("name", ""), "team": profile.get("team", "")}
+    """What the page may see of a profile: the name and the team's name, never a sender id or a team key."""
+    return {"name": profile.get("name", ""), "team": profile.get("team_name", "")}
 
 
 def no_store() -> Dict[str, str]:

@@ -219,16 +219,20 @@ class ApiClient:
 
 
 # display names for the leaderboard ---------------------------------------------------------------------------
-def keep_profile(sender: str, name: str, team: str) -> None:
-    """Store the person's display name and group (team) for the leaderboard; an empty value keeps the stored one,
-    and nothing is written when nothing changed."""
+def keep_profile(sender: str, name: str, platform: str, workspace: str = "", team_name: str = "") -> None:
+    """Store the person's display name, and make them a member of the team of `workspace` (a group chat's id, or
+    the corp's: ids, never display names, knowledge/teams.py); an empty value keeps what is stored, and nothing is
+    written when nothing changed."""
     from knowledge.app import userdata
+    from knowledge.teams import Teams
 
     store = userdata()
     current = store.profile(sender)
-    name, team = name.strip() or current.get("name", ""), team.strip() or current.get("team", "")
-    if (name, team) != (current.get("name", ""), current.get("team", "")):
-        store.set_profile(sender, name, team)
+    name = name.strip() or current.get("name", "")
+    if name != current.get("name", ""):
+        store.set_profile(sender, name)
+    if workspace and current.get("team") != f"{platform}:{workspace}":
+        Teams(store).join_platform(sender, platform, workspace, team_name)
 
 
 def channel_blueprint(platform: str, enabled: bool, needs: str) -> Tuple[Blueprint, bool]:

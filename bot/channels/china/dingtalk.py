@@ -17,7 +17,7 @@ import hmac
 import json
 import logging
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import quote, urlsplit
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -135,7 +135,7 @@ class DingTalk(InputChannel):
             return "missing timestamp or sign header"
         if abs(time.time() * 1000 - int(timestamp)) > MAX_SKEW_MS:
             return "stale timestamp"
-        if not hmac.compare_digest(signed, sign(timestamp, self.app_secret)):
+        if not hmac.compare_digest(signed.encode(), sign(timestamp, self.app_secret).encode()):
             return "bad signature"
         if self.robot_code and data.get("robotCode") not in (None, self.robot_code):
             return "message for another robot"
@@ -161,7 +161,7 @@ class DingTalk(InputChannel):
                 return reject(PLATFORM, request, 413, "body too large")
             try:
                 data = json.loads(body)
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 data = None
             if not isinstance(data, dict):
                 return reject(PLATFORM, request, 400, "body is not a JSON object")
@@ -199,13 +199,14 @@ class DingTalk(InputChannel):
         message = UserMessage(
             text, output, person, input_channel=PLATFORM, message_id=str(data.get("msgId") or "") or None, metadata=metadata
         )
-        team = str(data.get("conversationTitle") or "") if group else ""
+        group_id = str(data.get("conversationId") or "") if group else ""  # the id, never the title: titles repeat
+        team = (group_id, str(data.get("conversationTitle") or "")) if group else ("", "")
         self.background.spawn(self.handle(on_new_message, message, str(data.get("senderNick") or ""), team))
         return True
 
-    async def handle(self, on_new_message: Handler, message: UserMessage, name: str, team: str) -> None:
+    async def handle(self, on_new_message: Handler, message: UserMessage, name: str, team: Tuple[str, str]) -> None:
         try:
-            keep_profile(message.sender_id, name, team)
+            keep_profile(message.sender_id, name, PLATFORM, *team)
         except Exception:
             logger.warning("dingtalk: profile not stored", exc_info=True)
         await on_new_message(message)

@@ -81,7 +81,7 @@ class WeComCrypto:
         return hashlib.sha1("".join(sorted([self.token, timestamp, nonce, encrypted])).encode()).hexdigest()
 
     def verify(self, msg_signature: str, timestamp: str, nonce: str, encrypted: str) -> None:
-        if not hmac.compare_digest(msg_signature, self.signature(timestamp, nonce, encrypted)):
+        if not hmac.compare_digest(msg_signature.encode(), self.signature(timestamp, nonce, encrypted).encode()):
             raise WeComError(401, "bad msg_signature")
 
     def decrypt(self, encrypted: str) -> str:
@@ -179,7 +179,7 @@ class WeCom(InputChannel):
         team: str = "",
     ):
         self.corp_id, self.agent_id, self.secret = corp_id, agent_id, secret
-        self.team = team  # self-built apps never join group chats, so the leaderboard's team is configured
+        self.team = team  # self-built apps never join group chats: the team is the corp, WECOM_TEAM its shown name
         self.template_cards = template_cards
         self.crypto: Optional[WeComCrypto] = None
         if corp_id and agent_id and secret and token and encoding_aes_key:
@@ -240,7 +240,7 @@ class WeCom(InputChannel):
             return
         self._profiles_known.add(sender)
         data = await self.authorised("GET", "/cgi-bin/user/get", params={"userid": user})
-        keep_profile(sender, str(data.get("name") or ""), self.team)
+        keep_profile(sender, str(data.get("name") or ""), PLATFORM, self.corp_id, self.team)
 
     # callback ----------------------------------------------------------------------------------------------
     def blueprint(self, on_new_message: Handler) -> Blueprint:

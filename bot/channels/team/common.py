@@ -49,7 +49,7 @@ def malformed_is_400(platform: str) -> Callable[[Callable[..., Awaitable[HTTPRes
         async def checked(request: Any, *args: Any, **kwargs: Any) -> HTTPResponse:
             try:
                 return await handler(request, *args, **kwargs)
-            except (AttributeError, KeyError, TypeError, ValueError, IndexError) as fault:
+            except (AttributeError, KeyError, TypeError, ValueError, IndexError, RecursionError) as fault:
                 return reject(platform, f"malformed payload ({type(fault).__name__})", status=400)
 
         return checked
@@ -87,20 +87,23 @@ def strip_mention(text: str, *handles: str) -> str:
     return re.sub(r"[ \t]+", " ", text).strip()
 
 
-def remember_profile(sender: str, name: Optional[str], team: Optional[str]) -> None:
-    """Keep the platform's display name and the workspace/channel as the person's team, so the leaderboard shows
-    names (never ids) and is scoped to where the question comes from. A DM (team None) keeps the team it had."""
-    if not name and not team:
+def remember_profile(sender: str, name: Optional[str], platform: str, workspace: Optional[str], team_name: str = "") -> None:
+    """Keep the platform's display name, and make the person a member of their workspace's team (keyed by the
+    platform and the workspace id, knowledge/teams.py), so the leaderboard shows names (never ids) and only to
+    people of the same workspace. A DM (workspace None) keeps the team the person had."""
+    if not name and not workspace:
         return
     try:
         from knowledge.app import userdata
+        from knowledge.teams import Teams
 
         store = userdata()
         known = store.profile(sender)
         new_name = (name or known.get("name") or "").strip()[:MAX_NAME]
-        new_team = (team if team is not None else known.get("team") or "").strip()[:MAX_NAME]
-        if new_name != known.get("name") or new_team != known.get("team"):
-            store.set_profile(sender, new_name, new_team)
+        if new_name != known.get("name"):
+            store.set_profile(sender, new_name)
+        if workspace and known.get("team") != f"{platform}:{workspace}":
+            Teams(store).join_platform(sender, platform, workspace, team_name)
     except Exception:  # a profile is a nicety: never lose the message over it
         logger.exception("team chat: could not store the profile of %s", sender)
 

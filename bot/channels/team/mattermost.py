@@ -131,7 +131,7 @@ class Mattermost(MattermostInput):
             if not user or not text:
                 return response.json({})
             sender = common.sender_id(PLATFORM, team, user)
-            common.remember_profile(sender, str(data.get("user_name") or ""), f"{PLATFORM}:{team}" if team else None)
+            common.remember_profile(sender, str(data.get("user_name") or ""), PLATFORM, team or None, str(data.get("team_domain") or ""))
             out = MattermostOut(self.url, self.token, channel, root, response_url, self.webhook_url, secret, user)
             try:
                 await on_new_message(UserMessage(text, out, sender, input_channel=PLATFORM, metadata={"team": team}))
