@@ -352,3 +352,24 @@ def test_forwarded_headers_count_only_from_a_proxy_on_this_machine():
     assert not is_local(req("127.0.0.1", x_forwarded_for="127.0.0.1")) and not is_local(req("192.168.1.9"))
     assert over_https(req("127.0.0.1", x_forwarded_proto="https")) and not over_https(req("192.168.1.9", x_forwarded_proto="https"))
     assert not over_https(req("127.0.0.1"))
+
+
+@pytest.mark.parametrize(
+    "hostname_says, phone", [("192.168.1.23 10.0.0.7", "http://192.168.1.23:5405/chat/"), ("", "http://<this machine's IP>:5405/chat/")]
+)
+def test_make_run_prints_the_phone_address_in_full(tmp_path, hostname_says, phone):
+    """Issue 25 item 14: an apostrophe inside the banner heredoc's ${LAN_IP:-...} cut the phone address off after
+    the IP (bash: bad substitution). scripts/run.sh prints the banner with scripts/addresses.sh."""
+    import os
+    import subprocess
+
+    from .conftest import ROOT
+
+    fake = tmp_path / "hostname"
+    fake.write_text(f"#!/bin/sh\necho '{hostname_says}'\n")
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"}
+    out = subprocess.run([str(ROOT / "scripts" / "addresses.sh"), "5405"], env=env, capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0 and not out.stderr, out.stderr
+    assert f"from a phone on the same Wi-Fi: {phone}\n" in out.stdout, out.stdout
+    assert 'scripts/addresses.sh "$RASA_PORT"' in (ROOT / "scripts" / "run.sh").read_text()
