@@ -26,6 +26,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from bot.channels.markup import WORD_JOINER
 from bot.channels.team import common
 from bot.channels.team.mattermost import Mattermost
 from bot.channels.team.rocketchat import RocketChat
@@ -534,10 +535,42 @@ def test_a_slack_slash_command_reaches_the_bot_as_its_text(fresh: Dict[str, Any]
 
 def test_markup_is_converted_per_platform() -> None:
     text = "Try **this** <now> & then"
-    assert common.to_slack(text) == "Try *this* &lt;now&gt; &amp; then"
-    assert common.to_telegram_html(text) == "Try <b>this</b> &lt;now&gt; &amp; then"
-    assert common.to_rocketchat(text) == "Try *this* <now> & then"
+    seen = lambda out: out.replace(WORD_JOINER, "")  # noqa: E731 - what a person sees
+    assert seen(common.to_slack(text)) == "Try *this* &lt;now&gt; &amp; then"
+    assert seen(common.to_telegram_html(text)) == "Try <b>this</b> &lt;now&gt; &amp; then"
+    assert seen(common.to_rocketchat(text)) == "Try *this* <now> & then"
     assert common.to_teams("a\nb\n\nc") == "a  \nb\n\nc"
+
+
+TYPED = 'Saved @all and @here, @channel @所有人 <at user_id="all">all</at> <!channel> [prize](https://evil.example) ann@example.com'
+
+
+def test_mentions_tags_and_links_people_typed_are_inert_on_every_platform() -> None:
+    """Issue 25 item 11: the bot echoes names and notes; "Saved @all" pinged the channel on Mattermost, Rocket.Chat,
+    and Feishu's <at user_id="all"> everyone. Each platform's text: no mention, tag or link can parse, it reads the
+    same, the bot's own bold still renders, and an e-mail address is left alone."""
+    from bot.channels.china import common as china
+    from bot.channels.china.dingtalk import action_card
+    from bot.channels.china.feishu import card
+
+    texts = {
+        "slack": common.to_slack(TYPED),
+        "telegram": common.to_telegram_html(TYPED),
+        "mattermost": common.to_mattermost(TYPED),
+        "rocketchat": common.to_rocketchat(TYPED),
+        "botframework": common.to_teams(TYPED),
+        "feishu text": china.plain_text(TYPED),
+        "feishu card": card(TYPED, [])["elements"][0]["text"]["content"],
+        "dingtalk text": china.plain_text(TYPED),
+        "dingtalk card": action_card(TYPED, [])["actionCard"]["text"],
+        "wecom": china.plain_text(TYPED),
+    }
+    for where, out in texts.items():
+        for live in ("@all", "@here", "@channel", "@所有人", "<at", "<!channel", "](", "<https"):
+            assert live not in out, (where, live, out)
+        assert "ann@example.com" in out and "@" + WORD_JOINER + "all" in out, (where, out)
+    assert texts["mattermost"].replace(WORD_JOINER, "") == TYPED
+    assert common.to_mattermost("**Mr Wu** saved") == "**Mr Wu** saved"
 
 
 def test_long_telegram_payloads_fit_callback_data() -> None:

@@ -19,6 +19,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.markup import quiet
+
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024  # bytes per callback: a text message of a few thousand characters, encrypted and base64-encoded
@@ -143,16 +145,18 @@ _TAG = re.compile(r"</?(?:b|strong|i|em|br)\s*/?>", re.I)
 
 
 def plain_text(text: str) -> str:
-    """The bot's light Markdown as plain text for text messages: bold marks dropped, links as 'title (url)'."""
+    """The bot's light Markdown as plain text for text messages: bold marks dropped, links as 'title (url)', and
+    what people typed made inert (a Feishu text with <at user_id="all"> pings everyone: bot/channels/markup.py)."""
     text = _TAG.sub("", text or "")
     text = _LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", text)
-    return _BOLD.sub(lambda m: m.group(1) or m.group(2), text)
+    return quiet(_BOLD.sub(lambda m: m.group(1) or m.group(2), text))
 
 
 def markdown(text: str) -> str:
-    """The bot's Markdown for platforms that render a Markdown subset (Feishu lark_md, DingTalk, WeCom):
-    bold and links pass; line breaks are kept as Markdown hard breaks."""
-    text = _TAG.sub("", text or "")
+    """The bot's Markdown for platforms that render a Markdown subset (Feishu lark_md, DingTalk, WeCom): bold
+    passes, mentions, tags and links (the bot writes none; a person's typed ones) are made inert; line breaks are
+    kept as Markdown hard breaks."""
+    text = quiet(_TAG.sub("", text or ""))
     return re.sub(r"(?<!\n)\n(?!\n)", "  \n", text)
 
 

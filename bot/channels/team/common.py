@@ -17,6 +17,8 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tup
 from sanic import response
 from sanic.response import HTTPResponse
 
+from bot.channels.markup import quiet
+
 logger = logging.getLogger("bot.channels.team")
 
 MAX_NAME = 60  # the profiles table keeps names this long (knowledge/userdata.py MAX_NAME)
@@ -122,27 +124,27 @@ BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 def to_slack(text: str) -> str:
     """Slack mrkdwn: escape &, <, > (they start links and mentions), *bold*."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = quiet(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return BOLD.sub(r"*\1*", text)
 
 
 def to_telegram_html(text: str) -> str:
-    """Telegram's HTML parse mode: escape, <b>bold</b>."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Telegram's HTML parse mode: escape, <b>bold</b>; @username made inert (it would notify that person)."""
+    text = quiet(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return BOLD.sub(r"<b>\1</b>", text)
 
 
 def to_teams(text: str) -> str:
     """Teams markdown joins single newlines: make each a hard line break."""
-    return re.sub(r"(?<!\n)\n(?!\n)", "  \n", text)
+    return re.sub(r"(?<!\n)\n(?!\n)", "  \n", quiet(text))
 
 
 def to_mattermost(text: str) -> str:
-    return text  # Mattermost renders the same markdown (**bold**, line breaks)
+    return quiet(text)  # Mattermost renders the same markdown (**bold**, line breaks); @all would ping the channel
 
 
 def to_rocketchat(text: str) -> str:
-    return BOLD.sub(r"*\1*", text)  # Rocket.Chat's bold is a single star
+    return BOLD.sub(r"*\1*", quiet(text))  # Rocket.Chat's bold is a single star; @all/@here would ping the room
 
 
 def team_blueprint(platform: str, enabled: bool, needs: str) -> Tuple[Any, bool]:
