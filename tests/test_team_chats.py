@@ -28,7 +28,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from bot.channels.markup import WORD_JOINER
 from bot.channels.team import common
-from bot.channels.team.mattermost import Mattermost
+from bot.channels.team.mattermost import ACTION_LIFETIME, Mattermost, action_context
 from bot.channels.team.rocketchat import RocketChat
 from bot.channels.team.slack import Slack
 from bot.channels.team.teams import ISSUER, Teams
@@ -41,6 +41,7 @@ SLACK_SECRET, SLACK_BOT = "slack-signing-secret", "UBOT"
 TEAMS_APP, TEAMS_KID = "teams-app-id", "test-key"
 TG_TOKEN, TG_SECRET, TG_BOT = "123456:TEST-token", "tg-secret", "coach_bot"
 MM_TOKEN, MM_COMMAND_TOKEN = "mm-webhook-token", "mm-command-token"
+MM_ACTION_KEY = "mm-action-key-of-at-least-32-characters"  # signs the buttons: never a webhook token
 RC_TOKEN, RC_BOT_ID, RC_WORKSPACE = "rc-webhook-token", "BOTID", "chat.example"
 SECRET_TEXT = "my customer Mr Wang keeps doubting every number"  # must never appear in a log line
 IDS = itertools.count(1000)  # message ids: each answer must land in the thread of the message it answers
@@ -64,6 +65,7 @@ def settings(api: str) -> Dict[str, str]:
         "MATTERMOST_BOT_TOKEN": "mm-bot",
         "MATTERMOST_TOKENS": f"{MM_TOKEN},{MM_COMMAND_TOKEN}",
         "MATTERMOST_WEBHOOK_URL": "https://coach.example/webhooks/mattermost/webhook",
+        "MATTERMOST_ACTION_SECRET": MM_ACTION_KEY,
         "ROCKETCHAT_URL": api,
         "ROCKETCHAT_BOT_USER_ID": RC_BOT_ID,
         "ROCKETCHAT_BOT_TOKEN": "rc-bot",
@@ -258,7 +260,9 @@ def mattermost(m: Msg, api: str, key: Any) -> Request:
             context["sig"] = "0" * 32
         elif m.forge == "unsigned":
             context.pop("sig", None)
-        body = {"user_id": m.user, "user_name": name, "team_id": space, "channel_id": "c1", "context": context}
+        # Mattermost posts the press from the channel the button is in (the one its context was signed for)
+        channel = str(m.press.get("channel") or "c1") if isinstance(m.press, dict) else "c1"
+        body = {"user_id": m.user, "user_name": name, "team_id": space, "channel_id": channel, "context": context}
         return {"content-type": JSON}, json.dumps(body).encode()
     token = "wrong" if m.forge == "signature" else MM_COMMAND_TOKEN if m.kind == "dm" else MM_TOKEN
     if m.kind == "dm":  # outgoing webhooks do not fire in DMs: there the slash command, form-encoded
@@ -449,7 +453,7 @@ PRESS = {
     "slack": "/start_practice",
     "botframework": {"payload": "/start_practice"},
     "telegram": "/start_practice",
-    "mattermost": {"action": "/start_practice", "root": "", "sig": common.sign(MM_TOKEN, "u1", "/start_practice")},
+    "mattermost": action_context(MM_ACTION_KEY, "u1", "team1", "c1", "", "/start_practice"),
     "rocketchat": "@coach /start_practice",
 }
 
@@ -480,6 +484,31 @@ def test_forged_requests_are_refused_and_logged_without_the_text(
 def test_a_mattermost_button_signed_for_someone_else_is_refused(fresh: Dict[str, Any]) -> None:
     r = send(fresh, "mattermost", Msg("button", "u2", press=PRESS["mattermost"]))  # u1's button, pressed by u2
     assert r.status_code == 403 and fresh["bot"].messages == []
+
+
+def test_mattermost_buttons_are_bound_to_team_channel_and_time_and_answers_stay_on_the_server(fresh: Dict[str, Any]) -> None:
+    """Issue 25 item 10: the signature covered only user and payload (no team, channel or expiry; key = the webhook
+    token), and a slash command's response_url was posted to whatever host it named."""
+    sign = lambda **changes: {**action_context(MM_ACTION_KEY, "u1", "team1", "c1", "", "/start_practice"), **changes}  # noqa: E731
+    old_scheme = hmac.new(MM_TOKEN.encode(), b"u1|/start_practice", hashlib.sha256).hexdigest()[:32]
+    forged = {
+        "another channel": sign(channel="c2"),
+        "another team": sign(team="team2"),
+        "expired": action_context(MM_ACTION_KEY, "u1", "team1", "c1", "", "/start_practice", now=time.time() - ACTION_LIFETIME - 60),
+        "signed with the webhook token": {"action": "/start_practice", "root": "", "sig": old_scheme},
+        "expiry moved": sign(exp=str(int(time.time()) + 10 * ACTION_LIFETIME)),
+    }
+    for kind, context in forged.items():
+        r = send(fresh, "mattermost", Msg("button", "u1", press=context))
+        assert r.status_code == 403, (kind, r.status_code)
+    assert fresh["bot"].messages == []
+    assert send(fresh, "mattermost", Msg("button", "u1", press=sign())).status_code == 200
+    assert [m.text for m in fresh["bot"].messages] == ["/start_practice"]
+    headers, body = mattermost(Msg("dm", "u1", "hello"), fresh["fake"].url, fresh["key"])
+    evil = urllib.parse.urlencode({**dict(urllib.parse.parse_qsl(body.decode())), "response_url": "https://evil.example/hooks/x"})
+    calls = len(fresh["fake"].calls)
+    r = requests.post(f"{fresh['url']}/mattermost/webhook", data=evil.encode(), headers=headers, timeout=10)
+    assert r.status_code == 403 and len(fresh["fake"].calls) == calls and len(fresh["bot"].messages) == 1
 
 
 def test_teams_refuses_a_token_for_another_service_url(fresh: Dict[str, Any]) -> None:

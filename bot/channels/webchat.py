@@ -60,15 +60,16 @@ def error(status: int, message: str) -> HTTPResponse:
     return response.json({"error": message}, status=status)
 
 
-def load_secret() -> bytes:
-    """WEBCHAT_SECRET, else a random key made once into var/webchat_secret (git-ignored, owner-only). A key shorter
-    than MIN_SECRET_CHARS (an empty file, a placeholder) is never used: an empty HMAC key would let anyone sign."""
-    env = os.environ.get("WEBCHAT_SECRET", "").strip()
-    if env:
-        if len(env) < MIN_SECRET_CHARS:
-            raise ValueError(f"WEBCHAT_SECRET is shorter than {MIN_SECRET_CHARS} characters: use a random one")
-        return env.encode()
-    path = paths.var_dir() / "webchat_secret"
+def load_secret(env: str = "WEBCHAT_SECRET", name: str = "webchat_secret") -> bytes:
+    """$env, else a random key made once into var/<name> (git-ignored, owner-only; the cluster's servers share var/).
+    A key shorter than MIN_SECRET_CHARS (an empty file, a placeholder) is never used: an empty HMAC key would let
+    anyone sign."""
+    value = os.environ.get(env, "").strip()
+    if value:
+        if len(value) < MIN_SECRET_CHARS:
+            raise ValueError(f"{env} is shorter than {MIN_SECRET_CHARS} characters: use a random one")
+        return value.encode()
+    path = paths.var_dir() / name
     for _ in range(2):
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -79,9 +80,9 @@ def load_secret() -> bytes:
         key = path.read_text().strip()
         if len(key) >= MIN_SECRET_CHARS:
             return key.encode()
-        logger.warning("webchat: %s is empty or too short: making a new key (open chat sessions restart)", path)
+        logger.warning("%s is empty or too short: making a new key (signed sessions and buttons restart)", path)
         path.unlink(missing_ok=True)
-    raise RuntimeError(f"webchat: could not make a key in {path}")
+    raise RuntimeError(f"could not make a key in {path}")
 
 
 class Signer:

@@ -6,7 +6,6 @@ customer, practice and progress, and no id can collide with the web chat's (`web
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import os
@@ -75,10 +74,6 @@ def any_secret(given: Optional[str], expected: Sequence[str]) -> bool:
 def secrets_list(value: str) -> List[str]:
     """A comma-separated list of tokens (one per webhook or slash command pointing here)."""
     return [v.strip() for v in value.split(",") if v.strip()]
-
-
-def sign(secret: str, *parts: str) -> str:
-    return hmac.new(secret.encode(), "|".join(parts).encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def strip_mention(text: str, *handles: str) -> str:
