@@ -160,7 +160,9 @@ def _print_counts(report: Dict, as_json: bool) -> None:
     app = report["app_store"]
     print(f"app store {app['where']}: {verb} " + ", ".join(f"{n} {APP_LABELS[k]}" for k, n in app.items() if k != "where"))
     tracker = report["tracker_store"]
-    print(f"tracker store {tracker['where']}: {verb} {tracker['events']} events")
+    aged = tracker.get("remembered_customers")
+    forgot = f", {'would forget' if report['dry_run'] else 'forgot'} {aged} remembered customer(s) older than that" if aged else ""
+    print(f"tracker store {tracker['where']}: {verb} {tracker['events']} events{forgot}")
 
 
 def _days(text: str) -> float:

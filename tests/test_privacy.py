@@ -424,3 +424,61 @@ def test_data_files_and_var_are_owner_only(tmp_path, monkeypatch):
     fresh.set_profile("someone", "Ann")
     assert [oct(f.stat().st_mode & 0o777) for f in tmp_path.glob("fresh.db*")] == ["0o600"] * len(list(tmp_path.glob("fresh.db*")))
     fresh.close()
+
+
+def test_purge_ages_the_remembered_customer_of_people_who_keep_chatting(urls, monkeypatch, capsys):
+    """Issue 25 item 9: Rasa copies the remembered customer (slot coach_memory) into each new session with a fresh
+    timestamp, so `purge --older-than` never removed it for someone who chats every few days."""
+    from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    app_url, tracker_db = urls
+    monkeypatch.setenv("COACH_DATABASE_URL", app_url)
+    tracker = tracker_store(tracker_db)
+    now = time.time()
+    wu = {"lang": "zh", "customer_type": "picky", "customer_notes": "Mr Wu haggles over every clause", "evidence": {"spans": ["haggles"]}}
+    li = {"lang": "en", "customer_type": "suspicious", "customer_notes": "Ms Li wants proof", "evidence": {"spans": ["proof"]}}
+
+    def session(at: float, memory, said: str = ""):
+        events = [
+            ActionExecuted("action_session_start", timestamp=at),
+            SessionStarted(timestamp=at),
+            SlotSet("coach_memory", memory, timestamp=at),
+        ]
+        events.append(ActionExecuted("action_listen", timestamp=at))
+        if said:
+            events += [
+                UserUttered(said, timestamp=at + 1),
+                SlotSet("coach_memory", memory, timestamp=at + 2),
+                ActionExecuted("action_listen", timestamp=at + 2),
+            ]
+        return events
+
+    keeps = (
+        session(now - 40 * DAY, wu, "Mr Wu haggles over every clause") + session(now - 20 * DAY, wu, "hello") + session(now - 60, wu, "hi")
+    )
+    recent = session(now - 40 * DAY, wu, "Mr Wu haggles") + session(now - 10 * DAY, li, "Ms Li wants proof") + session(now - 60, li)
+    for sender, events in (("keeps-chatting", keeps), ("new-customer", recent)):
+        asyncio.run(tracker.save(DialogueStateTracker.from_events(sender, events)))
+
+    def remembered(sender: str):
+        """The slot's latest value, as the tracker store reads it (the last coach_memory slot event)."""
+        events = TrackerEvents(tracker_db)
+        with events.engine.connect() as conn:
+            rows = conn.execute(
+                events.sa.text("select data from events where sender_id = :s and type_name = 'slot' order by id"), {"s": sender}
+            ).fetchall()
+        return json.loads(rows[-1][0])["value"]
+
+    assert coach("purge", "--older-than", "30", "--tracker-db", tracker_db, "--dry-run", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["tracker_store"]["remembered_customers"] == 1
+    assert remembered("keeps-chatting")["customer_type"] == "picky", "a dry run changes nothing"
+    assert coach("purge", "--older-than", "30", "--tracker-db", tracker_db) == 0
+    assert "forgot 1 remembered customer(s)" in capsys.readouterr().out
+    memory = remembered("keeps-chatting")
+    assert memory["customer_type"] is None and memory["customer_notes"] == "" and memory["evidence"] == {} and memory["lang"] == "zh"
+    everything = TrackerEvents(tracker_db)
+    with everything.engine.connect() as conn:
+        data = " ".join(r[0] for r in conn.execute(everything.sa.text("select data from events where sender_id = 'keeps-chatting'")))
+    assert "haggles" not in data, "no kept event holds the old customer"
+    assert remembered("new-customer")["customer_type"] == "suspicious", "a newer customer stays"
