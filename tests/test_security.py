@@ -373,3 +373,73 @@ def test_make_run_prints_the_phone_address_in_full(tmp_path, hostname_says, phon
     assert out.returncode == 0 and not out.stderr, out.stderr
     assert f"from a phone on the same Wi-Fi: {phone}\n" in out.stdout, out.stdout
     assert 'scripts/addresses.sh "$RASA_PORT"' in (ROOT / "scripts" / "run.sh").read_text()
+
+
+# per-address limits (issue 25 item 7) ----------------------------------------------------------------------------
+def address() -> Dict[str, str]:
+    """A client elsewhere, as the proxy on this machine reports it (each test its own address)."""
+    return {"X-Real-IP": f"198.51.100.{uuid.uuid4().int % 250 + 1}", "X-Forwarded-For": "203.0.113.1"}
+
+
+def test_new_identities_buy_no_extra_messages_per_address(servers):
+    """Limits were per sender only: a new web-chat identity or REST sender id was a fresh bucket. Now every
+    request counts against the client's address (the one the proxy saw, never the client's own X-Forwarded-For)."""
+    from bot.limits import ADDRESS_BURST, NEW_IDENTITY_BURST
+
+    where = address()
+    rest = [
+        requests.post(f"{servers.url}/webhooks/rest/webhook", json={"sender": sender(), "message": ""}, headers=where, timeout=30)
+        for _ in range(ADDRESS_BURST + 10)
+    ]
+    codes = [r.status_code for r in rest]
+    assert codes.count(429) >= 5 and set(codes) <= {401, 429}, sorted(set(codes))
+    chat = [requests.post(f"{servers.url}/chat/api/message", json={"text": "hi"}, headers=where, timeout=30) for _ in range(10)]
+    assert {r.status_code for r in chat} == {429}, "the same address's budget, whichever route or identity"
+    where = address()
+    fresh = [requests.get(f"{servers.url}/chat/api/session", headers=where, timeout=30).status_code for _ in range(NEW_IDENTITY_BURST + 5)]
+    assert fresh.count(429) >= 3 and fresh[0] == 200, fresh
+    assert (
+        requests.get(f"{servers.url}/chat/api/session", headers=address(), timeout=30).status_code == 200
+    ), "another address is not affected"
+    assert servers.say(sender(), "hello"), "nor a tool on this machine"
+
+
+def test_profile_route_is_limited_so_invite_codes_cannot_be_tried_fast(servers):
+    visitor = requests.Session()
+    visitor.get(f"{servers.url}/chat/", timeout=30)
+    url = f"{servers.url}/chat/api/profile"
+    codes = [
+        visitor.post(url, json={"name": "Eve", "invite": f"AAAA-BBBB-CCCC-{n:04d}"}, timeout=30).status_code for n in range(RATE_BURST + 5)
+    ]
+    assert set(codes) <= {403, 429} and codes.count(429) >= 3, sorted(set(codes))
+
+
+def test_a_busy_application_store_never_stalls_the_server(servers, var_dir):
+    """Issue 25 item 13: UserData waits for a locked database (and retries up to 30 s); run on the Rasa server's
+    event loop, a profile write behind another writer's lock stalled every conversation on that process."""
+    import sqlite3
+    import threading
+
+    visitor = requests.Session()
+    visitor.get(f"{servers.url}/chat/", timeout=30)
+    holder = sqlite3.connect(var_dir / "coach.db", timeout=1, isolation_level=None)
+    holder.execute("begin immediate")  # another writer (a `coach` command, the action server) holds the lock
+    done: List[int] = []
+    writer = threading.Thread(
+        target=lambda: done.append(visitor.post(f"{servers.url}/chat/api/profile", json={"name": "Ann"}, timeout=60).status_code)
+    )
+    try:
+        writer.start()
+        slowest = 0.0
+        for _ in range(12):  # about three seconds of other traffic while the profile write waits for the lock
+            start = time.monotonic()
+            assert requests.get(f"{servers.url}/webhooks/rest/", timeout=30).status_code == 200
+            slowest = max(slowest, time.monotonic() - start)
+            time.sleep(0.25)
+        assert not done, "the profile write was waiting for the lock all along"
+    finally:
+        holder.execute("rollback")
+        holder.close()
+    writer.join(timeout=60)
+    assert slowest < 1.0, f"the server answered nothing for {slowest:.1f} s"
+    assert done == [200], "the write went through once the lock was free"

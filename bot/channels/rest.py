@@ -24,7 +24,7 @@ from sanic.response import HTTPResponse
 
 from bot import action_fallback
 from bot.channels import sender_auth
-from bot.limits import MAX_MESSAGE_CHARS, limit_request_size, owner_only_files, plain_text, too_many
+from bot.limits import MAX_MESSAGE_CHARS, limit_request_size, owner_only_files, plain_text, too_many, too_many_from
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +105,9 @@ class CoachRestInput(RestInput):
 
         @bp.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            limited = too_many_from(request)  # per client address first: new sender ids buy no extra messages
+            if limited is not None:
+                return limited
             if not sender_auth.origin_allowed(request.headers.get("origin"), request.headers.get("host")):
                 return error(403, "this site is not in the server's list of allowed origins (COACH_CORS_ORIGINS)")
             try:
