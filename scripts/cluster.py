@@ -208,6 +208,12 @@ def latest_model() -> Path:
     return models[-1]
 
 
+def cors_option() -> List[str]:
+    """Rasa's --cors for the sites in COACH_CORS_ORIGINS (a widget's site); none listed: no cross-site access."""
+    origins = [o.strip() for o in os.environ.get("COACH_CORS_ORIGINS", "").split(",") if o.strip()]
+    return ["--cors", *origins] if origins else []
+
+
 def load_secrets(workdir: Path) -> Dict[str, str]:
     """Generated once per cluster folder; the environment's values win (the same names `make run` reads)."""
     path = workdir / "secrets.json"
@@ -266,6 +272,9 @@ class Cluster:
             "WEBCHAT_SECRET": self.secrets["webchat_secret"],
             "COACH_JWT_SECRET": self.secrets["jwt_secret"],
             "COACH_ACTION_SECRET": self.secrets["action_secret"],
+            # retry and button memory of the Chinese connectors, shared so a retry reaching the other server is
+            # answered once (bot/channels/china/common.py Shared); database 2, apart from the lock store's 1
+            "COACH_REDIS_URL": f"redis://:{self.secrets['redis_password']}@127.0.0.1:{self.ports.redis}/2",
         }
 
     def api_headers(self) -> Dict[str, str]:
@@ -419,8 +428,7 @@ class Cluster:
             self.secrets["jwt_secret"],
             "--jwt-method",
             "HS256",
-            "--cors",
-            "*",
+            *cors_option(),
             "--interface",
             "127.0.0.1",
             "--port",

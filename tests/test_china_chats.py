@@ -193,9 +193,9 @@ def test_crypto_matches_the_platforms_documented_examples():
 def test_shared_caches_buttons_and_markup():
     now = [1000.0]
     cache = common.DeliveryCache(ttl=60, clock=lambda: now[0])
-    assert cache.first_time("e1") and not cache.first_time("e1")
+    assert run(cache.first_time("e1")) and not run(cache.first_time("e1"))
     now[0] += 61
-    assert cache.first_time("e1")  # forgotten after the TTL
+    assert run(cache.first_time("e1"))  # forgotten after the TTL
 
     fetched: List[int] = []
 
@@ -209,12 +209,12 @@ def test_shared_caches_buttons_and_markup():
     assert run(tokens.get()) == "token2"  # renewed before the stated expiry
 
     memory = common.ButtonMemory()
-    memory.offer("p", BUTTONS)
-    assert memory.resolve("q", "1") is None  # another person's choices are not theirs
-    assert memory.resolve("p", "２")["payload"] == "/practice"  # full-width digit
-    assert memory.resolve("p", "1") is None  # answered once
-    memory.offer("p", BUTTONS)
-    assert memory.resolve("p", "疑心型")["payload"].startswith("/choose_type")
+    run(memory.offer("p", BUTTONS))
+    assert run(memory.resolve("q", "1")) is None  # another person's choices are not theirs
+    assert run(memory.resolve("p", "２"))["payload"] == "/practice"  # full-width digit
+    assert run(memory.resolve("p", "1")) is None  # answered once
+    run(memory.offer("p", BUTTONS))
+    assert run(memory.resolve("p", "疑心型"))["payload"].startswith("/choose_type")
 
     assert common.plain_text("**疑心型**：看[合同](https://x.cn/a)") == "疑心型：看合同 (https://x.cn/a)"
     assert common.sender_id("feishu", "tenant", "ou_1") == "feishu:tenant:ou_1"

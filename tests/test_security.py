@@ -443,3 +443,11 @@ def test_a_busy_application_store_never_stalls_the_server(servers, var_dir):
     writer.join(timeout=60)
     assert slowest < 1.0, f"the server answered nothing for {slowest:.1f} s"
     assert done == [200], "the write went through once the lock was free"
+
+
+def test_odd_rest_input_gets_a_4xx_never_a_500(servers):
+    """Issue 25 item 12 on REST: JSON nested deeper than Python's parser goes was a 500."""
+    hook = f"{servers.url}/webhooks/rest/webhook"
+    for body in (b'{"sender": "x", "message": ' + b"[" * 20000 + b"]" * 20000 + b"}", b"[" * 50000):
+        r = requests.post(hook, data=body, timeout=30)
+        assert r.status_code == 400 and r.json()["error"], r.status_code

@@ -11,6 +11,7 @@ so no one can read or write someone else's conversation.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -28,7 +29,15 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import action_fallback
-from bot.limits import limit_request_size, over_https, owner_only_files, plain_text, too_many
+from bot.limits import (
+    NEW_IDENTITY_LIMITER,
+    limit_request_size,
+    over_https,
+    owner_only_files,
+    plain_text,
+    too_many,
+    too_many_from,
+)
 from knowledge import paths
 from knowledge.teams import Teams
 
@@ -233,11 +242,25 @@ class WebChat(InputChannel):
             if over_https(request):  # never on plain http: a phone on the Wi-Fi's http:// address keeps working
                 resp.headers["Strict-Transport-Security"] = HSTS
 
+        @bp.middleware("request")
+        async def per_address(request: Request) -> Optional[HTTPResponse]:
+            """Every API call and progress page counts against its client address (bot/limits.py), whatever
+            identity it carries, so new identities buy no extra messages; over it, 429."""
+            if "/chat/api/" in request.path or request.path.rstrip("/").endswith("/chat/progress"):
+                return too_many_from(request)
+            return None
+
+        def too_many_new(request: Request, token: Optional[str]) -> Optional[HTTPResponse]:
+            return too_many_from(request, NEW_IDENTITY_LIMITER, "new") if token else None
+
         @bp.route("/", methods=["GET"], strict_slashes=False)
         async def page(request: Request) -> HTTPResponse:
             if not request.path.endswith("/"):  # /chat -> /chat/, so the page's relative URLs resolve under /chat/
                 return response.redirect(request.path + "/")
             _, token = self.identity(request)
+            limited = too_many_new(request, token)
+            if limited is not None:
+                return limited
             resp = await response.file(STATIC_DIR / "index.html", headers=no_store())
             if token:
                 set_cookie(resp, token, over_https(request))
@@ -252,7 +275,11 @@ class WebChat(InputChannel):
         @bp.route("/api/session", methods=["GET"])
         async def session(request: Request) -> HTTPResponse:
             sender, token = self.identity(request)
-            resp = response.json({"new": token is not None, "profile": public(userdata().profile(sender))})
+            limited = too_many_new(request, token)
+            if limited is not None:
+                return limited
+            profile = await asyncio.to_thread(userdata().profile, sender)  # the store waits for a lock off the loop
+            resp = response.json({"new": token is not None, "profile": public(profile)})
             if token:
                 set_cookie(resp, token, over_https(request))
             return resp
@@ -302,21 +329,29 @@ class WebChat(InputChannel):
             sender = self.sender_of(request)
             if not sender:
                 return error(401, "no valid chat session: reload the page")
+            limited = too_many(f"profile:{sender}")  # invite codes cannot be tried faster than messages are sent
+            if limited is not None:
+                return limited
             try:
                 data = read_json(request)
                 name, invite = field(data, "name", 60), field(data, "invite", 60)
             except BadRequest as e:
                 return error(e.status, e.message)
             store = userdata()
-            if invite and Teams(store).join(sender, invite) is None:  # a team only with its code: knowledge/teams.py
+            joined = await asyncio.to_thread(Teams(store).join, sender, invite) if invite else None
+            if invite and joined is None:  # a team only with its code: knowledge/teams.py
                 return error(403, "unknown team invite code: ask your team's coach for the current one")
-            return response.json({"profile": public(store.set_profile(sender, name))})
+            return response.json({"profile": public(await asyncio.to_thread(store.set_profile, sender, name))})
 
         @bp.route("/progress", methods=["GET"])
         async def progress(request: Request) -> HTTPResponse:
             sender, token = self.identity(request)
+            limited = too_many_new(request, token)
+            if limited is not None:
+                return limited
             lang = request.args.get("lang", "en")
-            resp = response.html(progress_page(userdata(), sender, lang if lang in LANGS else "en"), headers=no_store())
+            page = await asyncio.to_thread(progress_page, userdata(), sender, lang if lang in LANGS else "en")
+            resp = response.html(page, headers=no_store())
             if token:
                 set_cookie(resp, token, over_https(request))
             return resp

@@ -37,6 +37,7 @@ from .common import (
     Background,
     DeliveryCache,
     Handler,
+    Shared,
     TokenCache,
     channel_blueprint,
     keep_profile,
@@ -145,7 +146,7 @@ class Feishu(InputChannel):
         self.verification_token, self.encrypt_key = verification_token, encrypt_key
         self.api = ApiClient(PLATFORM, api_base)
         self.tokens = TokenCache(self._fetch_token)
-        self.deliveries = DeliveryCache()
+        self.deliveries = DeliveryCache(platform=PLATFORM, shared=Shared())  # the cluster's Redis, when set
         self.background = Background(PLATFORM)
         self._profiles_known: set = set()
 
@@ -211,7 +212,7 @@ class Feishu(InputChannel):
         if group and chat_id:
             chat = await self.authorised("GET", f"/open-apis/im/v1/chats/{chat_id}")
             team_name = str((chat.get("data") or {}).get("name") or "")
-        keep_profile(sender, name, PLATFORM, chat_id if group else "", team_name)
+        await keep_profile(sender, name, PLATFORM, chat_id if group else "", team_name)
 
     # callback ----------------------------------------------------------------------------------------------
     def read_callback(self, request: Request) -> Dict[str, Any]:
@@ -261,7 +262,7 @@ class Feishu(InputChannel):
             header = data.get("header") or {}
             event = data.get("event") or {}
             event_id = str(header.get("event_id") or data.get("uuid") or "")
-            if event_id and not self.deliveries.first_time(event_id):
+            if event_id and not await self.deliveries.first_time(event_id):
                 logger.info("feishu: event %s delivered again: already taken", event_id)
                 return response.json({})
             event_type = header.get("event_type") or event.get("type")

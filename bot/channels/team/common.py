@@ -6,6 +6,7 @@ customer, practice and progress, and no id can collide with the web chat's (`web
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import os
@@ -84,12 +85,16 @@ def strip_mention(text: str, *handles: str) -> str:
     return re.sub(r"[ \t]+", " ", text).strip()
 
 
-def remember_profile(sender: str, name: Optional[str], platform: str, workspace: Optional[str], team_name: str = "") -> None:
+async def remember_profile(sender: str, name: Optional[str], platform: str, workspace: Optional[str], team_name: str = "") -> None:
     """Keep the platform's display name, and make the person a member of their workspace's team (keyed by the
     platform and the workspace id, knowledge/teams.py), so the leaderboard shows names (never ids) and only to
-    people of the same workspace. A DM (workspace None) keeps the team the person had."""
-    if not name and not workspace:
-        return
+    people of the same workspace. A DM (workspace None) keeps the team it had. In a worker thread: a busy database
+    is waited for there, never on the server's event loop."""
+    if name or workspace:
+        await asyncio.to_thread(_remember_profile, sender, name, platform, workspace, team_name)
+
+
+def _remember_profile(sender: str, name: Optional[str], platform: str, workspace: Optional[str], team_name: str) -> None:
     try:
         from knowledge.app import userdata
         from knowledge.teams import Teams

@@ -188,7 +188,9 @@ class Mattermost(MattermostInput):
             if not user or not text:
                 return response.json({})
             sender = common.sender_id(PLATFORM, team, user)
-            common.remember_profile(sender, str(data.get("user_name") or ""), PLATFORM, team or None, str(data.get("team_domain") or ""))
+            await common.remember_profile(
+                sender, str(data.get("user_name") or ""), PLATFORM, team or None, str(data.get("team_domain") or "")
+            )
             out = MattermostOut(self.url, self.token, team, channel, root, response_url, self.webhook_url, key, user)
             try:
                 await on_new_message(UserMessage(text, out, sender, input_channel=PLATFORM, metadata={"team": team}))

@@ -129,7 +129,7 @@ class Slack(SlackInput):
 
         async def deliver(text: str, team: str, user: str, name: str, channel: str, thread: Optional[str]) -> None:
             sender = common.sender_id(PLATFORM, team, user)
-            common.remember_profile(sender, name or await self.display_name(team, user), PLATFORM, team)
+            await common.remember_profile(sender, name or await self.display_name(team, user), PLATFORM, team)
             out = SlackOutput(self.slack_token, channel, thread if self.use_threads else None, self.api_url)
             await on_new_message(
                 UserMessage(text, out, sender, input_channel=PLATFORM, metadata={"out_channel": channel, "thread_id": thread, "team": team})

@@ -256,7 +256,7 @@ class Teams(BotFrameworkInput):
             text = value.get("payload") or AT_TAG.sub(" ", activity.get("text") or "").strip()
             tenant = ((activity.get("channelData") or {}).get("tenant") or {}).get("id") or conversation.get("tenantId") or "default"
             sender = common.sender_id(PLATFORM, tenant, user.get("aadObjectId") or user.get("id", ""))
-            common.remember_profile(sender, user.get("name"), PLATFORM, tenant)
+            await common.remember_profile(sender, user.get("name"), PLATFORM, tenant)
             out = TeamsOutput(
                 self.app_id,
                 self.app_password,
