@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
@@ -77,8 +78,6 @@ def subject(token: str, secret: Optional[str] = None) -> Optional[str]:
 
 def mint(sender: str, secret: str, seconds: int = 24 * 3600) -> str:
     """A sender token (the site that embeds a widget does the same on its server)."""
-    import time
-
     now = int(time.time())
     return jwt.encode({"sub": sender, "aud": SENDER_AUDIENCE, "iat": now, "exp": now + seconds}, secret, algorithm="HS256")
 
