@@ -674,3 +674,13 @@ def test_bad_input_from_a_platform_gets_an_answer_or_a_4xx_never_a_500(fresh: Di
     if r.status_code >= 400:
         time.sleep(0.1)
         assert fresh["bot"].messages == [], (platform, kind)
+
+
+@pytest.mark.parametrize("platform, header", [("slack", "X-Slack-Signature"), ("telegram", "X-Telegram-Bot-Api-Secret-Token")])
+def test_a_non_ascii_signature_is_refused_not_a_500(fresh: Dict[str, Any], platform: str, header: str) -> None:
+    """Issue 25 item 12: hmac.compare_digest raises on a str with non-ASCII characters; the team connectors compare
+    bytes (and their malformed-payload guard would answer 400 anyway): a 4xx, never a 500."""
+    headers, body = BUILD[platform](Msg("dm", "11" if platform == "telegram" else "u1", "hello"), fresh["fake"].url, fresh["key"])
+    headers[header] = "v0=é" + "0" * 60
+    r = requests.post(f"{fresh['url']}/{platform}/webhook", data=body, headers={k: v.encode() for k, v in headers.items()}, timeout=10)
+    assert 400 <= r.status_code < 500 and fresh["bot"].messages == [], r.status_code
