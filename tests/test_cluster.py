@@ -410,6 +410,25 @@ def test_the_web_chat_through_nginx(cluster):
         driver.quit()
 
 
+def test_nginx_limits_each_client_address_but_not_the_platforms_webhooks(cluster):
+    """Issue 25 item 7: nginx had no per-address limit. A client elsewhere (here: as a proxy on this machine reports
+    it in X-Forwarded-For, which nginx believes only from loopback) gets 429 past the burst; another address and the
+    team chats' webhooks are not affected."""
+
+    def burst(path: str, client: str, n: int) -> List[int]:
+        headers = {"X-Forwarded-For": f"203.0.113.250, {client}"}  # the last entry is the one the proxy appended
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            return list(pool.map(lambda _: requests.get(f"{cluster.url}{path}", headers=headers, timeout=30).status_code, range(n)))
+
+    codes = burst("/chat/static/webchat.css", "198.51.100.31", 320)
+    assert codes.count(429) >= 20 and set(codes) <= {200, 429}, sorted(set(codes))
+    assert burst("/chat/static/webchat.css", "198.51.100.32", 5) == [200] * 5, "another address keeps its own budget"
+    webhook = burst("/webhooks/wecom/webhook", "198.51.100.31", 30)  # unsigned: refused by the connector, not by nginx
+    assert 429 not in webhook and set(webhook) <= {401, 403}, webhook
+    limited = [line for line in (cluster.workdir / "nginx-access.log").read_text().splitlines() if " 429 " in line]
+    assert limited and all(line.startswith("198.51.100.31 ") for line in limited), limited[:3]
+
+
 def test_one_conversation_at_both_servers_at_once(cluster):
     """Two messages of one conversation sent at the same moment, one to each server: both answered, both stored
     once, each followed by the bot's turn (Rasa takes the conversation's lock in Redis before each turn)."""
