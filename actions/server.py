@@ -24,7 +24,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from knowledge import secret_files
+from knowledge import paths, secret_files
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,7 @@ def main(argv: Optional[list] = None) -> None:
     )
     parser.add_argument("--port", type=int, default=int(os.environ.get("ACTION_PORT", DEFAULT_PORT)))
     args = parser.parse_args(argv)
+    paths.owner_only_from_now()  # the application store and anything else it makes: owner-only
     utils.configure_colored_logging("INFO")
     utils.configure_file_logging(logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), None, "INFO", None)
     utils.update_sanic_log_level()

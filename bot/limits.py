@@ -8,6 +8,7 @@ over N servers gets at most N times the budget, which still bounds the cost per 
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import threading
@@ -25,6 +26,15 @@ from sanic.response import HTTPResponse
 RATE_BURST = 60  # messages a sender may send back to back
 RATE_PER_SECOND = 1.0  # refill: 60 messages a minute sustained
 MAX_TRACKED_SENDERS = 100_000  # buckets kept in memory (about 100 bytes each); the least recently used go first
+# Per client address (the address the proxy saw: client_address), over every sender of that address, so new
+# identities cost an attacker nothing extra: a sales floor of 50 behind one office NAT, each sending a message every
+# 10 s, is 5 a second; the burst covers them all opening the chat at once (page, session, history: 3 requests each).
+ADDRESS_BURST = 300
+ADDRESS_PER_SECOND = 5.0
+# New web-chat identities (a page or session request without a valid cookie) per address: 60 people opening the
+# chat for the first time at once, then one new visitor every 2 s.
+NEW_IDENTITY_BURST = 60
+NEW_IDENTITY_PER_SECOND = 0.5
 
 # Request bodies. A message is a few sentences, but REST also takes pasted notes or an e-mail thread: the engine reads
 # the first 5000 characters (knowledge/text.py MAX_CHARS), so REST refuses only what no one types (the web chat's
@@ -84,6 +94,10 @@ class RateLimiter:
 
 
 RATE_LIMITER = RateLimiter(_env_number("COACH_RATE_BURST", RATE_BURST), _env_number("COACH_RATE_PER_SECOND", RATE_PER_SECOND))
+ADDRESS_LIMITER = RateLimiter(
+    _env_number("COACH_ADDRESS_BURST", ADDRESS_BURST), _env_number("COACH_ADDRESS_PER_SECOND", ADDRESS_PER_SECOND)
+)
+NEW_IDENTITY_LIMITER = RateLimiter(NEW_IDENTITY_BURST, NEW_IDENTITY_PER_SECOND)
 
 
 def too_many(key: str, limiter: Optional[RateLimiter] = None) -> Optional[HTTPResponse]:
@@ -94,6 +108,13 @@ def too_many(key: str, limiter: Optional[RateLimiter] = None) -> Optional[HTTPRe
     wait = limiter.retry_after(key)
     headers: Dict[str, str] = {"Retry-After": str(wait)}
     return response.json({"error": RETRY_MESSAGE, "retry_after": wait}, status=429, headers=headers)
+
+
+def too_many_from(request: Any, limiter: Optional[RateLimiter] = None, kind: str = "addr") -> Optional[HTTPResponse]:
+    """too_many() for the request's client address (bad and refused requests count too). A client on this machine
+    (loopback, directly or as the proxy saw it: the tools, the tests, `make soak`) is not limited per address."""
+    address = client_address(request)
+    return None if loopback(address) else too_many(f"{kind}:{address}", limiter or ADDRESS_LIMITER)
 
 
 def limited_handler(
@@ -111,6 +132,48 @@ def limited_handler(
         return await on_new_message(message)
 
     return handle
+
+
+# Who is asking: the peer of the TCP connection, or the address a proxy on this machine saw -----------------------
+FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
+
+
+def loopback(address: Optional[str]) -> bool:
+    try:
+        return ipaddress.ip_address((address or "").strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def is_local(request: Any) -> bool:
+    """A request from this machine itself: a loopback peer and no forwarding header. The cluster's nginx and any
+    documented tunnel add X-Forwarded-For / X-Real-IP, so what they carry from elsewhere is never local."""
+    return loopback(getattr(request, "ip", "")) and not any(request.headers.get(h) for h in FORWARDING_HEADERS)
+
+
+def client_address(request: Any) -> str:
+    """The address to limit per: the peer, unless the peer is a proxy on this machine (loopback), then the address
+    that proxy saw: its X-Real-IP, else the last (rightmost) X-Forwarded-For entry, the one it appended. Never the
+    leftmost X-Forwarded-For, which the client writes itself."""
+    peer = str(getattr(request, "ip", "") or "?")
+    if not loopback(peer):
+        return peer
+    real = (request.headers.get("x-real-ip") or "").strip()
+    if real:
+        return real
+    forwarded = [part.strip() for part in (request.headers.get("x-forwarded-for") or "").split(",") if part.strip()]
+    return forwarded[-1] if forwarded else peer
+
+
+def over_https(request: Any) -> bool:
+    """The request really came over HTTPS: TLS on this server's own socket, or a proxy on this machine (the
+    cluster's nginx, a host nginx, a tunnel on loopback) that says so in X-Forwarded-Proto. A client elsewhere
+    cannot claim it: the header counts only from a loopback peer. A phone on the Wi-Fi's http:// address is not."""
+    conn = getattr(request, "conn_info", None)
+    if conn is not None and getattr(conn, "ssl", False):
+        return True
+    proto = (request.headers.get("x-forwarded-proto") or "").split(",")[-1].strip().lower()
+    return proto == "https" and loopback(getattr(request, "ip", ""))
 
 
 def limit_request_size(app: object) -> None:

@@ -11,7 +11,8 @@ the load scripts) starts here, so each one gets the same things:
   bot/endpoints.yml reads it;
 - CORS only for the sites listed in `COACH_CORS_ORIGINS` (bot/origins.py; empty: none), never `*`;
 - TLS when `COACH_TLS_CERT` and `COACH_TLS_KEY` name a certificate (chain) and its private key (PEM files):
-  Rasa's Sanic server then serves https:// on its port, for one machine without a proxy in front.
+  Rasa's Sanic server then serves https:// on its port, for one machine without a proxy in front;
+- umask 077, so every file the process makes (the SQLite tracker store and its -wal/-shm above all) is owner-only.
 
 Other arguments go to Rasa's own command line unchanged (`run --port`, `--interface`, `--model`, `--endpoints`,
 `--credentials`; `shell ...`; `test core ...`). The options this replaces (`--jwt-secret`, `--auth-token`, `--cors`,
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from bot import origins
-from knowledge import secret_files
+from knowledge import paths, secret_files
 
 TLS_CERT_ENV = "COACH_TLS_CERT"
 TLS_KEY_ENV = "COACH_TLS_KEY"
@@ -80,6 +81,7 @@ def rasa_arguments(args: Sequence[str]) -> List[str]:
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")  # no telemetry or crash reports leave the machine
+    paths.owner_only_from_now()  # umask 077: the tracker database Rasa creates (and its -wal/-shm), logs, secrets
     try:
         rasa_args = rasa_arguments(sys.argv[1:] if argv is None else argv)
         os.environ[secret_files.ACTION.env] = secret_files.ACTION.load()  # bot/endpoints.yml: ${COACH_ACTION_SECRET}

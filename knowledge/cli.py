@@ -144,6 +144,7 @@ APP_LABELS = {
     "customers": "saved customers",
     "feedback": "corrections",
     "profiles": "profiles",
+    "team_members": "team memberships",
     "practice_replies": "practice replies",
     "practice_sessions": "practice sessions",
     "practice_sessions_anonymised": "practice sessions stripped of text and trainee id (scores kept)",
@@ -159,7 +160,9 @@ def _print_counts(report: Dict, as_json: bool) -> None:
     app = report["app_store"]
     print(f"app store {app['where']}: {verb} " + ", ".join(f"{n} {APP_LABELS[k]}" for k, n in app.items() if k != "where"))
     tracker = report["tracker_store"]
-    print(f"tracker store {tracker['where']}: {verb} {tracker['events']} events")
+    aged = tracker.get("remembered_customers")
+    forgot = f", {'would forget' if report['dry_run'] else 'forgot'} {aged} remembered customer(s) older than that" if aged else ""
+    print(f"tracker store {tracker['where']}: {verb} {tracker['events']} events{forgot}")
 
 
 def _days(text: str) -> float:
@@ -202,6 +205,41 @@ def cmd_forget(args: argparse.Namespace) -> int:
                 + (f"; similar ids: {', '.join(report['similar'])}" if report["similar"] else "")
             )
     _print_counts(report, args.json)
+    return 0
+
+
+def cmd_team(args: argparse.Namespace) -> int:
+    """Web-chat teams: create (prints the invite code), list, invite (a new code), remove, members."""
+    from .teams import TeamError, Teams
+    from .userdata import UserData
+
+    teams = Teams(UserData())
+    try:
+        if args.team_command == "create":
+            team, code = teams.create(args.name)
+            print(f"team {team.name!r} created. Invite code (give it to the team; it is shown only now): {code}")
+            print("In the web chat: Name & team -> team invite code.")
+        elif args.team_command == "invite":
+            print(f"new invite code for {args.name!r} (the old one no longer works): {teams.new_invite(args.name)}")
+        elif args.team_command == "remove":
+            print(f"team {args.name!r} removed; {teams.remove(args.name)} member(s) left it (their own data stays)")
+        elif args.team_command == "members":
+            found = teams.by_name(args.name) or teams.by_key(args.name)
+            if found is None:
+                raise TeamError(f"no team {args.name!r} (coach team list shows them)")
+            for m in teams.members(found):
+                print(f"{m.role:8s} {m.user}  {m.name}")
+        else:
+            counts = teams.counts()
+            rows = teams.all()
+            if not rows:
+                print("no teams yet: coach team create NAME")
+            for t in rows:
+                label = t.name if t.platform == "web" else f"{t.key}" + (f" ({t.name})" if t.name else "")
+                print(f"{t.platform:12s} {label}  {counts.get(t.id, 0)} member(s)  since {t.created[:10]}")
+    except TeamError as exc:
+        print(f"coach team: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -269,6 +307,18 @@ def parser() -> argparse.ArgumentParser:
     )
     _privacy_options(o)
     o.set_defaults(func=cmd_forget)
+    t = sub.add_parser("team", help="web-chat teams joined with an invite code (team chats make theirs from the workspace)")
+    ts = t.add_subparsers(dest="team_command", required=True)
+    for name, text in (
+        ("create", "make a web-chat team and print its invite code"),
+        ("invite", "print a new invite code for a team (the old one stops working)"),
+        ("remove", "delete a web-chat team (its members' data stays)"),
+        ("members", "list a team's members and roles (a web team's name, or a platform team's key such as slack:T0123)"),
+    ):
+        one = ts.add_parser(name, help=text)
+        one.add_argument("name")
+        one.set_defaults(func=cmd_team)
+    ts.add_parser("list", help="every team, web-chat and team-chat, with its member count").set_defaults(func=cmd_team)
     return p
 
 

@@ -7,6 +7,7 @@ The tracker database is `--tracker-db`, else COACH_TRACKER_DB_URL, else the `tra
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from datetime import datetime, timedelta, timezone
@@ -97,6 +98,43 @@ class TrackerEvents:
         statement = self.sa.text("delete from events where sender_id in :senders").bindparams(self.sa.bindparam("senders", expanding=True))
         return self._delete(statement, {"senders": list(senders)}, dry_run)
 
+    def age_memory(self, before: datetime, dry_run: bool = False) -> int:
+        """Forget the remembered customer (slot coach_memory) of conversations still in use when that customer was
+        already remembered before `before`: Rasa copies the slot into every new session with a fresh timestamp, so
+        for someone who keeps chatting it never grew old. Every kept slot event that still holds such a customer
+        is rewritten with the customer forgotten (ConversationState.forget_customer). The number of conversations."""
+        from .engine.state import MEMORY_SLOT, ConversationState
+
+        cutoff = before.timestamp()
+        select = self.sa.text(
+            "select id, sender_id, timestamp, data from events where type_name = 'slot' and action_name = :slot "
+            "and sender_id in (select sender_id from events where timestamp >= :cutoff) order by sender_id, id"
+        )
+        update = self.sa.text("update events set data = :data where id = :id")
+        with self.engine.connect() as conn:
+            with conn.begin() as transaction:
+                rows = conn.execute(select, {"slot": MEMORY_SLOT, "cutoff": cutoff}).fetchall()
+                by_sender: Dict[str, List[Any]] = {}
+                for row in rows:
+                    by_sender.setdefault(row[1], []).append(row)
+                changes, senders = [], 0
+                for sender, events in by_sender.items():
+                    values = [(row, json.loads(row[3] or "{}")) for row in events]
+                    old = {customer_of(d.get("value")) for row, d in values if row[2] < cutoff} - {None}
+                    recent = False  # counted when a recent event held it (the older ones go with the purge anyway)
+                    for row, d in values:
+                        if customer_of(d.get("value")) in old:
+                            state = ConversationState.from_memory(sender, d.get("value"))
+                            state.forget_customer()
+                            changes.append({"id": row[0], "data": json.dumps({**d, "value": state.memory()})})
+                            recent = recent or row[2] >= cutoff
+                    senders += recent
+                if changes:
+                    conn.execute(update, changes)
+                if dry_run:
+                    transaction.rollback()
+        return senders
+
     def purge(self, before: datetime, dry_run: bool = False) -> int:
         """Events older than `before`, except those of a conversation's current session when the conversation is
         still in use (deleting its start or its slots would change what the bot remembers mid-session). A
@@ -111,6 +149,14 @@ class TrackerEvents:
             {"cutoff": before.timestamp()},
             dry_run,
         )
+
+
+def customer_of(memory: Any) -> Optional[str]:
+    """What identifies the remembered customer in a coach_memory value (None when there is none)."""
+    if not isinstance(memory, dict):
+        return None
+    who = [memory.get(k) for k in ("customer_type", "customer_name", "customer_notes", "evidence")]
+    return json.dumps(who, sort_keys=True, ensure_ascii=False) if any(who) else None
 
 
 def _tracker(url: Optional[str]) -> tuple[Optional[TrackerEvents], str]:
@@ -132,7 +178,8 @@ def purge(days: float, tracker_db: Optional[str] = None, dry_run: bool = False, 
         "app_store": {"where": redacted(store.url), **store.purge(before.isoformat(timespec="seconds"), dry_run)},
     }
     events, where = _tracker(tracker_url(tracker_db))
-    report["tracker_store"] = {"where": where, "events": events.purge(before, dry_run) if events else 0}
+    aged = events.age_memory(before, dry_run) if events else 0  # before the purge deletes the old slot events
+    report["tracker_store"] = {"where": where, "events": events.purge(before, dry_run) if events else 0, "remembered_customers": aged}
     return report
 
 

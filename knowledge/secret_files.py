@@ -1,13 +1,17 @@
-"""The project's secrets (JWT signing key, action server secret, web chat cookie key), read one way everywhere.
+"""The project's secrets (JWT signing key, action server secret, web chat and Mattermost button keys), read one way.
 
 A secret comes from its environment variable (`COACH_JWT_SECRET`), else from the file its `_FILE` variable names
 (`COACH_JWT_SECRET_FILE`, e.g. a mounted secret), else from `<var dir>/<name>`, made once with 32 random bytes and
 readable by its owner only. Never from the command line: every local user can read a process's argv (issue 25).
-An empty value is refused: an empty key would sign or check anything.
+A value shorter than the secret's `min_chars` is refused (an empty key would sign or check anything), except that a
+key only this server uses (`remade`: the web chat's cookie key, Mattermost's button key) found unusable in var/ is
+replaced by a new one: what it signed could be forged anyway, and no one else holds a copy. A shared secret (the JWT
+secret that sites and scripts/api-token.sh sign with, the action server's) is never replaced behind their backs.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from dataclasses import dataclass
@@ -15,9 +19,13 @@ from pathlib import Path
 
 from knowledge import paths
 
+logger = logging.getLogger(__name__)
 
-class SecretError(RuntimeError):
-    """A secret that cannot be used (an empty or unreadable file); the message says what to do."""
+MIN_SECRET_CHARS = 32  # an HMAC key of our own: 16 random bytes as hex at the least (make_once writes 32 bytes)
+
+
+class SecretError(ValueError):
+    """A secret that cannot be used (too short, empty or unreadable); the message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,8 @@ class Secret:
 
     env: str
     file_name: str
+    min_chars: int = 1
+    remade: bool = False  # only this server uses it: an unusable var/ file is replaced, not refused
 
     @property
     def file_env(self) -> str:
@@ -38,17 +48,30 @@ class Secret:
     def load(self) -> str:
         value = os.environ.get(self.env, "").strip()
         if value:
+            if len(value) < self.min_chars:
+                raise SecretError(f"{self.env} is shorter than {self.min_chars} characters: use a random one")
             return value
         path = self.path()
-        if not os.environ.get(self.file_env, "").strip():
+        made_here = not os.environ.get(self.file_env, "").strip()
+        if made_here:
             make_once(path)
-        try:
-            value = path.read_text().strip()
-        except OSError as e:
-            raise SecretError(f"cannot read {path} ({e.strerror}): set {self.env} or {self.file_env}") from None
+        value = self.read(path)
+        if len(value) < self.min_chars and made_here and self.remade:
+            logger.warning("%s is empty or too short: making a new key (what the old one signed stops working)", path)
+            path.unlink(missing_ok=True)
+            make_once(path)
+            value = self.read(path)
         if not value:
             raise SecretError(f"{path} is empty: delete it (a new secret is made at start) or set {self.env}")
+        if len(value) < self.min_chars:
+            raise SecretError(f"{path} is shorter than {self.min_chars} characters: use a random one, or set {self.env}")
         return value
+
+    def read(self, path: Path) -> str:
+        try:
+            return path.read_text().strip()
+        except OSError as e:
+            raise SecretError(f"cannot read {path} ({e.strerror}): set {self.env} or {self.file_env}") from None
 
 
 def make_once(path: Path) -> None:
@@ -71,6 +94,7 @@ def make_once(path: Path) -> None:
         aside.unlink(missing_ok=True)
 
 
-JWT = Secret("COACH_JWT_SECRET", "jwt_secret")  # Rasa's HTTP API (bot/start.py, scripts/api-token.sh)
+JWT = Secret("COACH_JWT_SECRET", "jwt_secret")  # Rasa's HTTP API and sender tokens (bot/start.py, bot/channels/sender_auth.py)
 ACTION = Secret("COACH_ACTION_SECRET", "action_secret")  # Rasa -> action server header (actions/server.py)
-WEBCHAT = Secret("WEBCHAT_SECRET", "webchat_secret")  # the web chat's cookie signatures (bot/channels/webchat.py)
+WEBCHAT = Secret("WEBCHAT_SECRET", "webchat_secret", MIN_SECRET_CHARS, remade=True)  # the web chat's cookie signatures
+MATTERMOST_ACTION = Secret("MATTERMOST_ACTION_SECRET", "mattermost_action_secret", MIN_SECRET_CHARS, remade=True)  # buttons

@@ -32,7 +32,7 @@ MAX_NAME = 60
 DATABASE_URL_ENV = "COACH_DATABASE_URL"  # agreed with the cluster set-up: postgresql://user:pw@host:port/db
 BUSY_SECONDS = 10.0  # SQLite waits this long on another writer's lock before one retry round
 RETRY_SECONDS = 30.0  # then writes are retried this long (a PostgreSQL restart in the cluster's fault test is ~5 s)
-TABLES = ("feedback", "customers", "practice_sessions", "practice_turns", "profiles")
+TABLES = ("feedback", "customers", "practice_sessions", "practice_turns", "profiles", "teams", "team_members")
 
 T = TypeVar("T")
 
@@ -46,6 +46,11 @@ create table if not exists practice_sessions (id {serial} primary key, user text
 create table if not exists practice_turns (session_id integer, n integer, reply text, score float, moves text,
     primary key (session_id, n));
 create table if not exists profiles (user text primary key, name text, team text, updated text);
+create table if not exists teams (id {serial} primary key, platform text not null, workspace text not null, name text,
+    invite text, created text, unique (platform, workspace));
+create table if not exists team_members (team_id integer not null, user text not null, role text not null default 'member',
+    joined text, primary key (team_id, user));
+create index if not exists team_members_user on team_members (user);
 create index if not exists practice_sessions_user on practice_sessions (user, status);
 create index if not exists feedback_user on feedback (user)
 """
@@ -99,6 +104,7 @@ class UserData:
     # the connection: one per process, reopened after PostgreSQL drops it --------------------------------
     def _connect(self) -> Any:
         if self.dialect == "sqlite":
+            paths.owner_only(self.path)  # SQLite gives its -wal and -shm files the database file's mode
             conn = sqlite3.connect(self.path, timeout=self.busy_seconds, isolation_level=None, check_same_thread=False)
             conn.execute("pragma journal_mode=wal")
             return conn
@@ -243,23 +249,49 @@ class UserData:
         found = (exact or close)[:1]
         return {**found[0], "evidence": json.loads(found[0]["evidence"] or "[]")} if found else None
 
-    # profiles (the web chat's optional name and team) -------------------------
-    def set_profile(self, user: str, name: str, team: str) -> Dict[str, str]:
-        row = {"user": user, "name": name.strip()[:MAX_NAME], "team": team.strip()[:MAX_NAME], "updated": now()}
+    # profiles (a display name) and teams (knowledge/teams.py) ---------------------------------------------
+    def set_profile(self, user: str, name: str) -> Dict[str, str]:
+        """The display name a person gave (web chat) or their platform reported (team chats). A team is never
+        set here: it comes from a verified workspace or an invite code (knowledge/teams.py)."""
+        row = {"user": user, "name": name.strip()[:MAX_NAME], "team": "", "updated": now()}
         self.write(
             "insert into profiles (user, name, team, updated) values (?, ?, ?, ?) on conflict (user) do update "
-            "set name = excluded.name, team = excluded.team, updated = excluded.updated",
+            "set name = excluded.name, updated = excluded.updated",
             list(row.values()),
         )
-        return row
+        return self.profile(user)
 
     def profile(self, user: str) -> Dict[str, str]:
-        rows = self.query("select * from profiles where user = ? limit 1", [user])
-        return rows[0] if rows else {"user": user, "name": "", "team": "", "updated": ""}
+        """{user, name, team, team_name, role, updated}: `team` is the key of the person's team ("" for none),
+        the one thing team_members() takes."""
+        rows = self.query(
+            "select p.name, p.updated, t.platform, t.workspace, t.name as team_name, m.role from (select ? as user) u "
+            "left join profiles p on p.user = u.user left join team_members m on m.user = u.user "
+            "left join teams t on t.id = m.team_id order by m.joined desc limit 1",
+            [user],
+        )
+        row = rows[0] if rows else {}
+        team = f"{row['platform']}:{row['workspace']}" if row.get("platform") else ""
+        return {
+            "user": user,
+            "name": row.get("name") or "",
+            "team": team,
+            "team_name": (row.get("team_name") or "") if team else "",
+            "role": (row.get("role") or "") if team else "",
+            "updated": row.get("updated") or "",
+        }
 
     def team_members(self, team: str) -> List[Dict[str, str]]:
-        """Everyone who gave the same team name (case-insensitive), for the team leaderboard."""
-        return self.query("select * from profiles where lower(team) = lower(?) and team != ''", [team.strip()])
+        """The members of the team with this key (profile()['team']), with their display names: the only people
+        a viewer's leaderboard may show. A key that names no team has no members."""
+        platform, _, workspace = (team or "").partition(":")
+        if not platform or not workspace:
+            return []
+        return self.query(
+            "select m.user, coalesce(p.name, '') as name, m.role from team_members m join teams t on t.id = m.team_id "
+            "left join profiles p on p.user = m.user where t.platform = ? and t.workspace = ? order by m.user",
+            [platform, workspace],
+        )
 
     # practice ----------------------------------------------------------------
     def start_session(self, user: str, type_id: str, scenario: int, lang: str, state: Dict[str, Any]) -> int:
@@ -375,7 +407,7 @@ class UserData:
         """Every sender id something is stored for."""
         rows = self.query(
             "select user from customers union select user from feedback union select user from profiles "
-            "union select user from practice_sessions"
+            "union select user from practice_sessions union select user from team_members"
         )
         return sorted(r["user"] for r in rows if r["user"])
 
@@ -411,10 +443,10 @@ class UserData:
         marks = ",".join("?" * len(users))
 
         def work(cur: Any) -> Dict[str, int]:
-            counts = {"customers": 0, "feedback": 0, "profiles": 0, "practice_replies": 0, "practice_sessions": 0}
+            counts = {"customers": 0, "feedback": 0, "profiles": 0, "team_members": 0, "practice_replies": 0, "practice_sessions": 0}
             if not users:
                 return counts
-            for table in ("customers", "feedback", "profiles"):
+            for table in ("customers", "feedback", "profiles", "team_members"):
                 counts[table] = self._exec(cur, f"delete from {table} where user in ({marks})", users).rowcount
             counts["practice_replies"] = self._exec(
                 cur, "delete from practice_turns where session_id in " f"(select id from practice_sessions where user in ({marks}))", users

@@ -41,15 +41,5 @@ for _ in $(seq 1 120); do
   curl -fs "${CURL_TLS[@]}" "${SCHEME}://localhost:${RASA_PORT}/" >/dev/null 2>&1 && curl -fs "http://127.0.0.1:${ACTION_PORT}/health" >/dev/null 2>&1 && break
   sleep 1
 done
-LAN_IP=$(hostname -I 2>/dev/null | awk '{print $1}')
-cat <<MSG
-
-Sales Coach is running.
-  Web chat:   ${SCHEME}://localhost:${RASA_PORT}/chat/   (from a phone on the same network: ${SCHEME}://${LAN_IP:-<this machine's IP>}:${RASA_PORT}/chat/)
-  REST:       curl -s localhost:${RASA_PORT}/webhooks/rest/webhook -d '{"sender":"me","message":"hello"}'
-  socket.io:  ${SCHEME}://localhost:${RASA_PORT}/socket.io (any Rasa web chat widget)
-  HTTP API:   ${SCHEME}://localhost:${RASA_PORT}/  (JWT only: curl -H "Authorization: Bearer \$(scripts/api-token.sh)" ...)
-  Terminal:   make shell
-Press Ctrl-C to stop.
-MSG
+scripts/addresses.sh "$RASA_PORT"  # the addresses to open (https with COACH_TLS_CERT), the phone one in full (issue 25 item 14)
 wait -n "${pids[@]}"

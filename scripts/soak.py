@@ -111,8 +111,20 @@ class Run:
             self.empty += empty
 
 
+def sender_headers(sender: str) -> Dict[str, str]:
+    """Through a proxy (the cluster's nginx) REST wants a sender token (bot/channels/sender_auth.py): signed with
+    $COACH_JWT_SECRET when it is set (`scripts/cluster.py soak` passes the cluster's); a direct local run needs none."""
+    secret = os.environ.get("COACH_JWT_SECRET", "")
+    if not secret:
+        return {}
+    from bot.channels.sender_auth import mint
+
+    return {"Authorization": f"Bearer {mint(sender, secret)}"}
+
+
 def converse(hook: str, sender: str, steps: List[Tuple[str, str]], run: Run, timeout: float) -> None:
     session = requests.Session()
+    session.headers.update(sender_headers(sender))
     for i, (kind, message) in enumerate(steps):
         t0 = time.perf_counter()
         error, empty = None, False

@@ -193,9 +193,9 @@ def test_crypto_matches_the_platforms_documented_examples():
 def test_shared_caches_buttons_and_markup():
     now = [1000.0]
     cache = common.DeliveryCache(ttl=60, clock=lambda: now[0])
-    assert cache.first_time("e1") and not cache.first_time("e1")
+    assert run(cache.first_time("e1")) and not run(cache.first_time("e1"))
     now[0] += 61
-    assert cache.first_time("e1")  # forgotten after the TTL
+    assert run(cache.first_time("e1"))  # forgotten after the TTL
 
     fetched: List[int] = []
 
@@ -209,12 +209,12 @@ def test_shared_caches_buttons_and_markup():
     assert run(tokens.get()) == "token2"  # renewed before the stated expiry
 
     memory = common.ButtonMemory()
-    memory.offer("p", BUTTONS)
-    assert memory.resolve("q", "1") is None  # another person's choices are not theirs
-    assert memory.resolve("p", "２")["payload"] == "/practice"  # full-width digit
-    assert memory.resolve("p", "1") is None  # answered once
-    memory.offer("p", BUTTONS)
-    assert memory.resolve("p", "疑心型")["payload"].startswith("/choose_type")
+    run(memory.offer("p", BUTTONS))
+    assert run(memory.resolve("q", "1")) is None  # another person's choices are not theirs
+    assert run(memory.resolve("p", "２"))["payload"] == "/practice"  # full-width digit
+    assert run(memory.resolve("p", "1")) is None  # answered once
+    run(memory.offer("p", BUTTONS))
+    assert run(memory.resolve("p", "疑心型"))["payload"].startswith("/choose_type")
 
     assert common.plain_text("**疑心型**：看[合同](https://x.cn/a)") == "疑心型：看合同 (https://x.cn/a)"
     assert common.sender_id("feishu", "tenant", "ou_1") == "feishu:tenant:ou_1"
@@ -228,6 +228,11 @@ def test_connectors_are_off_without_their_variables(monkeypatch):
         assert not cls.from_credentials(None).blueprint(Rasa())._future_routes  # no routes at all
     monkeypatch.setenv("DINGTALK_APP_SECRET", "s")
     assert dingtalk.DingTalk.from_credentials(None).blueprint(Rasa())._future_routes
+    for name, value in (("FEISHU_APP_ID", "cli"), ("FEISHU_APP_SECRET", "s"), ("FEISHU_VERIFICATION_TOKEN", "t")):
+        monkeypatch.setenv(name, value)
+    assert not feishu.Feishu.from_credentials(None).blueprint(Rasa())._future_routes, "a static token alone is not enough"
+    monkeypatch.setenv("FEISHU_ENCRYPT_KEY", "k")
+    assert feishu.Feishu.from_credentials(None).blueprint(Rasa())._future_routes
 
 
 # Feishu / Lark ----------------------------------------------------------------------------------------------
@@ -285,12 +290,12 @@ def fs_message(event_id: str, open_id: str, text: str, chat_type: str = "p2p", m
 def test_feishu_url_verification_plain_and_encrypted(caplog):
     async def main():
         challenge = {"challenge": "ch-123", "token": FS_TOKEN, "type": "url_verification"}
-        async with serving(fs_channel(encrypt_key="")) as s:
-            r = await s.post("/webhook", json.dumps(challenge).encode())
-            assert r.status == 200 and (await r.json()) == {"challenge": "ch-123"}
-            r = await s.post("/webhook", json.dumps({**challenge, "token": "forged"}).encode())
-            assert r.status == 401
+        without_key = fs_channel(encrypt_key="")("http://127.0.0.1:9")  # issue 25 item 8: a static token is not enough
+        assert not without_key.enabled and not without_key.blueprint(Rasa())._future_routes
         async with serving(fs_channel()) as s:
+            forged = fs_signed({**challenge, "token": "forged"})
+            r = await s.post("/webhook", forged["body"], {"Content-Type": "application/json"})
+            assert r.status == 401
             signed = fs_signed(challenge)
             r = await s.post("/webhook", signed["body"], {"Content-Type": "application/json"})  # no signature on this one
             assert r.status == 200 and (await r.json()) == {"challenge": "ch-123"}
@@ -341,7 +346,8 @@ def test_feishu_group_members_are_separate_people_and_a_retry_is_answered_once()
             assert s.rasa.messages[0].text == "我的客户很挑剔"  # the @mention is not part of the text
             assert len(s.api.paths("/open-apis/im/v1/messages/om_g1/reply")) == 1
             bo = profile(f"feishu:{TENANT}:ou_bo")
-            assert (bo["name"], bo["team"]) == ("Bo", "华东销售一组")  # the leaderboard's name and team (the group)
+            # the leaderboard's name, and the team keyed by the group's chat id (its name is only shown)
+            assert (bo["name"], bo["team"], bo["team_name"]) == ("Bo", "feishu:oc_group", "华东销售一组")
 
     run(main())
 
@@ -424,7 +430,8 @@ def test_dingtalk_signed_callback_is_answered_on_the_session_webhook_with_an_act
             # a tap on the card's button sends its title back: the connector hands Rasa the payload
             await s.post("/webhook", **dt_request(s.api.url, "m2", "zhangsan", "张三", "疑心型"))
             assert (s.rasa.messages[1].text, s.rasa.messages[1].metadata["shown"]) == (BUTTONS[0]["payload"], "疑心型")
-            assert profile(message.sender_id)["name"] == "张三" and profile(message.sender_id)["team"] == "华南销售群"
+            zhang = profile(message.sender_id)
+            assert (zhang["name"], zhang["team"], zhang["team_name"]) == ("张三", "dingtalk:cid-group", "华南销售群")
             # forged: stale timestamp, wrong secret, a session webhook pointing elsewhere
             for forged in (
                 dt_request(s.api.url, "m3", "zhangsan", "张三", SECRET_TEXT, stale=True),
@@ -524,7 +531,8 @@ def test_wecom_encrypted_message_is_answered_through_the_message_api_with_number
             await s.post("/webhook", **choice)
             assert [m.text for m in s.rasa.messages] == ["客户一直砍价", "/practice"]
             assert len(s.api.paths("/cgi-bin/gettoken")) == 1
-            assert (profile(message.sender_id)["name"], profile(message.sender_id)["team"]) == ("李四", "华北大客户部")
+            li = profile(message.sender_id)
+            assert (li["name"], li["team"], li["team_name"]) == ("李四", f"wecom:{WC_CORP}", "华北大客户部")
             # forged: the right keys but another corp's receive id; a wrong signature
             r = await s.post("/webhook", **wc_post(wc_text("lisi", SECRET_TEXT, "m-3"), receive_id="ww-other-corp"))
             assert r.status == 403
@@ -585,7 +593,13 @@ def test_traditional_input_reaches_rasa_unchanged_and_a_traditional_answer_reach
 
 
 # bad input with valid credentials ---------------------------------------------------------------------------
-RAW_BAD = {"empty": b"", "not JSON": b"{{{ not json", "invalid UTF-8": b'{"a": "\xff\xfe"}', "a JSON list": b"[1, 2]"}
+RAW_BAD = {
+    "empty": b"",
+    "not JSON": b"{{{ not json",
+    "invalid UTF-8": b'{"a": "\xff\xfe"}',
+    "a JSON list": b"[1, 2]",
+    "JSON nested 30000 deep": b"[" * 30000 + b"]" * 30000,  # issue 25 item 12: Python's parser gives up (RecursionError)
+}
 
 
 def _with_text(payload: Any, new: Any, key: str) -> Any:
@@ -637,3 +651,24 @@ def test_bad_input_with_valid_credentials_gets_an_answer_or_a_4xx_never_a_500(ki
     statuses = run(main())
     print(kind, statuses)
     assert all(code < 500 for code in statuses.values()), (kind, statuses)
+
+
+def test_a_non_ascii_signature_gets_a_4xx_never_a_500():
+    """Issue 25 item 12: hmac.compare_digest raises on str with non-ASCII characters; a forged header must not."""
+
+    async def main():
+        statuses = {}
+        async with serving(fs_channel()) as s:
+            request = fs_signed(fs_message("ev-sig", "ou_sig", "hello"))
+            request["headers"]["X-Lark-Signature"] = "签名é"
+            statuses["feishu"] = (await s.post("/webhook", **request)).status
+        async with serving(dt_channel()) as s:
+            good = dt_request(s.api.url, "m-sig", "staff-sig", "签", "hello")
+            statuses["dingtalk"] = (await s.post("/webhook", good["body"], {**good["headers"], "sign": "签名é"})).status
+        async with serving(wc_channel()) as s:
+            request = wc_post(wc_text("sig", "hello", "10"))
+            statuses["wecom"] = (await s.post("/webhook", request["body"], params={**request["params"], "msg_signature": "签名é"})).status
+        return statuses
+
+    statuses = run(main())
+    assert all(400 <= code < 500 for code in statuses.values()), statuses

@@ -144,17 +144,97 @@ def cluster(request) -> Iterator[cluster_script.Cluster]:
     if not list((ROOT / "var" / "models").glob("*.tar.gz")):
         pytest.fail("no trained model in var/models: run `make train` (make test does it)")
     workdir = Path(tempfile.mkdtemp(prefix="coach-cluster-"))
-    c = cluster_script.Cluster(workdir, cluster_script.Ports.free(), env={"COACH_VAR_DIR": os.environ["COACH_VAR_DIR"]})
+    wecom_api = request.getfixturevalue("wecom_api")
+    env = {"COACH_VAR_DIR": os.environ["COACH_VAR_DIR"], **wecom_settings(wecom_api.url)}
+    c = cluster_script.Cluster(workdir, cluster_script.Ports.free(), env=env)
     try:
         c.start()
+        SENDER_SECRET["jwt"] = c.secrets["jwt_secret"]
         yield c
     finally:
+        SENDER_SECRET.clear()
         c.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+# WeCom in the cluster: a platform's retry, and a numbered choice, reaching the other server ------------------------
+def wecom_settings(api: str) -> Dict[str, str]:
+    from .test_china_chats import WC_CORP, WC_KEY, WC_TOKEN
+
+    return {
+        "WECOM_CORP_ID": WC_CORP,
+        "WECOM_AGENT_ID": "1000002",
+        "WECOM_SECRET": "wecom-secret-test",
+        "WECOM_TOKEN": WC_TOKEN,
+        "WECOM_ENCODING_AES_KEY": WC_KEY,
+        "WECOM_API_BASE": api,
+    }
+
+
+class WeComAPI:
+    """WeCom's API as the connector calls it (token, member name, message/send), recording every message sent."""
+
+    def __init__(self) -> None:
+        import json
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        sent: List[Dict] = []
+        self.sent = sent
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path.startswith("/cgi-bin/gettoken"):
+                    self.answer({"errcode": 0, "access_token": "wc-token", "expires_in": 7200})
+                else:
+                    self.answer({"errcode": 0, "name": "李四"})
+
+            def do_POST(self) -> None:
+                sent.append(json.loads(self.rfile.read(int(self.headers.get("content-length") or 0))))
+                self.answer({"errcode": 0})
+
+            def answer(self, data: Dict) -> None:
+                out = json.dumps(data).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def texts(self) -> List[str]:
+        return [m.get("text", {}).get("content", "") for m in self.sent]
+
+    def wait_for(self, contains: str, seconds: float = 120) -> List[str]:
+        """The texts sent so far, once one contains `contains` (or the time is up)."""
+        deadline = time.time() + seconds
+        while time.time() < deadline and not any(contains in t for t in self.texts()):
+            time.sleep(0.2)
+        return self.texts()
+
+
+@pytest.fixture(scope="module")
+def wecom_api() -> Iterator[WeComAPI]:
+    api = WeComAPI()
+    yield api
+    api.server.shutdown()
+
+
+SENDER_SECRET: Dict[str, str] = {}  # the cluster's JWT secret, once it is up: REST through nginx needs sender tokens
+
+
 def post(url: str, sender: str, message: str) -> List[Dict]:
-    r = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=120)
+    """A REST turn; with a sender token (bot/channels/sender_auth.py), which nginx's forwarding header makes
+    necessary and a direct loopback call ignores."""
+    from bot.channels.sender_auth import mint
+
+    headers = {"Authorization": f"Bearer {mint(sender, SENDER_SECRET['jwt'])}"} if SENDER_SECRET else {}
+    r = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, headers=headers, timeout=120)
     r.raise_for_status()
     return r.json()
 
@@ -268,6 +348,85 @@ def app_store(c: cluster_script.Cluster):
     store = UserData(url=c.database_url())
     assert store.dialect == "postgresql"
     return store
+
+
+def test_a_platform_retry_and_a_numbered_choice_reaching_the_other_server(cluster, wecom_api):
+    """Issue 25 item 13: the Chinese connectors kept retry de-duplication and offered choices per process, so a
+    WeCom retry that reached the second Rasa server was answered twice and a numbered choice failed there. Both
+    are in the cluster's Redis now (COACH_REDIS_URL)."""
+    from .test_china_chats import wc_post, wc_text
+
+    def deliver(server: int, text: str, msg_id: str) -> None:
+        request = wc_post(wc_text("lisi-cluster", text, msg_id))
+        r = requests.post(f"{cluster.rasa_url(server)}/webhooks/wecom/webhook", data=request["body"], params=request["params"], timeout=30)
+        assert r.status_code == 200, r.text
+
+    describe = "He asked three times whether the guarantee is real and wants to see proof of everything."
+    deliver(0, describe, "70001")
+    deliver(1, describe, "70001")  # WeCom's retry of the same message, balanced to the other server
+    answered = wecom_api.wait_for("\n1. ")
+    assert any("\n1. " in t for t in answered), answered  # the reply with its numbered choices
+    deliver(1, "1", "70002")  # the first choice, typed to the other server
+    sender = f"wecom:{wecom_settings('')['WECOM_CORP_ID']}:lisi-cluster"
+
+    def users() -> List[str]:
+        return [e["text"] for e in api_get(cluster, f"/conversations/{sender}/tracker")["events"] if e["event"] == "user"]
+
+    deadline = time.time() + 120
+    while time.time() < deadline and len(users()) < 2:
+        time.sleep(0.5)
+    said = users()
+    assert said.count(describe) == 1, f"the retry was taken twice: {said}"
+    assert len(said) == 2 and said[1].startswith("/"), f"the choice reached the coach as its button's payload: {said}"
+
+
+def test_the_web_chat_through_nginx(cluster):
+    """Issue 25 item 13: nginx sent `Host $host` (the port dropped), so every web-chat POST through it from a browser
+    (whose Origin has the port) got 401. Through nginx: as a browser's requests, then in the headless browser."""
+    visitor = requests.Session()
+    visitor.get(f"{cluster.url}/chat/", timeout=30).raise_for_status()
+    origin = {"Origin": cluster.url}
+    r = visitor.post(f"{cluster.url}/chat/api/message", json={"text": "hello"}, headers=origin, timeout=120)
+    assert r.status_code == 200 and r.json()["messages"], r.text
+    assert "secure" not in visitor.get(f"{cluster.url}/chat/", timeout=30).headers.get("Set-Cookie", "").lower()
+
+    from .test_webchat import DESCRIPTIONS, bubbles, chromium_paths, open_browser, ready, type_message, wait_for_bot
+
+    paths = chromium_paths()
+    if not paths:
+        pytest.skip("chromium and chromedriver not found: as root, `make browser` installs them")
+    driver = open_browser(paths, 375, 812)
+    try:
+        driver.get(f"{cluster.url}/chat/")
+        ready(driver)
+        description, type_name = DESCRIPTIONS["en"]
+        type_message(driver, description)
+        wait_for_bot(driver, 0, type_name)
+        assert type_name in "\n".join(bubbles(driver, "bot"))
+        driver.get(f"{cluster.url}/chat/")  # the signed cookie holds through nginx: the history comes back
+        ready(driver)
+        assert description in "\n".join(e.text for e in driver.find_elements("css selector", "#log .msg.user"))
+    finally:
+        driver.quit()
+
+
+def test_nginx_limits_each_client_address_but_not_the_platforms_webhooks(cluster):
+    """Issue 25 item 7: nginx had no per-address limit. A client elsewhere (here: as a proxy on this machine reports
+    it in X-Forwarded-For, which nginx believes only from loopback) gets 429 past the burst; another address and the
+    team chats' webhooks are not affected."""
+
+    def burst(path: str, client: str, n: int) -> List[int]:
+        headers = {"X-Forwarded-For": f"203.0.113.250, {client}"}  # the last entry is the one the proxy appended
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            return list(pool.map(lambda _: requests.get(f"{cluster.url}{path}", headers=headers, timeout=30).status_code, range(n)))
+
+    codes = burst("/chat/static/webchat.css", "198.51.100.31", 320)
+    assert codes.count(429) >= 20 and set(codes) <= {200, 429}, sorted(set(codes))
+    assert burst("/chat/static/webchat.css", "198.51.100.32", 5) == [200] * 5, "another address keeps its own budget"
+    webhook = burst("/webhooks/wecom/webhook", "198.51.100.31", 30)  # unsigned: refused by the connector, not by nginx
+    assert 429 not in webhook and set(webhook) <= {401, 403}, webhook
+    limited = [line for line in (cluster.workdir / "nginx-access.log").read_text().splitlines() if " 429 " in line]
+    assert limited and all(line.startswith("198.51.100.31 ") for line in limited), limited[:3]
 
 
 def test_one_conversation_at_both_servers_at_once(cluster):

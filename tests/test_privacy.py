@@ -23,6 +23,7 @@ import pytest
 
 from knowledge.cli import main
 from knowledge.privacy import TrackerEvents, tracker_url
+from knowledge.teams import Teams
 from knowledge.userdata import UserData
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,9 +89,11 @@ def test_store_contract_on_both_databases(store):
     assert store.find_customer(user, "wu")["name"] == "Wu Wei" and store.find_customer("someone-else", "wu") is None
     store.add_feedback(user, "客户什么都要看合同原文", "picky", "suspicious")
     assert store.corrections() == [{"text": "客户什么都要看合同原文", "type": "suspicious"}]
-    store.set_profile(user, "Ann", "Team A")
-    store.set_profile("slack:T1:U2", "Bob", "team a")
-    assert store.profile(user)["name"] == "Ann" and {m["name"] for m in store.team_members("TEAM A")} == {"Ann", "Bob"}
+    store.set_profile(user, "Ann")
+    store.set_profile("slack:T1:U2", "Bob")
+    for member in (user, "slack:T1:U2"):
+        Teams(store).join_platform(member, "slack", "T1")
+    assert store.profile(user)["name"] == "Ann" and {m["name"] for m in store.team_members("slack:T1")} == {"Ann", "Bob"}
     for score in (60, 70, 80):
         practise(store, user, score, replies=("100% sure? Here is the report.",))
     active = store.start_session(user, "picky", 0, "en", {"trust": 0.1})
@@ -294,7 +297,7 @@ def test_forget_deletes_one_person_everywhere(urls, monkeypatch, capsys):
         save_conversation(tracker, sender, [(now - 60, [(now - 30, f"{sender} says the customer doubts everything")])])
         store.save_customer(sender, "Mr Wu", "suspicious", [], "")
         store.add_feedback(sender, f"{sender} text", "picky", "suspicious")
-        store.set_profile(sender, "Name", "Team")
+        store.set_profile(sender, "Name")
         practise(store, sender, 60)
 
     assert coach("forget", "--user", "slack:T1:U1", "--dry-run") == 0
@@ -303,7 +306,7 @@ def test_forget_deletes_one_person_everywhere(urls, monkeypatch, capsys):
     assert coach("forget", "--user", "slack:T1:U1") == 0
     out = capsys.readouterr().out
     assert "1 sender id(s): slack:T1:U1" in out
-    assert "deleted 1 saved customers, 1 corrections, 1 profiles, 1 practice replies, 1 practice sessions" in out
+    assert "deleted 1 saved customers, 1 corrections, 1 profiles, 0 team memberships, 1 practice replies, 1 practice sessions" in out
     assert "deleted 6 events" in out
     assert "slack:T1:U1" not in event_counts(tracker_db) and "slack:T1:U1" not in store.users()
     assert store.profile("slack:T1:U1")["name"] == "" and store.progress("slack:T1:U1")["sessions"] == []
@@ -397,3 +400,85 @@ def test_server_logs_at_info_never_hold_what_people_typed(servers):
     logs = "".join((servers.workdir / name).read_text(errors="replace") for name in ("rasa.log", "actions.log"))
     for marker in ("Quokkaface", "袋鼠", "doubts every figure"):
         assert marker not in logs
+
+
+def test_data_files_and_var_are_owner_only(tmp_path, monkeypatch):
+    """Issue 25 item 5: var/coach.db (and its -wal/-shm) were made 0644 in a 0755 var/: any local user could read
+    what salespeople typed."""
+    from knowledge import paths
+
+    monkeypatch.setenv("COACH_VAR_DIR", str(tmp_path / "var"))
+    (tmp_path / "var").mkdir(mode=0o755)
+    (tmp_path / "var").chmod(0o755)
+    var = paths.var_dir()
+    assert var.stat().st_mode & 0o777 == 0o700
+    old = var / "coach.db"
+    old.touch(mode=0o644)
+    old.chmod(0o644)
+    store = UserData(path=old)
+    store.set_profile("someone", "Ann")
+    for f in var.glob("coach.db*"):
+        assert f.stat().st_mode & 0o077 == 0, (f.name, oct(f.stat().st_mode))
+    store.close()
+    fresh = UserData(path=tmp_path / "fresh.db")
+    fresh.set_profile("someone", "Ann")
+    assert [oct(f.stat().st_mode & 0o777) for f in tmp_path.glob("fresh.db*")] == ["0o600"] * len(list(tmp_path.glob("fresh.db*")))
+    fresh.close()
+
+
+def test_purge_ages_the_remembered_customer_of_people_who_keep_chatting(urls, monkeypatch, capsys):
+    """Issue 25 item 9: Rasa copies the remembered customer (slot coach_memory) into each new session with a fresh
+    timestamp, so `purge --older-than` never removed it for someone who chats every few days."""
+    from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    app_url, tracker_db = urls
+    monkeypatch.setenv("COACH_DATABASE_URL", app_url)
+    tracker = tracker_store(tracker_db)
+    now = time.time()
+    wu = {"lang": "zh", "customer_type": "picky", "customer_notes": "Mr Wu haggles over every clause", "evidence": {"spans": ["haggles"]}}
+    li = {"lang": "en", "customer_type": "suspicious", "customer_notes": "Ms Li wants proof", "evidence": {"spans": ["proof"]}}
+
+    def session(at: float, memory, said: str = ""):
+        events = [
+            ActionExecuted("action_session_start", timestamp=at),
+            SessionStarted(timestamp=at),
+            SlotSet("coach_memory", memory, timestamp=at),
+        ]
+        events.append(ActionExecuted("action_listen", timestamp=at))
+        if said:
+            events += [
+                UserUttered(said, timestamp=at + 1),
+                SlotSet("coach_memory", memory, timestamp=at + 2),
+                ActionExecuted("action_listen", timestamp=at + 2),
+            ]
+        return events
+
+    keeps = (
+        session(now - 40 * DAY, wu, "Mr Wu haggles over every clause") + session(now - 20 * DAY, wu, "hello") + session(now - 60, wu, "hi")
+    )
+    recent = session(now - 40 * DAY, wu, "Mr Wu haggles") + session(now - 10 * DAY, li, "Ms Li wants proof") + session(now - 60, li)
+    for sender, events in (("keeps-chatting", keeps), ("new-customer", recent)):
+        asyncio.run(tracker.save(DialogueStateTracker.from_events(sender, events)))
+
+    def remembered(sender: str):
+        """The slot's latest value, as the tracker store reads it (the last coach_memory slot event)."""
+        events = TrackerEvents(tracker_db)
+        with events.engine.connect() as conn:
+            rows = conn.execute(
+                events.sa.text("select data from events where sender_id = :s and type_name = 'slot' order by id"), {"s": sender}
+            ).fetchall()
+        return json.loads(rows[-1][0])["value"]
+
+    assert coach("purge", "--older-than", "30", "--tracker-db", tracker_db, "--dry-run", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["tracker_store"]["remembered_customers"] == 1
+    assert remembered("keeps-chatting")["customer_type"] == "picky", "a dry run changes nothing"
+    assert coach("purge", "--older-than", "30", "--tracker-db", tracker_db) == 0
+    assert "forgot 1 remembered customer(s)" in capsys.readouterr().out
+    memory = remembered("keeps-chatting")
+    assert memory["customer_type"] is None and memory["customer_notes"] == "" and memory["evidence"] == {} and memory["lang"] == "zh"
+    everything = TrackerEvents(tracker_db)
+    with everything.engine.connect() as conn:
+        data = " ".join(r[0] for r in conn.execute(everything.sa.text("select data from events where sender_id = 'keeps-chatting'")))
+    assert "haggles" not in data, "no kept event holds the old customer"
+    assert remembered("new-customer")["customer_type"] == "suspicious", "a newer customer stays"

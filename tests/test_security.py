@@ -216,3 +216,260 @@ def test_limited_handler_drops_messages_over_the_limit():
     for who in ("a", "a", "a", "b"):
         asyncio.run(handler(SimpleNamespace(sender_id=who)))
     assert handled == ["a", "a", "b"]
+
+
+# who may speak as a REST / socket.io sender (issue 25 item 2) -----------------------------------------------------
+ELSEWHERE = {"X-Forwarded-For": "203.0.113.9"}  # what the cluster's nginx or a tunnel adds: not this machine
+
+
+@pytest.fixture
+def sender_tokens(servers):
+    """Sender tokens signed with the servers' JWT secret: the channels read it as bot/start.py read it for the HTTP
+    API (knowledge/secret_files.py, here the file COACH_JWT_SECRET_FILE names), so one secret signs both."""
+    from bot.channels.sender_auth import mint
+
+    return lambda who: mint(who, servers.jwt_secret)
+
+
+def test_rest_from_another_machine_needs_a_sender_token_for_that_sender(servers, sender_tokens):
+    victim = sender("victim")
+    hook = f"{servers.url}/webhooks/rest/webhook"
+    assert servers.say(victim, "my customer Mr Wu keeps doubting every number")  # local tools need no token
+    tries = {
+        "no token": ELSEWHERE,
+        "an operator's HTTP API token": {**ELSEWHERE, **servers.api_headers()},
+        "the victim's HTTP API token": {**ELSEWHERE, **servers.api_headers(user=victim)},
+        "another sender's token": {**ELSEWHERE, "Authorization": f"Bearer {sender_tokens('mallory')}"},
+        "signed with another secret": {
+            **ELSEWHERE,
+            "Authorization": "Bearer "
+            + jwt.encode({"sub": victim, "aud": "coach-sender", "exp": int(time.time()) + 60}, "x" * 40, algorithm="HS256"),
+        },
+        "spoofed leftmost X-Forwarded-For": {"X-Forwarded-For": "127.0.0.1"},
+    }
+    codes = {
+        kind: requests.post(hook, json={"sender": victim, "message": "/my_customers"}, headers=h, timeout=30).status_code
+        for kind, h in tries.items()
+    }
+    assert all(code in (401, 403) for code in codes.values()), codes
+    own = {**ELSEWHERE, "Authorization": f"Bearer {sender_tokens(victim)}"}
+    r = requests.post(hook, json={"sender": victim, "message": "hello"}, headers=own, timeout=60)
+    assert r.status_code == 200 and r.json(), r.text
+    tracker = f"{servers.url}/conversations/{victim}/tracker"
+    assert requests.get(tracker, headers={"Authorization": own["Authorization"]}, timeout=30).status_code in (
+        401,
+        403,
+    ), "a sender token is not an HTTP API token"
+
+
+def test_rest_refuses_a_page_of_a_site_not_listed(servers):
+    hook = f"{servers.url}/webhooks/rest/webhook"
+    r = requests.post(hook, json={"sender": sender(), "message": "hi"}, headers={"Origin": "https://evil.example"}, timeout=30)
+    assert r.status_code == 403
+
+
+def socket_client(servers, headers: Dict[str, str], auth: Optional[Dict] = None):
+    import socketio
+
+    client = socketio.Client(reconnection=False)
+    answers: List[Dict] = []
+    confirmed: List[str] = []
+    client.on("bot_uttered", lambda data: answers.append(data))
+    client.on("session_confirm", lambda data: confirmed.append(data))
+    client.connect(servers.url, headers=headers, auth=auth, transports=["polling"], socketio_path="socket.io", wait_timeout=20)
+    return client, answers, confirmed
+
+
+def wait_until(check, seconds: float = 90) -> bool:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_socketio_from_another_machine_is_bound_to_its_tokens_sender(servers, sender_tokens):
+    import socketio
+
+    for headers, auth in (
+        (ELSEWHERE, None),
+        (ELSEWHERE, {"token": servers.api_headers()["Authorization"][7:]}),
+        ({"Origin": "https://evil.example"}, None),
+    ):
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            socket_client(servers, headers, auth)
+    me = sender("widget")
+    client, answers, confirmed = socket_client(servers, ELSEWHERE, {"token": sender_tokens(me)})
+    try:
+        client.emit("session_request", {"session_id": "somebody-else"})
+        assert wait_until(lambda: confirmed) and confirmed == [me], "the session is the token's sender, not the one asked"
+        client.emit("user_uttered", {"message": "hello", "session_id": "somebody-else"})  # dropped: not the token's sender
+        client.emit("user_uttered", {"message": "hello", "session_id": me})
+        assert wait_until(lambda: answers), "answered on the bound session"
+    finally:
+        client.disconnect()
+    assert "somebody-else" not in [e.get("sender_id") for e in [servers.tracker(me)]]
+    r = requests.get(f"{servers.url}/conversations/somebody-else/tracker", headers=servers.api_headers(), timeout=30)
+    assert not [e for e in r.json().get("events", []) if e.get("event") == "user"]
+
+
+def test_sender_tokens_and_origins_unit():
+    from bot.channels.sender_auth import SENDER_AUDIENCE, mint, subject
+    from bot.origins import may_connect
+
+    secret = "s" * 40
+    assert subject(mint("me", secret), secret) == "me"
+    api = jwt.encode({"user": {"username": "me", "role": "admin"}, "exp": int(time.time()) + 60}, secret, algorithm="HS256")
+    both = jwt.encode({"user": {"username": "me"}, "sub": "me", "aud": SENDER_AUDIENCE, "exp": int(time.time()) + 60}, secret)
+    assert subject(api, secret) is None and subject(both, secret) is None and subject(mint("me", secret), "") is None
+    listed = ["https://shop.example"]
+    assert may_connect(None, "h:5005", listed) and may_connect("http://h:5005", "h:5005", listed)
+    assert may_connect("https://shop.example", "h:5005", listed) and not may_connect("https://shop.example", "h:5005")
+    assert not may_connect("http://h:8080", "h:5005", listed) and not may_connect("https://evil.example", "h:5005", listed)
+    assert not may_connect("null", "", listed) and not may_connect("null", None, listed)  # a sandboxed page, no Host
+
+
+def test_the_tracker_database_the_server_makes_is_owner_only(servers):
+    """Issue 25 item 5: Rasa made var/tracker.db 0644; the start-up (bot/start.py) sets umask 077 before Rasa runs."""
+    servers.say(sender("perm"), "hello")
+    made = list(servers.workdir.glob("tracker.db*"))
+    assert made and all(f.stat().st_mode & 0o077 == 0 for f in made), [(f.name, oct(f.stat().st_mode)) for f in made]
+
+
+def test_forwarded_headers_count_only_from_a_proxy_on_this_machine():
+    """Per-address limits use the address the proxy saw, never the client's own leftmost X-Forwarded-For; https is
+    believed only from a loopback proxy (items 3 and 7)."""
+    from types import SimpleNamespace
+
+    from bot.limits import client_address, is_local, over_https
+
+    def req(ip, **headers):
+        return SimpleNamespace(ip=ip, headers={k.lower().replace("_", "-"): v for k, v in headers.items()}, conn_info=None)
+
+    assert client_address(req("127.0.0.1", x_forwarded_for="1.2.3.4, 198.51.100.7")) == "198.51.100.7"
+    assert client_address(req("127.0.0.1", x_real_ip="198.51.100.7", x_forwarded_for="1.2.3.4")) == "198.51.100.7"
+    assert client_address(req("203.0.113.5", x_forwarded_for="127.0.0.1")) == "203.0.113.5"
+    assert is_local(req("127.0.0.1")) and is_local(req("::1"))
+    assert not is_local(req("127.0.0.1", x_forwarded_for="127.0.0.1")) and not is_local(req("192.168.1.9"))
+    assert over_https(req("127.0.0.1", x_forwarded_proto="https")) and not over_https(req("192.168.1.9", x_forwarded_proto="https"))
+    assert not over_https(req("127.0.0.1"))
+
+
+@pytest.mark.parametrize(
+    "hostname_says, tls, phone",
+    [
+        ("192.168.1.23 10.0.0.7", "", "http://192.168.1.23:5405/chat/"),
+        ("", "", "http://<this machine's IP>:5405/chat/"),
+        ("192.168.1.23", "/etc/ssl/coach.pem", "https://192.168.1.23:5405/chat/"),  # COACH_TLS_CERT: Rasa serves https
+    ],
+)
+def test_make_run_prints_the_phone_address_in_full(tmp_path, hostname_says, tls, phone):
+    """Issue 25 item 14: an apostrophe inside the banner heredoc's ${LAN_IP:-...} cut the phone address off after
+    the IP (bash: bad substitution). scripts/run.sh prints the banner with scripts/addresses.sh."""
+    import os
+    import subprocess
+
+    from .conftest import ROOT
+
+    fake = tmp_path / "hostname"
+    fake.write_text(f"#!/bin/sh\necho '{hostname_says}'\n")
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}", "COACH_TLS_CERT": tls}
+    out = subprocess.run([str(ROOT / "scripts" / "addresses.sh"), "5405"], env=env, capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0 and not out.stderr, out.stderr
+    assert f"from a phone on the same Wi-Fi: {phone}\n" in out.stdout, out.stdout
+    other = "http://" if tls else "https://"
+    assert other not in out.stdout, out.stdout  # every address in the one scheme the server speaks
+    assert 'scripts/addresses.sh "$RASA_PORT"' in (ROOT / "scripts" / "run.sh").read_text()
+
+
+# per-address limits (issue 25 item 7) ----------------------------------------------------------------------------
+def address() -> Dict[str, str]:
+    """A client elsewhere, as the proxy on this machine reports it (each test its own address)."""
+    return {"X-Real-IP": f"198.51.100.{uuid.uuid4().int % 250 + 1}", "X-Forwarded-For": "203.0.113.1"}
+
+
+def test_new_identities_buy_no_extra_messages_per_address(servers):
+    """Limits were per sender only: a new web-chat identity or REST sender id was a fresh bucket. Now every
+    request counts against the client's address (the one the proxy saw, never the client's own X-Forwarded-For):
+    at most the burst plus the refill over the time taken gets through, whatever sender each request names."""
+    from bot.limits import ADDRESS_BURST, ADDRESS_PER_SECOND, NEW_IDENTITY_BURST, NEW_IDENTITY_PER_SECOND
+
+    def burst(n: int, send) -> tuple:
+        start = time.monotonic()
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            codes = list(pool.map(lambda _: send(), range(n)))
+        return codes, time.monotonic() - start
+
+    where = address()
+    hook = f"{servers.url}/webhooks/rest/webhook"
+    codes, took = burst(
+        ADDRESS_BURST + 200, lambda: requests.post(hook, json={"sender": sender(), "message": ""}, headers=where, timeout=30).status_code
+    )
+    assert set(codes) <= {401, 429}, sorted(set(codes))
+    assert codes.count(401) <= ADDRESS_BURST + ADDRESS_PER_SECOND * took + 2 and codes.count(429) >= 1, (codes.count(401), took)
+    chat = [requests.post(f"{servers.url}/chat/api/message", json={"text": "hi"}, headers=where, timeout=30).status_code for _ in range(10)]
+    assert chat.count(429) >= 7, f"the same address's budget, whichever route or identity: {chat}"
+    where = address()
+    fresh, took = burst(
+        NEW_IDENTITY_BURST + 40, lambda: requests.get(f"{servers.url}/chat/api/session", headers=where, timeout=30).status_code
+    )
+    assert set(fresh) <= {200, 429} and fresh.count(200) <= NEW_IDENTITY_BURST + NEW_IDENTITY_PER_SECOND * took + 2, (
+        fresh.count(200),
+        took,
+    )
+    assert fresh.count(429) >= 1
+    assert (
+        requests.get(f"{servers.url}/chat/api/session", headers=address(), timeout=30).status_code == 200
+    ), "another address is not affected"
+    assert servers.say(sender(), "hello"), "nor a tool on this machine"
+
+
+def test_profile_route_is_limited_so_invite_codes_cannot_be_tried_fast(servers):
+    visitor = requests.Session()
+    visitor.get(f"{servers.url}/chat/", timeout=30)
+    url = f"{servers.url}/chat/api/profile"
+    codes = [
+        visitor.post(url, json={"name": "Eve", "invite": f"AAAA-BBBB-CCCC-{n:04d}"}, timeout=30).status_code for n in range(RATE_BURST + 20)
+    ]
+    assert set(codes) <= {403, 429} and codes.count(429) >= 3, sorted(set(codes))
+
+
+def test_a_busy_application_store_never_stalls_the_server(servers, var_dir):
+    """Issue 25 item 13: UserData waits for a locked database (and retries up to 30 s); run on the Rasa server's
+    event loop, a profile write behind another writer's lock stalled every conversation on that process."""
+    import sqlite3
+    import threading
+
+    visitor = requests.Session()
+    visitor.get(f"{servers.url}/chat/", timeout=30)
+    holder = sqlite3.connect(var_dir / "coach.db", timeout=1, isolation_level=None)
+    holder.execute("begin immediate")  # another writer (a `coach` command, the action server) holds the lock
+    done: List[int] = []
+    writer = threading.Thread(
+        target=lambda: done.append(visitor.post(f"{servers.url}/chat/api/profile", json={"name": "Ann"}, timeout=60).status_code)
+    )
+    try:
+        writer.start()
+        slowest = 0.0
+        for _ in range(12):  # about three seconds of other traffic while the profile write waits for the lock
+            start = time.monotonic()
+            assert requests.get(f"{servers.url}/webhooks/rest/", timeout=30).status_code == 200
+            slowest = max(slowest, time.monotonic() - start)
+            time.sleep(0.25)
+        assert not done, "the profile write was waiting for the lock all along"
+    finally:
+        holder.execute("rollback")
+        holder.close()
+    writer.join(timeout=60)
+    assert slowest < 1.0, f"the server answered nothing for {slowest:.1f} s"
+    assert done == [200], "the write went through once the lock was free"
+
+
+def test_odd_rest_input_gets_a_4xx_never_a_500(servers):
+    """Issue 25 item 12 on REST: JSON nested deeper than Python's parser goes was a 500."""
+    hook = f"{servers.url}/webhooks/rest/webhook"
+    for body in (b'{"sender": "x", "message": ' + b"[" * 20000 + b"]" * 20000 + b"}", b"[" * 50000):
+        r = requests.post(hook, data=body, timeout=30)
+        assert r.status_code == 400 and r.json()["error"], r.status_code

@@ -163,5 +163,7 @@ def test_tls_on_one_machine_from_a_certificate_path(own_servers, tmp_path):
     assert tls.url.startswith("https://")
     r = requests.post(f"{tls.url}/webhooks/rest/webhook", json={"sender": "tls", "message": "hello"}, verify=str(cert), timeout=60)
     assert r.status_code == 200 and r.json()[0]["text"]
+    page = requests.get(f"{tls.url}/chat/", verify=str(cert), timeout=30)  # issue 25 item 3: TLS on the server's socket
+    assert "; secure" in page.headers["Set-Cookie"].lower() and page.headers["Strict-Transport-Security"].startswith("max-age=")
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{tls.rasa_port}/", timeout=10)  # no plain HTTP on the TLS port

@@ -26,8 +26,9 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from bot.channels.markup import WORD_JOINER
 from bot.channels.team import common
-from bot.channels.team.mattermost import Mattermost
+from bot.channels.team.mattermost import ACTION_LIFETIME, Mattermost, action_context
 from bot.channels.team.rocketchat import RocketChat
 from bot.channels.team.slack import Slack
 from bot.channels.team.teams import ISSUER, Teams
@@ -40,6 +41,7 @@ SLACK_SECRET, SLACK_BOT = "slack-signing-secret", "UBOT"
 TEAMS_APP, TEAMS_KID = "teams-app-id", "test-key"
 TG_TOKEN, TG_SECRET, TG_BOT = "123456:TEST-token", "tg-secret", "coach_bot"
 MM_TOKEN, MM_COMMAND_TOKEN = "mm-webhook-token", "mm-command-token"
+MM_ACTION_KEY = "mm-action-key-of-at-least-32-characters"  # signs the buttons: never a webhook token
 RC_TOKEN, RC_BOT_ID, RC_WORKSPACE = "rc-webhook-token", "BOTID", "chat.example"
 SECRET_TEXT = "my customer Mr Wang keeps doubting every number"  # must never appear in a log line
 IDS = itertools.count(1000)  # message ids: each answer must land in the thread of the message it answers
@@ -63,6 +65,7 @@ def settings(api: str) -> Dict[str, str]:
         "MATTERMOST_BOT_TOKEN": "mm-bot",
         "MATTERMOST_TOKENS": f"{MM_TOKEN},{MM_COMMAND_TOKEN}",
         "MATTERMOST_WEBHOOK_URL": "https://coach.example/webhooks/mattermost/webhook",
+        "MATTERMOST_ACTION_SECRET": MM_ACTION_KEY,
         "ROCKETCHAT_URL": api,
         "ROCKETCHAT_BOT_USER_ID": RC_BOT_ID,
         "ROCKETCHAT_BOT_TOKEN": "rc-bot",
@@ -78,12 +81,14 @@ class FakeAPI:
 
     def __init__(self, key: Any) -> None:
         self.calls: List[Dict[str, Any]] = []
+        self.gets: List[str] = []  # paths read with GET (the Bot Framework's keys among them)
         self.names: Dict[str, str] = {}  # Slack user id -> display name
         jwk = {**json.loads(RSAAlgorithm.to_jwk(key.public_key())), "kid": TEAMS_KID}
         api = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                api.gets.append(self.path)
                 if "users.info" in self.path:  # slack_sdk reads users.info with GET
                     user = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("user", [""])[0]
                     name = api.names.get(user, f"Slacker {user}")
@@ -255,7 +260,9 @@ def mattermost(m: Msg, api: str, key: Any) -> Request:
             context["sig"] = "0" * 32
         elif m.forge == "unsigned":
             context.pop("sig", None)
-        body = {"user_id": m.user, "user_name": name, "team_id": space, "channel_id": "c1", "context": context}
+        # Mattermost posts the press from the channel the button is in (the one its context was signed for)
+        channel = str(m.press.get("channel") or "c1") if isinstance(m.press, dict) else "c1"
+        body = {"user_id": m.user, "user_name": name, "team_id": space, "channel_id": channel, "context": context}
         return {"content-type": JSON}, json.dumps(body).encode()
     token = "wrong" if m.forge == "signature" else MM_COMMAND_TOKEN if m.kind == "dm" else MM_TOKEN
     if m.kind == "dm":  # outgoing webhooks do not fire in DMs: there the slash command, form-encoded
@@ -446,7 +453,7 @@ PRESS = {
     "slack": "/start_practice",
     "botframework": {"payload": "/start_practice"},
     "telegram": "/start_practice",
-    "mattermost": {"action": "/start_practice", "root": "", "sig": common.sign(MM_TOKEN, "u1", "/start_practice")},
+    "mattermost": action_context(MM_ACTION_KEY, "u1", "team1", "c1", "", "/start_practice"),
     "rocketchat": "@coach /start_practice",
 }
 
@@ -479,11 +486,53 @@ def test_a_mattermost_button_signed_for_someone_else_is_refused(fresh: Dict[str,
     assert r.status_code == 403 and fresh["bot"].messages == []
 
 
+def test_mattermost_buttons_are_bound_to_team_channel_and_time_and_answers_stay_on_the_server(fresh: Dict[str, Any]) -> None:
+    """Issue 25 item 10: the signature covered only user and payload (no team, channel or expiry; key = the webhook
+    token), and a slash command's response_url was posted to whatever host it named."""
+    sign = lambda **changes: {**action_context(MM_ACTION_KEY, "u1", "team1", "c1", "", "/start_practice"), **changes}  # noqa: E731
+    old_scheme = hmac.new(MM_TOKEN.encode(), b"u1|/start_practice", hashlib.sha256).hexdigest()[:32]
+    forged = {
+        "another channel": sign(channel="c2"),
+        "another team": sign(team="team2"),
+        "expired": action_context(MM_ACTION_KEY, "u1", "team1", "c1", "", "/start_practice", now=time.time() - ACTION_LIFETIME - 60),
+        "signed with the webhook token": {"action": "/start_practice", "root": "", "sig": old_scheme},
+        "expiry moved": sign(exp=str(int(time.time()) + 10 * ACTION_LIFETIME)),
+    }
+    for kind, context in forged.items():
+        r = send(fresh, "mattermost", Msg("button", "u1", press=context))
+        assert r.status_code == 403, (kind, r.status_code)
+    assert fresh["bot"].messages == []
+    assert send(fresh, "mattermost", Msg("button", "u1", press=sign())).status_code == 200
+    assert [m.text for m in fresh["bot"].messages] == ["/start_practice"]
+    headers, body = mattermost(Msg("dm", "u1", "hello"), fresh["fake"].url, fresh["key"])
+    evil = urllib.parse.urlencode({**dict(urllib.parse.parse_qsl(body.decode())), "response_url": "https://evil.example/hooks/x"})
+    calls = len(fresh["fake"].calls)
+    r = requests.post(f"{fresh['url']}/mattermost/webhook", data=evil.encode(), headers=headers, timeout=10)
+    assert r.status_code == 403 and len(fresh["fake"].calls) == calls and len(fresh["bot"].messages) == 1
+
+
 def test_teams_refuses_a_token_for_another_service_url(fresh: Dict[str, Any]) -> None:
     headers, body = teams(Msg("mention", "u1", "hello"), fresh["fake"].url, fresh["key"])
     headers["Authorization"] = "Bearer " + teams_token(fresh["key"], "https://elsewhere.example/")
     r = requests.post(f"{fresh['url']}/botframework/webhook", data=body, headers=headers, timeout=10)
     assert r.status_code == 401 and fresh["bot"].messages == []
+
+
+def test_forged_teams_key_ids_do_not_make_the_server_fetch_keys_each_time(fresh: Dict[str, Any]) -> None:
+    """Issue 25 item 6: each unauthenticated POST naming an unknown key id made a blocking fetch of Microsoft's
+    keys on the event loop (10 forged requests, 10 fetches, every channel stalled meanwhile)."""
+    headers, body = teams(Msg("mention", "u1", "hello"), fresh["fake"].url, fresh["key"])
+    assert send(fresh, "botframework", Msg("dm", "u1", "hello")).status_code == 200  # the keys are held
+    before = fresh["fake"].gets.count("/openid")
+    for n in range(10):
+        claims = {"iss": ISSUER, "aud": TEAMS_APP, "exp": int(time.time()) + 600}
+        forged = jwt.encode(claims, fresh["key"], algorithm="RS256", headers={"kid": f"unknown-{n}"})
+        r = requests.post(
+            f"{fresh['url']}/botframework/webhook", data=body, headers={**headers, "Authorization": f"Bearer {forged}"}, timeout=10
+        )
+        assert r.status_code == 401
+    assert fresh["fake"].gets.count("/openid") - before <= 1, fresh["fake"].gets
+    assert send(fresh, "botframework", Msg("dm", "u1", "hello")).status_code == 200, "the real key still works"
 
 
 @pytest.mark.parametrize("platform", [p for p in PLATFORMS if p != "botframework"])  # Teams itself sends only mentions
@@ -515,10 +564,42 @@ def test_a_slack_slash_command_reaches_the_bot_as_its_text(fresh: Dict[str, Any]
 
 def test_markup_is_converted_per_platform() -> None:
     text = "Try **this** <now> & then"
-    assert common.to_slack(text) == "Try *this* &lt;now&gt; &amp; then"
-    assert common.to_telegram_html(text) == "Try <b>this</b> &lt;now&gt; &amp; then"
-    assert common.to_rocketchat(text) == "Try *this* <now> & then"
+    seen = lambda out: out.replace(WORD_JOINER, "")  # noqa: E731 - what a person sees
+    assert seen(common.to_slack(text)) == "Try *this* &lt;now&gt; &amp; then"
+    assert seen(common.to_telegram_html(text)) == "Try <b>this</b> &lt;now&gt; &amp; then"
+    assert seen(common.to_rocketchat(text)) == "Try *this* <now> & then"
     assert common.to_teams("a\nb\n\nc") == "a  \nb\n\nc"
+
+
+TYPED = 'Saved @all and @here, @channel @所有人 <at user_id="all">all</at> <!channel> [prize](https://evil.example) ann@example.com'
+
+
+def test_mentions_tags_and_links_people_typed_are_inert_on_every_platform() -> None:
+    """Issue 25 item 11: the bot echoes names and notes; "Saved @all" pinged the channel on Mattermost, Rocket.Chat,
+    and Feishu's <at user_id="all"> everyone. Each platform's text: no mention, tag or link can parse, it reads the
+    same, the bot's own bold still renders, and an e-mail address is left alone."""
+    from bot.channels.china import common as china
+    from bot.channels.china.dingtalk import action_card
+    from bot.channels.china.feishu import card
+
+    texts = {
+        "slack": common.to_slack(TYPED),
+        "telegram": common.to_telegram_html(TYPED),
+        "mattermost": common.to_mattermost(TYPED),
+        "rocketchat": common.to_rocketchat(TYPED),
+        "botframework": common.to_teams(TYPED),
+        "feishu text": china.plain_text(TYPED),
+        "feishu card": card(TYPED, [])["elements"][0]["text"]["content"],
+        "dingtalk text": china.plain_text(TYPED),
+        "dingtalk card": action_card(TYPED, [])["actionCard"]["text"],
+        "wecom": china.plain_text(TYPED),
+    }
+    for where, out in texts.items():
+        for live in ("@all", "@here", "@channel", "@所有人", "<at", "<!channel", "](", "<https"):
+            assert live not in out, (where, live, out)
+        assert "ann@example.com" in out and "@" + WORD_JOINER + "all" in out, (where, out)
+    assert texts["mattermost"].replace(WORD_JOINER, "") == TYPED
+    assert common.to_mattermost("**Mr Wu** saved") == "**Mr Wu** saved"
 
 
 def test_long_telegram_payloads_fit_callback_data() -> None:
@@ -593,3 +674,13 @@ def test_bad_input_from_a_platform_gets_an_answer_or_a_4xx_never_a_500(fresh: Di
     if r.status_code >= 400:
         time.sleep(0.1)
         assert fresh["bot"].messages == [], (platform, kind)
+
+
+@pytest.mark.parametrize("platform, header", [("slack", "X-Slack-Signature"), ("telegram", "X-Telegram-Bot-Api-Secret-Token")])
+def test_a_non_ascii_signature_is_refused_not_a_500(fresh: Dict[str, Any], platform: str, header: str) -> None:
+    """Issue 25 item 12: hmac.compare_digest raises on a str with non-ASCII characters; the team connectors compare
+    bytes (and their malformed-payload guard would answer 400 anyway): a 4xx, never a 500."""
+    headers, body = BUILD[platform](Msg("dm", "11" if platform == "telegram" else "u1", "hello"), fresh["fake"].url, fresh["key"])
+    headers[header] = "v0=é" + "0" * 60
+    r = requests.post(f"{fresh['url']}/{platform}/webhook", data=body, headers={k: v.encode() for k, v in headers.items()}, timeout=10)
+    assert 400 <= r.status_code < 500 and fresh["bot"].messages == [], r.status_code

@@ -133,6 +133,7 @@ def test_bad_input_gets_a_clear_4xx_never_a_500(servers):
         (('{"text": "' + "a" * 8001 + '"}').encode(), 413),
         (b"x" * 1_000_000, 413),
         (b"\xff\xfe\x00", 400),
+        (b'{"text": ' + b"[" * 8000 + b"]" * 8000 + b"}", 400),  # issue 25 item 12: nested deeper than Python parses
     ]
     for body, status in cases:
         r = visitor.post(url, data=body, headers=headers, timeout=30)
@@ -141,12 +142,82 @@ def test_bad_input_gets_a_clear_4xx_never_a_500(servers):
     r = visitor.post(f"{servers.url}/chat/api/profile", json={"name": {"x": 1}}, timeout=30)
     assert r.status_code == 400 and r.json()["error"]
     assert requests.post(url, json={"text": "hello"}, timeout=30).status_code == 401  # no cookie at all
+    sender = visitor.cookies["coach_chat"].split(".")[0]
+    odd = {"Cookie": f"coach_chat={sender}.{'é' * 64}".encode("latin-1")}  # a non-ASCII signature (item 12)
+    assert requests.post(url, json={"text": "hello"}, headers=odd, timeout=30).status_code == 401
     assert say(servers, visitor, "hello")  # still serving
+
+
+def test_the_cookie_is_secure_and_hsts_sent_only_over_https(servers):
+    """Issue 25 item 3: behind TLS (a proxy on this machine says X-Forwarded-Proto: https) the cookie is Secure and
+    HSTS is sent; on plain http (a phone on the Wi-Fi) neither, so the chat keeps working; a client elsewhere
+    cannot claim https for itself (the header counts only from a loopback peer: unit-tested in test_security)."""
+    plain = requests.get(f"{servers.url}/chat/", timeout=30)
+    assert "secure" not in plain.headers["Set-Cookie"].lower() and "Strict-Transport-Security" not in plain.headers
+    proxied = requests.get(f"{servers.url}/chat/", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.7"}, timeout=30)
+    assert "; secure" in proxied.headers["Set-Cookie"].lower() and proxied.headers["Strict-Transport-Security"].startswith("max-age=")
+    session = requests.get(f"{servers.url}/chat/api/session", headers={"X-Forwarded-Proto": "https"}, timeout=30)
+    assert "; secure" in session.headers["Set-Cookie"].lower()
+
+
+def test_an_empty_or_short_secret_is_never_a_signing_key(tmp_path, monkeypatch):
+    """Issue 25 item 12: an empty var/webchat_secret gave an empty HMAC key, with which anyone can sign."""
+    from bot.channels.webchat import MIN_SECRET_CHARS, Signer, load_secret
+
+    monkeypatch.delenv("WEBCHAT_SECRET", raising=False)
+    monkeypatch.setenv("COACH_VAR_DIR", str(tmp_path))
+    (tmp_path / "webchat_secret").write_text("\n")
+    key = load_secret()
+    assert len(key) >= MIN_SECRET_CHARS and (tmp_path / "webchat_secret").read_text().strip().encode() == key
+    assert (tmp_path / "webchat_secret").stat().st_mode & 0o077 == 0
+    for bad in (b"", b"short"):
+        with pytest.raises(ValueError):
+            Signer(bad)
+    monkeypatch.setenv("WEBCHAT_SECRET", "changeme")
+    with pytest.raises(ValueError):
+        load_secret()
+
+
+def web_team(name: str) -> str:
+    """A web-chat team made as an operator does (`coach team create`), in the servers' store; its invite code."""
+    from knowledge.teams import Teams
+    from knowledge.userdata import UserData
+
+    store = UserData()
+    team = Teams(store).by_name(name)
+    return Teams(store).new_invite(name) if team else Teams(store).create(name)[1]
+
+
+def test_a_visitor_cannot_see_a_workspace_board_by_naming_it(servers):
+    """Issue 25 item 1: the team was free text, so `slack:T…` as a team showed that workspace's names and scores."""
+    from knowledge.teams import Teams
+    from knowledge.userdata import UserData
+
+    from .test_privacy import practise
+
+    store = UserData()
+    insider = "slack:TSECRET:U1"
+    store.set_profile(insider, "Bob Insider")
+    Teams(store).join_platform(insider, "slack", "TSECRET", "Acme")
+    for score in (61, 72, 83):
+        practise(store, insider, score)
+    visitor = visit(servers)
+    for body in ({"name": "Eve", "team": "slack:TSECRET"}, {"name": "Eve", "team": "SLACK:tsecret"}):
+        visitor.post(f"{servers.url}/chat/api/profile", json=body, timeout=30)
+        page = visitor.get(f"{servers.url}/chat/progress", timeout=30).text
+        assert "Bob Insider" not in page and "72" not in page, body
+    for code in ("slack:TSECRET", "Acme", "ABCD-EFGH-JKLM-NPQR"):
+        r = visitor.post(f"{servers.url}/chat/api/profile", json={"name": "Eve", "invite": code}, timeout=30)
+        assert r.status_code == 403 and "invite code" in r.json()["error"], code
+    assert store.team_members("slack:TSECRET") == [{"user": insider, "name": "Bob Insider", "role": "member"}]
+    board = text_of(say(servers, visitor, "how is my team doing"))
+    assert "Bob Insider" not in board, board
 
 
 def test_profile_practice_and_progress_page(servers):
     visitor = visit(servers)
-    r = visitor.post(f"{servers.url}/chat/api/profile", json={"name": "Ann <script>x</script>", "team": "North"}, timeout=30)
+    code = web_team("North")
+    r = visitor.post(f"{servers.url}/chat/api/profile", json={"name": "Ann <script>x</script>", "invite": code}, timeout=30)
     assert r.status_code == 200 and r.json()["profile"] == {"name": "Ann <script>x</script>", "team": "North"}
     assert visitor.get(f"{servers.url}/chat/api/session", timeout=30).json()["profile"]["team"] == "North"
     empty = visitor.get(f"{servers.url}/chat/progress", timeout=30).text
@@ -326,7 +397,7 @@ def test_browser_desktop_chinese_practice_and_progress(servers, desktop):
     assert "销售教练" in bubbles(desktop, "bot")[0] or "销售教练" in desktop.find_element("id", "title").text
     desktop.find_element("id", "who").click()
     desktop.find_element("id", "name").send_keys("王芳")
-    desktop.find_element("id", "team").send_keys("North")
+    desktop.find_element("id", "team").send_keys(web_team("North"))
     desktop.find_element("id", "profile-save").click()
     from selenium.webdriver.support.ui import WebDriverWait
 

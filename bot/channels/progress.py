@@ -139,13 +139,14 @@ def last_sessions(store: UserData, user: str, lang: str) -> str:
     return f'<ul class="sessions">{"".join(items)}</ul>'
 
 
-def team_board(store: UserData, user: str, team: str, lang: str) -> str:
-    """The team's leaderboard by average score over finished sessions, each member by name, with their weakest type."""
+def team_board(store: UserData, user: str, team: str, team_name: str, lang: str) -> str:
+    """The viewer's own team's leaderboard (team: its key, knowledge/teams.py) by average score over finished
+    sessions, each member by name, with their weakest type."""
     t = strings()[lang]
     names = {m["user"]: m["name"] for m in store.team_members(team)}
-    board = store.leaderboard(users=list(names), limit=50, min_sessions=LEADERBOARD_MIN_SESSIONS)
+    board = store.leaderboard(users=list(names), limit=50, min_sessions=LEADERBOARD_MIN_SESSIONS) if names else []
     parts = [
-        f'<h2>{escape(t["team_board"].format(team=team))}</h2>',
+        f'<h2>{escape(t["team_board"].format(team=team_name or team.split(":", 1)[0]))}</h2>',
         f'<p class="note">{escape(t["team_note"].format(n=LEADERBOARD_MIN_SESSIONS))}</p>',
     ]
     if not board:
@@ -171,7 +172,7 @@ def progress_page(store: UserData, user: str, lang: str) -> str:
     t = strings()[lang]
     data = store.progress(user)
     profile = store.profile(user)
-    who = " · ".join(x for x in (profile.get("name", ""), profile.get("team", "")) if x)
+    who = " · ".join(x for x in (profile.get("name", ""), profile.get("team_name", "")) if x)
     sections: List[str] = []
     if not data["sessions"]:
         sections.append(f'<p class="empty">{escape(t["no_sessions"])}</p>')
@@ -186,7 +187,7 @@ def progress_page(store: UserData, user: str, lang: str) -> str:
             )
         sections.append(f'<h2>{escape(t["last_sessions"])}</h2>{last_sessions(store, user, lang)}')
     if profile.get("team"):
-        sections.append(team_board(store, user, profile["team"], lang))
+        sections.append(team_board(store, user, profile["team"], profile.get("team_name", ""), lang))
     return f"""<!doctype html>
 <html lang="{'zh-Hans' if lang == 'zh' else 'en'}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">

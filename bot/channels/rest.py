@@ -4,7 +4,9 @@ Rasa's own RestInput answers 500 or stores whatever arrives: a non-string messag
 client-chosen `input_channel`, lone surrogates that later fail to encode. This one answers each of those with a
 4xx and a short JSON reason, rate-limits per sender (bot/limits.py), and refuses the sender ids of the other
 channels (`web-...` of the web chat, `<platform>:...` of the team chats), so REST cannot read or write their
-conversations. Messages are never logged.
+conversations. From another machine (or through a proxy) a request needs a sender token whose subject is its
+sender (bot/channels/sender_auth.py); a browser page of a site not listed in COACH_CORS_ORIGINS is refused
+(bot/origins.py). Messages are never logged.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import action_fallback
-from bot.limits import MAX_MESSAGE_CHARS, limit_request_size, plain_text, too_many
+from bot import action_fallback, origins
+from bot.channels import sender_auth
+from bot.limits import MAX_MESSAGE_CHARS, limit_request_size, plain_text, too_many, too_many_from
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +46,7 @@ def parse(body: bytes) -> Dict[str, Any]:
         raise Rejected(400, 'empty request body: send {"sender": "...", "message": "..."}')
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested thousands deep
         raise Rejected(400, "request body is not valid UTF-8 JSON") from None
     if not isinstance(data, dict):
         raise Rejected(400, "request body must be a JSON object")
@@ -88,6 +91,7 @@ class CoachRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("coach_rest", __name__)
+        allowed = origins.allowed()  # COACH_CORS_ORIGINS, as bot/start.py gave Rasa's CORS headers
 
         @bp.listener("before_server_start")
         async def cap_body_size(app: Any, _loop: Any) -> None:
@@ -99,10 +103,18 @@ class CoachRestInput(RestInput):
 
         @bp.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            limited = too_many_from(request)  # per client address first: new sender ids buy no extra messages
+            if limited is not None:
+                return limited
+            if not origins.may_connect(request.headers.get("origin"), request.headers.get("host"), allowed):
+                return error(403, "this site is not in the server's list of allowed origins (COACH_CORS_ORIGINS)")
             try:
                 data = parse(request.body or b"")
             except Rejected as e:
                 return error(e.status, e.message)
+            refused = sender_auth.refusal(request, data["sender"])  # another machine: a sender token for this sender
+            if refused is not None:
+                return error(*refused)
             limited = too_many(f"rest:{data['sender']}")
             if limited is not None:
                 return limited

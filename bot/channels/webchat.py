@@ -11,6 +11,7 @@ so no one can read or write someone else's conversation.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -19,16 +20,18 @@ import re
 import secrets
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
-from urllib.parse import urlsplit
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import origins
 from bot.channels import buttons
-from bot.limits import limit_request_size, plain_text, too_many
+from bot.limits import NEW_IDENTITY_LIMITER, limit_request_size, over_https, plain_text, too_many, too_many_from
 from knowledge import secret_files
+from knowledge.secret_files import MIN_SECRET_CHARS
+from knowledge.teams import Teams
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +43,7 @@ SENDER_RE = re.compile(r"^web-[0-9a-f]{32}$")
 MAX_BODY = 16 * 1024  # bytes of JSON per request: a message of MAX_TEXT characters of Chinese fits
 MAX_TEXT = 8000  # characters per message; the engine reads descriptions of a few sentences
 MAX_TITLE = 200  # a button title shown as the user's bubble
+HSTS = "max-age=31536000"  # a year, sent only on responses to requests that came over HTTPS
 HISTORY_LIMIT = 80  # messages the page shows on load: a long practice session plus its coaching
 LANGS = ("en", "zh")
 
@@ -60,6 +64,8 @@ class Signer:
     """Sender ids as `web-<random>.<hmac>`: unguessable, and only this server can make a valid one."""
 
     def __init__(self, secret: bytes):
+        if len(secret) < MIN_SECRET_CHARS:
+            raise ValueError("the web chat's signing key is empty or too short")
         self.secret = secret
 
     def sign(self, sender: str) -> str:
@@ -73,14 +79,17 @@ class Signer:
         if not token or token.count(".") != 1:
             return None
         sender, signature = token.split(".")
-        if not SENDER_RE.match(sender) or not hmac.compare_digest(signature, self.sign(sender)):
+        if not SENDER_RE.match(sender) or not hmac.compare_digest(signature.encode(), self.sign(sender).encode()):
             return None
         return sender
 
 
-def set_cookie(resp: HTTPResponse, token: str) -> None:
+def set_cookie(resp: HTTPResponse, token: str, secure: bool = False) -> None:
+    """`secure` when the request came over HTTPS (bot/limits.py over_https): the cookie then never travels in clear."""
     resp.cookies[COOKIE] = token
     resp.cookies[COOKIE]["httponly"] = True
+    if secure:
+        resp.cookies[COOKIE]["secure"] = True
     resp.cookies[COOKIE]["samesite"] = "Lax"
     resp.cookies[COOKIE]["path"] = "/chat"
     resp.cookies[COOKIE]["max-age"] = COOKIE_MAX_AGE
@@ -95,7 +104,7 @@ def read_json(request: Request) -> Dict[str, Any]:
         raise BadRequest(400, "empty request body: send a JSON object")
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested thousands deep
         raise BadRequest(400, "request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise BadRequest(400, "request body must be a JSON object")
@@ -160,10 +169,9 @@ class WebChat(InputChannel):
         return "/chat"  # absolute: Rasa joins it onto /webhooks/, which keeps an absolute path as it is
 
     def sender_of(self, request: Request) -> Optional[str]:
-        """The signed sender; None for a bad cookie or a request from another origin (Rasa's --cors "*" would let
-        a page on another port of the same host, which SameSite counts as the same site, read the answer)."""
-        origin = request.headers.get("origin")
-        if origin and urlsplit(origin).netloc != request.headers.get("host", ""):
+        """The signed sender; None for a bad cookie or a request from another origin, listed sites included (a
+        page on another port of the same host, which SameSite counts as the same site, must not use the cookie)."""
+        if not origins.may_connect(request.headers.get("origin"), request.headers.get("host")):  # this site only
             return None
         return self.signer.verify(request.cookies.get(COOKIE))
 
@@ -185,14 +193,33 @@ class WebChat(InputChannel):
         async def cap_body_size(app: Any, _loop: Any) -> None:
             limit_request_size(app)  # bot/limits.py: 413 for bodies over 1 MB on every route
 
+        @bp.middleware("response")
+        async def strict_transport(request: Request, resp: HTTPResponse) -> None:
+            if over_https(request):  # never on plain http: a phone on the Wi-Fi's http:// address keeps working
+                resp.headers["Strict-Transport-Security"] = HSTS
+
+        @bp.middleware("request")
+        async def per_address(request: Request) -> Optional[HTTPResponse]:
+            """Every API call and progress page counts against its client address (bot/limits.py), whatever
+            identity it carries, so new identities buy no extra messages; over it, 429."""
+            if "/chat/api/" in request.path or request.path.rstrip("/").endswith("/chat/progress"):
+                return too_many_from(request)
+            return None
+
+        def too_many_new(request: Request, token: Optional[str]) -> Optional[HTTPResponse]:
+            return too_many_from(request, NEW_IDENTITY_LIMITER, "new") if token else None
+
         @bp.route("/", methods=["GET"], strict_slashes=False)
         async def page(request: Request) -> HTTPResponse:
             if not request.path.endswith("/"):  # /chat -> /chat/, so the page's relative URLs resolve under /chat/
                 return response.redirect(request.path + "/")
             _, token = self.identity(request)
+            limited = too_many_new(request, token)
+            if limited is not None:
+                return limited
             resp = await response.file(STATIC_DIR / "index.html", headers=no_store())
             if token:
-                set_cookie(resp, token)
+                set_cookie(resp, token, over_https(request))
             return resp
 
         @bp.route("/static/<name>", methods=["GET"])
@@ -204,9 +231,13 @@ class WebChat(InputChannel):
         @bp.route("/api/session", methods=["GET"])
         async def session(request: Request) -> HTTPResponse:
             sender, token = self.identity(request)
-            resp = response.json({"new": token is not None, "profile": public(userdata().profile(sender))})
+            limited = too_many_new(request, token)
+            if limited is not None:
+                return limited
+            profile = await asyncio.to_thread(userdata().profile, sender)  # the store waits for a lock off the loop
+            resp = response.json({"new": token is not None, "profile": public(profile)})
             if token:
-                set_cookie(resp, token)
+                set_cookie(resp, token, over_https(request))
             return resp
 
         @bp.route("/api/history", methods=["GET"])
@@ -254,28 +285,39 @@ class WebChat(InputChannel):
             sender = self.sender_of(request)
             if not sender:
                 return error(401, "no valid chat session: reload the page")
+            limited = too_many(f"profile:{sender}")  # invite codes cannot be tried faster than messages are sent
+            if limited is not None:
+                return limited
             try:
                 data = read_json(request)
-                name, team = field(data, "name", 60), field(data, "team", 60)
+                name, invite = field(data, "name", 60), field(data, "invite", 60)
             except BadRequest as e:
                 return error(e.status, e.message)
-            return response.json({"profile": public(userdata().set_profile(sender, name, team))})
+            store = userdata()
+            joined = await asyncio.to_thread(Teams(store).join, sender, invite) if invite else None
+            if invite and joined is None:  # a team only with its code: knowledge/teams.py
+                return error(403, "unknown team invite code: ask your team's coach for the current one")
+            return response.json({"profile": public(await asyncio.to_thread(store.set_profile, sender, name))})
 
         @bp.route("/progress", methods=["GET"])
         async def progress(request: Request) -> HTTPResponse:
             sender, token = self.identity(request)
+            limited = too_many_new(request, token)
+            if limited is not None:
+                return limited
             lang = request.args.get("lang", "en")
-            resp = response.html(progress_page(userdata(), sender, lang if lang in LANGS else "en"), headers=no_store())
+            page = await asyncio.to_thread(progress_page, userdata(), sender, lang if lang in LANGS else "en")
+            resp = response.html(page, headers=no_store())
             if token:
-                set_cookie(resp, token)
+                set_cookie(resp, token, over_https(request))
             return resp
 
         return bp
 
 
 def public(profile: Dict[str, str]) -> Dict[str, str]:
-    """What the page may see of a profile: never the sender id."""
-    return {"name": profile.get("name", ""), "team": profile.get("team", "")}
+    """What the page may see of a profile: the name and the team's name, never a sender id or a team key."""
+    return {"name": profile.get("name", ""), "team": profile.get("team_name", "")}
 
 
 def no_store() -> Dict[str, str]:

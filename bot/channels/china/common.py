@@ -7,6 +7,7 @@ request at once, handles the message in a background task, and remembers deliver
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import re
@@ -18,6 +19,8 @@ import aiohttp
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from bot.channels.markup import quiet
 
 logger = logging.getLogger(__name__)
 
@@ -55,15 +58,56 @@ def reject(platform: str, request: Request, status: int, reason: str) -> HTTPRes
     return response.json({"error": reason}, status=status)
 
 
-class DeliveryCache:
-    """Delivery ids seen recently: a platform's retry of an event already taken is answered once."""
+REDIS_URL_ENV = "COACH_REDIS_URL"  # redis://:password@host:port/db: shared retry and button memory (the cluster sets it)
+BUTTONS_TTL = 24 * 3600  # seconds offered choices are kept in Redis: a day's conversation
 
-    def __init__(self, ttl: float = DELIVERY_TTL, limit: int = DELIVERY_LIMIT, clock: Callable[[], float] = time.monotonic):
-        self.ttl, self.limit, self.clock = ttl, limit, clock
+
+class Shared:
+    """The Redis the servers of a cluster share ($COACH_REDIS_URL), or None on one machine (memory is enough).
+    A client per event loop, made on first use; a Redis that fails is logged and the connector falls back to
+    this process's memory for that call (a retry may then be answered twice, never dropped)."""
+
+    def __init__(self, url: Optional[str] = None):
+        self.url = os.environ.get(REDIS_URL_ENV, "") if url is None else url
+        self._client: Any = None
+
+    def client(self) -> Any:
+        if not self.url:
+            return None
+        if self._client is None:
+            import redis.asyncio
+
+            self._client = redis.asyncio.Redis.from_url(self.url, socket_timeout=2, socket_connect_timeout=2)
+        return self._client
+
+
+class DeliveryCache:
+    """Delivery ids seen recently: a platform's retry of an event already taken is answered once, by whichever
+    server of a cluster it reaches (Redis SET NX with the TTL), or per process on one machine."""
+
+    def __init__(
+        self,
+        ttl: float = DELIVERY_TTL,
+        limit: int = DELIVERY_LIMIT,
+        clock: Callable[[], float] = time.monotonic,
+        platform: str = "",
+        shared: Optional[Shared] = None,
+    ):
+        self.ttl, self.limit, self.clock, self.platform = ttl, limit, clock, platform
+        self.shared = shared or Shared("")
         self._seen: OrderedDict[str, float] = OrderedDict()
 
-    def first_time(self, key: str) -> bool:
+    async def first_time(self, key: str) -> bool:
         """True the first time a key is offered within the TTL (and records it), False for a repeat."""
+        redis = self.shared.client()
+        if redis is not None:
+            try:
+                return bool(await redis.set(f"coach:{self.platform}:delivery:{key}", "1", nx=True, ex=max(1, int(self.ttl))))
+            except Exception as e:  # noqa: BLE001 - any Redis failure: fall back to this process's memory
+                logger.warning("%s: shared delivery memory unavailable (%s): this server's own is used", self.platform, type(e).__name__)
+        return self.first_time_here(key)
+
+    def first_time_here(self, key: str) -> bool:
         now = self.clock()
         while self._seen and (next(iter(self._seen.values())) < now - self.ttl or len(self._seen) >= self.limit):
             self._seen.popitem(last=False)
@@ -98,27 +142,54 @@ class TokenCache:
 
 class ButtonMemory:
     """The choices last offered to each person, so a typed number or title (DingTalk's card buttons send the
-    title as a message; WeCom's text choices are numbered) comes back as the button's payload."""
+    title as a message; WeCom's text choices are numbered) comes back as the button's payload, on whichever server
+    of a cluster the answer reaches (Redis), or in this process on one machine."""
 
-    def __init__(self, limit: int = DELIVERY_LIMIT):
-        self.limit = limit
+    def __init__(self, limit: int = DELIVERY_LIMIT, platform: str = "", shared: Optional[Shared] = None):
+        self.limit, self.platform = limit, platform
+        self.shared = shared or Shared("")
         self._offered: OrderedDict[str, List[Dict[str, str]]] = OrderedDict()
 
-    def offer(self, sender: str, buttons: List[Dict[str, Any]]) -> None:
+    def _key(self, sender: str) -> str:
+        return f"coach:{self.platform}:buttons:{sender}"
+
+    async def offer(self, sender: str, buttons: List[Dict[str, Any]]) -> None:
         choices = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))} for b in buttons[:MAX_BUTTONS]]
+        redis = self.shared.client()
+        if redis is not None:
+            try:
+                if choices:
+                    await redis.set(self._key(sender), json.dumps(choices, ensure_ascii=False), ex=BUTTONS_TTL)
+                else:
+                    await redis.delete(self._key(sender))
+                return
+            except Exception as e:  # noqa: BLE001 - any Redis failure: keep them here instead
+                logger.warning("%s: shared button memory unavailable (%s)", self.platform, type(e).__name__)
         self._offered.pop(sender, None)
         if choices:
             self._offered[sender] = choices
             while len(self._offered) > self.limit:
                 self._offered.popitem(last=False)
 
-    def resolve(self, sender: str, text: str) -> Optional[Dict[str, str]]:
+    async def resolve(self, sender: str, text: str) -> Optional[Dict[str, str]]:
         """The offered button this text picks (its number or its exact title), once; None for anything else."""
-        choices = self._offered.get(sender) or []
+        redis = self.shared.client()
+        choices: List[Dict[str, str]] = self._offered.get(sender) or []
+        if redis is not None and not choices:
+            try:
+                raw = await redis.get(self._key(sender))
+                choices = json.loads(raw) if raw else []
+            except Exception as e:  # noqa: BLE001 - any Redis failure: nothing remembered elsewhere
+                logger.warning("%s: shared button memory unavailable (%s)", self.platform, type(e).__name__)
         typed = normalise_choice(text)
         for number, choice in enumerate(choices, 1):
             if typed == str(number) or typed == normalise_choice(choice["title"]):
                 self._offered.pop(sender, None)
+                if redis is not None:
+                    try:
+                        await redis.delete(self._key(sender))
+                    except Exception:  # noqa: BLE001 - it expires with its TTL
+                        pass
                 return choice
         return None
 
@@ -143,16 +214,18 @@ _TAG = re.compile(r"</?(?:b|strong|i|em|br)\s*/?>", re.I)
 
 
 def plain_text(text: str) -> str:
-    """The bot's light Markdown as plain text for text messages: bold marks dropped, links as 'title (url)'."""
+    """The bot's light Markdown as plain text for text messages: bold marks dropped, links as 'title (url)', and
+    what people typed made inert (a Feishu text with <at user_id="all"> pings everyone: bot/channels/markup.py)."""
     text = _TAG.sub("", text or "")
     text = _LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", text)
-    return _BOLD.sub(lambda m: m.group(1) or m.group(2), text)
+    return quiet(_BOLD.sub(lambda m: m.group(1) or m.group(2), text))
 
 
 def markdown(text: str) -> str:
-    """The bot's Markdown for platforms that render a Markdown subset (Feishu lark_md, DingTalk, WeCom):
-    bold and links pass; line breaks are kept as Markdown hard breaks."""
-    text = _TAG.sub("", text or "")
+    """The bot's Markdown for platforms that render a Markdown subset (Feishu lark_md, DingTalk, WeCom): bold
+    passes, mentions, tags and links (the bot writes none; a person's typed ones) are made inert; line breaks are
+    kept as Markdown hard breaks."""
+    text = quiet(_TAG.sub("", text or ""))
     return re.sub(r"(?<!\n)\n(?!\n)", "  \n", text)
 
 
@@ -219,16 +292,24 @@ class ApiClient:
 
 
 # display names for the leaderboard ---------------------------------------------------------------------------
-def keep_profile(sender: str, name: str, team: str) -> None:
-    """Store the person's display name and group (team) for the leaderboard; an empty value keeps the stored one,
-    and nothing is written when nothing changed."""
+async def keep_profile(sender: str, name: str, platform: str, workspace: str = "", team_name: str = "") -> None:
+    """Store the person's display name, and make them a member of the team of `workspace` (a group chat's id, or
+    the corp's: ids, never display names, knowledge/teams.py); an empty value keeps what is stored, and nothing is
+    written when nothing changed. In a worker thread: a busy database never holds up the server's event loop."""
+    await asyncio.to_thread(_keep_profile, sender, name, platform, workspace, team_name)
+
+
+def _keep_profile(sender: str, name: str, platform: str, workspace: str, team_name: str) -> None:
     from knowledge.app import userdata
+    from knowledge.teams import Teams
 
     store = userdata()
     current = store.profile(sender)
-    name, team = name.strip() or current.get("name", ""), team.strip() or current.get("team", "")
-    if (name, team) != (current.get("name", ""), current.get("team", "")):
-        store.set_profile(sender, name, team)
+    name = name.strip() or current.get("name", "")
+    if name != current.get("name", ""):
+        store.set_profile(sender, name)
+    if workspace and current.get("team") != f"{platform}:{workspace}":
+        Teams(store).join_platform(sender, platform, workspace, team_name)
 
 
 def channel_blueprint(platform: str, enabled: bool, needs: str) -> Tuple[Blueprint, bool]:

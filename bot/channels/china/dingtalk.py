@@ -17,7 +17,7 @@ import hmac
 import json
 import logging
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import quote, urlsplit
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -36,6 +36,7 @@ from .common import (
     ButtonMemory,
     DeliveryCache,
     Handler,
+    Shared,
     channel_blueprint,
     first_line,
     keep_profile,
@@ -95,7 +96,7 @@ class DingTalkOutput(OutputChannel):
         await self.post({"msgtype": "text", "text": {"content": plain_text(text)}})
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any) -> None:
-        self.channel.buttons.offer(recipient_id, buttons)
+        await self.channel.buttons.offer(recipient_id, buttons)
         await self.post(action_card(text, buttons))
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
@@ -108,8 +109,9 @@ class DingTalk(InputChannel):
     def __init__(self, app_secret: str = "", robot_code: str = "", api_base: str = DEFAULT_API):
         self.app_secret, self.robot_code = app_secret, robot_code
         self.api = ApiClient(PLATFORM, api_base)
-        self.deliveries = DeliveryCache()
-        self.buttons = ButtonMemory()
+        shared = Shared()  # the cluster's Redis ($COACH_REDIS_URL), so a retry to another server is answered once
+        self.deliveries = DeliveryCache(platform=PLATFORM, shared=shared)
+        self.buttons = ButtonMemory(platform=PLATFORM, shared=shared)
         self.background = Background(PLATFORM)
 
     @classmethod
@@ -135,7 +137,7 @@ class DingTalk(InputChannel):
             return "missing timestamp or sign header"
         if abs(time.time() * 1000 - int(timestamp)) > MAX_SKEW_MS:
             return "stale timestamp"
-        if not hmac.compare_digest(signed, sign(timestamp, self.app_secret)):
+        if not hmac.compare_digest(signed.encode(), sign(timestamp, self.app_secret).encode()):
             return "bad signature"
         if self.robot_code and data.get("robotCode") not in (None, self.robot_code):
             return "message for another robot"
@@ -161,7 +163,7 @@ class DingTalk(InputChannel):
                 return reject(PLATFORM, request, 413, "body too large")
             try:
                 data = json.loads(body)
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 data = None
             if not isinstance(data, dict):
                 return reject(PLATFORM, request, 400, "body is not a JSON object")
@@ -169,15 +171,15 @@ class DingTalk(InputChannel):
             if reason:
                 return reject(PLATFORM, request, 401 if reason != "message for another robot" else 403, reason)
             msg_id = str(data.get("msgId") or "")
-            if msg_id and not self.deliveries.first_time(msg_id):
+            if msg_id and not await self.deliveries.first_time(msg_id):
                 logger.info("dingtalk: message %s delivered again: already taken", msg_id)
                 return response.json({})
-            self.take(data, on_new_message)
+            await self.take(data, on_new_message)
             return response.json({})
 
         return bp
 
-    def take(self, data: Dict[str, Any], on_new_message: Handler) -> bool:
+    async def take(self, data: Dict[str, Any], on_new_message: Handler) -> bool:
         if data.get("msgtype") != "text":
             return False
         text = str((data.get("text") or {}).get("content") or "").strip()[:MAX_TEXT]
@@ -192,20 +194,21 @@ class DingTalk(InputChannel):
             "chat_type": "group" if group else "p2p",
             "chat_id": str(data.get("conversationId") or ""),
         }
-        chosen = self.buttons.resolve(person, text)
+        chosen = await self.buttons.resolve(person, text)
         if chosen:
             text, metadata["shown"] = chosen["payload"], chosen["title"]
         output = DingTalkOutput(self, str(data["sessionWebhook"]), str(data.get("senderStaffId") or ""), group)
         message = UserMessage(
             text, output, person, input_channel=PLATFORM, message_id=str(data.get("msgId") or "") or None, metadata=metadata
         )
-        team = str(data.get("conversationTitle") or "") if group else ""
+        group_id = str(data.get("conversationId") or "") if group else ""  # the id, never the title: titles repeat
+        team = (group_id, str(data.get("conversationTitle") or "")) if group else ("", "")
         self.background.spawn(self.handle(on_new_message, message, str(data.get("senderNick") or ""), team))
         return True
 
-    async def handle(self, on_new_message: Handler, message: UserMessage, name: str, team: str) -> None:
+    async def handle(self, on_new_message: Handler, message: UserMessage, name: str, team: Tuple[str, str]) -> None:
         try:
-            keep_profile(message.sender_id, name, team)
+            await keep_profile(message.sender_id, name, PLATFORM, *team)
         except Exception:
             logger.warning("dingtalk: profile not stored", exc_info=True)
         await on_new_message(message)

@@ -1,6 +1,7 @@
 """Feishu / Lark (飞书) bot: event subscription callback at /webhooks/feishu/webhook.
 
-Security (Feishu Open Platform, "receive events" and "encrypt key" guides): with an Encrypt Key set, every
+Security (Feishu Open Platform, "receive events" and "encrypt key" guides): the Encrypt Key is required (without
+it a callback would be proved by the static Verification Token alone, issue 25), so every
 callback body is {"encrypt": base64(iv + AES-256-CBC(PKCS7(json)))} with the AES key SHA-256(encrypt key), and
 events carry X-Lark-Signature = sha256_hex(timestamp + nonce + encrypt key + raw body). Every event (and the
 URL verification challenge) carries the app's Verification Token, which must match.
@@ -36,6 +37,7 @@ from .common import (
     Background,
     DeliveryCache,
     Handler,
+    Shared,
     TokenCache,
     channel_blueprint,
     keep_profile,
@@ -48,7 +50,7 @@ from .common import (
 
 logger = logging.getLogger(__name__)
 
-NEEDS = "FEISHU_APP_ID, FEISHU_APP_SECRET and FEISHU_VERIFICATION_TOKEN"
+NEEDS = "FEISHU_APP_ID, FEISHU_APP_SECRET, FEISHU_VERIFICATION_TOKEN and FEISHU_ENCRYPT_KEY"
 PLATFORM = "feishu"
 DEFAULT_API = "https://open.feishu.cn"  # Lark (international): https://open.larksuite.com
 MENTION_KEY = re.compile(r"@_user_\d+")
@@ -135,7 +137,7 @@ class FeishuOutput(OutputChannel):
 
 
 class Feishu(InputChannel):
-    """Set FEISHU_APP_ID, FEISHU_APP_SECRET and FEISHU_VERIFICATION_TOKEN (and FEISHU_ENCRYPT_KEY) to enable."""
+    """Set FEISHU_APP_ID, FEISHU_APP_SECRET, FEISHU_VERIFICATION_TOKEN and FEISHU_ENCRYPT_KEY to enable."""
 
     def __init__(
         self, app_id: str = "", app_secret: str = "", verification_token: str = "", encrypt_key: str = "", api_base: str = DEFAULT_API
@@ -144,7 +146,7 @@ class Feishu(InputChannel):
         self.verification_token, self.encrypt_key = verification_token, encrypt_key
         self.api = ApiClient(PLATFORM, api_base)
         self.tokens = TokenCache(self._fetch_token)
-        self.deliveries = DeliveryCache()
+        self.deliveries = DeliveryCache(platform=PLATFORM, shared=Shared())  # the cluster's Redis, when set
         self.background = Background(PLATFORM)
         self._profiles_known: set = set()
 
@@ -164,7 +166,8 @@ class Feishu(InputChannel):
 
     @property
     def enabled(self) -> bool:
-        return bool(self.app_id and self.app_secret and self.verification_token)
+        """All four: without the Encrypt Key a callback would be proved by the static Verification Token alone."""
+        return bool(self.app_id and self.app_secret and self.verification_token and self.encrypt_key)
 
     # API ---------------------------------------------------------------------------------------------------
     async def _fetch_token(self) -> Tuple[str, float]:
@@ -205,11 +208,11 @@ class Feishu(InputChannel):
         self._profiles_known.add(key)
         user = await self.authorised("GET", f"/open-apis/contact/v3/users/{open_id}?user_id_type=open_id")
         name = str(((user.get("data") or {}).get("user") or {}).get("name") or "")
-        team = ""
+        team_name = ""
         if group and chat_id:
             chat = await self.authorised("GET", f"/open-apis/im/v1/chats/{chat_id}")
-            team = str((chat.get("data") or {}).get("name") or "")
-        keep_profile(sender, name, team)
+            team_name = str((chat.get("data") or {}).get("name") or "")
+        await keep_profile(sender, name, PLATFORM, chat_id if group else "", team_name)
 
     # callback ----------------------------------------------------------------------------------------------
     def read_callback(self, request: Request) -> Dict[str, Any]:
@@ -219,31 +222,26 @@ class Feishu(InputChannel):
             raise FeishuError(413, "body too large")
         try:
             outer = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise FeishuError(400, "body is not JSON") from None
         if not isinstance(outer, dict):
             raise FeishuError(400, "body is not a JSON object")
-        if "encrypt" in outer:
-            if not self.encrypt_key:
-                raise FeishuError(400, "encrypted callback but FEISHU_ENCRYPT_KEY is not set")
-            try:
-                data = json.loads(decrypt(self.encrypt_key, str(outer["encrypt"])))
-            except ValueError as e:
-                raise e if isinstance(e, FeishuError) else FeishuError(400, "decrypted body is not JSON") from None
-        elif self.encrypt_key:
-            raise FeishuError(401, "plain callback while an Encrypt Key is set")
-        else:
-            data = outer
+        if "encrypt" not in outer or not self.encrypt_key:
+            raise FeishuError(401, "plain callback: the connector takes only callbacks encrypted with the Encrypt Key")
+        try:
+            data = json.loads(decrypt(self.encrypt_key, str(outer["encrypt"])))
+        except (ValueError, RecursionError) as e:
+            raise e if isinstance(e, FeishuError) else FeishuError(400, "decrypted body is not JSON") from None
         if not isinstance(data, dict):
             raise FeishuError(400, "callback is not a JSON object")
-        if data.get("type") != "url_verification" and self.encrypt_key:
+        if data.get("type") != "url_verification":
             timestamp = request.headers.get("x-lark-request-timestamp", "")
             nonce = request.headers.get("x-lark-request-nonce", "")
             expected = signature(timestamp, nonce, self.encrypt_key, body)
-            if not hmac.compare_digest(request.headers.get("x-lark-signature", ""), expected):
+            if not hmac.compare_digest(request.headers.get("x-lark-signature", "").encode(), expected.encode()):
                 raise FeishuError(401, "bad X-Lark-Signature")
         token = (data.get("header") or {}).get("token") if data.get("schema") == "2.0" else data.get("token")
-        if not isinstance(token, str) or not hmac.compare_digest(token, self.verification_token):
+        if not isinstance(token, str) or not hmac.compare_digest(token.encode(), self.verification_token.encode()):
             raise FeishuError(401, "wrong verification token")
         return data
 
@@ -264,7 +262,7 @@ class Feishu(InputChannel):
             header = data.get("header") or {}
             event = data.get("event") or {}
             event_id = str(header.get("event_id") or data.get("uuid") or "")
-            if event_id and not self.deliveries.first_time(event_id):
+            if event_id and not await self.deliveries.first_time(event_id):
                 logger.info("feishu: event %s delivered again: already taken", event_id)
                 return response.json({})
             event_type = header.get("event_type") or event.get("type")
@@ -289,7 +287,7 @@ class Feishu(InputChannel):
             return False  # a group message not addressed to the bot (apps allowed to read every group message)
         try:
             text = str(json.loads(message.get("content") or "{}").get("text") or "")
-        except ValueError:
+        except (ValueError, RecursionError, AttributeError):  # not JSON, nested thousands deep, not an object
             return False
         text = MENTION_KEY.sub(" ", text).strip()[:MAX_TEXT]
         open_id = str((sender.get("sender_id") or {}).get("open_id") or "")

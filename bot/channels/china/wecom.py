@@ -37,6 +37,7 @@ from .common import (
     ButtonMemory,
     DeliveryCache,
     Handler,
+    Shared,
     TokenCache,
     first_line,
     keep_profile,
@@ -81,7 +82,7 @@ class WeComCrypto:
         return hashlib.sha1("".join(sorted([self.token, timestamp, nonce, encrypted])).encode()).hexdigest()
 
     def verify(self, msg_signature: str, timestamp: str, nonce: str, encrypted: str) -> None:
-        if not hmac.compare_digest(msg_signature, self.signature(timestamp, nonce, encrypted)):
+        if not hmac.compare_digest(msg_signature.encode(), self.signature(timestamp, nonce, encrypted).encode()):
             raise WeComError(401, "bad msg_signature")
 
     def decrypt(self, encrypted: str) -> str:
@@ -145,7 +146,7 @@ class WeComOutput(OutputChannel):
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any) -> None:
         cards = self.channel.template_cards and all(len(str(b.get("payload", "")).encode()) <= CARD_KEY for b in buttons)
         if not cards:
-            self.channel.buttons.offer(recipient_id, buttons)
+            await self.channel.buttons.offer(recipient_id, buttons)
             await self.send_text_message(recipient_id, f"{text}\n\n{numbered_choices(buttons)}".strip())
             return
         if text.strip():
@@ -179,15 +180,16 @@ class WeCom(InputChannel):
         team: str = "",
     ):
         self.corp_id, self.agent_id, self.secret = corp_id, agent_id, secret
-        self.team = team  # self-built apps never join group chats, so the leaderboard's team is configured
+        self.team = team  # self-built apps never join group chats: the team is the corp, WECOM_TEAM its shown name
         self.template_cards = template_cards
         self.crypto: Optional[WeComCrypto] = None
         if corp_id and agent_id and secret and token and encoding_aes_key:
             self.crypto = WeComCrypto(token, encoding_aes_key, corp_id)
         self.api = ApiClient(PLATFORM, api_base)
         self.tokens = TokenCache(self._fetch_token)
-        self.deliveries = DeliveryCache()
-        self.buttons = ButtonMemory()
+        shared = Shared()  # the cluster's Redis ($COACH_REDIS_URL), so a retry to another server is answered once
+        self.deliveries = DeliveryCache(platform=PLATFORM, shared=shared)
+        self.buttons = ButtonMemory(platform=PLATFORM, shared=shared)
         self.background = Background(PLATFORM)
         self._profiles_known: set = set()
 
@@ -240,7 +242,7 @@ class WeCom(InputChannel):
             return
         self._profiles_known.add(sender)
         data = await self.authorised("GET", "/cgi-bin/user/get", params={"userid": user})
-        keep_profile(sender, str(data.get("name") or ""), self.team)
+        await keep_profile(sender, str(data.get("name") or ""), PLATFORM, self.corp_id, self.team)
 
     # callback ----------------------------------------------------------------------------------------------
     def blueprint(self, on_new_message: Handler) -> Blueprint:
@@ -279,15 +281,15 @@ class WeCom(InputChannel):
             except WeComError as e:
                 return reject(PLATFORM, request, e.status, e.reason)
             key = message.get("MsgId") or "|".join(message.get(k, "") for k in EVENT_IDENTITY)
-            if not self.deliveries.first_time(key):
+            if not await self.deliveries.first_time(key):
                 logger.info("wecom: message %s delivered again: already taken", key)
                 return response.text("")
-            self.take(message, on_new_message)
+            await self.take(message, on_new_message)
             return response.text("")
 
         return bp
 
-    def take(self, message: Dict[str, str], on_new_message: Handler) -> bool:
+    async def take(self, message: Dict[str, str], on_new_message: Handler) -> bool:
         user = message.get("FromUserName", "")
         if not user:
             return False
@@ -295,7 +297,7 @@ class WeCom(InputChannel):
         metadata: Dict[str, Any] = {"platform": PLATFORM, "chat_type": "p2p"}
         if message.get("MsgType") == "text":
             text = message.get("Content", "").strip()[:MAX_TEXT]
-            chosen = self.buttons.resolve(person, text)
+            chosen = await self.buttons.resolve(person, text)
             if chosen:
                 text, metadata["shown"] = chosen["payload"], chosen["title"]
         elif message.get("MsgType") == "event" and message.get("Event") == "template_card_event":

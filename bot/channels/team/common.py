@@ -6,7 +6,7 @@ customer, practice and progress, and no id can collide with the web chat's (`web
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
 import hmac
 import logging
 import os
@@ -16,6 +16,8 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tup
 
 from sanic import response
 from sanic.response import HTTPResponse
+
+from bot.channels.markup import quiet
 
 logger = logging.getLogger("bot.channels.team")
 
@@ -49,7 +51,7 @@ def malformed_is_400(platform: str) -> Callable[[Callable[..., Awaitable[HTTPRes
         async def checked(request: Any, *args: Any, **kwargs: Any) -> HTTPResponse:
             try:
                 return await handler(request, *args, **kwargs)
-            except (AttributeError, KeyError, TypeError, ValueError, IndexError) as fault:
+            except (AttributeError, KeyError, TypeError, ValueError, IndexError, RecursionError) as fault:
                 return reject(platform, f"malformed payload ({type(fault).__name__})", status=400)
 
         return checked
@@ -75,10 +77,6 @@ def secrets_list(value: str) -> List[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def sign(secret: str, *parts: str) -> str:
-    return hmac.new(secret.encode(), "|".join(parts).encode(), hashlib.sha256).hexdigest()[:32]
-
-
 def strip_mention(text: str, *handles: str) -> str:
     """The message without the bot's handle(s), whatever form the platform writes a mention in."""
     for handle in handles:
@@ -87,20 +85,27 @@ def strip_mention(text: str, *handles: str) -> str:
     return re.sub(r"[ \t]+", " ", text).strip()
 
 
-def remember_profile(sender: str, name: Optional[str], team: Optional[str]) -> None:
-    """Keep the platform's display name and the workspace/channel as the person's team, so the leaderboard shows
-    names (never ids) and is scoped to where the question comes from. A DM (team None) keeps the team it had."""
-    if not name and not team:
-        return
+async def remember_profile(sender: str, name: Optional[str], platform: str, workspace: Optional[str], team_name: str = "") -> None:
+    """Keep the platform's display name, and make the person a member of their workspace's team (keyed by the
+    platform and the workspace id, knowledge/teams.py), so the leaderboard shows names (never ids) and only to
+    people of the same workspace. A DM (workspace None) keeps the team it had. In a worker thread: a busy database
+    is waited for there, never on the server's event loop."""
+    if name or workspace:
+        await asyncio.to_thread(_remember_profile, sender, name, platform, workspace, team_name)
+
+
+def _remember_profile(sender: str, name: Optional[str], platform: str, workspace: Optional[str], team_name: str) -> None:
     try:
         from knowledge.app import userdata
+        from knowledge.teams import Teams
 
         store = userdata()
         known = store.profile(sender)
         new_name = (name or known.get("name") or "").strip()[:MAX_NAME]
-        new_team = (team if team is not None else known.get("team") or "").strip()[:MAX_NAME]
-        if new_name != known.get("name") or new_team != known.get("team"):
-            store.set_profile(sender, new_name, new_team)
+        if new_name != known.get("name"):
+            store.set_profile(sender, new_name)
+        if workspace and known.get("team") != f"{platform}:{workspace}":
+            Teams(store).join_platform(sender, platform, workspace, team_name)
     except Exception:  # a profile is a nicety: never lose the message over it
         logger.exception("team chat: could not store the profile of %s", sender)
 
@@ -119,27 +124,27 @@ BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 def to_slack(text: str) -> str:
     """Slack mrkdwn: escape &, <, > (they start links and mentions), *bold*."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = quiet(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return BOLD.sub(r"*\1*", text)
 
 
 def to_telegram_html(text: str) -> str:
-    """Telegram's HTML parse mode: escape, <b>bold</b>."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Telegram's HTML parse mode: escape, <b>bold</b>; @username made inert (it would notify that person)."""
+    text = quiet(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return BOLD.sub(r"<b>\1</b>", text)
 
 
 def to_teams(text: str) -> str:
     """Teams markdown joins single newlines: make each a hard line break."""
-    return re.sub(r"(?<!\n)\n(?!\n)", "  \n", text)
+    return re.sub(r"(?<!\n)\n(?!\n)", "  \n", quiet(text))
 
 
 def to_mattermost(text: str) -> str:
-    return text  # Mattermost renders the same markdown (**bold**, line breaks)
+    return quiet(text)  # Mattermost renders the same markdown (**bold**, line breaks); @all would ping the channel
 
 
 def to_rocketchat(text: str) -> str:
-    return BOLD.sub(r"*\1*", text)  # Rocket.Chat's bold is a single star
+    return BOLD.sub(r"*\1*", quiet(text))  # Rocket.Chat's bold is a single star; @all/@here would ping the room
 
 
 def team_blueprint(platform: str, enabled: bool, needs: str) -> Tuple[Any, bool]:

@@ -1,13 +1,20 @@
 """Mattermost: the shipped connector checks no token. Here every outgoing-webhook and slash-command request must
-carry one of the configured tokens, button presses must carry a signature made for the person they were sent to,
-each person has a sender per team, mentions (the webhook's trigger word, e.g. `@coach`) are answered in the
-post's thread and `/coach ...` (which also works in DMs) privately through its response URL.
+carry one of the configured tokens, button presses must carry a signature made for the person, team, channel and
+thread they were sent to, valid for ACTION_LIFETIME, with a key of their own (MATTERMOST_ACTION_SECRET, else one
+made once into var/mattermost_action_secret; never the webhook token), each person has a sender per team, mentions
+(the webhook's trigger word, e.g. `@coach`) are answered in the post's thread and `/coach ...` (which also works in
+DMs) privately through its response URL, which must be on the Mattermost server (or MATTERMOST_RESPONSE_HOSTS).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import logging
+import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional
+from urllib.parse import urlsplit
 
 import aiohttp
 from rasa.core.channels.channel import OutputChannel, UserMessage
@@ -17,6 +24,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.limits import limited_handler
+from knowledge import secret_files
+from knowledge.secret_files import MIN_SECRET_CHARS
 
 from . import common
 
@@ -24,6 +33,34 @@ logger = logging.getLogger(__name__)
 
 PLATFORM = "mattermost"
 NEEDS = "MATTERMOST_URL, MATTERMOST_BOT_TOKEN, MATTERMOST_TOKENS and MATTERMOST_WEBHOOK_URL"
+ACTION_LIFETIME = 7 * 24 * 3600  # seconds a button works: a week of a practice thread; older presses get 403
+
+
+def action_signature(key: str, user: str, team: str, channel: str, root: str, payload: str, expires: str) -> str:
+    """HMAC-SHA256 over everything a press must match, as one JSON list (no field can run into the next)."""
+    fields = json.dumps(["mattermost-action", user, team, channel, root, payload, expires], ensure_ascii=False)
+    return hmac.new(key.encode(), fields.encode(), hashlib.sha256).hexdigest()
+
+
+def action_context(key: str, user: str, team: str, channel: str, root: str, payload: str, now: Optional[float] = None) -> Dict[str, str]:
+    """What a button carries back to the webhook (Mattermost posts it with no token)."""
+    expires = str(int((time.time() if now is None else now) + ACTION_LIFETIME))
+    sig = action_signature(key, user, team, channel, root, payload, expires)
+    return {"action": payload, "root": root, "team": team, "channel": channel, "exp": expires, "sig": sig}
+
+
+def press_refusal(key: str, data: Dict[str, Any], context: Dict[str, Any], now: Optional[float] = None) -> Optional[str]:
+    """Why a button press is not one the coach made for this person, team and channel (None when it is)."""
+    user, team, channel = (str(data.get(k) or "") for k in ("user_id", "team_id", "channel_id"))
+    expires, root, payload = str(context.get("exp") or ""), str(context.get("root") or ""), str(context.get("action") or "")
+    if context.get("team") != team or context.get("channel") != channel:
+        return "button press from another team or channel"
+    if not expires.isdigit() or int(expires) < (time.time() if now is None else now):
+        return "button press expired"
+    expected = action_signature(key, user, team, channel, root, payload, expires)
+    if not hmac.compare_digest(str(context.get("sig") or "").encode(), expected.encode()):
+        return "button press without a valid signature for this user"
+    return None
 
 
 class MattermostOut(OutputChannel):
@@ -33,9 +70,11 @@ class MattermostOut(OutputChannel):
     def name(cls) -> str:
         return PLATFORM
 
-    def __init__(self, api: str, token: str, channel: str, root: str, response_url: str, webhook_url: str, secret: str, user: str) -> None:
-        self.api, self.token, self.channel, self.root = api.rstrip("/"), token, channel, root
-        self.response_url, self.webhook_url, self.secret, self.user = response_url, webhook_url, secret, user
+    def __init__(
+        self, api: str, token: str, team: str, channel: str, root: str, response_url: str, webhook_url: str, key: str, user: str
+    ) -> None:
+        self.api, self.token, self.team, self.channel, self.root = api.rstrip("/"), token, team, channel, root
+        self.response_url, self.webhook_url, self.key, self.user = response_url, webhook_url, key, user
 
     async def post(self, message: str, attachments: Optional[List[Dict[str, Any]]] = None) -> None:
         props = {"attachments": attachments} if attachments else {}
@@ -64,7 +103,7 @@ class MattermostOut(OutputChannel):
                 "type": "button",
                 "integration": {
                     "url": self.webhook_url,
-                    "context": {"action": b["payload"], "root": self.root, "sig": common.sign(self.secret, self.user, b["payload"])},
+                    "context": action_context(self.key, self.user, self.team, self.channel, self.root, b["payload"]),
                 },
             }
             for n, b in enumerate(common.buttons_of(buttons))
@@ -85,12 +124,28 @@ class Mattermost(MattermostInput):
             get("webhook_url", "MATTERMOST_WEBHOOK_URL"),
             common.secrets_list(get("tokens", "MATTERMOST_TOKENS")),
             get("trigger", "MATTERMOST_TRIGGER") or "@coach",
+            common.secrets_list(get("response_hosts", "MATTERMOST_RESPONSE_HOSTS")),
+            get("action_secret", "MATTERMOST_ACTION_SECRET"),
         )
 
-    def __init__(self, url: str, token: str, webhook_url: str, tokens: Optional[List[str]] = None, trigger: str = "@coach") -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        webhook_url: str,
+        tokens: Optional[List[str]] = None,
+        trigger: str = "@coach",
+        response_hosts: Optional[List[str]] = None,
+        action_secret: str = "",
+    ) -> None:
         super().__init__(url, token, webhook_url)
         self.tokens, self.trigger = tokens or [], trigger
+        if action_secret and len(action_secret) < MIN_SECRET_CHARS:
+            raise ValueError(f"MATTERMOST_ACTION_SECRET is shorter than {MIN_SECRET_CHARS} characters: use a random one")
+        self.action_secret = action_secret
         self.enabled = bool(url and token and self.tokens)
+        # slash-command answers go only to the Mattermost server itself (or hosts the operator lists)
+        self.response_hosts = {urlsplit(url).netloc.lower()} | {h.lower() for h in response_hosts or []}
         if not self.enabled:
             common.log_disabled(PLATFORM, NEEDS)
 
@@ -99,7 +154,7 @@ class Mattermost(MattermostInput):
         bp, live = common.team_blueprint(PLATFORM, self.enabled, NEEDS)
         if not live:
             return bp
-        secret = self.tokens[0]
+        key = self.action_secret or secret_files.MATTERMOST_ACTION.load()  # its own key, not a webhook token
 
         @bp.route("/webhook", methods=["POST"])
         @common.malformed_is_400(PLATFORM)
@@ -112,10 +167,10 @@ class Mattermost(MattermostInput):
             user, team, channel = str(data.get("user_id") or ""), str(data.get("team_id") or ""), str(data.get("channel_id") or "")
             root, response_url = "", ""
             if context is not None:  # a button press: Mattermost sends no token, so the button carries a signature
-                text = str(context.get("action") or "")
-                if not common.same_secret(str(context.get("sig") or ""), common.sign(secret, user, text)):
-                    return common.reject(PLATFORM, "button press without a valid signature for this user", 403)
-                root = str(context.get("root") or "")
+                refused = press_refusal(key, data, context)
+                if refused:
+                    return common.reject(PLATFORM, refused, 403)
+                text, root = str(context.get("action") or ""), str(context.get("root") or "")
             else:
                 if not data.get("token"):
                     return common.reject(PLATFORM, "missing token")
@@ -123,6 +178,9 @@ class Mattermost(MattermostInput):
                     return common.reject(PLATFORM, "wrong token", 403)
                 if data.get("command"):  # slash command: `/coach he keeps interrupting me`, in channels and DMs
                     text, response_url = str(data.get("text") or "") or "/help", str(data.get("response_url") or "")
+                    where = urlsplit(response_url)
+                    if response_url and (where.scheme not in ("http", "https") or where.netloc.lower() not in self.response_hosts):
+                        return common.reject(PLATFORM, "response_url outside the Mattermost server", 403)
                 elif data.get("trigger_word") or self.trigger.lower() in str(data.get("text") or "").lower():
                     text = common.strip_mention(str(data.get("text") or ""), str(data.get("trigger_word") or ""), self.trigger)
                     root = str(data.get("root_id") or data.get("post_id") or "")
@@ -131,8 +189,10 @@ class Mattermost(MattermostInput):
             if not user or not text:
                 return response.json({})
             sender = common.sender_id(PLATFORM, team, user)
-            common.remember_profile(sender, str(data.get("user_name") or ""), f"{PLATFORM}:{team}" if team else None)
-            out = MattermostOut(self.url, self.token, channel, root, response_url, self.webhook_url, secret, user)
+            await common.remember_profile(
+                sender, str(data.get("user_name") or ""), PLATFORM, team or None, str(data.get("team_domain") or "")
+            )
+            out = MattermostOut(self.url, self.token, team, channel, root, response_url, self.webhook_url, key, user)
             try:
                 await on_new_message(UserMessage(text, out, sender, input_channel=PLATFORM, metadata={"team": team}))
             except Exception:

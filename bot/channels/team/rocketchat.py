@@ -118,7 +118,7 @@ class RocketChat(RocketChatInput):
             if not text:
                 return response.json({})
             sender = common.sender_id(PLATFORM, self.workspace, user)
-            common.remember_profile(sender, str(data.get("user_name") or ""), f"{PLATFORM}:{self.workspace}")
+            await common.remember_profile(sender, str(data.get("user_name") or ""), PLATFORM, self.workspace)
             thread = None if direct else str(data.get("tmid") or data.get("message_id") or "") or None
             out = RocketChatOut(self.server_url, self.user_id, self.token, self.user, room, thread)
             try:

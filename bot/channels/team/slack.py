@@ -104,7 +104,7 @@ class Slack(SlackInput):
         if not stamp.isdigit() or abs(time.time() - int(stamp)) > MAX_AGE:
             return "stale or invalid timestamp (possible replay)"
         digest = hmac.new(self.slack_signing_secret.encode(), f"v0:{stamp}:".encode() + (request.body or b""), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(f"v0={digest}", signature):
+        if not hmac.compare_digest(f"v0={digest}".encode(), signature.encode()):
             return "bad signature"
         return None
 
@@ -129,7 +129,7 @@ class Slack(SlackInput):
 
         async def deliver(text: str, team: str, user: str, name: str, channel: str, thread: Optional[str]) -> None:
             sender = common.sender_id(PLATFORM, team, user)
-            common.remember_profile(sender, name or await self.display_name(team, user), f"{PLATFORM}:{team}")
+            await common.remember_profile(sender, name or await self.display_name(team, user), PLATFORM, team)
             out = SlackOutput(self.slack_token, channel, thread if self.use_threads else None, self.api_url)
             await on_new_message(
                 UserMessage(text, out, sender, input_channel=PLATFORM, metadata={"out_channel": channel, "thread_id": thread, "team": team})
@@ -163,7 +163,7 @@ class Slack(SlackInput):
                     )
                 try:
                     payload = json.loads(form.get("payload", "{}"))
-                except ValueError:
+                except (ValueError, RecursionError):
                     return response.text("not a Slack payload", status=400)
                 actions = payload.get("actions") or []
                 value = actions[0].get("value") if actions else None

@@ -1,5 +1,6 @@
 """Microsoft Teams through the Bot Framework: the shipped JWT check, tightened (RS256 only, issuer, expiry, and the
-token's serviceUrl must be the activity's), keys fetched when first needed instead of at start-up, configurable
+token's serviceUrl must be the activity's), keys fetched when first needed instead of at start-up, then daily
+and off the event loop (an unknown key id fetches again at most every KEYS_RETRY_SECONDS), configurable
 OpenID/token URLs, a sender per person per tenant, replies in the message's thread and hero-card buttons.
 
 In a channel Teams delivers a message only when the bot is @mentioned; the mention is checked again here.
@@ -7,15 +8,16 @@ In a channel Teams delivers a message only when the bot is @mentioned; the menti
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
 import logging
 import re
+import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 import aiohttp
 import jwt
-import requests
 from jwt.algorithms import RSAAlgorithm
 from rasa.core.channels.botframework import (
     MICROSOFT_OAUTH2_PATH,
@@ -38,7 +40,9 @@ logger = logging.getLogger(__name__)
 PLATFORM = "botframework"
 NEEDS = "TEAMS_APP_ID and TEAMS_APP_PASSWORD"
 ISSUER = "https://api.botframework.com"
-KEYS_MAX_AGE = datetime.timedelta(days=1)  # Microsoft's advice: refresh the signing keys daily
+KEYS_MAX_AGE = 24 * 3600.0  # seconds: Microsoft's advice, refresh the signing keys daily
+KEYS_RETRY_SECONDS = 300.0  # an unknown key id fetches the keys again at most this often: forged key ids cost nothing
+KEYS_TIMEOUT = 10  # seconds per fetch of the OpenID configuration or the keys
 AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 
 
@@ -148,19 +152,41 @@ class Teams(BotFrameworkInput):
         self.openid_url, self.issuer = openid_url, issuer
         self.tokens = Tokens(app_id, app_password, token_url)
         self.jwt_keys: Dict[str, Any] = {}
-        self.jwt_update_time = datetime.datetime.fromtimestamp(0)
+        self.keys_fetched = self.keys_tried = -1e12  # time.monotonic() of the last good fetch and of the last try
+        self._keys_lock: Optional[asyncio.Lock] = None
         if not self.enabled:
             common.log_disabled(PLATFORM, NEEDS)
 
-    def _update_cached_jwk_keys(self) -> None:
-        conf = requests.get(self.openid_url, timeout=10)
-        conf.raise_for_status()
-        keys = requests.get(conf.json()["jwks_uri"], timeout=10)
-        keys.raise_for_status()
-        self.jwt_keys = {key["kid"]: key for key in keys.json()["keys"]}
-        self.jwt_update_time = datetime.datetime.now()
+    def keys_due(self, kid: Any) -> bool:
+        """Time to fetch the keys: they are a day old, or the token names a key not held and the last try is
+        KEYS_RETRY_SECONDS ago (so a flood of forged key ids makes at most one fetch per period)."""
+        now = time.monotonic()
+        if now - self.keys_fetched > KEYS_MAX_AGE and now - self.keys_tried > KEYS_RETRY_SECONDS / 10:
+            return True
+        return kid not in self.jwt_keys and now - self.keys_tried > KEYS_RETRY_SECONDS
 
-    def unverified(self, auth_header: Optional[str], activity: Dict[str, Any]) -> Optional[str]:
+    async def refresh_keys(self, kid: Any) -> None:
+        """Fetch Microsoft's signing keys without blocking the event loop, one fetch at a time."""
+        if self._keys_lock is None:
+            self._keys_lock = asyncio.Lock()
+        async with self._keys_lock:
+            if not self.keys_due(kid):  # another request fetched them while this one waited
+                return
+            self.keys_tried = time.monotonic()
+            try:
+                timeout = aiohttp.ClientTimeout(total=KEYS_TIMEOUT)
+                async with aiohttp.ClientSession(timeout=timeout) as session:
+                    async with session.get(self.openid_url) as conf:
+                        conf.raise_for_status()
+                        jwks_uri = (await conf.json(content_type=None))["jwks_uri"]
+                    async with session.get(jwks_uri) as keys:
+                        keys.raise_for_status()
+                        self.jwt_keys = {key["kid"]: key for key in (await keys.json(content_type=None))["keys"]}
+                self.keys_fetched = time.monotonic()
+            except (aiohttp.ClientError, asyncio.TimeoutError, KeyError, TypeError, ValueError):
+                logger.warning("botframework: could not fetch the signing keys from %s", self.openid_url)
+
+    async def unverified(self, auth_header: Optional[str], activity: Dict[str, Any]) -> Optional[str]:
         """Why a request is not the Bot Framework's (None when it is)."""
         match = re.match(r"Bearer\s+(\S+)$", auth_header or "")
         if not match:
@@ -172,11 +198,8 @@ class Teams(BotFrameworkInput):
             return "malformed JWT"
         if header.get("alg") != "RS256":
             return f"JWT algorithm {header.get('alg')!r} not allowed"
-        if header.get("kid") not in self.jwt_keys or datetime.datetime.now() - self.jwt_update_time > KEYS_MAX_AGE:
-            try:
-                self._update_cached_jwk_keys()
-            except (requests.RequestException, KeyError, ValueError):
-                logger.warning("botframework: could not fetch the signing keys from %s", self.openid_url)
+        if self.keys_due(header.get("kid")):
+            await self.refresh_keys(header.get("kid"))
         if header.get("kid") not in self.jwt_keys:
             return "JWT signed by an unknown key"
         try:
@@ -213,11 +236,11 @@ class Teams(BotFrameworkInput):
         async def webhook(request: Request) -> HTTPResponse:
             try:
                 activity = json.loads(request.body or b"{}")
-            except ValueError:
+            except (ValueError, RecursionError):
                 activity = None
             if not isinstance(activity, dict):
                 return common.reject(PLATFORM, "body is not a JSON activity", 400)
-            reason = self.unverified(request.headers.get("Authorization"), activity)
+            reason = await self.unverified(request.headers.get("Authorization"), activity)
             if reason:
                 return common.reject(PLATFORM, reason)
             if activity.get("type") != "message":
@@ -233,7 +256,7 @@ class Teams(BotFrameworkInput):
             text = value.get("payload") or AT_TAG.sub(" ", activity.get("text") or "").strip()
             tenant = ((activity.get("channelData") or {}).get("tenant") or {}).get("id") or conversation.get("tenantId") or "default"
             sender = common.sender_id(PLATFORM, tenant, user.get("aadObjectId") or user.get("id", ""))
-            common.remember_profile(sender, user.get("name"), f"{PLATFORM}:{tenant}")
+            await common.remember_profile(sender, user.get("name"), PLATFORM, tenant)
             out = TeamsOutput(
                 self.app_id,
                 self.app_password,

@@ -178,7 +178,9 @@ class Telegram(TelegramInput):
                 return response.text("")
             group = chat.get("type") != "private"
             sender = common.sender_id(PLATFORM, str(chat["id"]), str(user["id"]))
-            common.remember_profile(sender, display_name(user), f"{PLATFORM}:{chat['id']}" if group else None)
+            await common.remember_profile(
+                sender, display_name(user), PLATFORM, str(chat["id"]) if group else None, str(chat.get("title") or "")
+            )
             reply_to = message.get("message_id") if group and not query else None
             out = TelegramOut(self.api_url, self.access_token or "", chat["id"], reply_to, self.payloads)
             try:

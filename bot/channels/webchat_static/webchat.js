@@ -220,14 +220,15 @@
     profileForm.hidden = !profileForm.hidden;
     if (!profileForm.hidden) {
       document.getElementById("name").value = profile.name;
-      document.getElementById("team").value = profile.team;
+      document.getElementById("team").value = "";
+      document.getElementById("team").placeholder = profile.team || t("team_hint");
       document.getElementById("name").focus();
     }
   });
   document.getElementById("profile-cancel").addEventListener("click", function () { profileForm.hidden = true; });
   profileForm.addEventListener("submit", function (e) {
     e.preventDefault();
-    var body = { name: document.getElementById("name").value, team: document.getElementById("team").value };
+    var body = { name: document.getElementById("name").value, invite: document.getElementById("team").value };
     withSession(function () { return api("api/profile", body); }).then(function (res) {
       if (res.status !== 200) { addError(res.data.error || t("error")); return; }
       profile = res.data.profile;

@@ -1,0 +1,228 @@
+"""Teams: who may see whose scores. Defined once here; the leaderboard, the progress page, the team chats and
+(later) the training programs' managers all read it.
+
+A team is keyed by ids, never by a display name a person can type:
+
+- a team chat's team is its platform and workspace id (`slack` + the Slack team id `T…`, `botframework` + the
+  Teams tenant, `telegram` + the chat id, `mattermost` + the team id, `rocketchat` + the server, `feishu` + the
+  tenant or group chat id, `dingtalk` + the corp or conversation id, `wecom` + the corp id). Only a request the
+  platform signed can make someone a member, so only people of that workspace are on its board.
+- a web-chat team is made by an operator (`coach team create NAME`), which prints an invite code; a web-chat
+  visitor joins only by giving that code. The code is stored as its SHA-256 only; `coach team invite NAME` makes a
+  new one (the old one stops working).
+
+Members have a role, `member` or `manager` (ROLES), so the training programs can give managers more rights on the
+same tables. Everything runs through the application store (knowledge/userdata.py) on SQLite or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+from .userdata import MAX_NAME, UserData, now
+
+ROLES = ("member", "manager")
+WEB = "web"  # the platform of teams joined with an invite code
+PLATFORMS = ("slack", "botframework", "telegram", "mattermost", "rocketchat", "feishu", "dingtalk", "wecom")
+INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or typed from a phone
+INVITE_CHARS = 16  # 80 bits: guessing one is hopeless at the profile route's per-address limit
+MAX_WORKSPACE = 200  # characters of a platform's workspace id (Slack T…, a tenant uuid, a Feishu oc_… chat id)
+
+
+class TeamError(ValueError):
+    """A team operation that cannot be done (unknown team, duplicate name, bad role); the message says why."""
+
+
+@dataclass(frozen=True)
+class Team:
+    id: int
+    platform: str
+    workspace: str
+    name: str
+    created: str
+
+    @property
+    def key(self) -> str:
+        """What the rest of the code (profile()['team'], team_members) calls the team: stable, never typed."""
+        return f"{self.platform}:{self.workspace}"
+
+
+@dataclass(frozen=True)
+class Member:
+    user: str
+    role: str
+    name: str  # the display name the person gave or the platform reported ("" when unknown)
+    joined: str
+
+
+def normalise_code(code: str) -> str:
+    """An invite code as typed: case, spaces and dashes ignored."""
+    return re.sub(r"[\s\-]", "", code or "").upper()
+
+
+def code_hash(code: str) -> str:
+    return hashlib.sha256(normalise_code(code).encode()).hexdigest()
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_CHARS))
+    return "-".join(raw[i : i + 4] for i in range(0, INVITE_CHARS, 4))
+
+
+class Teams:
+    """Teams and their members in the application store."""
+
+    def __init__(self, store: UserData):
+        self.store = store
+
+    # reading ---------------------------------------------------------------------------------------------
+    def _team(self, row: Optional[Dict[str, Any]]) -> Optional[Team]:
+        if not row:
+            return None
+        return Team(int(row["id"]), row["platform"], row["workspace"], row["name"] or "", row["created"] or "")
+
+    def get(self, platform: str, workspace: str) -> Optional[Team]:
+        rows = self.store.query("select * from teams where platform = ? and workspace = ?", [platform, workspace])
+        return self._team(rows[0] if rows else None)
+
+    def by_key(self, key: str) -> Optional[Team]:
+        platform, _, workspace = (key or "").partition(":")
+        return self.get(platform, workspace) if platform and workspace else None
+
+    def by_name(self, name: str) -> Optional[Team]:
+        """A web-chat team by the name its operator gave (case-insensitive)."""
+        rows = self.store.query("select * from teams where platform = ? and lower(name) = lower(?)", [WEB, name.strip()])
+        return self._team(rows[0] if rows else None)
+
+    def all(self) -> List[Team]:
+        return [t for t in (self._team(r) for r in self.store.query("select * from teams order by platform, name, id")) if t]
+
+    def team_of(self, user: str) -> Optional[Team]:
+        """The team a person belongs to (one per sender id: a team chat's sender id already names its workspace)."""
+        rows = self.store.query(
+            "select t.* from team_members m join teams t on t.id = m.team_id where m.user = ? order by m.joined desc limit 1", [user]
+        )
+        return self._team(rows[0] if rows else None)
+
+    def members(self, team: Team) -> List[Member]:
+        rows = self.store.query(
+            "select m.user, m.role, m.joined, coalesce(p.name, '') as name from team_members m "
+            "left join profiles p on p.user = m.user where m.team_id = ? order by m.joined, m.user",
+            [team.id],
+        )
+        return [Member(r["user"], r["role"], r["name"] or "", r["joined"]) for r in rows]
+
+    def counts(self) -> Dict[int, int]:
+        return {
+            int(r["team_id"]): int(r["n"]) for r in self.store.query("select team_id, count(*) as n from team_members group by team_id")
+        }
+
+    # web-chat teams (the operator's `coach team ...`) -----------------------------------------------------
+    def create(self, name: str) -> tuple[Team, str]:
+        """A new web-chat team and its invite code (printed once; only its hash is kept)."""
+        name = " ".join(name.split())[:MAX_NAME]
+        if not name:
+            raise TeamError("a team needs a name")
+        if self.by_name(name):
+            raise TeamError(f"a team called {name!r} already exists (coach team invite {name!r} gives it a new code)")
+        code = new_code()
+        self.store.write(
+            "insert into teams (platform, workspace, name, invite, created) values (?, ?, ?, ?, ?)",
+            [WEB, secrets.token_hex(8), name, code_hash(code), now()],
+        )
+        team = self.by_name(name)
+        assert team is not None
+        return team, code
+
+    def new_invite(self, name: str) -> str:
+        """A new invite code for a web-chat team; the old code stops working, members stay."""
+        team = self._web(name)
+        code = new_code()
+        self.store.write("update teams set invite = ? where id = ?", [code_hash(code), team.id])
+        return code
+
+    def remove(self, name: str) -> int:
+        """Delete a web-chat team and its memberships (the people and their scores stay); the members it had."""
+        team = self._web(name)
+
+        def work(cur: Any) -> int:
+            count = self.store._exec(cur, "delete from team_members where team_id = ?", [team.id]).rowcount
+            self.store._exec(cur, "delete from teams where id = ?", [team.id])
+            return int(count)
+
+        return self.store._run(work, write=True)
+
+    def _web(self, name: str) -> Team:
+        team = self.by_name(name)
+        if team is None:
+            raise TeamError(f"no web-chat team called {name!r} (coach team list shows them)")
+        return team
+
+    def join(self, user: str, code: str) -> Optional[Team]:
+        """Join the web-chat team whose invite code this is (leaving any other); None for an unknown code."""
+        typed = normalise_code(code)
+        if len(typed) != INVITE_CHARS:
+            return None
+        rows = self.store.query("select * from teams where platform = ? and invite = ?", [WEB, code_hash(typed)])
+        team = self._team(rows[0] if rows else None)  # looked up by the code's hash: the code itself is never stored
+        if team is None:
+            return None
+        self._set_membership(user, team)
+        return team
+
+    def leave(self, user: str) -> int:
+        return self.store.write("delete from team_members where user = ?", [user])
+
+    # team chats ------------------------------------------------------------------------------------------
+    def join_platform(self, user: str, platform: str, workspace: str, name: str = "") -> Team:
+        """Make a verified team-chat sender a member of their workspace's team (made on first sight). `name`
+        is the workspace's display name when the platform gave one: shown, never used to match."""
+        if platform not in PLATFORMS:
+            raise TeamError(f"unknown platform {platform!r}")
+        workspace = workspace.strip()[:MAX_WORKSPACE]
+        if not workspace:
+            raise TeamError("a platform team needs its workspace id")
+        name = " ".join((name or "").split())[:MAX_NAME]
+
+        def work(cur: Any) -> None:
+            self.store._exec(
+                cur,
+                "insert into teams (platform, workspace, name, invite, created) values (?, ?, ?, null, ?) "
+                "on conflict (platform, workspace) do nothing",
+                [platform, workspace, name, now()],
+            )
+            if name:
+                self.store._exec(
+                    cur, "update teams set name = ? where platform = ? and workspace = ? and name != ?", [name, platform, workspace, name]
+                )
+
+        self.store._run(work, write=True)
+        team = self.get(platform, workspace)
+        assert team is not None
+        current = self.team_of(user)
+        if current is None or current.id != team.id:
+            self._set_membership(user, team)
+        return team
+
+    def _set_membership(self, user: str, team: Team, role: str = "member") -> None:
+        def work(cur: Any) -> None:
+            kept = self.store._rows(cur, "select role from team_members where user = ? and team_id = ?", [user, team.id])
+            self.store._exec(cur, "delete from team_members where user = ?", [user])
+            self.store._exec(
+                cur,
+                "insert into team_members (team_id, user, role, joined) values (?, ?, ?, ?)",
+                [team.id, user, kept[0]["role"] if kept else role, now()],
+            )
+
+        self.store._run(work, write=True)
+
+    def set_role(self, team: Team, user: str, role: str) -> None:
+        """member or manager (the training programs' managers); the person must already be a member."""
+        if role not in ROLES:
+            raise TeamError(f"role must be one of {', '.join(ROLES)}")
+        if not self.store.write("update team_members set role = ? where team_id = ? and user = ?", [role, team.id, user]):
+            raise TeamError(f"{user!r} is not a member of {team.name or team.key!r}")
