@@ -124,6 +124,18 @@ def service_user(name: str) -> Dict[str, Any]:
     return {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": [g.gr_gid for g in grp.getgrall() if name in g.gr_mem]}
 
 
+def traversable_up_to(path: Path, top: Path) -> None:
+    """The folders above `path` inside the project (var/ is owner-only, 0700) let the services' own users pass
+    through (o+x, 0711): they can reach their own folder but list and read nothing else there (files stay 0600)."""
+    if os.geteuid() != 0:
+        return  # without root every service runs as us
+    for parent in path.resolve().parents:
+        if parent == top.resolve() or top.resolve() not in parent.parents:
+            break
+        if parent.stat().st_uid == os.geteuid():
+            parent.chmod(parent.stat().st_mode & 0o777 | 0o011)
+
+
 def give_to(path: Path, run_as: Dict[str, Any]) -> None:
     if run_as:
         os.chown(path, run_as["user"], run_as["group"])
@@ -231,6 +243,7 @@ class Cluster:
         self.model = model or latest_model()
         workdir.mkdir(parents=True, exist_ok=True)
         workdir.chmod(0o755)  # PostgreSQL and Redis run as their own users and must reach their folders
+        traversable_up_to(workdir, ROOT)
         self.secrets = load_secrets(workdir)
         base = {**os.environ, **(env or {})}
         base.update(
