@@ -37,6 +37,14 @@ def practising(dialogue, state: ConversationState) -> None:
     dialogue.respond(UserTurn(text="/start_practice", intent="start_practice", entities={"type_id": "picky"}), state)
 
 
+def practised(dialogue, state: ConversationState) -> None:
+    """A finished practice session: two replies, then the end."""
+    practising(dialogue, state)
+    for text in ("Thanks for coming in. What matters most to you?", "end"):
+        dialogue.respond(UserTurn(text=text, intent="describe_customer" if text != "end" else "practice_end"), state)
+    assert not dialogue.practice.active(state.user)
+
+
 def asking(dialogue, state: ConversationState) -> None:
     dialogue.respond(UserTurn(text="I have a difficult customer", intent="describe_customer"), state)
     assert state.pending_question
@@ -86,6 +94,8 @@ ROW_EXAMPLES: List[Tuple[str, Setup, str, str]] = [
     ("practice session", practising, "What matters most to you?", "describe_customer"),
     ("practice session", practising, "您最看重的是什么？", "describe_customer"),
     ("unknown button", nothing, "/made_up_intent", "made_up_intent"),
+    ("why a practice score", practised, "why did I only get that score?", "my_progress"),
+    ("why a practice score", practised, "为什么只有这么点分？", "ask_why"),
     ("no words", nothing, "😡😡😡", "nlu_fallback"),
     ("clarifying answer", asking, "leads", "leaderboard"),
     ("clarifying answer", asking_zh, "主导", "describe_customer"),
