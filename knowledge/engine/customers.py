@@ -14,7 +14,7 @@ from ..text import clean, normalise
 from ..userdata import UserData
 from .answer import Answer
 from .coaching import Coach, join_notes
-from .lookup import customer_name_in, type_in
+from .lookup import customer_name_in, saved_customer_in, type_in
 from .state import ConversationState
 
 LIST_SHOWN = 10
@@ -32,14 +32,7 @@ class Customers:
 
     def named_in(self, user: str, text: str) -> Optional[Dict[str, Any]]:
         """The saved customer whose name the message contains (the longest name wins)."""
-        norm = normalise(clean(text))
-        best = None
-        for row in self.userdata.customers(user):
-            name = normalise(row["name"])
-            if len(name) >= 2 and (re.search(rf"(?<![a-z]){re.escape(name)}(?![a-z])", norm) if name.isascii() else name in norm):
-                if best is None or len(row["name"]) > len(best["name"]):
-                    best = row
-        return best
+        return saved_customer_in(self.userdata.customers(user), normalise(clean(text)))
 
     def list(self, state: ConversationState) -> Answer:
         rows = self.userdata.customers(state.user)

@@ -13,7 +13,7 @@ from ..schema import local
 from ..store import KnowledgeBase
 from ..text import normalise
 from .answer import Answer
-from .lookup import mentions, topic_in
+from .lookup import mentions, named_in_order, topic_in
 from .state import ConversationState
 from .wording import LIST_SEPARATOR
 
@@ -83,23 +83,12 @@ class Library:
 
     def types_named(self, text: str) -> List[str]:
         """Every type a question names, in the order they appear."""
-        norm = normalise(text)
-        found: List[Tuple[int, str]] = []
-        for type_id, t in self.kb.types.items():
-            names = [t.names.en, t.names.zh, type_id.replace("_", " "), *t.aliases.en, *t.aliases.zh]
-            names += [p.strip() for p in t.names.en.split("/")]
-            positions = []
-            for name in names:
-                name = normalise(name)
-                if len(name) < 2:
-                    continue
-                m = re.search(rf"\b{re.escape(name)}", norm) if name.isascii() else None
-                pos = m.start() if m else (norm.find(name) if not name.isascii() else -1)
-                if pos >= 0:
-                    positions.append(pos)
-            if positions:
-                found.append((min(positions), type_id))
-        return [type_id for _, type_id in sorted(found)]
+        names = {
+            type_id: [t.names.en, t.names.zh, type_id.replace("_", " "), *t.aliases.en, *t.aliases.zh]
+            + [part.strip() for part in t.names.en.split("/")]
+            for type_id, t in self.kb.types.items()
+        }
+        return named_in_order(normalise(text), names)
 
     def answer(self, text: str, state: ConversationState, named: Optional[str] = None) -> Answer:
         """A question about types or topics, from text or a button."""

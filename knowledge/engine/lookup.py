@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from ..store import KnowledgeBase
 from ..text import normalise, to_simplified
@@ -29,6 +29,36 @@ def mentions(text: str, phrases: Dict[str, List[str]]) -> List[Tuple[int, str]]:
         if best:
             found.append((best, key))
     return sorted(found, reverse=True)
+
+
+def named_in_order(norm: str, names: Mapping[str, Sequence[str]]) -> List[str]:
+    """The keys whose names occur in `norm` (already normalised), in the order they first appear; English names on
+    word starts, names shorter than two characters never."""
+    found: List[Tuple[int, str]] = []
+    for key, options in names.items():
+        positions = []
+        for name in options:
+            name = normalise(name)
+            if len(name) < 2:
+                continue
+            m = re.search(rf"\b{re.escape(name)}", norm) if name.isascii() else None
+            pos = m.start() if m else (norm.find(name) if not name.isascii() else -1)
+            if pos >= 0:
+                positions.append(pos)
+        if positions:
+            found.append((min(positions), key))
+    return [key for _, key in sorted(found)]
+
+
+def saved_customer_in(rows: Iterable[Dict[str, Any]], norm: str) -> Optional[Dict[str, Any]]:
+    """The saved customer whose name `norm` (already normalised) contains; the longest name wins."""
+    best = None
+    for row in rows:
+        name = normalise(row["name"])
+        if len(name) >= 2 and (re.search(rf"(?<![a-z]){re.escape(name)}(?![a-z])", norm) if name.isascii() else name in norm):
+            if best is None or len(row["name"]) > len(best["name"]):
+                best = row
+    return best
 
 
 def type_in(kb: KnowledgeBase, text: str) -> Optional[str]:

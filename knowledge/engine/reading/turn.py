@@ -20,7 +20,7 @@ from ...text import clean, detect_lang, han_count, has_words, normalise
 from ...userdata import UserData
 from .. import clauses
 from ..identify import Identification, Identifier
-from ..lookup import mentions, topic_in
+from ..lookup import mentions, named_in_order, saved_customer_in, topic_in
 from ..situations import find_situation
 from ..state import ConversationState, UserTurn
 from ..wording import pronoun_in, script_of
@@ -320,20 +320,7 @@ class Reader:
 
     # names -----------------------------------------------------------------------------------------
     def types_named(self, norm: str, labels_only: bool = False) -> List[str]:
-        found: List[Tuple[int, str]] = []
-        for type_id, names in (self._type_labels if labels_only else self._type_names).items():
-            positions = []
-            for name in names:
-                name = normalise(name)
-                if len(name) < 2:
-                    continue
-                m = re.search(rf"\b{re.escape(name)}", norm) if name.isascii() else None
-                pos = m.start() if m else (norm.find(name) if not name.isascii() else -1)
-                if pos >= 0:
-                    positions.append(pos)
-            if positions:
-                found.append((min(positions), type_id))
-        return [type_id for _, type_id in sorted(found)]
+        return named_in_order(norm, self._type_labels if labels_only else self._type_names)
 
     def without_labels(self, norm: str, type_id: str) -> str:
         """The text with the type's labels taken out (longest first)."""
@@ -369,13 +356,7 @@ class Reader:
         return [(sid, neg) for _, sid, neg in sorted(found)]
 
     def saved_customer_in(self, user: str, norm: str) -> Optional[Dict[str, Any]]:
-        best = None
-        for row in self.userdata.customers(user):
-            name = normalise(row["name"])
-            if len(name) >= 2 and (re.search(rf"(?<![a-z]){re.escape(name)}(?![a-z])", norm) if name.isascii() else name in norm):
-                if best is None or len(row["name"]) > len(best["name"]):
-                    best = row
-        return best
+        return saved_customer_in(self.userdata.customers(user), norm)
 
     def pronoun_of(self, text: str) -> Optional[str]:
         a = self.kb.ui.answers
