@@ -104,6 +104,8 @@ ROW_EXAMPLES: List[Tuple[str, Setup, str, str]] = [
     ("yes to the proposed type", PROPOSED, "yes", "affirm"),
     ("yes to the proposed type", PROPOSED, "yes, switch", "describe_customer"),
     ("yes to the proposed type", PROPOSED_ZH, "对，换吧", "affirm"),
+    ("social line", PROPOSED_ZH, "行 谢了 拜拜", "goodbye"),  # a goodbye with an ok in it switches nothing
+    ("social line", PROPOSED, "ok thanks, bye", "affirm"),
     ("no to the proposed type", PROPOSED, "no, leave it as suspicious", "practice_end"),
     ("no to the proposed type", PROPOSED_ZH, "不用换，他还是疑心型", "deny"),
     ("no to the proposed type", PROPOSED_ZH, "不用換", "deny"),
@@ -135,6 +137,8 @@ ROW_EXAMPLES: List[Tuple[str, Setup, str, str]] = [
     ("unsure reading", nothing, "团队里谁最会处理投诉？", "leaderboard@0.4"),
     ("stale clarifying option", coached(SUSPICIOUS), "Leads", "leaderboard"),
     ("saved customer named", saved("Mr Li", SUSPICIOUS), "Mr Li", "out_of_scope"),
+    ("saved customer named", saved("mrs patel", SUSPICIOUS), "mrs patel", "delete_customer"),  # the name alone deletes nothing
+    ("saved customer named", saved("王总", SUSPICIOUS_ZH), "王总", "rename_customer"),
     ("saved customer named", saved("王总", SUSPICIOUS_ZH), "王总嫌贵怎么办", "ask_discount"),
     ("new customer said", nothing, "another customer: quiet, agrees with everything but never signs", "new_customer"),
     ("new customer said", nothing, "新客户：一个大妈，什么都说好，就是不签", "new_customer"),

@@ -299,7 +299,7 @@ class Dialogue:
 
     # the table's conditions ------------------------------------------------------------------------
     def says_yes_to_proposal(self, r: Reading, state: ConversationState) -> bool:
-        if r.is_button or not state.proposed_type:
+        if r.is_button or not state.proposed_type or r.social == "goodbye":  # 「行 谢了 拜拜」 leaves; it switches nothing
             return False
         named = r.types_labelled
         return (r.confirmation == "yes" and not r.question and set(named) <= {state.proposed_type}) or (
@@ -701,9 +701,9 @@ class Dialogue:
 
     @staticmethod
     def bare_name(r: Reading, rest: str) -> bool:
-        """Nothing but the name (and a filler: "what about big mike?", 「王先生呢」), and no request about it."""
-        if r.intent in ("delete_customer", "rename_customer", "update_customer", "save_customer"):
-            return False
+        """Nothing but the name (and a filler: "what about big mike?", 「王先生呢」): a recall, whatever NLU made of
+        it. A deletion, a rename or an update needs its words ("delete Mr Li"), never the name alone (persona 1:
+        "mrs patel" read as delete_customer offered to delete her)."""
         return substance(BARE_NAME_FILLER.sub(" ", rest)) == 0
 
     def asks(self, rest: str) -> bool:
