@@ -94,6 +94,8 @@ ROW_EXAMPLES: List[Tuple[str, Setup, str, str]] = [
     ("practice session", practising, "What matters most to you?", "describe_customer"),
     ("practice session", practising, "您最看重的是什么？", "describe_customer"),
     ("unknown button", nothing, "/made_up_intent", "made_up_intent"),
+    ("two types compared", nothing, "picky or suspicious? whats the diff", "quiz_answer"),
+    ("two types compared", coached(SUSPICIOUS), "ok 那 deliberate 和 timid friendly 呢, both slow to decide", "quiz_answer"),
     ("why a practice score", practised, "why did I only get that score?", "my_progress"),
     ("why a practice score", practised, "为什么只有这么点分？", "ask_why"),
     ("no words", nothing, "😡😡😡", "nlu_fallback"),

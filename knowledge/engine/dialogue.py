@@ -210,6 +210,7 @@ class Dialogue:
             Route("type added to the customer", self.adds_a_type, self.add_type),
             # a question that names what it asks about answers exactly that, whatever single word NLU caught
             Route("DISC letter asked", lambda r, s: typed(r, s) and self.disc_letter(r) is not None, self.disc_types),
+            Route("two types compared", self.compares_types, lambda r, s: self.library.answer(r.text, s)),
             Route("question about a named type", self.asks_about_named_type, self.named_type_answer),
             Route("which type fits a description", self.asks_which_type, self.which_type),
             Route("trade without examples said", self.says_unsupported_trade, self.unsupported_trade),
@@ -354,6 +355,13 @@ class Dialogue:
             return None
         m = DISC_LETTER.search(r.norm)
         return next((g for g in m.groups() if g), "").upper() if m else None
+
+    def compares_types(self, r: Reading, state: ConversationState) -> bool:
+        """Two types named in a question or a comparison ("picky or suspicious? whats the diff", 「deliberate 和 timid
+        friendly 呢」): how to tell them apart, whatever NLU made of the type names (it read a quiz answer)."""
+        if r.is_button or len(set(r.types_labelled)) < 2 or state.quiz_type:
+            return False
+        return r.comparing or r.question or bool(re.search(r"\bor\b|还是|和|跟|与|呢", r.norm))
 
     def asks_about_named_type(self, r: Reading, state: ConversationState) -> bool:
         """A question about a type it names, not the customer at hand: "what should I tell Jason about

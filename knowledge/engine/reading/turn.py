@@ -28,7 +28,7 @@ from ..wording import pronoun_in, script_of
 SHORT_LETTERS = 3  # "B", "ok": too short to say which language the user writes in, so the conversation's stays
 QUESTION = re.compile(r"[?？]|\b(how|what|why|which|when|should)\b|怎么|如何|为什么|哪些|什么|吗", re.I)
 NEGATION = re.compile(r"\b(?:not|no|never|nope|nah|don'?t|doesn'?t|isn'?t|won'?t|can'?t)\b|n't|[不没别]")
-COMPARING = re.compile(r"\b(differen\w*|differ|compare\w*|vs\.?|versus|tell (?:them )?apart)\b|区别|区分|不同|差别|比较", re.I)
+COMPARING = re.compile(r"\b(differen\w*|differ|diff|compare\w*|vs\.?|versus|tell (?:them )?apart)\b|区别|区分|不同|差别|比较", re.I)
 NEW_CUSTOMER_REACH = 12  # "ok so, another customer: ..." - the marker opens the message
 # "I sell cars", "I'm in insurance", 「我是卖房的」「我做保险」: where a trade is said outright
 TRADE_STATEMENT = re.compile(
