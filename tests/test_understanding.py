@@ -173,6 +173,8 @@ def test_two_close_types_name_both_ask_and_a_press_coaches(talk, engine, lang, m
         ("en", "can I export my team's results to excel?", "leaderboard"),
         ("en", "what should my team say first to an angry customer?", "leaderboard"),
         ("zh", "我们团队第一次见客户应该怎么开场？", "leaderboard"),
+        ("en", "how do I coach my reps on complaints? not the leaderboard", "leaderboard"),
+        ("zh", "不要排行榜，我想知道怎么教团队处理投诉", "leaderboard"),
     ],
 )
 def test_team_first_and_export_do_not_open_the_leaderboard(talk, engine, lang, text, intent):

@@ -655,7 +655,7 @@ class Dialogue:
     def leaderboard(self, r: Reading, state: ConversationState) -> Answer:
         """Only when the message asks for it: "team", "first" or "high" alone open nothing; a question about a
         topic ("how should I coach my team on complaints?") gets the topic."""
-        if r.is_button or r.says("leaderboard_words"):
+        if r.is_button or r.says("leaderboard_words", affirmed=True):  # "... not the leaderboard" asks something else
             return self.trainer.leaderboard(state.lang, viewer=state.user)
         if r.question and r.topic_searched:
             return self.library.answer(r.text, state)

@@ -79,11 +79,16 @@ def words(kb: KnowledgeBase, key: str) -> List[str]:
     return list(w.en) + list(w.zh)
 
 
-def says(norm: str, phrases: Sequence[str]) -> bool:
-    """Any phrase occurs; English phrases as whole words ("her" is not in "here")."""
+def says(norm: str, phrases: Sequence[str], affirmed: bool = False) -> bool:
+    """Any phrase occurs; English phrases as whole words ("her" is not in "here"). `affirmed`: only where it is not
+    negated ("not the leaderboard", 「不要排行榜」)."""
     for phrase in phrases:
         p = normalise(phrase)
-        if p and (re.search(rf"(?<![a-z']){re.escape(p)}(?![a-z])", norm) if p.isascii() else p in norm):
+        if not p:
+            continue
+        m = re.search(rf"(?<![a-z']){re.escape(p)}(?![a-z])", norm) if p.isascii() else None
+        pos = m.start() if m else (norm.find(p) if not p.isascii() else -1)
+        if pos >= 0 and not (affirmed and clauses.negated_at(norm, pos)):
             return True
     return False
 
@@ -255,9 +260,10 @@ class Reading:
     def comparing(self) -> bool:
         return not self.is_button and bool(COMPARING.search(self.text))
 
-    def says(self, key: str) -> bool:
-        """One of ui.yaml's `answers.<key>` phrases occurs in the message (English as whole words)."""
-        return not self.is_button and says(self.norm, words(self.reader.kb, key))
+    def says(self, key: str, affirmed: bool = False) -> bool:
+        """One of ui.yaml's `answers.<key>` phrases occurs in the message (English as whole words); `affirmed`: and
+        is not negated there."""
+        return not self.is_button and says(self.norm, words(self.reader.kb, key), affirmed)
 
     def mentions(self, key: str) -> bool:
         """One of ui.yaml's `answers.<key>` phrases occurs, English on word starts ("practi" in "practise")."""
