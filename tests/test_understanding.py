@@ -400,3 +400,19 @@ def test_a_trade_without_examples_is_said_and_the_rest_coached(talk, engine, lan
     reply = t.say(text, intent="set_trade")
     assert t.state.trade is None and t.state.trade_named == sells
     assert (t.state.customer_type is not None) == description, reply.text
+
+
+@pytest.mark.parametrize(
+    "lang, text", [("en", "whats the weather like tmrw in chicago"), ("en", "who won the game last night?"), ("zh", "明天天气怎么样")]
+)
+def test_an_off_topic_question_is_not_noted_for_the_customer(talk, engine, lang, text):
+    """With a customer remembered, a question NLU is sure is out of scope and that speaks of no customer gets the
+    out-of-scope answer: the customer and their notes stay as they were."""
+    from knowledge.engine.state import UserTurn
+
+    t = talk(lang)
+    t.say(SUSPICIOUS[lang])
+    notes = t.state.customer_notes
+    reply = t.dialogue.respond(UserTurn(text=text, intent="out_of_scope", confidence=0.95), t.state)
+    assert reply.text.startswith(engine.kb.text("out_of_scope", lang)[:12]) and t.state.customer_notes == notes
+    assert t.state.customer_type == "suspicious"
