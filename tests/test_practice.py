@@ -9,6 +9,7 @@ import pytest
 from knowledge.engine.answer import MAX_BUBBLE
 from knowledge.engine.practice import Practice, SessionState, Trainer, final_score, score_parts
 from knowledge.loader import trade_words_in
+from knowledge.schema import TRADES, local
 from knowledge.userdata import UserData
 
 OTHER_TRADE_WORDS = ["flat", "apartment", "kitchen", "floor plan", "bedroom"]
@@ -531,3 +532,23 @@ def test_the_trade_words_cover_every_scene_of_a_trade(practice):
     words = practice.trade_words()
     assert set(words) == set(practice.scenes)
     assert {"CRM", "software"} <= set(words["b2b_software"]["en"]) and "neutral" not in words
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_trade_has_three_scenes_and_new_sessions_land_in_each(practice, store, lang):
+    """Issue 23: customers in their scene. A trainee who practises in one trade again and again meets each of its
+    scenes in turn (a new session prefers a scene not played lately), each introduced by its own setting."""
+    for trade in TRADES:
+        options = practice.customer.scenes_for(trade)
+        assert len(options) >= 3 and len(set(options)) == len(options), (trade, options)
+        user = f"scenes-{trade}-{lang}"
+        landed = []
+        for n in range(len(options)):
+            reply = practice.start(user, lang, trade=trade, seed=n)
+            state = store.active_session(user)["state"]
+            assert state["trade"] == trade
+            landed.append(state["scene"])
+            scene = practice.customer.all_scenes[state["scene"]]
+            assert local(scene.setting, lang) in reply.text
+            assert set(trade_words_in(reply.text, practice.scenes, lang)) <= {trade}, (trade, reply.text)
+        assert sorted(landed) == sorted(options), (trade, landed)
