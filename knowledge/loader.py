@@ -170,18 +170,23 @@ def load_scenes(folder: Path = paths.CONTENT_DIR / "scenes") -> Dict[str, Scene]
             raise ContentError(f"{path}: field 'id': {scene.id!r} must match the file name")
         scenes[trade] = scene
     for trade, scene in scenes.items():
-        lines = [
-            (f"{key}.{lang}", t)
-            for key in ("openings", "needs", "questions", "prompts", "ready")
-            for lang in LANGS
-            for t in local(getattr(scene, key), lang)
-        ]
-        lines += [(f"objections.{k}.{lang}", t) for k, v in scene.objections.items() for lang in LANGS for t in local(v, lang)]
-        for where, line in lines:
-            others = [t for t in trade_words_in(line, scenes, where.rsplit(".", 1)[1]) if t != trade]
-            if others:
-                raise ContentError(f"{folder / (trade + '.yaml')}: field '{where}': {line!r} uses words of {others}")
+        check_own_trade_words(scene, trade, scenes, folder / (trade + ".yaml"))
     return scenes
+
+
+def check_own_trade_words(scene: Scene, trade: Optional[str], scenes: Dict[str, Scene], path: Path) -> None:
+    """Every line of a scene uses only its own trade's marker words (`trade` None: the neutral scene, none)."""
+    lines = [
+        (f"{key}.{lang}", t)
+        for key in ("openings", "needs", "questions", "prompts", "ready")
+        for lang in LANGS
+        for t in local(getattr(scene, key), lang)
+    ]
+    lines += [(f"objections.{k}.{lang}", t) for k, v in scene.objections.items() for lang in LANGS for t in local(v, lang)]
+    for where, line in lines:
+        others = [t for t in trade_words_in(line, scenes, where.rsplit(".", 1)[1]) if t != trade]
+        if others:
+            raise ContentError(f"{path}: field '{where}': {line!r} uses words of {others}")
 
 
 def load_more_scenes(scenes: Dict[str, Scene], folder: Path = paths.CONTENT_DIR / "scenes" / "more") -> Dict[str, Scene]:
@@ -192,17 +197,7 @@ def load_more_scenes(scenes: Dict[str, Scene], folder: Path = paths.CONTENT_DIR 
         scene = _parse(Scene, _read_yaml(path), path)
         if scene.id != path.stem or scene.id in scenes:
             raise ContentError(f"{path}: field 'id': {scene.id!r} must match the file name and not be a trade's first scene")
-        lines = [
-            (f"{key}.{lang}", t)
-            for key in ("openings", "needs", "questions", "prompts", "ready")
-            for lang in LANGS
-            for t in local(getattr(scene, key), lang)
-        ]
-        lines += [(f"objections.{k}.{lang}", t) for k, v in scene.objections.items() for lang in LANGS for t in local(v, lang)]
-        for where, line in lines:
-            others = [t for t in trade_words_in(line, scenes, where.rsplit(".", 1)[1]) if t != scene.trade]
-            if others:
-                raise ContentError(f"{path}: field '{where}': {line!r} uses words of {others}")
+        check_own_trade_words(scene, scene.trade, scenes, path)
         more[scene.id] = scene
     if NEUTRAL_SCENE not in more:
         raise ContentError(f"{folder}: missing the neutral scene {NEUTRAL_SCENE}.yaml (for trades without scenes)")

@@ -519,3 +519,20 @@ def test_content_review_calques_and_generic_lines_are_gone(calque):
     for folder in ("types", "topics"):
         for path in sorted((paths.CONTENT_DIR / folder).glob("*.yaml")):
             assert calque not in path.read_text(encoding="utf-8"), f"{folder}/{path.name}: {calque}"
+
+
+def test_a_scene_line_with_another_trades_words_names_file_and_field(tmp_path):
+    """A further scene may use only its own trade's marker words: the error names the file and the field."""
+    import yaml
+
+    from knowledge import paths
+    from knowledge.loader import ContentError, load_more_scenes, load_scenes
+
+    scenes = load_scenes()
+    source = paths.CONTENT_DIR / "scenes" / "more" / "car_used_first.yaml"
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    foreign = next(w for w in scenes["real_estate"].words.en if w not in " ".join(scenes["car"].words.en))
+    data["needs"]["en"][0] = f"I also want a {foreign}."
+    (tmp_path / "car_used_first.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ContentError, match=r"car_used_first\.yaml: field 'needs\.en'"):
+        load_more_scenes(scenes, tmp_path)
