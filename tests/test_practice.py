@@ -7,7 +7,8 @@ import re
 import pytest
 
 from knowledge.engine.answer import MAX_BUBBLE
-from knowledge.engine.practice import Practice, SessionState, Trainer, final_score, score_parts
+from knowledge.engine.explain import move_name
+from knowledge.engine.practice import Practice, SessionState, Trainer, Turn, final_score, score_parts
 from knowledge.loader import trade_words_in
 from knowledge.userdata import UserData
 
@@ -582,3 +583,57 @@ def test_the_trade_words_cover_every_scene_of_a_trade(practice):
     words = practice.trade_words()
     assert set(words) == set(practice.scenes)
     assert {"CRM", "software"} <= set(words["b2b_software"]["en"]) and "neutral" not in words
+
+
+@pytest.mark.parametrize("script", sorted(LAZY_CLOSER))
+def test_why_after_a_lazy_close_names_the_missing_groundwork(practice, store, script):
+    """Persona 11 T15: 「為什麼只有93分」 after a lazy session got the parts and nothing else; now the parts and why
+    trust and the yes did not count, in the script asked."""
+    lang = "en" if script == "en" else "zh"
+    user = f"why-lazy-{script}"
+    session, _ = play(practice, store, user, "superficial", lang, LAZY_CLOSER[script], trade="insurance")
+    question = {"en": "why did I only get {n}?", "zh": "为什么只有{n}分", "zh-Hant": "為什麼只有{n}分？"}[script]
+    answer = practice.explain_score(user, question.format(n=session["score"]), lang)
+    assert answer is not None
+    parts = score_parts(session["state"])
+    assert f"{parts.quality}/40" in answer.text
+    assert len(answer.text.splitlines()) >= 3  # more than the head and the parts
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_why_a_reply_lost_points_names_only_what_its_bubble_named(practice, store, lang):
+    """Persona 10 T6/T8: the bubble said 'involve the decider', the explanation 'a fair move, evidence is the key';
+    persona 11 T10 named moves no bubble showed. The reason for a reply is read from the moves its bubble named,
+    with the weights the bubble judged by."""
+    lines = {
+        "en": [
+            "Hello, what brings you in today?",
+            "Honestly, you're wrong about that, everyone buys it.",
+            "Just sign here, it's a no-brainer.",
+        ],
+        "zh": ["您好，今天想看点什么？", "说实话，您这个想法是错的，大家都买这个。", "您签字就行，这还用考虑吗？"],
+    }[lang]
+    session, _ = play(practice, store, f"why-shown-{lang}", "suspicious", lang, lines)
+    state = SessionState.from_dict(session["state"])
+    for turn in state.turns:
+        reason = practice.feedback.turn_reason(state, turn, lang)
+        named = {m for m in practice.moves if move_name(practice.kb, m, lang) in reason}
+        assert named <= set(turn.shown) | {practice.stage_move(state.type_id, turn.stage, handled=turn.stage == "closing")}, (
+            reason,
+            turn.shown,
+        )
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_better_differs_from_what_the_trainee_said(practice, lang):
+    """Persona 10 T6: "Better:" repeated the trainee's own move (check it yourself). A better line is never the
+    trainee's words, and none is offered when the reply already made the move the stage calls for."""
+    state = SessionState(type_id="suspicious", trade="real_estate", lang=lang, trust=0.5, seed=1)
+    move = practice.stage_move("suspicious", "objections")
+    weak = Turn(text="ok", score=0.1, kind="read", stage="objections")
+    line = practice.feedback.better_than(state, weak, lang)
+    assert line
+    same = Turn(text=line, score=0.1, kind="read", stage="objections")
+    assert practice.feedback.better_than(state, same, lang) != line
+    made = Turn(text="ok", score=0.1, kind="read", stage="objections", sure=[move])
+    assert practice.feedback.better_than(state, made, lang) is None
