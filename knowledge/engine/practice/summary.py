@@ -307,8 +307,9 @@ class Feedback:
             return [self.kb.text("why_no_needs", lang, points=points)] if points > 0 else []
         if lost <= 0:
             return []
-        key = "why_early_close" if any(t.too_early for t in state.turns) else "why_no_proof"
-        return [self.kb.text(key, lang, lost=lost)]
+        if any(t.too_early for t in state.turns):
+            return [self.kb.text("why_early_close", lang, lost=lost)]
+        return [self.kb.text("why_no_proof", lang, lost=lost)]
 
     def turn_reason(self, state: SessionState, t: Turn, lang: str) -> str:
         """Why one reply lost points, from what was recorded when it was scored."""
