@@ -7,7 +7,8 @@ import re
 import pytest
 
 from knowledge.engine.answer import MAX_BUBBLE
-from knowledge.engine.practice import Practice, SessionState, Trainer, final_score, score_parts
+from knowledge.engine.explain import move_name
+from knowledge.engine.practice import Practice, SessionState, Trainer, Turn, final_score, score_parts
 from knowledge.loader import trade_words_in
 from knowledge.schema import TRADES, local
 from knowledge.userdata import UserData
@@ -452,13 +453,64 @@ def test_the_parts_add_up_to_the_score(practice, store):
 
 def test_a_quick_win_with_strong_replies_beats_a_long_session_without_a_yes():
     def state(scores, outcome, handled):
-        turns = [{"text": f"r{i}", "score": s, "handles": handled and i == len(scores) - 1} for i, s in enumerate(scores)]
+        said = [["ask_needs"], ["give_evidence"]]  # the groundwork a win rests on: a needs question, then proof
+        turns = [
+            {"text": f"r{i}", "score": s, "handles": handled and i == len(scores) - 1, "sure": said[i] if i < len(said) else []}
+            for i, s in enumerate(scores)
+        ]
         covered = ["opening", "needs", "presenting", "objections", "closing"]
         return {"turns": turns, "covered": covered, "trust": 1.0, "outcome": outcome, "handled": handled}
 
     quick = final_score(state([0.95, 0.9, 0.92, 0.9], "agree", True))
     long_no_yes = final_score(state([0.7] * 8, "out_of_turns", False))
     assert quick >= 80 and quick > long_no_yes
+
+
+def test_a_yes_without_groundwork_scores_low_whatever_the_customer_said():
+    """Persona 11: three generic lines and an early "shall we fill it in today?" won 93. The customer's yes and trust
+    count only after a needs question, in full only with proof, and half after a request for the decision too early."""
+
+    def state(sure, too_early=False):
+        turns = [
+            {"text": f"r{i}", "score": 0.85, "sure": moves, "too_early": too_early and i == len(sure) - 1} for i, moves in enumerate(sure)
+        ]
+        return {"turns": turns, "trust": 1.0, "outcome": "agree", "handled": True}
+
+    pitched = final_score(state([["social_proof"], ["praise"], ["propose_close"]]))
+    unproven = final_score(state([["ask_needs"], ["praise"], ["propose_close"]]))
+    rushed = final_score(state([["ask_needs"], ["give_evidence"], ["propose_close"]], too_early=True))
+    earned = final_score(state([["ask_needs"], ["give_evidence"], ["propose_close"]]))
+    assert pitched <= 40 < unproven < earned and rushed < earned and earned >= 80
+
+
+LAZY_CLOSER = {
+    "en": [
+        "Yeah, lots of people buy this one, it covers everything and it's cheap.",
+        "Our claims are really fast, you can relax. Any other questions?",
+        "It's just a quick form. So shall we fill it in today?",
+    ],
+    "zh": [
+        "对啊，这款很多人买，保障很全，价格也不贵。",
+        "我们公司理赔很快的，你放心好了。还有什么想问的吗？",
+        "就填个表而已，很快的。那我们今天就先签了好不好",
+    ],
+    "zh-Hant": [
+        "對阿，這張重疾險很多人買，保障很完整，保費也不貴。",
+        "有啦，我們公司的理賠很快，你可以放心。你有沒有什麼想問的？",
+        "就填要保書跟健康告知而已，很快。那我們今天就先填一填好不好",
+    ],
+}
+
+
+@pytest.mark.parametrize("script", sorted(LAZY_CLOSER))
+@pytest.mark.parametrize("type_id", ["superficial", "timid_friendly"])
+def test_a_lazy_closer_scores_low_in_every_script(practice, store, script, type_id):
+    """No needs question, no evidence, an early close: low whatever the customer answers (persona 11 T12-T14: 93)."""
+    lang = "en" if script == "en" else "zh"
+    session, _ = play(practice, store, f"lazy-closer-{script}-{type_id}", type_id, lang, LAZY_CLOSER[script], trade="insurance")
+    parts = score_parts(session["state"])
+    # a type whose rubric likes these lines (timid friendly: social proof) keeps the replies' quality, nothing more
+    assert session["score"] <= 45 and parts.trust == parts.outcome == 0, (session["score"], parts)
 
 
 @pytest.mark.parametrize("lang, question", [("en", "why did I only get {n}?"), ("zh", "为什么只有{n}分"), ("zh", "為什麼只有{n}分？")])
@@ -552,3 +604,57 @@ def test_every_trade_has_three_scenes_and_new_sessions_land_in_each(practice, st
             assert local(scene.setting, lang) in reply.text
             assert set(trade_words_in(reply.text, practice.scenes, lang)) <= {trade}, (trade, reply.text)
         assert sorted(landed) == sorted(options), (trade, landed)
+
+
+@pytest.mark.parametrize("script", sorted(LAZY_CLOSER))
+def test_why_after_a_lazy_close_names_the_missing_groundwork(practice, store, script):
+    """Persona 11 T15: 「為什麼只有93分」 after a lazy session got the parts and nothing else; now the parts and why
+    trust and the yes did not count, in the script asked."""
+    lang = "en" if script == "en" else "zh"
+    user = f"why-lazy-{script}"
+    session, _ = play(practice, store, user, "superficial", lang, LAZY_CLOSER[script], trade="insurance")
+    question = {"en": "why did I only get {n}?", "zh": "为什么只有{n}分", "zh-Hant": "為什麼只有{n}分？"}[script]
+    answer = practice.explain_score(user, question.format(n=session["score"]), lang)
+    assert answer is not None
+    parts = score_parts(session["state"])
+    assert f"{parts.quality}/40" in answer.text
+    assert len(answer.text.splitlines()) >= 3  # more than the head and the parts
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_why_a_reply_lost_points_names_only_what_its_bubble_named(practice, store, lang):
+    """Persona 10 T6/T8: the bubble said 'involve the decider', the explanation 'a fair move, evidence is the key';
+    persona 11 T10 named moves no bubble showed. The reason for a reply is read from the moves its bubble named,
+    with the weights the bubble judged by."""
+    lines = {
+        "en": [
+            "Hello, what brings you in today?",
+            "Honestly, you're wrong about that, everyone buys it.",
+            "Just sign here, it's a no-brainer.",
+        ],
+        "zh": ["您好，今天想看点什么？", "说实话，您这个想法是错的，大家都买这个。", "您签字就行，这还用考虑吗？"],
+    }[lang]
+    session, _ = play(practice, store, f"why-shown-{lang}", "suspicious", lang, lines)
+    state = SessionState.from_dict(session["state"])
+    for turn in state.turns:
+        reason = practice.feedback.turn_reason(state, turn, lang)
+        named = {m for m in practice.moves if move_name(practice.kb, m, lang) in reason}
+        assert named <= set(turn.shown) | {practice.stage_move(state.type_id, turn.stage, handled=turn.stage == "closing")}, (
+            reason,
+            turn.shown,
+        )
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_better_differs_from_what_the_trainee_said(practice, lang):
+    """Persona 10 T6: "Better:" repeated the trainee's own move (check it yourself). A better line is never the
+    trainee's words, and none is offered when the reply already made the move the stage calls for."""
+    state = SessionState(type_id="suspicious", trade="real_estate", lang=lang, trust=0.5, seed=1)
+    move = practice.stage_move("suspicious", "objections")
+    weak = Turn(text="ok", score=0.1, kind="read", stage="objections")
+    line = practice.feedback.better_than(state, weak, lang)
+    assert line
+    same = Turn(text=line, score=0.1, kind="read", stage="objections")
+    assert practice.feedback.better_than(state, same, lang) != line
+    made = Turn(text="ok", score=0.1, kind="read", stage="objections", sure=[move])
+    assert practice.feedback.better_than(state, made, lang) is None

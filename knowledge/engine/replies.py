@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..text import clean, detect_lang, han_count, has_words, normalise
@@ -52,6 +52,12 @@ OPEN_QUESTION_ATTACK = 0.2
 COURTESY_KEYS = ("reply_thanks", "reply_offer", "reply_agree", "reply_modesty", "reply_safeguard")
 COURTESY_ATTACK = 0.2
 SOFTENED_SPACE = 0.6
+# A next step put forward (reply_next_step) is read as a proposal, a source to check (reply_check_yourself) as
+# evidence, at least this clearly; stalling in it counts
+# COURTESY_ATTACK of itself (persona 11 T7: "I'll call you Wednesday, Wednesday or Thursday?" read as delay).
+NEXT_STEP = 0.5
+# How far after "no need to" / 不用 the spared thing is read (characters): 「不用再去网点看」, "no need to go and compare".
+NO_NEED_REACH = {"en": 16, "zh": 4}
 # An answer to the customer's own question may be detailed: flooding and talking as if it were decided count this much.
 ANSWER_DETAIL = 0.3
 ANSWER_MOVES = ("overwhelm", "assumptive_close")
@@ -114,10 +120,14 @@ class Marks:
     courteous: bool = False
     softened: bool = False
     reassured: bool = False
+    spared: bool = False  # "no need to wait", 「不用等收据」: a burden lifted
+    invites: bool = False  # "any questions?": an invitation to ask, not a needs question
+    proposes: bool = False  # "how about this: I call you Wednesday", "Wednesday or Thursday?": a next step put forward
+    verifiable: bool = False  # "you can call the office yourself to check": evidence the customer can verify
 
     @property
     def gentle(self) -> bool:
-        return self.courteous or self.softened or self.reassured
+        return self.courteous or self.softened or self.reassured or self.spared or self.proposes or self.verifiable
 
 
 @dataclass(frozen=True)
@@ -145,6 +155,7 @@ class ReplyScorer:
         self.signals: Optional[Matcher] = None
         self.asked_reactions = {m.id: m.asked_reaction for m in moves if getattr(m, "asked_reaction", None)}
         self.markers: Optional[Matcher] = None
+        self.judgement: Optional[Matcher] = None
         self.proposals: Tuple[str, ...] = ()
 
     def learn_context(self, kb: Any) -> ReplyScorer:
@@ -160,8 +171,18 @@ class ReplyScorer:
         """The words that change what a phrase means (ui.yaml answers reply_*); without them, replies are read
         without negation, courtesy or modesty (the bare classifier and keywords)."""
         if self.markers is None:
-            keys = (*COURTESY_KEYS, "reply_softened", "reply_reassured", "reply_conditional")
+            keys = (
+                *COURTESY_KEYS,
+                "reply_softened",
+                "reply_reassured",
+                "reply_conditional",
+                "reply_invites_questions",
+                "reply_no_need",
+                "reply_next_step",
+                "reply_check_yourself",
+            )
             self.markers = Matcher({k: answers[k].dict() for k in keys})
+            self.judgement = Matcher({"reply_own_judgement": answers["reply_own_judgement"].dict()})
             self.proposals = tuple(normalise(w) for w in [*answers["reply_proposal"].en, *answers["reply_proposal"].zh])
         return self
 
@@ -188,7 +209,23 @@ class ReplyScorer:
             courteous=bool(found & set(COURTESY_KEYS)),
             softened="reply_softened" in negated and not threat,
             reassured="reply_reassured" in negated and not threat,
+            spared=self.spares(clause, [h for h in hits if h["type"] == "reply_no_need"]) and not threat,
+            invites="reply_invites_questions" in found,
+            proposes="reply_next_step" in found and not threat,
+            verifiable="reply_check_yourself" in found,
         )
+
+    def spares(self, clause: str, no_need: List[Any]) -> bool:
+        """A no-need phrase that lifts a burden ("no need to wait", 「不用等收据」, 「不用听我说」), not one that waves away
+        the customer's own checking (reply_own_judgement within NO_NEED_REACH after it: 「不用看」, "no need to compare")."""
+        if self.judgement is None:
+            return False
+        for hit in no_need:
+            end = int(hit["end"])
+            after = clause[end : end + NO_NEED_REACH["zh" if han_count(clause) else "en"]]
+            if not self.judgement.find(after.strip()):
+                return True
+        return False
 
     def customer_signal(self, context: Optional[str]) -> Optional[str]:
         """'keen' when the customer's line shows readiness and no doubt, 'doubts' for any other line, None without."""
@@ -231,12 +268,15 @@ class ReplyScorer:
         parts = [c.text.strip() for c in spans] or [norm]
         asks = [is_question(c.text, norm[c.end : c.end + 1]) for c in spans] or [is_question(norm, "")]
         marks = [self.marks(p) for p in parts]
+        # "call the insurer's hotline, and check the record": the check covers the clause that names whom to call
+        marks = [replace(m, verifiable=True) if i + 1 < len(marks) and marks[i + 1].verifiable else m for i, m in enumerate(marks)]
         units = parts + ([norm] if len(parts) > 1 else [])
         asks = asks + ([all(asks)] if len(parts) > 1 else [])
         whole_marks = Marks(courteous=any(m.gentle for m in marks))
         marks = marks + ([whole_marks] if len(parts) > 1 else [])
         classified: Dict[str, float] = {}
         plain_attack: Dict[str, float] = {}  # attacks read in clauses without courtesy or softening
+        part_needs = 0.0  # the needs question read in a clause that is no mere invitation to ask
         for i, (unit, asked, mark, row) in enumerate(zip(units, asks, marks, self.model.predict_proba(units), strict=False)):
             whole = len(parts) > 1 and i == len(parts)
             scale = min(1.0, text_units(unit) / FULL_UNITS["zh" if han_count(unit) else "en"])
@@ -249,7 +289,7 @@ class ReplyScorer:
                 proposal = self.proposes(unit)
                 weak = self.reactions.get(top) in ("question", "pressure", "vague") or top == "small_talk" or probs[top] < CLASSIFIER_SURE
                 # a question that asks for the decision ("which day suits you, Saturday or Monday?") is a close, not a needs question
-                if weak and not proposal and self.reactions.get(top) != "close":
+                if weak and not proposal and not mark.invites and self.reactions.get(top) != "close":
                     probs["ask_needs"] = max(probs.get("ask_needs", 0.0), QUESTION_NEEDS * scale)
             if whole and mark.gentle:  # the whole reply attacks only as much as a plain clause of it does
                 probs = {m: max(p * COURTESY_ATTACK, plain_attack.get(m, 0.0)) if attack(m) else p for m, p in probs.items()}
@@ -261,8 +301,18 @@ class ReplyScorer:
                         plain_attack[m] = max(plain_attack.get(m, 0.0), p)
             if answering:
                 probs = {m: p * ANSWER_DETAIL if m in ANSWER_MOVES else p for m, p in probs.items()}
-            if mark.softened and not whole:
+            if (mark.softened or mark.spared) and not whole:
                 probs["give_space"] = max(probs.get("give_space", 0.0), SOFTENED_SPACE)
+            if mark.proposes and not whole:  # a dated step put forward: a proposal, not a stall
+                probs["propose_close"] = max(probs.get("propose_close", 0.0), probs.get("delay", 0.0), NEXT_STEP)
+                probs["delay"] = probs.get("delay", 0.0) * COURTESY_ATTACK
+            if mark.verifiable and not whole:  # a source the customer can check: evidence, not a decider brought in
+                probs["give_evidence"] = max(probs.get("give_evidence", 0.0), probs.get("involve_decider", 0.0), NEXT_STEP)
+                probs["involve_decider"] = probs.get("involve_decider", 0.0) * COURTESY_ATTACK
+            if mark.invites or (whole and any(m.invites for m in marks[: len(parts)])):
+                probs["ask_needs"] = min(probs.get("ask_needs", 0.0), part_needs)
+            elif not whole:
+                part_needs = max(part_needs, probs.get("ask_needs", 0.0))
             for move, p in probs.items():
                 classified[move] = max(classified.get(move, 0.0), p)
                 if p >= MOVE_THRESHOLD:

@@ -124,6 +124,23 @@ class Scoring:
         return self.engine.scorer.reaction(hit) or self.moves[hit.move].reaction
 
 
+# The groundwork a win must rest on (issue 23, persona 11: three generic lines and "shall we fill it in today?" won
+# 93): the customer's yes and trust count only after a needs question, and in full only with proof or the answered doubt.
+NEEDS_MOVES = ("ask_needs", "listen")
+PROOF_MOVES = ("give_evidence", "explain_logic", "social_proof")
+UNPROVEN_SHARE = 0.5
+
+
+def groundwork(turns: List[Any]) -> float:
+    """How far the session earned the customer's yes: 0 without a needs question (or listening), UNPROVEN_SHARE with
+    one but no proof and no answered doubt, 1 with both; a request for the decision before the doubt was answered
+    (too early) halves it."""
+    asked = any(set(t.sure) & set(NEEDS_MOVES) for t in turns)
+    proved = any(t.handles or set(t.sure) & set(PROOF_MOVES) for t in turns)
+    share = (1.0 if proved else UNPROVEN_SHARE) if asked else 0.0
+    return share * (UNPROVEN_SHARE if any(t.too_early for t in turns) else 1.0)
+
+
 @dataclass
 class ScoreParts:
     """The session score in points, part by part; the parts add up to the total."""
@@ -140,7 +157,8 @@ class ScoreParts:
 
 
 def score_parts(state: Any, tune: Tuning = TUNING) -> ScoreParts:
-    """The whole sale in parts: reply quality, the customer's trust, the outcome and the type's key moves. A session
+    """The whole sale in parts: reply quality, the customer's trust, the outcome and the type's key moves; trust and
+    outcome count as far as the groundwork was done (groundwork: needs asked, proof given, no early close). A session
     that won no yes scales down below tune.full_turns replies; a win is never scaled (winning early is good play).
     Takes a SessionState or its stored dict."""
     if isinstance(state, dict):
@@ -151,9 +169,11 @@ def score_parts(state: Any, tune: Tuning = TUNING) -> ScoreParts:
     agreed = state.outcome == "agree"
     scale = 1.0 if agreed else min(1.0, len(turns) / tune.full_turns)
     quality = sum(t.score for t in turns) / len(turns)
-    outcome = tune.part_outcome if agreed else tune.outcome_handled if state.handled else 0
-    key = (tune.part_key / 2) * (any(t.handles for t in turns) + any(t.closes for t in turns))
-    raw = [tune.part_quality * quality, tune.part_trust * max(0.0, min(1.0, state.trust)), float(outcome), key]
+    earned = groundwork(turns)
+    outcome = (tune.part_outcome if agreed else tune.outcome_handled if state.handled else 0) * earned
+    # key moves played on a customer never asked about count half (a timid customer's "many people buy it", unasked)
+    key = (tune.part_key / 2) * (any(t.handles for t in turns) + any(t.closes for t in turns)) * (UNPROVEN_SHARE if earned == 0 else 1.0)
+    raw = [tune.part_quality * quality, tune.part_trust * max(0.0, min(1.0, state.trust)) * earned, float(outcome), key]
     quality_points, trust_points, outcome_points, key_points = (int(round(max(0.0, x * scale))) for x in raw)
     return ScoreParts(quality_points, trust_points, outcome_points, key_points, scale)
 

@@ -18,6 +18,7 @@ from ...schema import NEUTRAL_SCENE, local
 from ...text import clean, normalise
 from ...userdata import UserData
 from ..answer import Answer
+from ..explain import shown_moves
 from ..lookup import mentions, stage_in, type_in
 from ..runtime import Engine
 from .customer import Customer
@@ -229,7 +230,8 @@ class Practice:
                 score=round(quality, 4),
                 kind=scored.kind,
                 stage=stage,
-                moves={m.move: self.engine.scorer.weight(state.type_id, m.move) for m in result.clear},
+                moves={m.move: m.weight for m in result.clear},  # the weights the bubble judged by (in context)
+                shown=[m.move for m in shown_moves(result)],
                 words={m.move: m.text for m in result.clear},
                 sure=[m.move for m in result.clear if m.confidence >= tune.credit_confidence],
                 too_early=scored.too_early,

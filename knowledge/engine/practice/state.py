@@ -76,7 +76,8 @@ class Turn:
     score: float
     kind: str  # read, repeat, short, greeting
     stage: str  # the stage of the sale when it was said
-    moves: Dict[str, int] = field(default_factory=dict)  # move id -> rubric weight (as the customer heard it)
+    moves: Dict[str, int] = field(default_factory=dict)  # move id -> rubric weight as the customer heard it (in context)
+    shown: List[str] = field(default_factory=list)  # the moves the reply's bubble named (explain.shown_moves)
     words: Dict[str, str] = field(default_factory=dict)  # move id -> the words that showed it
     sure: List[str] = field(default_factory=list)  # moves clear enough to name in the summary
     too_early: bool = False

@@ -12,7 +12,7 @@ from ..explain import move_name, reading, reply_feedback
 from ..replies import ReplyScore
 from ..runtime import Engine
 from .customer import more_scenes
-from .scoring import ScoreParts, score_parts, similarity
+from .scoring import ScoreParts, groundwork, score_parts, similarity
 from .state import SessionState, Turn
 from .tuning import TUNING, Tuning
 
@@ -232,7 +232,7 @@ class Feedback:
         """The weakest reply and a better line for this customer, trade and stage; or, after a single weak reply,
         a line to try. Nothing when no reply is clearly weaker (a strong session needs no "better")."""
         if len(state.turns) == 1 and state.turns[0].score < self.tune.strong_reply:
-            better = self.better_than(state, state.turns[0], lang)
+            better = self.better_than(state, state.turns[0], lang, anew=False)  # a line to try, not a correction
             return self.kb.text("try_line", lang, line=better) if better else ""
         low = self.weakest(state)
         if low is None:
@@ -243,10 +243,13 @@ class Feedback:
             return self.kb.text("weakest_only", lang, reply=reply, score=round(low.score * 10, 1))
         return self.kb.text("better_line", lang, reply=reply, line=better, score=round(low.score * 10, 1))
 
-    def better_than(self, state: SessionState, turn: Turn, lang: str) -> Optional[str]:
-        """A line for this customer, trade and stage that differs from what the trainee said and scores higher."""
+    def better_than(self, state: SessionState, turn: Turn, lang: str, anew: bool = True) -> Optional[str]:
+        """A line for this customer, trade and stage that differs from what the trainee said and scores higher;
+        `anew`: none when the reply already made the stage's move (a "Better:" must say something new)."""
         stage = turn.stage
         move_id = self.stage_move(state.type_id, stage, handled=stage == "closing")
+        if anew and move_id in turn.sure:  # the reply already made the stage's move: another line for it says nothing new (persona 10 T6)
+            return None
         signals = ("keen",) if stage == "closing" else (None, "doubts")
         scene = self.all_scenes[state.scene]
         browsing = [*self.kb.ui.answers["opening_browsing"].en, *self.kb.ui.answers["opening_browsing"].zh]
@@ -279,6 +282,7 @@ class Feedback:
                     why=self.turn_reason(state, t, lang),
                 )
             )
+        lines += self.groundwork_lines(state, parts, lang)
         if state.outcome != "agree":
             lines.append(self.kb.text("why_no_yes", lang, points=self.tune.part_outcome - parts.outcome))
         _, missed = self.key_moves(state)
@@ -287,6 +291,25 @@ class Feedback:
         if parts.scale < 1:
             lines.append(self.kb.text("why_few_replies", lang, n=n, full=self.tune.full_turns))
         return "\n".join(lines)
+
+    def groundwork_lines(self, state: SessionState, parts: ScoreParts, lang: str) -> List[str]:
+        """Why trust and the outcome counted less than the customer gave (scoring.groundwork): no needs question, no
+        proof, a request for the decision too early."""
+        share = groundwork(state.turns)
+        if share >= 1.0 or not state.turns:
+            return []
+        full = self.tune.part_trust * max(0.0, min(1.0, state.trust)) + (
+            self.tune.part_outcome if state.outcome == "agree" else self.tune.outcome_handled if state.handled else 0
+        )
+        lost = round(full * parts.scale - parts.trust - parts.outcome)
+        if share == 0.0:
+            points = round(full * parts.scale)
+            return [self.kb.text("why_no_needs", lang, points=points)] if points > 0 else []
+        if lost <= 0:
+            return []
+        if any(t.too_early for t in state.turns):
+            return [self.kb.text("why_early_close", lang, lost=lost)]
+        return [self.kb.text("why_no_proof", lang, lost=lost)]
 
     def turn_reason(self, state: SessionState, t: Turn, lang: str) -> str:
         """Why one reply lost points, from what was recorded when it was scored."""
@@ -298,13 +321,14 @@ class Feedback:
             return self.kb.text("why_greeting", lang)
         if t.too_early:
             return self.kb.text("why_too_early", lang)
-        bad = [m for m, w in t.moves.items() if w < 0]
+        shown = t.shown or list(t.moves)  # what the reply's bubble named; older sessions: every move read
+        bad = [m for m in shown if t.moves.get(m, 0) < 0]
         sep = "、" if lang == "zh" else ", "
         if bad:
             return self.kb.text(
                 "why_bad_moves", lang, moves=sep.join(move_name(self.kb, m, lang) for m in bad), type=self.kb.type_name(state.type_id, lang)
             )
-        if any(w > 0 for w in t.moves.values()):
+        if any(t.moves.get(m, 0) > 0 for m in shown):
             best = move_name(self.kb, self.stage_move(state.type_id, t.stage, handled=t.stage == "closing"), lang)
             return self.kb.text("why_fair_move", lang, move=best, type=self.kb.type_name(state.type_id, lang))
         return self.kb.text("why_no_move", lang, type=self.kb.type_name(state.type_id, lang))
