@@ -226,3 +226,15 @@ class Teams:
             raise TeamError(f"role must be one of {', '.join(ROLES)}")
         if not self.store.write("update team_members set role = ? where team_id = ? and user = ?", [role, team.id, user]):
             raise TeamError(f"{user!r} is not a member of {team.name or team.key!r}")
+
+    # what a platform connector learns of a person ---------------------------------------------------------
+    def remember(self, user: str, name: str, platform: str, workspace: str = "", team_name: str = "") -> None:
+        """Keep the display name a platform reported (an empty one keeps what is stored) and make the person a
+        member of their workspace's team (`workspace` "" keeps the team they have: a DM names none). Nothing is
+        written when nothing changed."""
+        known = self.store.profile(user)
+        name = (name or "").strip()[:MAX_NAME] or known.get("name", "")
+        if name != known.get("name", ""):
+            self.store.set_profile(user, name)
+        if workspace and known.get("team") != f"{platform}:{workspace}":
+            self.join_platform(user, platform, workspace, team_name)

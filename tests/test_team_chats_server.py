@@ -15,7 +15,7 @@ from typing import Any, Dict, Iterator, List, Tuple
 import pytest
 import requests
 
-from bot.channels.team import common
+from bot.channels import senders
 from knowledge.engine.practice import LEADERBOARD_MIN_SESSIONS
 
 from .conftest import Servers
@@ -216,7 +216,7 @@ def test_web_chat_rest_and_a_team_chat_keep_separate_conversations(team: Team) -
     web_id = browser.cookies["coach_chat"].split(".")[0]
 
     slack_id = sender_of("slack", slack)
-    assert len({person, slack_id, web_id}) == 3 and slack_id == common.sender_id("slack", "T1", person)
+    assert len({person, slack_id, web_id}) == 3 and slack_id == senders.sender_id("slack", "T1", person)
     for taken in (slack_id, web_id):  # REST lets the caller name the sender: never another channel's
         r = requests.post(f"{team.server.url}/webhooks/rest/webhook", json={"sender": taken, "message": CAUSTIC}, timeout=30)
         assert r.status_code == 403, (taken, r.status_code, r.text)
