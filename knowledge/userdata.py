@@ -373,10 +373,10 @@ class UserData:
             "average": round(sum(s["score"] for s in sessions) / len(sessions), 1) if sessions else None,
         }
 
-    def leaderboard(self, users: Optional[List[str]] = None, limit: int = 5, min_sessions: int = 3) -> List[Dict[str, Any]]:
+    def leaderboard(self, users: Optional[List[str]] = None, limit: int = 5, *, min_sessions: int) -> List[Dict[str, Any]]:
         """Trainees ranked by their average over finished sessions (with at least one scored reply), only
-        those with min_sessions of them: a single short lucky session cannot top the board. Anonymous
-        (purged) sessions count for no one."""
+        those with min_sessions of them (the callers pass knowledge/engine/practice LEADERBOARD_MIN_SESSIONS, the
+        one floor): a single short lucky session cannot top the board. Anonymous (purged) sessions count for no one."""
         sql = (
             "select user, type_id, score from practice_sessions "
             "where status not in ('active', 'abandoned') and turns > 0 and user != '' "

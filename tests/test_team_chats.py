@@ -17,7 +17,6 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import jwt
@@ -35,6 +34,7 @@ from bot.channels.team.teams import ISSUER, Teams
 from bot.channels.team.telegram import Payloads, Telegram
 
 from .conftest import free_port
+from .fake_platform import FakePlatform
 
 PLATFORMS = ["slack", "botframework", "telegram", "mattermost", "rocketchat"]
 SLACK_SECRET, SLACK_BOT = "slack-signing-secret", "UBOT"
@@ -75,65 +75,34 @@ def settings(api: str) -> Dict[str, str]:
     }
 
 
-class FakeAPI:
-    """Stands in for every platform's API at once: records each call, answers what the connectors read
-    (Slack's users.info with `names`, the Bot Framework's OpenID keys and token)."""
+class FakeAPI(FakePlatform):
+    """Stands in for every platform's API at once (tests/fake_platform.py): answers what the connectors read (Slack's
+    users.info with `names`, the Bot Framework's OpenID keys and token, Mattermost's bot id and direct channel)."""
 
     def __init__(self, key: Any) -> None:
-        self.calls: List[Dict[str, Any]] = []
-        self.gets: List[str] = []  # paths read with GET (the Bot Framework's keys among them)
         self.names: Dict[str, str] = {}  # Slack user id -> display name
-        jwk = {**json.loads(RSAAlgorithm.to_jwk(key.public_key())), "kid": TEAMS_KID}
-        api = self
+        self.jwk = {**json.loads(RSAAlgorithm.to_jwk(key.public_key())), "kid": TEAMS_KID}
+        super().__init__(FakeAPI.answer)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                api.gets.append(self.path)
-                if self.path.endswith("/users/me"):  # Mattermost: the bot's own user id
-                    self.answer({"id": "mmbot"})
-                elif "users.info" in self.path:  # slack_sdk reads users.info with GET
-                    user = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("user", [""])[0]
-                    name = api.names.get(user, f"Slacker {user}")
-                    self.answer({"ok": True, "user": {"id": user, "name": "handle", "profile": {"display_name": name}}})
-                else:
-                    self.answer({"jwks_uri": f"{api.url}/jwks"} if self.path == "/openid" else {"keys": [jwk]})
-
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("content-length") or 0)).decode()
-                try:
-                    body = json.loads(raw)
-                except ValueError:
-                    body = {k: v[0] for k, v in urllib.parse.parse_qs(raw).items()}
-                api.calls.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                if self.path == "/token":
-                    self.answer({"access_token": "bf-token", "expires_in": 3600})
-                elif self.path.endswith("/channels/direct"):  # Mattermost: the direct channel of the two user ids
-                    self.answer({"id": "dm-" + "-".join(sorted(body))})
-                else:
-                    self.answer({"ok": True, "success": True, "result": {}, "ts": "1.0"})
-
-            def answer(self, data: Dict[str, Any]) -> None:
-                out = json.dumps(data).encode()
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def answer(self, call: Dict[str, Any]) -> Dict[str, Any]:
+        path, body = call["path"], call["body"]
+        if call["method"] == "GET":
+            if path.endswith("/users/me"):  # Mattermost: the bot's own user id
+                return {"id": "mmbot"}
+            if "users.info" in path:  # slack_sdk reads users.info with GET
+                user = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query).get("user", [""])[0]
+                name = self.names.get(user, f"Slacker {user}")
+                return {"ok": True, "user": {"id": user, "name": "handle", "profile": {"display_name": name}}}
+            return {"jwks_uri": f"{self.url}/jwks"} if path == "/openid" else {"keys": [self.jwk]}
+        if path == "/token":
+            return {"access_token": "bf-token", "expires_in": 3600}
+        if path.endswith("/channels/direct"):  # Mattermost: the direct channel of the two user ids
+            return {"id": "dm-" + "-".join(sorted(body))}
+        return {"ok": True, "success": True, "result": {}, "ts": "1.0"}
 
     def replies(self, platform: str, since: int = 0) -> List[Reply]:
         """The bot's messages on `platform` among the calls from number `since` on, read the platform's way."""
         return [read_reply(platform, c) for c in self.calls[since:] if IS_REPLY[platform](c["path"])]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 # what a person does on a platform, as the platform posts it to the webhook ----------------------------------------
