@@ -136,7 +136,7 @@ class Practice:
 
     def heard_before(self, user: str) -> List[str]:
         """Customer lines the trainee heard in their recent sessions: the new customer prefers others."""
-        rows = self.store.db["practice_sessions"].rows_where("user = ?", [user], order_by="id desc", limit=self.tune.recent_sessions)
+        rows = self.store.recent_sessions(user, self.tune.recent_sessions)
         heard: List[str] = []
         for row in rows:
             try:
