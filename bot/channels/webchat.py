@@ -30,6 +30,7 @@ from bot.channels import buttons
 from bot.channels.senders import WEB_PREFIX, WEB_SENDER
 from bot.limits import NEW_IDENTITY_LIMITER, limit_request_size, over_https, plain_text, too_many, too_many_from
 from knowledge import secret_files
+from knowledge.schema import DEFAULT_LANG, LANGS
 from knowledge.secret_files import MIN_SECRET_CHARS
 from knowledge.teams import Teams
 
@@ -45,7 +46,6 @@ MAX_TEXT = 8000  # characters per message; the engine reads descriptions of a fe
 MAX_TITLE = 200  # a button title shown as the user's bubble
 HSTS = "max-age=31536000"  # a year, sent only on responses to requests that came over HTTPS
 HISTORY_LIMIT = 80  # messages the page shows on load: a long practice session plus its coaching
-LANGS = ("en", "zh")
 
 Handler = Callable[[UserMessage], Awaitable[Any]]
 
@@ -305,8 +305,8 @@ class WebChat(InputChannel):
             limited = too_many_new(request, token)
             if limited is not None:
                 return limited
-            lang = request.args.get("lang", "en")
-            page = await asyncio.to_thread(progress_page, userdata(), sender, lang if lang in LANGS else "en")
+            lang = request.args.get("lang", DEFAULT_LANG)
+            page = await asyncio.to_thread(progress_page, userdata(), sender, lang if lang in LANGS else DEFAULT_LANG)
             resp = response.html(page, headers=no_store())
             if token:
                 set_cookie(resp, token, over_https(request))

@@ -20,7 +20,7 @@ from .identify import Identification, Identifier
 from .lookup import mentions, stage_in
 from .situations import find_situation, general_reply, situation_reply
 from .state import ConversationState
-from .wording import LIST_SEPARATOR, short_quote
+from .wording import CLAUSE_SEPARATOR, FULL_STOP, LIST_SEPARATOR, SENTENCE_GLUE, SPACED, short_quote
 
 ADDITIVE = re.compile(r"^\s*(also|and|plus|besides|oh and|one more thing|another thing|还有|另外|而且|并且|他还|她还|他也|她也|补充)", re.I)
 FALLBACK_MIN_SCORE = 0.3  # a message NLU did not place is coached only when its type is this clear
@@ -52,15 +52,15 @@ def first_sentence(text: str, lang: str) -> str:
             depth += 1
         elif ch in ")）”」" or (ch == "'" and depth and (i + 1 == len(text) or not text[i + 1].isalpha())):
             depth = max(0, depth - 1)
-        elif depth == 0 and ch in ".!?。！？" and (i + 1 == len(text) or text[i + 1] in " \n" or lang == "zh"):
+        elif depth == 0 and ch in ".!?。！？" and (i + 1 == len(text) or text[i + 1] in " \n" or not SPACED[lang]):
             cut = text[: i + 1]
             break
     if len(cut) > limit:
         colon = re.search(r"[:：]", cut[:limit])
         if colon:
-            cut = cut[: colon.start()] + ("." if lang == "en" else "。")
+            cut = cut[: colon.start()] + FULL_STOP[lang]
     if len(cut) > limit:
-        cut = (cut[:limit].rsplit(" ", 1)[0] if lang == "en" else cut[:limit]).rstrip(",，;；") + "…"
+        cut = (cut[:limit].rsplit(" ", 1)[0] if SPACED[lang] else cut[:limit]).rstrip(",，;；") + "…"
     return cut
 
 
@@ -265,7 +265,7 @@ class Coach:
             line = self.kb.text("identified", lang, name=self.kb.type_name(type_id, lang))
             others = [self.kb.type_name(x, lang) for x in (traits or []) if x != type_id][:2]
             if others:
-                line += (" " if lang == "en" else "") + self.kb.text("also_traits", lang, names=LIST_SEPARATOR[lang].join(others))
+                line += SENTENCE_GLUE[lang] + self.kb.text("also_traits", lang, names=LIST_SEPARATOR[lang].join(others))
             reply.say(f"{line}\n{self.why_line(type_id, lang, evidence, state.trade)}")
         elif evidence:
             reply.say(self.why_line(type_id, lang, evidence, state.trade))
@@ -323,7 +323,7 @@ class Coach:
                 break
         if not items:
             return self.kb.text("why_none", lang)
-        return self.kb.text("why", lang, evidence=("; " if lang == "en" else "；").join(items))
+        return self.kb.text("why", lang, evidence=CLAUSE_SEPARATOR[lang].join(items))
 
     # follow-ups on the remembered customer ---------------------------------------
     def follow_up(self, intent: str, text: str, state: ConversationState, stage: Optional[str] = None) -> Answer:
