@@ -51,7 +51,7 @@ def pg():
     cluster.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])  # a server of its own: not in make check
 def urls(request, tmp_path):
     """(app store URL, tracker store URL): fresh, empty databases of one kind."""
     if request.param == "sqlite":
