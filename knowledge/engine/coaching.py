@@ -18,6 +18,7 @@ from .chooser import two_types
 from .explain import stage_name
 from .identify import Identification, Identifier
 from .lookup import mentions, stage_in
+from .reading.turn import QUESTION, says
 from .situations import find_situation, general_reply, situation_reply
 from .state import ConversationState
 from .wording import LIST_SEPARATOR, short_quote
@@ -199,9 +200,28 @@ class Coach:
                 if self.offer_reading is not None:  # "also picky": asked, never a silent switch
                     return self.offer_reading(text, state, combined)
                 return self.coach_on(combined, notes, state, previous=current)
+        name = self.kb.type_name(current, state.lang)
+        if not self.describes_customer(text, result, state):  # the weather, a broken laptop: not a note about them
+            return self.next_buttons(Answer().say(self.kb.text("off_topic_customer", state.lang, name=name)), current, state.lang)
+        if QUESTION.search(normalise(text)) and not self.is_habit(text):  # asks about them, tells nothing new
+            return self.stage_advice(current, self.stage_of(text) or "presenting", state, Answer())
         state.customer_notes = join_notes(state.customer_notes, text)
-        reply = Answer().say(self.kb.text("noted_fact", state.lang, name=self.kb.type_name(current, state.lang)))
+        reply = Answer().say(self.kb.text("noted_fact", state.lang, name=name))
         return self.stage_advice(current, self.stage_of(text) or "presenting", state, reply)
+
+    def speaks_of_customer(self, text: str, state: ConversationState) -> bool:
+        """Says 'he', 'she', 'they', 'the customer' or the saved customer's name (whole words): about someone, not
+        the weather."""
+        a = self.kb.ui.answers
+        norm = normalise(clean(text))
+        people = [*a["he_words"].en, *a["he_words"].zh, *a["she_words"].en, *a["she_words"].zh, *a["customer"].en, *a["customer"].zh]
+        named = bool(state.customer_name) and normalise(state.customer_name or "") in norm
+        return says(norm, people + ["they", "them", "their", "对方"]) or named
+
+    def describes_customer(self, text: str, result: Identification, state: ConversationState) -> bool:
+        """Only a description of the customer becomes a note: it speaks of them, or the identifier reads enough of
+        a customer in it."""
+        return self.speaks_of_customer(text, state) or (result.about_customer and not result.needs_more_info)
 
     def situation_of(self, text: str) -> Optional[str]:
         return find_situation(self.kb, text)
