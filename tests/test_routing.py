@@ -89,7 +89,9 @@ SUSPICIOUS_ZH = "他对我说的每个数字都怀疑，什么都要看证据"
 PROPOSED = proposed(SUSPICIOUS, "he also picks on every little flaw in the paintwork and the trim")
 PROPOSED_ZH = proposed(SUSPICIOUS_ZH, "他总是挑毛病，嫌这嫌那，连包装都嫌不好看")
 
-MAYBE_NEW = coached_then((SUSPICIOUS, "describe_customer"), ("then there's this woman who only wants the cheapest option", "describe_customer"))
+MAYBE_NEW = coached_then(
+    (SUSPICIOUS, "describe_customer"), ("then there's this woman who only wants the cheapest option", "describe_customer")
+)
 MAYBE_NEW_ZH = coached_then((SUSPICIOUS_ZH, "describe_customer"), ("另外，有个小姑娘看房话很少，问她啥都说还行还行", "describe_customer"))
 NOTES = (
     "notes from the meeting with Greg (ops manager).\n- showed up late, on his phone most of the first part\n"
@@ -321,9 +323,7 @@ def test_reading_identifies_each_text_once_per_turn(dialogue):
 
 def test_an_unsure_reading_offers_both_and_each_button_answers(dialogue, engine):
     state = fresh()
-    reply = dialogue.respond(
-        UserTurn(text="complaints keep coming in, what do we do first?", intent="leaderboard", confidence=0.45), state
-    )
+    reply = dialogue.respond(UserTurn(text="complaints keep coming in, what do we do first?", intent="leaderboard", confidence=0.45), state)
     payloads = [p for _, p in reply.buttons]
     assert payloads[0] == "/leaderboard" and '/ask_knowledge{"item": "complaint_steps"}' in payloads
     topic = dialogue.respond(UserTurn(text=payloads[1], intent="ask_knowledge", entities={"item": "complaint_steps"}), state)
