@@ -604,7 +604,7 @@ class Dialogue:
         for stage in ("opening", "objections", "closing"):
             tactic = self.coach.tactics(t, stage, state.trade)[0]
             moves.append(f"• {stage_name(self.kb, stage, lang)}: {first_sentence(local(tactic, lang), lang)}")
-        mistakes = [self.kb.text("reps_mistakes", lang)] + [f"• {local(p.avoid, lang)}" for p in t.pitfalls[:3]]
+        mistakes = [self.kb.text("reps_mistakes", lang)] + [f"• {local(p.avoid, lang)}" for p in self.coach.pitfalls(t, state.trade)[:3]]
         reply = Answer().say("\n".join(lines), "\n".join(moves), "\n".join(mistakes + ["", self.kb.text("reps_practise", lang)]))
         reply.button(self.kb.text("btn_practise_type", lang), "start_practice", type_id=type_id)
         reply.button(self.kb.text("feature_leaderboard", lang), "leaderboard")
