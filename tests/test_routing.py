@@ -346,3 +346,14 @@ def test_every_option_the_chooser_offers_names_a_route(dialogue, engine):
             UserTurn(text="my team keeps getting complaints, what do we do first?", intent=intent, confidence=0.3), state
         )
         assert all(p[1:].partition("{")[0] in dialogue.routes for _, p in reply.buttons)
+
+
+def test_a_button_follows_the_channels_language_and_typed_text_its_own(dialogue):
+    """The web chat's language toggle sends no message: its setting comes with the next one (channel_lang), and
+    decides for a button or an emoji; what the user writes still decides for text."""
+    state = fresh("en")
+    dialogue.respond(UserTurn(text=SUSPICIOUS, intent="describe_customer", channel_lang="en"), state)
+    dialogue.respond(UserTurn(text="/ask_avoid", intent="ask_avoid", channel_lang="zh"), state)
+    assert state.lang == "zh"
+    dialogue.respond(UserTurn(text="what do I say to close?", intent="ask_stage", channel_lang="zh"), state)
+    assert state.lang == "en"

@@ -102,6 +102,7 @@ class UserTurn:
     intent: str = ""
     confidence: float = 1.0
     entities: Dict[str, str] = field(default_factory=dict)
+    channel_lang: Optional[str] = None  # the language the channel is set to (the web chat's toggle), if it says
 
     @property
     def is_button(self) -> bool:

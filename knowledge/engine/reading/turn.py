@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from ...schema import TRADES
+from ...schema import LANGS, TRADES
 from ...store import KnowledgeBase
 from ...text import clean, detect_lang, han_count, has_words, normalise
 from ...userdata import UserData
@@ -326,6 +326,8 @@ class Reader:
         text = turn.text if is_button else clean(turn.text)
         norm = text if is_button else normalise(text)
         lang, script = (None, None) if is_button else self.language(text)
+        if lang is None and turn.channel_lang in LANGS:  # a button or an emoji: the page's language (its toggle)
+            lang = turn.channel_lang
         return Reading(
             text=text,
             norm=norm,
