@@ -43,7 +43,7 @@ INTRO_GAP = {"en": 3, "zh": 6}
 # 17 lines, 1,566 letters; the longest description in the dev, held-out and shared conversations is 95 letters in
 # English and 23 characters in Chinese, so ordinary descriptions stay far below)
 LONG_NOTE_SENTENCES = 4
-LONG_NOTE_CHARS = {"en": 240, "zh": 80}
+LONG_NOTE_CHARS = {"en": 240, "zh": 60}
 # "I sell cars", "I'm in insurance", 「我是卖房的」「我做保险」: where a trade is said outright
 TRADE_STATEMENT = re.compile(
     r"\b(?:i|we)\s*(?:'m|am|are)?\s*(?:sell(?:ing)?|work(?:ing)?\s+(?:in|at|for)|in|do|an?)\b(.{0,40})|"
