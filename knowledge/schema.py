@@ -375,11 +375,23 @@ class Stage(Strict):
     aliases: Lists2
 
 
+class Words(Strict):
+    """Words per language; either list may be empty."""
+
+    en: List[NonEmpty] = []
+    zh: List[NonEmpty] = []
+
+
 class Trade(Strict):
-    """A trade's name and the words that give it away ("I sell cars", "我是卖房的")."""
+    """A trade's name and the words that give it away ("I sell cars", "我是卖房的"). `avoid`: words coaching for
+    this trade must never use (an insurance premium is not discounted; a household sale has no boss or procurement):
+    an item using one is not shown to this trade's salesperson, and the loader checks every type keeps advice for
+    the trade without them. `price_note`: what the trade's price talk must say whatever the type (shown with it)."""
 
     names: Text
     aliases: Lists2
+    avoid: Words = Words()
+    price_note: Optional[Text] = None
 
 
 class ModelWords(Strict):
@@ -398,6 +410,8 @@ class UiText(Strict):
     model_words: Dict[str, ModelWords]  # per personality model in Models (disc, social_styles): what asks about it
     stages: List[Stage] = Field(..., min_items=5)
     trades: Dict[str, Trade]
+    # words no coaching text may use in any trade: a family member's gender assumed ("ask your wife", 「您太太」)
+    assumed_words: Words = Words()
 
     @validator("trades")
     def every_trade(cls, v: Dict[str, "Trade"]) -> Dict[str, "Trade"]:
