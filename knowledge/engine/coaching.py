@@ -180,6 +180,8 @@ class Coach:
         adding = bool(ADDITIVE.match(text))
         situation = self.situation_of(text)
         result = read or self.identifier.identify(text)
+        if not result.about_customer and not self.speaks_of_customer(text, state):  # 「我的电脑坏了怎么办」: no note, no new type
+            return self.off_topic(current, state)
         clear_other = (
             not self.is_thin(text, result)  # "he is tough" judges, it shows no other type
             and result.types[0][0] != current
@@ -206,12 +208,17 @@ class Coach:
                 return self.coach_on(combined, notes, state, previous=current)
         name = self.kb.type_name(current, state.lang)
         if not self.describes_customer(text, result, state):  # the weather, a broken laptop: not a note about them
-            return self.next_buttons(Answer().say(self.kb.text("off_topic_customer", state.lang, name=name)), current, state.lang)
+            return self.off_topic(current, state)
         if QUESTION.search(normalise(text)) and not self.is_habit(text):  # asks about them, tells nothing new
             return self.stage_advice(current, self.stage_of(text) or "presenting", state, Answer())
         state.customer_notes = join_notes(state.customer_notes, text)
         reply = Answer().say(self.kb.text("noted_fact", state.lang, name=name))
         return self.stage_advice(current, self.stage_of(text) or "presenting", state, reply)
+
+    def off_topic(self, type_id: str, state: ConversationState) -> Answer:
+        """A short honest answer to a line that is not about the customer, and what the coach can do for them."""
+        reply = Answer().say(self.kb.text("off_topic_customer", state.lang, name=self.kb.type_name(type_id, state.lang)))
+        return self.next_buttons(reply, type_id, state.lang)
 
     def speaks_of_customer(self, text: str, state: ConversationState) -> bool:
         """Says 'he', 'she', 'they', 'the customer' or the saved customer's name (whole words): about someone, not

@@ -280,14 +280,16 @@ class Dialogue:
         reply = finish(reply, state.lang, state.script, pronoun, self.terms)
         digest = hashlib.sha1(reply.text.encode()).hexdigest()[:12]
         repeated = digest in (state.last_reply, state.earlier_reply) and len(reply.bubbles) >= REPEAT_BUBBLES
+        avoided = ""  # the answer replaced: asked for again next turn, it is still a repeat
         if repeated and not reading.is_button and not reading.practising:
+            avoided = digest
             coaching = "/ask_stage" in str(reply.buttons)
             asked_again = same_question(reading.norm, state.last_asked)
             again = self.something_else(state, coaching) if asked_again else self.next_thing(reading, state, coaching, digest)
             reply = finish(again, state.lang, state.script, state.pronoun, self.terms)
             digest = hashlib.sha1(reply.text.encode()).hexdigest()[:12]
         # the answer before a button press stays in view: pressing "Opening" between two questions hides no repeat
-        state.earlier_reply, state.last_reply = (state.last_reply if reading.is_button else ""), digest
+        state.earlier_reply, state.last_reply = (state.last_reply if reading.is_button else avoided), digest
         if not reading.is_button:
             state.last_asked = reading.norm
         return reply
