@@ -416,3 +416,114 @@ def test_an_off_topic_question_is_not_noted_for_the_customer(talk, engine, lang,
     reply = t.dialogue.respond(UserTurn(text=text, intent="out_of_scope", confidence=0.95), t.state)
     assert reply.text.startswith(engine.kb.text("out_of_scope", lang)[:12]) and t.state.customer_notes == notes
     assert t.state.customer_type == "suspicious"
+
+
+# the persona re-test (issue 22, second round) ------------------------------------------------------------
+SOMEONE_NEW = {
+    "en": ("then there's this woman who only wants the cheapest option and keeps comparing", "New customer", "Same customer"),
+    "zh": ("还有个客户，一直砍价，老拿别家的价格来比", "新客户", "同一位客户"),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_someone_introduced_is_asked_about_and_nothing_changes_until_answered(talk, engine, lang):
+    text, new, _ = SOMEONE_NEW[lang]
+    t = talk(lang)
+    t.say(SUSPICIOUS[lang])
+    notes = t.state.customer_notes
+    reply = t.say(text, intent="ask_discount" if lang == "zh" else "describe_customer")
+    assert [title for title, _ in reply.buttons] == [new, SOMEONE_NEW[lang][2]]
+    assert t.state.customer_type == "suspicious" and t.state.customer_notes == notes and t.state.maybe_new == text
+    t.say("how do I close?" if lang == "en" else "怎么成交？", intent="ask_stage")  # ignored: the customer stays
+    assert t.state.customer_type == "suspicious" and not t.state.maybe_new
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_new_customer_pressed_coaches_the_description_afresh(talk, lang):
+    text, new, _ = SOMEONE_NEW[lang]
+    t = talk(lang)
+    t.say(SUSPICIOUS[lang])
+    t.say(text)
+    t.press(new)
+    assert t.state.customer_type != "suspicious" and text in t.state.customer_notes and SUSPICIOUS[lang] not in t.state.customer_notes
+
+
+@pytest.mark.parametrize("lang, same", [("en", None), ("zh", None), ("en", "same one"), ("zh", "还是同一个")])
+def test_same_customer_adds_the_description_to_the_customer_at_hand(talk, lang, same):
+    text, _, button = SOMEONE_NEW[lang]
+    t = talk(lang)
+    t.say(SUSPICIOUS[lang])
+    t.say(text)
+    if same:
+        t.say(same, intent="affirm")
+    else:
+        t.press(button)
+    assert SUSPICIOUS[lang] in t.state.customer_notes and text in t.state.customer_notes
+    assert not t.state.maybe_new
+
+
+@pytest.mark.parametrize(
+    "lang, line",
+    [("en", "whats the weather like tmrw in chicago"), ("en", "my laptop died this morning"), ("zh", "我的电脑坏了怎么办")],
+)
+def test_an_off_topic_line_is_not_noted_for_the_customer(talk, engine, lang, line):
+    t = talk(lang)
+    t.say(SUSPICIOUS[lang])
+    notes = t.state.customer_notes
+    reply = t.say(line, intent="describe_customer")  # NLU unsure: the router must not take it for a description
+    noted = engine.kb.text("noted_fact", lang, name=engine.kb.type_name("suspicious", lang))
+    assert noted not in reply.text and t.state.customer_notes == notes
+
+
+def test_a_question_about_the_customer_is_answered_not_noted(talk, engine):
+    t = talk("en")
+    t.say(SUSPICIOUS["en"])
+    notes = t.state.customer_notes
+    reply = t.say("will he actually close or is he wasting my time", intent="describe_customer")
+    assert "Noted for this" not in reply.text and t.state.customer_notes == notes
+    assert engine.kb.type_name("suspicious", "en") in reply.text
+
+
+@pytest.mark.parametrize(
+    "lang, first, second",
+    [
+        ("en", "he wants a discount, what do I do?", "no, I mean what exactly do I tell him when he pushes on the price"),
+        ("zh", "他砍价砍得很凶，我怎么报价比较好", "不是开场，我是问报价的时候具体怎么说，底价留多少"),
+    ],
+)
+def test_another_question_whose_answer_would_repeat_gets_the_next_thing(talk, engine, lang, first, second):
+    t = talk(lang)
+    t.say(SUSPICIOUS[lang])
+    one = t.say(first, intent="ask_discount")
+    two = t.say(second, intent="ask_discount")
+    assert two.text != one.text and engine.kb.text("repeat_pick", lang) not in two.text
+    assert engine.kb.text("repeat_ask_back", lang) in two.text
+    three = t.say(second, intent="ask_discount")  # the same question again: said so, with what next
+    assert engine.kb.text("repeat_pick", lang) in three.text
+
+
+def test_meeting_notes_are_read_as_one_description(talk, engine):
+    from .test_routing import NOTES
+
+    t = talk("en")
+    reply = t.say(NOTES, intent="ask_discount")
+    assert t.state.customer_type == "suspicious"
+    assert engine.kb.text("long_note_read", "en") in reply.text and "Sounds like the Suspicious type" in reply.text
+
+
+@pytest.mark.parametrize(
+    "lang, text, type_id",
+    [("en", "how do I coach my reps on the suspicious type?", "suspicious"), ("zh", "怎么带新人应对挑剔型客户", "picky")],
+)
+def test_coaching_reps_on_a_type_is_answered_for_a_manager(talk, engine, lang, text, type_id):
+    t = talk(lang)
+    reply = t.say(text, intent="leaderboard")
+    assert engine.kb.text("reps_type_head", lang, name=engine.kb.type_name(type_id, lang)) in reply.text
+    assert ("Practise this type" if lang == "en" else "练习这个类型") in [title for title, _ in reply.buttons]
+    assert t.state.customer_type is None  # a manager's question remembers no customer
+
+
+@pytest.mark.parametrize("lang, text", [("en", "how do I get an invite code for my team?"), ("zh", "团队邀请码在哪里拿？")])
+def test_the_invite_code_answer_names_the_operators_command(talk, lang, text):
+    reply = talk(lang).say(text, intent="leaderboard")
+    assert "coach team create" in reply.text and "coach team invite" in reply.text

@@ -180,8 +180,12 @@ class Coach:
         adding = bool(ADDITIVE.match(text))
         situation = self.situation_of(text)
         result = read or self.identifier.identify(text)
+        if not result.about_customer and not self.speaks_of_customer(text, state):  # 「我的电脑坏了怎么办」: no note, no new type
+            return self.off_topic(current, state)
+        asks_only = bool(QUESTION.search(normalise(text))) and not self.is_habit(text)  # "how do I talk to his parents?"
         clear_other = (
-            not self.is_thin(text, result)  # "he is tough" judges, it shows no other type
+            not asks_only  # a question about what to do is no evidence of another type (persona 2)
+            and not self.is_thin(text, result)  # "he is tough" judges, it shows no other type
             and result.types[0][0] != current
             and (self.is_habit(text) or not self.is_moment(text))
             and result.types[0][1] >= CHANGE_MIN_SCORE
@@ -194,7 +198,7 @@ class Coach:
             # the same customer (a new one is said outright: "another customer", a saved name, 'she' after 'he'),
             # so the better reading is offered (with a button to keep the type) rather than a fresh customer started
             return self.offer_reading(text, state, result)
-        if adding or clear_other:
+        if (adding and not asks_only) or clear_other:
             combined = self.identifier.identify(notes)
             if not combined.needs_more_info:
                 if combined.types[0][0] == current:
@@ -206,19 +210,25 @@ class Coach:
                 return self.coach_on(combined, notes, state, previous=current)
         name = self.kb.type_name(current, state.lang)
         if not self.describes_customer(text, result, state):  # the weather, a broken laptop: not a note about them
-            return self.next_buttons(Answer().say(self.kb.text("off_topic_customer", state.lang, name=name)), current, state.lang)
-        if QUESTION.search(normalise(text)) and not self.is_habit(text):  # asks about them, tells nothing new
+            return self.off_topic(current, state)
+        if asks_only:  # asks about them, tells nothing new
             return self.stage_advice(current, self.stage_of(text) or "presenting", state, Answer())
         state.customer_notes = join_notes(state.customer_notes, text)
         reply = Answer().say(self.kb.text("noted_fact", state.lang, name=name))
         return self.stage_advice(current, self.stage_of(text) or "presenting", state, reply)
 
+    def off_topic(self, type_id: str, state: ConversationState) -> Answer:
+        """A short honest answer to a line that is not about the customer, and what the coach can do for them."""
+        reply = Answer().say(self.kb.text("off_topic_customer", state.lang, name=self.kb.type_name(type_id, state.lang)))
+        return self.next_buttons(reply, type_id, state.lang)
+
     def speaks_of_customer(self, text: str, state: ConversationState) -> bool:
-        """Says 'he', 'she', 'they', 'the customer' or the saved customer's name (whole words): about someone, not
-        the weather."""
+        """Says 'he', 'she', 'they', 'the customer', the people around them ('his parents') or the saved customer's
+        name (whole words): about someone, not the weather."""
         a = self.kb.ui.answers
         norm = normalise(clean(text))
         people = [*a["he_words"].en, *a["he_words"].zh, *a["she_words"].en, *a["she_words"].zh, *a["customer"].en, *a["customer"].zh]
+        people += [*a["customer_circle"].en, *a["customer_circle"].zh]
         named = bool(state.customer_name) and normalise(state.customer_name or "") in norm
         return says(norm, people + ["they", "them", "their", "对方"]) or named
 

@@ -107,6 +107,8 @@ COACHING_QUESTION = re.compile(
     r"怎么(?:应对|对付|处理|说|跟)|该说什么"
 )
 
+NEXT_LINE_TRIES = 3  # lines of a stage tried for one not in the answer it replaces (a type has 1-4 per stage)
+QUOTED = re.compile(r"[「“\"](.{6,}?)[」”\"]")  # a line the coach quotes ("Try saying: ...")
 PRONOUN_OF_ANSWER = "pronoun"  # Answer.slots: the pronoun an answer about someone else is fitted with (maybe_new_customer)
 SAME_QUESTION = 0.8  # letters shared with the last message for it to be the same question asked again ("how to close?" ~ "how do I close?")
 
@@ -280,14 +282,16 @@ class Dialogue:
         reply = finish(reply, state.lang, state.script, pronoun, self.terms)
         digest = hashlib.sha1(reply.text.encode()).hexdigest()[:12]
         repeated = digest in (state.last_reply, state.earlier_reply) and len(reply.bubbles) >= REPEAT_BUBBLES
+        avoided = ""  # the answer replaced: asked for again next turn, it is still a repeat
         if repeated and not reading.is_button and not reading.practising:
+            avoided = digest
             coaching = "/ask_stage" in str(reply.buttons)
             asked_again = same_question(reading.norm, state.last_asked)
-            again = self.something_else(state, coaching) if asked_again else self.next_thing(reading, state, coaching, digest)
+            again = self.something_else(state, coaching) if asked_again else self.next_thing(reading, state, coaching, reply.text)
             reply = finish(again, state.lang, state.script, state.pronoun, self.terms)
             digest = hashlib.sha1(reply.text.encode()).hexdigest()[:12]
         # the answer before a button press stays in view: pressing "Opening" between two questions hides no repeat
-        state.earlier_reply, state.last_reply = (state.last_reply if reading.is_button else ""), digest
+        state.earlier_reply, state.last_reply = (state.last_reply if reading.is_button else avoided), digest
         if not reading.is_button:
             state.last_asked = reading.norm
         return reply
@@ -701,9 +705,10 @@ class Dialogue:
         return ("，" if han_count(text) else ", ").join(kept)
 
     def next_thing(self, r: Reading, state: ConversationState, coaching: bool, repeated: str) -> Answer:
-        """Another question whose answer would repeat the last one: the next relevant thing, not a refusal. For the
-        customer at hand, another line for the stage asked (or the next stage), then a question back; otherwise a
-        question back with what the coach can do."""
+        """Another question whose answer would repeat the last one (`repeated`, its text): the next relevant thing,
+        not a refusal. For the customer at hand, a line not quoted in that answer, for the stage asked (a price
+        question: the objections) or the next stage, then a question back; otherwise a question back with what the
+        coach can do."""
         lang = state.lang
         if state.customer_type and coaching:
             type_id = state.customer_type
@@ -711,13 +716,13 @@ class Dialogue:
             priced = ["objections"] if r.says("price_words") or r.says("discount_words") else []
             candidates = [r.stage_named, *priced, *(s.id for s in self.kb.ui.stages)]
             for candidate in dict.fromkeys(c for c in candidates if c and c not in denied):
-                reply = Answer().say(self.kb.text("repeat_next", lang, name=self.kb.type_name(type_id, lang)))
-                body = self.coach.follow_up("ask_phrase", "", state, stage=candidate)
-                reply = Answer(bubbles=reply.bubbles + body.bubbles, buttons=body.buttons)
-                reply.say(self.kb.text("repeat_ask_back", lang))
-                text = finish(Answer(bubbles=list(reply.bubbles)), lang, state.script, state.pronoun, self.terms).text
-                if hashlib.sha1(text.encode()).hexdigest()[:12] != repeated:
-                    return reply
+                for _ in range(NEXT_LINE_TRIES):  # ask_phrase moves on through the stage's lines each time
+                    body = self.coach.follow_up("ask_phrase", "", state, stage=candidate)
+                    said = finish(Answer(bubbles=list(body.bubbles)), lang, state.script, state.pronoun, self.terms).text
+                    if not any(q in repeated for q in QUOTED.findall(said)):
+                        reply = Answer().say(self.kb.text("repeat_next", lang, name=self.kb.type_name(type_id, lang)))
+                        reply = Answer(bubbles=reply.bubbles + body.bubbles, buttons=body.buttons)
+                        return reply.say(self.kb.text("repeat_ask_back", lang))
         return self.coach.menu(Answer().say(self.kb.text("repeat_ask_back_general", lang)), lang)
 
     def something_else(self, state: ConversationState, coaching: bool) -> Answer:

@@ -27,7 +27,7 @@ from ..wording import pronoun_in, script_of
 
 SHORT_LETTERS = 3  # "B", "ok": too short to say which language the user writes in, so the conversation's stays
 QUESTION = re.compile(
-    r"[?？]|\b(how|what|why|which|when|should)\b|怎么|如何|为什么|哪些|什么|吗|"
+    r"[?？]|\b(how|what|why|which|when|should)\b|怎么|如何|为什么|哪些|什么|吗|要不要|能不能|可不可以|该不该|"
     r"(?:^|[.!;]\s+)\W*(?:(?:ok|so|and|but|well|wait|hmm)\W+)*"
     r"(?:(?:will|would|can|could|shall)\s+(?!not\b|rather\b)\w+|(?:do|does|did|is|are|was)\s+(?:i|you|we|he|she|they|it|my|this|that)\b)",
     re.I,
