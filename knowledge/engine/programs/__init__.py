@@ -1,0 +1,23 @@
+"""Training programmes: levels, certificates, assignments and exams for teams and their managers (issue 26).
+
+- content.py   the wording and word lists (knowledge/content/programs.yaml), validated
+- requests.py  what a message says: a level, an assignment's parts
+- store.py     the programmes' tables in the application store, with an injected clock
+- programs.py  Programs: the answers the dialogue routes to
+"""
+
+from .content import ProgramContent, load_programs, programs_content
+from .programs import CERTIFICATE_LEVELS, Programs, program_store
+from .store import PROGRAM_TABLES, ProgramStore, Settings
+
+__all__ = [
+    "CERTIFICATE_LEVELS",
+    "PROGRAM_TABLES",
+    "ProgramContent",
+    "ProgramStore",
+    "Programs",
+    "Settings",
+    "load_programs",
+    "program_store",
+    "programs_content",
+]
