@@ -253,7 +253,9 @@
       var practise = params.get("practise");
       if (practise && /^[a-z_]{2,40}$/.test(practise)) {
         history.replaceState(null, "", location.pathname);
-        send('/start_practice{"type_id": "' + practise + '"}', t("practise_it"));
+        var level = params.get("level");
+        var at = level && /^(easy|normal|hard)$/.test(level) ? ', "level": "' + level + '"' : "";
+        send('/start_practice{"type_id": "' + practise + '"' + at + "}", t("practise_it"));
       }
       document.body.setAttribute("data-ready", "1");
     })

@@ -7,7 +7,7 @@
 """
 
 from .content import ProgramContent, load_programs, programs_content
-from .programs import CERTIFICATE_LEVELS, Programs, program_store
+from .programs import CERTIFICATE_LEVELS, Programs, certificate_paths, nearest_certificate, program_store
 from .store import PROGRAM_TABLES, ProgramStore, Settings
 
 __all__ = [
@@ -17,7 +17,9 @@ __all__ = [
     "ProgramStore",
     "Programs",
     "Settings",
+    "certificate_paths",
     "load_programs",
+    "nearest_certificate",
     "program_store",
     "programs_content",
 ]

@@ -11,7 +11,7 @@ import random
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from ...schema import TRADES, local
 from ...teams import Team, Teams
@@ -21,7 +21,7 @@ from ..answer import Answer
 from ..practice import Practice
 from ..practice.tuning import DEFAULT_LEVEL, LEVELS
 from ..reading.turn import without
-from .content import ProgramContent, programs_content, say
+from .content import ProgramContent, ProgramTexts, programs_content, say
 from .requests import AssignmentRequest, ProgramReader
 from .store import Assignment, Attempts, Clock, ProgramStore, Settings, utc_now
 
@@ -61,6 +61,35 @@ class CertificatePath:
         """How near the certificate is: levels passed, then the best score at the level still to pass."""
         missing = [lv for lv in CERTIFICATE_LEVELS if not self.passed(lv)]
         return (len(CERTIFICATE_LEVELS) - len(missing), max((self.best.get(lv) or 0) for lv in missing) if missing else 100)
+
+
+def certificate_paths(store: ProgramStore, user: str, type_ids: List[str], pass_mark: int) -> Dict[str, CertificatePath]:
+    """Each type's best score at each certificate level, from the person's finished sessions."""
+    best: Dict[str, Dict[str, Optional[int]]] = {t: {lv: None for lv in CERTIFICATE_LEVELS} for t in type_ids}
+    for s in store.finished_sessions(user):
+        level = s["level"] if s["level"] in LEVELS else DEFAULT_LEVEL  # stored before levels: played as normal
+        if s["type"] in best and level in CERTIFICATE_LEVELS:
+            now = best[s["type"]][level]
+            best[s["type"]][level] = s["score"] if now is None else max(now, s["score"])
+    return {t: CertificatePath(t, b, pass_mark) for t, b in best.items()}
+
+
+def nearest_certificate(
+    paths: Dict[str, CertificatePath], held: Dict[str, str], name_of: Callable[[str], str]
+) -> Optional[CertificatePath]:
+    """The certificate nearest to being earned; of equals, the first type by name."""
+    open_paths = sorted((p for t, p in paths.items() if t not in held and not p.earned), key=lambda p: name_of(p.type_id))
+    return max(open_paths, key=lambda p: p.closeness) if open_paths else None
+
+
+def certificate_step(path: CertificatePath, texts: ProgramTexts, lang: str) -> Tuple[str, str]:
+    """What is left for a type's certificate, and the level to practise it at next."""
+    best = lambda lv: path.best[lv] if path.best[lv] is not None else say(texts.no_best, lang)  # noqa: E731
+    if path.passed("normal"):
+        return say(texts.step_hard, lang, mark=path.pass_mark, best=best("hard")), "hard"
+    if path.passed("hard"):
+        return say(texts.step_normal, lang, mark=path.pass_mark, best=best("normal")), "normal"
+    return say(texts.step_both, lang, mark=path.pass_mark), "normal"
 
 
 class Programs:
@@ -124,13 +153,7 @@ class Programs:
     # certificates -------------------------------------------------------------------------------------
     def paths(self, user: str) -> Dict[str, CertificatePath]:
         _, settings = self.settings_of(user)
-        best: Dict[str, Dict[str, Optional[int]]] = {t: {lv: None for lv in CERTIFICATE_LEVELS} for t in self.kb.types}
-        for s in self.store.finished_sessions(user):
-            level = s["level"] if s["level"] in LEVELS else DEFAULT_LEVEL  # stored before levels: played as normal
-            if s["type"] in best and level in CERTIFICATE_LEVELS:
-                now = best[s["type"]][level]
-                best[s["type"]][level] = s["score"] if now is None else max(now, s["score"])
-        return {t: CertificatePath(t, b, settings.pass_mark) for t, b in best.items()}
+        return certificate_paths(self.store, user, list(self.kb.types), settings.pass_mark)
 
     def newly_earned(self, user: str) -> List[str]:
         """Types whose certificate the person has earned and not yet been given (recorded now)."""
@@ -138,19 +161,10 @@ class Programs:
         return [t for t, p in sorted(self.paths(user).items()) if p.earned and t not in held and self.store.award(user, t)]
 
     def next_certificate(self, user: str) -> Optional[CertificatePath]:
-        held = self.store.certificates(user)
-        open_paths = [p for t, p in self.paths(user).items() if t not in held and not p.earned]
-        by_name = sorted(open_paths, key=lambda p: self.kb.type_name(p.type_id, "en"))
-        return max(by_name, key=lambda p: p.closeness) if by_name else None  # the nearest; of equals, the first by name
+        return nearest_certificate(self.paths(user), self.store.certificates(user), lambda t: self.kb.type_name(t, "en"))
 
     def step_text(self, path: CertificatePath, lang: str) -> Tuple[str, str]:
-        """What is left for this type's certificate, and the level to practise it at."""
-        best = lambda lv: path.best[lv] if path.best[lv] is not None else say(self.t.no_best, lang)  # noqa: E731
-        if path.passed("normal"):
-            return say(self.t.step_hard, lang, mark=path.pass_mark, best=best("hard")), "hard"
-        if path.passed("hard"):
-            return say(self.t.step_normal, lang, mark=path.pass_mark, best=best("normal")), "normal"
-        return say(self.t.step_both, lang, mark=path.pass_mark), "normal"
+        return certificate_step(path, self.t, lang)
 
     def certificates(self, user: str, lang: str) -> Answer:
         self.newly_earned(user)  # earned before this build recorded certificates: shown from now on

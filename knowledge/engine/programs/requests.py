@@ -28,7 +28,10 @@ ATTEMPTS_NUMBER = re.compile(r"(\d{1,2})\s*(?:attempts?|times|tries|sessions|rou
 IN_DAYS = re.compile(r"\bin\s+(\d{1,3})\s+days?\b|(\d{1,3})\s*(?:天内|天之内|天后|日内)|within\s+(\d{1,3})\s+days?")
 ISO_DAY = re.compile(r"\b(20\d\d)-(\d{1,2})-(\d{1,2})\b")
 ZH_DAY = re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
-MONTH_NAMES = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+MONTH_NAMES = (
+    r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
 EN_DAY = re.compile(rf"\b{MONTH_NAMES}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b|\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH_NAMES}\b")
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
