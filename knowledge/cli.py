@@ -148,6 +148,10 @@ APP_LABELS = {
     "practice_replies": "practice replies",
     "practice_sessions": "practice sessions",
     "practice_sessions_anonymised": "practice sessions stripped of text and trainee id (scores kept)",
+    "certificates": "certificates",
+    "assignment_drafts": "assignment drafts",
+    "assignment_sessions": "sessions counted for assignments",
+    "assignments": "assignments given to them alone",
 }
 
 

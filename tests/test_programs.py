@@ -331,3 +331,18 @@ def test_forget_removes_what_the_programmes_keep(dialogue, team):
     counts = program_store(dialogue.userdata).forget([ann])
     assert counts["certificates"] == 1 and counts["assignments"] == 1
     assert dialogue.programs.store.certificates(ann) == {}
+
+
+def test_the_operator_names_managers_and_sets_the_pass_mark_and_time_zone(dialogue, team, capsys):
+    from knowledge import cli
+
+    manager, ann, _, name = team
+    assert cli.main(["team", "manager", name, "ann"]) == 0 and "now a manager" in capsys.readouterr().out
+    assert dialogue.userdata.profile(ann)["role"] == "manager"
+    assert cli.main(["team", "member", name, ann]) == 0 and dialogue.userdata.profile(ann)["role"] == "member"
+    assert cli.main(["team", "manager", name, "Nobody"]) == 2 and "no member" in capsys.readouterr().err
+    assert cli.main(["team", "set", name, "--timezone", "Mars/Base"]) == 2 and "unknown time zone" in capsys.readouterr().err
+    assert cli.main(["team", "set", name, "--pass-mark", "80", "--timezone", "Asia/Shanghai"]) == 0
+    assert "pass mark 80, time zone Asia/Shanghai" in capsys.readouterr().out
+    none = ask(dialogue, ConversationState(user=ann, lang="en"), "my certificates", "my_certificates")
+    assert "at 80 or more" in none.text
