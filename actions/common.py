@@ -14,7 +14,8 @@ from knowledge.engine.state import ENTITIES, MEMORY_SLOT, ConversationState, Use
 
 
 def turn_of(tracker: Tracker) -> UserTurn:
-    """The latest message as NLU read it; entities come from button payloads ('/intent{"name": "Mr Li"}')."""
+    """The latest message as NLU read it; entities come from button payloads ('/intent{"name": "Mr Li"}'), the
+    channel's language setting from its metadata (the web chat sends its toggle's with every message)."""
     message = tracker.latest_message or {}
     intent = message.get("intent") or {}
     entities = {
@@ -22,11 +23,14 @@ def turn_of(tracker: Tracker) -> UserTurn:
         for e in message.get("entities") or []
         if e.get("entity") in ENTITIES and isinstance(e.get("value"), str)
     }
+    metadata = message.get("metadata") or {}
+    lang = metadata.get("lang") if isinstance(metadata, dict) else None
     return UserTurn(
         text=message.get("text") or "",
         intent=intent.get("name") or "",
         confidence=float(intent.get("confidence") or 0.0),
         entities=entities,
+        channel_lang=lang if isinstance(lang, str) else None,  # the web chat's language toggle
     )
 
 

@@ -22,7 +22,7 @@ from knowledge.engine.reading import Reader
 from knowledge.engine.state import MEMORY_SLOT, ConversationState
 from knowledge.engine.wording import finish
 from knowledge.loader import load_ui
-from knowledge.schema import UiText, local
+from knowledge.schema import DEFAULT_LANG, UiText, local
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def language_of(tracker: Optional[Any]) -> tuple:
     """(lang, script) as the engine reads them (engine/reading: Reader.language): the message's, else the
     conversation's (a button, an emoji or a letter or two)."""
     if tracker is None:
-        return "en", "hans"
+        return DEFAULT_LANG, "hans"
     state = ConversationState.from_memory(tracker.sender_id, tracker.get_slot(MEMORY_SLOT))
     text = (tracker.latest_message.text if tracker.latest_message else None) or ""
     lang, script = (None, None) if text.startswith("/") else Reader.language(text)

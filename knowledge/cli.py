@@ -8,6 +8,7 @@ import sys
 from typing import Callable, Dict, List, Optional
 
 from .loader import ContentError
+from .schema import DEFAULT_LANG, LANGS
 
 
 def _engine():
@@ -84,7 +85,7 @@ def cmd_score_reply(args: argparse.Namespace) -> int:
         if not isinstance(type_id, str) or type_id not in engine.kb.types:
             return {"score": 0.0, "error": f"unknown type id {type_id!r}", "feedback": ""}
         result = scorer.score(type_id, row.get("reply", ""), context=row.get("context") or None)
-        lang = str(row["lang"]) if row.get("lang") in ("en", "zh") else result.lang
+        lang = str(row["lang"]) if row.get("lang") in LANGS else result.lang
         return {
             "score": result.score,
             "moves": [m.move for m in result.clear],
@@ -303,7 +304,7 @@ def parser() -> argparse.ArgumentParser:
     kb.add_parser("export", help="print the whole knowledge base as one JSON document").set_defaults(func=cmd_kb_export)
     s = kb.add_parser("show", help="show one customer type")
     s.add_argument("type_id")
-    s.add_argument("--lang", choices=["en", "zh"], default="en")
+    s.add_argument("--lang", choices=list(LANGS), default=DEFAULT_LANG)
     s.set_defaults(func=cmd_kb_show)
     q = kb.add_parser("search", help="full-text search in English or Chinese")
     q.add_argument("query", nargs="+")

@@ -7,7 +7,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Type
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Type
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -28,6 +28,7 @@ from .schema import (
     UiText,
     local,
 )
+from .text import word_used
 
 
 class ContentError(ValueError):
@@ -219,6 +220,47 @@ def _check_reactions(reactions: Reactions, scenes: Dict[str, Scene], where: Path
                     raise ContentError(f"{where}: field '{prefix}{key}.{lang}': {line!r} names {trades}; keep reactions trade-neutral")
 
 
+def coaching_items(item: CustomerType) -> List[Tuple[str, Any]]:
+    """(field, text) of every piece of a type's coaching a salesperson is shown: tactics, phrases, pitfalls."""
+    found: List[Tuple[str, Any]] = []
+    for stage in STAGES:
+        found += [(f"tactics.{stage}.{n}", x) for n, x in enumerate(getattr(item.tactics, stage))]
+    found += [(f"phrases.{n}", p) for n, p in enumerate(item.phrases)]
+    found += [(f"pitfalls.{n}.{part}", getattr(p, part)) for n, p in enumerate(item.pitfalls) for part in ("avoid", "why")]
+    return found
+
+
+def _fits(x: Any, tags: List[str], trade: str, avoid: List[str]) -> bool:
+    return (not tags or trade in tags) and not any(word_used(local(x, lang), avoid) for lang in LANGS)
+
+
+def check_trade_words(types: Dict[str, CustomerType], ui: UiText, folder: Path) -> None:
+    """No coaching text assumes a family member's gender (ui.yaml assumed_words), and every type keeps advice for
+    every trade without the words that trade avoids (trades.<trade>.avoid: no discounts for insurance premiums, no
+    boss in a household sale): each stage a tactic and a phrase, and two pitfalls, that the trade's salesperson
+    may be shown (engine/coaching.py leaves the others out for them)."""
+    assumed = [*ui.assumed_words.en, *ui.assumed_words.zh]
+    for type_id, item in types.items():
+        path = folder / f"{type_id}.yaml"
+        for where, x in coaching_items(item):
+            for lang in LANGS:
+                word = word_used(local(x, lang), assumed)
+                if word:
+                    raise ContentError(f"{path}: field '{where}.{lang}': {word!r} assumes a family member's gender; say partner / 家里人")
+        for trade, t in ui.trades.items():
+            avoid = [*t.avoid.en, *t.avoid.zh]
+            if not avoid:
+                continue
+
+            for stage in STAGES:
+                if not any(_fits(x, x.trades, trade, avoid) for x in getattr(item.tactics, stage)):
+                    raise ContentError(f"{path}: field 'tactics.{stage}': no tactic for trade {trade!r} without its avoided words")
+                if not any(_fits(p, p.trades, trade, avoid) for p in item.phrases if p.stage == stage):
+                    raise ContentError(f"{path}: field 'phrases': no {stage!r} phrase for trade {trade!r} without its avoided words")
+            if sum(_fits(p.avoid, [], trade, avoid) and _fits(p.why, [], trade, avoid) for p in item.pitfalls) < 2:
+                raise ContentError(f"{path}: field 'pitfalls': fewer than two pitfalls for trade {trade!r} without its avoided words")
+
+
 def _trade_gaps(item: CustomerType) -> List[str]:
     """Fields where a type cannot serve every salesperson: a stage with no trade-neutral phrase or tactic (the
     fallback for a trade the knowledge does not cover), or a trade with no phrase of its own."""
@@ -319,6 +361,7 @@ def load_content(content_dir: Path = paths.CONTENT_DIR, training_dir: Path = pat
     ui = load_ui(content_dir / "ui.yaml")
     types = _load_dir(content_dir / "types", CustomerType)
     _check_types(types, taxonomy, move_ids, content_dir / "types")
+    check_trade_words(types, ui, content_dir / "types")
     topics = _load_dir(content_dir / "topics", Topic)
     _check_topics(topics, content_dir / "topics")
     training = _load_training(training_dir, taxonomy.type_ids)

@@ -1,11 +1,12 @@
 """The schema every knowledge file must satisfy; a trainer's mistake fails the build with file and field named."""
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
-from pydantic import BaseModel, Extra, Field, conint, constr, root_validator, validator
+from pydantic import BaseModel, Extra, Field, conint, constr, create_model, root_validator, validator
 
-LANGS = ("en", "zh")
+LANGS = ("en", "zh")  # every language: each user-visible text has one entry per language (Text, Lists)
+DEFAULT_LANG = LANGS[0]  # a conversation whose language nothing has shown yet
 STAGES = ("opening", "presenting", "objections", "closing", "follow_up")
 # The trades a salesperson can be in: knowledge is tagged with them, practice scenes are set in them.
 TRADES = ("car", "real_estate", "insurance", "b2b_software", "retail", "education")
@@ -25,11 +26,32 @@ class Strict(BaseModel):
         extra = Extra.forbid
 
 
-class Text(Strict):
-    """One user-visible text in both languages."""
+if TYPE_CHECKING:
 
-    en: NonEmpty
-    zh: NonEmpty
+    class Text(Strict):
+        en: str
+        zh: str
+
+else:
+    # One user-visible text in every language of LANGS: a field per language, made from LANGS.
+    Text = create_model("Text", __base__=Strict, __module__=__name__, **{lang: (NonEmpty, ...) for lang in LANGS})
+
+
+def missing_texts(data: Any, langs: Sequence[str] = LANGS, where: str = "") -> List[Tuple[str, str]]:
+    """(place, language) of every text in `data` (content as read from YAML or JSON) that lacks a language of
+    `langs`: a text is a mapping with an entry for every language of LANGS (Text, Lists). A language added to
+    `langs` makes each of them a place to fill in; this lists them all at once, file by file."""
+    found: List[Tuple[str, str]] = []
+    if isinstance(data, dict):
+        if all(lang in data for lang in LANGS):
+            found += [(where or "/", lang) for lang in langs if data.get(lang) in (None, "", [])]
+        else:
+            for key, value in data.items():
+                found += missing_texts(value, langs, f"{where}/{key}")
+    elif isinstance(data, list):
+        for n, value in enumerate(data):
+            found += missing_texts(value, langs, f"{where}[{n}]")
+    return found
 
 
 def local(obj: object, lang: str):
@@ -40,12 +62,8 @@ def local(obj: object, lang: str):
 def _lists(min_items: int):
     """A per-language list of texts with a minimum count in each language."""
 
-    class Lists(Strict):
-        en: List[NonEmpty] = Field(..., min_items=min_items)
-        zh: List[NonEmpty] = Field(..., min_items=min_items)
-
-    Lists.__name__ = f"Lists{min_items}"
-    return Lists
+    fields: Dict[str, Any] = {lang: (List[NonEmpty], Field(..., min_items=min_items)) for lang in LANGS}
+    return create_model(f"Lists{min_items}", __base__=Strict, __module__=__name__, **fields)
 
 
 if TYPE_CHECKING:
@@ -357,11 +375,23 @@ class Stage(Strict):
     aliases: Lists2
 
 
+class Words(Strict):
+    """Words per language; either list may be empty."""
+
+    en: List[NonEmpty] = []
+    zh: List[NonEmpty] = []
+
+
 class Trade(Strict):
-    """A trade's name and the words that give it away ("I sell cars", "我是卖房的")."""
+    """A trade's name and the words that give it away ("I sell cars", "我是卖房的"). `avoid`: words coaching for
+    this trade must never use (an insurance premium is not discounted; a household sale has no boss or procurement):
+    an item using one is not shown to this trade's salesperson, and the loader checks every type keeps advice for
+    the trade without them. `price_note`: what the trade's price talk must say whatever the type (shown with it)."""
 
     names: Text
     aliases: Lists2
+    avoid: Words = Words()
+    price_note: Optional[Text] = None
 
 
 class ModelWords(Strict):
@@ -380,6 +410,8 @@ class UiText(Strict):
     model_words: Dict[str, ModelWords]  # per personality model in Models (disc, social_styles): what asks about it
     stages: List[Stage] = Field(..., min_items=5)
     trades: Dict[str, Trade]
+    # words no coaching text may use in any trade: a family member's gender assumed ("ask your wife", 「您太太」)
+    assumed_words: Words = Words()
 
     @validator("trades")
     def every_trade(cls, v: Dict[str, "Trade"]) -> Dict[str, "Trade"]:

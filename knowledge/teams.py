@@ -12,7 +12,8 @@ A team is keyed by ids, never by a display name a person can type:
   new one (the old one stops working).
 
 Members have a role, `member` or `manager` (ROLES), so the training programs can give managers more rights on the
-same tables. Everything runs through the application store (knowledge/userdata.py) on SQLite or PostgreSQL.
+same tables. Everything runs through the application store (knowledge/userdata.py) on SQLite or PostgreSQL, with
+statements built from the tables of knowledge/tables.py (the pattern for other records kept per team or person).
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .tables import profiles, team_members, teams
 from .userdata import MAX_NAME, UserData, now
 
 ROLES = ("member", "manager")
@@ -86,7 +91,7 @@ class Teams:
         return Team(int(row["id"]), row["platform"], row["workspace"], row["name"] or "", row["created"] or "")
 
     def get(self, platform: str, workspace: str) -> Optional[Team]:
-        rows = self.store.query("select * from teams where platform = ? and workspace = ?", [platform, workspace])
+        rows = self.store.rows(teams, platform=platform, workspace=workspace)
         return self._team(rows[0] if rows else None)
 
     def by_key(self, key: str) -> Optional[Team]:
@@ -95,31 +100,36 @@ class Teams:
 
     def by_name(self, name: str) -> Optional[Team]:
         """A web-chat team by the name its operator gave (case-insensitive)."""
-        rows = self.store.query("select * from teams where platform = ? and lower(name) = lower(?)", [WEB, name.strip()])
+        rows = self.store.read(sa.select(teams).where((teams.c.platform == WEB) & (sa.func.lower(teams.c.name) == name.strip().lower())))
         return self._team(rows[0] if rows else None)
 
     def all(self) -> List[Team]:
-        return [t for t in (self._team(r) for r in self.store.query("select * from teams order by platform, name, id")) if t]
+        return [t for t in (self._team(r) for r in self.store.rows(teams, [teams.c.platform, teams.c.name, teams.c.id])) if t]
 
     def team_of(self, user: str) -> Optional[Team]:
         """The team a person belongs to (one per sender id: a team chat's sender id already names its workspace)."""
-        rows = self.store.query(
-            "select t.* from team_members m join teams t on t.id = m.team_id where m.user = ? order by m.joined desc limit 1", [user]
+        rows = self.store.read(
+            sa.select(teams)
+            .select_from(team_members.join(teams, teams.c.id == team_members.c.team_id))
+            .where(team_members.c.user == user)
+            .order_by(team_members.c.joined.desc())
+            .limit(1)
         )
         return self._team(rows[0] if rows else None)
 
     def members(self, team: Team) -> List[Member]:
-        rows = self.store.query(
-            "select m.user, m.role, m.joined, coalesce(p.name, '') as name from team_members m "
-            "left join profiles p on p.user = m.user where m.team_id = ? order by m.joined, m.user",
-            [team.id],
+        m = team_members.c
+        rows = self.store.read(
+            sa.select(m.user, m.role, m.joined, sa.func.coalesce(profiles.c.name, "").label("name"))
+            .select_from(team_members.outerjoin(profiles, profiles.c.user == m.user))
+            .where(m.team_id == team.id)
+            .order_by(m.joined, m.user)
         )
         return [Member(r["user"], r["role"], r["name"] or "", r["joined"]) for r in rows]
 
     def counts(self) -> Dict[int, int]:
-        return {
-            int(r["team_id"]): int(r["n"]) for r in self.store.query("select team_id, count(*) as n from team_members group by team_id")
-        }
+        counted = sa.select(team_members.c.team_id, sa.func.count().label("n")).group_by(team_members.c.team_id)
+        return {int(r["team_id"]): int(r["n"]) for r in self.store.read(counted)}
 
     # web-chat teams (the operator's `coach team ...`) -----------------------------------------------------
     def create(self, name: str) -> tuple[Team, str]:
@@ -131,8 +141,7 @@ class Teams:
             raise TeamError(f"a team called {name!r} already exists (coach team invite {name!r} gives it a new code)")
         code = new_code()
         self.store.write(
-            "insert into teams (platform, workspace, name, invite, created) values (?, ?, ?, ?, ?)",
-            [WEB, secrets.token_hex(8), name, code_hash(code), now()],
+            teams.insert().values(platform=WEB, workspace=secrets.token_hex(8), name=name, invite=code_hash(code), created=now())
         )
         team = self.by_name(name)
         assert team is not None
@@ -142,19 +151,19 @@ class Teams:
         """A new invite code for a web-chat team; the old code stops working, members stay."""
         team = self._web(name)
         code = new_code()
-        self.store.write("update teams set invite = ? where id = ?", [code_hash(code), team.id])
+        self.store.write(teams.update().where(teams.c.id == team.id).values(invite=code_hash(code)))
         return code
 
     def remove(self, name: str) -> int:
         """Delete a web-chat team and its memberships (the people and their scores stay); the members it had."""
         team = self._web(name)
 
-        def work(cur: Any) -> int:
-            count = self.store._exec(cur, "delete from team_members where team_id = ?", [team.id]).rowcount
-            self.store._exec(cur, "delete from teams where id = ?", [team.id])
+        def work(conn: Connection) -> int:
+            count = conn.execute(team_members.delete().where(team_members.c.team_id == team.id)).rowcount
+            conn.execute(teams.delete().where(teams.c.id == team.id))
             return int(count)
 
-        return self.store._run(work, write=True)
+        return self.store.transaction(work)
 
     def _web(self, name: str) -> Team:
         team = self.by_name(name)
@@ -167,7 +176,7 @@ class Teams:
         typed = normalise_code(code)
         if len(typed) != INVITE_CHARS:
             return None
-        rows = self.store.query("select * from teams where platform = ? and invite = ?", [WEB, code_hash(typed)])
+        rows = self.store.rows(teams, platform=WEB, invite=code_hash(typed))
         team = self._team(rows[0] if rows else None)  # looked up by the code's hash: the code itself is never stored
         if team is None:
             return None
@@ -175,7 +184,7 @@ class Teams:
         return team
 
     def leave(self, user: str) -> int:
-        return self.store.write("delete from team_members where user = ?", [user])
+        return self.store.write(team_members.delete().where(team_members.c.user == user))
 
     # team chats ------------------------------------------------------------------------------------------
     def join_platform(self, user: str, platform: str, workspace: str, name: str = "") -> Team:
@@ -188,19 +197,14 @@ class Teams:
             raise TeamError("a platform team needs its workspace id")
         name = " ".join((name or "").split())[:MAX_NAME]
 
-        def work(cur: Any) -> None:
-            self.store._exec(
-                cur,
-                "insert into teams (platform, workspace, name, invite, created) values (?, ?, ?, null, ?) "
-                "on conflict (platform, workspace) do nothing",
-                [platform, workspace, name, now()],
-            )
+        def work(conn: Connection) -> None:
+            row = {"platform": platform, "workspace": workspace, "name": name, "invite": None, "created": now()}
+            conn.execute(self.store.upsert(teams, ["platform", "workspace"], row, []))
             if name:
-                self.store._exec(
-                    cur, "update teams set name = ? where platform = ? and workspace = ? and name != ?", [name, platform, workspace, name]
-                )
+                here = (teams.c.platform == platform) & (teams.c.workspace == workspace) & (teams.c.name != name)
+                conn.execute(teams.update().where(here).values(name=name))
 
-        self.store._run(work, write=True)
+        self.store.transaction(work)
         team = self.get(platform, workspace)
         assert team is not None
         current = self.team_of(user)
@@ -209,20 +213,31 @@ class Teams:
         return team
 
     def _set_membership(self, user: str, team: Team, role: str = "member") -> None:
-        def work(cur: Any) -> None:
-            kept = self.store._rows(cur, "select role from team_members where user = ? and team_id = ?", [user, team.id])
-            self.store._exec(cur, "delete from team_members where user = ?", [user])
-            self.store._exec(
-                cur,
-                "insert into team_members (team_id, user, role, joined) values (?, ?, ?, ?)",
-                [team.id, user, kept[0]["role"] if kept else role, now()],
-            )
+        m = team_members.c
 
-        self.store._run(work, write=True)
+        def work(conn: Connection) -> None:
+            kept = conn.execute(sa.select(m.role).where((m.user == user) & (m.team_id == team.id))).first()
+            conn.execute(team_members.delete().where(m.user == user))
+            conn.execute(team_members.insert().values(team_id=team.id, user=user, role=kept[0] if kept else role, joined=now()))
+
+        self.store.transaction(work)
 
     def set_role(self, team: Team, user: str, role: str) -> None:
         """member or manager (the training programs' managers); the person must already be a member."""
         if role not in ROLES:
             raise TeamError(f"role must be one of {', '.join(ROLES)}")
-        if not self.store.write("update team_members set role = ? where team_id = ? and user = ?", [role, team.id, user]):
+        member = (team_members.c.team_id == team.id) & (team_members.c.user == user)
+        if not self.store.write(team_members.update().where(member).values(role=role)):
             raise TeamError(f"{user!r} is not a member of {team.name or team.key!r}")
+
+    # what a platform connector learns of a person ---------------------------------------------------------
+    def remember(self, user: str, name: str, platform: str, workspace: str = "", team_name: str = "") -> None:
+        """Keep the display name a platform reported (an empty one keeps what is stored) and make the person a
+        member of their workspace's team (`workspace` "" keeps the team they have: a DM names none). Nothing is
+        written when nothing changed."""
+        known = self.store.profile(user)
+        name = (name or "").strip()[:MAX_NAME] or known.get("name", "")
+        if name != known.get("name", ""):
+            self.store.set_profile(user, name)
+        if workspace and known.get("team") != f"{platform}:{workspace}":
+            self.join_platform(user, platform, workspace, team_name)

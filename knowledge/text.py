@@ -6,6 +6,7 @@ import html
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Iterable, Optional
 
 MAX_CHARS = 5000
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -56,3 +57,14 @@ def normalise(text: str) -> str:
     """The form the engine analyses: cleaned, Simplified, lower-case, full-width punctuation folded."""
     text = to_simplified(clean(text))
     return unicodedata.normalize("NFKC", text).lower()
+
+
+def word_used(text: str, words: Iterable[str]) -> Optional[str]:
+    """The first of `words` the text uses (English as whole words, any case; Chinese anywhere), else None: how a
+    trade's words to avoid are found in coaching content (knowledge/loader.py checks, engine/coaching.py filters)."""
+    low = text.lower()
+    for word in words:
+        w = word.lower().strip()
+        if w and (re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", low) if w.isascii() else w in low):
+            return word
+    return None

@@ -276,7 +276,7 @@ class Cluster:
             "COACH_JWT_SECRET": self.secrets["jwt_secret"],
             "COACH_ACTION_SECRET": self.secrets["action_secret"],
             # retry and button memory of the Chinese connectors, shared so a retry reaching the other server is
-            # answered once (bot/channels/china/common.py Shared); database 2, apart from the lock store's 1
+            # answered once (bot/channels/connector.py Memory); database 2, apart from the lock store's 1
             "COACH_REDIS_URL": f"redis://:{self.secrets['redis_password']}@127.0.0.1:{self.ports.redis}/2",
         }
 

@@ -25,6 +25,7 @@ from knowledge.engine.identify import Identification, Identifier, RawRead, Setti
 from knowledge.engine.train import TypeLexicon, build_classifier, lexicons, training_set
 from knowledge.loader import load_content
 from knowledge.paths import TRAINING_DIR
+from knowledge.schema import LANGS
 from knowledge.text import detect_lang, normalise
 
 
@@ -171,7 +172,7 @@ def out_of_fold_reads(
 def judged_figures(reads, settings: Settings) -> Dict[str, float]:
     """Per language: top-1, ECE, ask rate, right type offered when asking; facts recognised and false unknowns."""
     out: Dict[str, float] = {}
-    for lang in ("en", "zh"):
+    for lang in LANGS:
         labelled = [(judge(r, settings), gold) for r, gold, lg in reads if lg == lang and gold is not None]
         facts = [judge(r, settings) for r, gold, lg in reads if lg == lang and gold is None]
         correct = [j.ranked[0][0] == gold for j, gold in labelled]

@@ -318,8 +318,7 @@ def main() -> None:
     parser.add_argument("--level", choices=sorted(LEVELS), default=None, help="play every session at this level (default normal)")
     args = parser.parse_args()
     engine = built_engine()  # builds the store and models first when the content changed
-    store = UserData(Path(tempfile.mkdtemp(prefix="simulate-practice-")) / "sim.db")
-    store.db.execute("pragma synchronous=off")  # a throw-away store: no need to wait for the disk
+    store = UserData(Path(tempfile.mkdtemp(prefix="simulate-practice-")) / "sim.db", durable=False)  # throw-away: no disk waits
     practice = Practice(engine, store)
     changes = {k: type(getattr(practice.tune, k))(v) for k, v in (item.split("=", 1) for item in args.set)}
     practice.tune = dataclasses.replace(practice.tune, **changes)

@@ -149,12 +149,12 @@ def check_records(senders: Dict[str, List[Tuple[str, str]]], userdata: Any) -> L
         customers = userdata.customers(sender)
         if len(customers) != len(saves):
             problems.append(f"{sender}: {len(customers)} saved customers, expected {len(saves)}")
-        sessions = userdata.query("select id, status, turns from practice_sessions where user = ?", [sender])
+        sessions = userdata.rows("practice_sessions", user=sender)
         finished = [s for s in sessions if s["status"] not in ("active", "abandoned")]
         if len(sessions) != 1 or len(finished) != 1:
             problems.append(f"{sender}: practice sessions {[(s['status'], s['turns']) for s in sessions]}, expected one finished")
             continue
-        numbers = [r["n"] for r in userdata.query("select n from practice_turns where session_id = ?", [finished[0]["id"]])]
+        numbers = [r["n"] for r in userdata.rows("practice_turns", session_id=finished[0]["id"])]
         if sorted(numbers) != list(range(1, finished[0]["turns"] + 1)):
             problems.append(f"{sender}: practice turns recorded {sorted(numbers)} for {finished[0]['turns']} turns")
     return problems

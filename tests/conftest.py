@@ -234,3 +234,11 @@ def buttons(messages: List[Dict]) -> List[str]:
 
 def dump(messages: List[Dict]) -> str:
     return json.dumps(messages, ensure_ascii=False, indent=1)
+
+
+def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+    """A test that starts a PostgreSQL server of its own (the `pg` fixture, tests/test_privacy.py) is slow: `make
+    check` starts no server."""
+    for item in items:
+        if "pg" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

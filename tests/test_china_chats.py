@@ -26,7 +26,8 @@ from aiohttp import web
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
-from bot.channels.china import common, dingtalk, feishu, wecom
+from bot.channels import connector, markup, senders
+from bot.channels.china import dingtalk, feishu, wecom
 
 TIMEOUT = aiohttp.ClientTimeout(total=20)
 BUTTONS = [{"title": "疑心型", "payload": '/choose_type{"type_id":"suspicious"}'}, {"title": "Practice", "payload": "/practice"}]
@@ -72,6 +73,10 @@ class FakeApi:
             return web.json_response({"code": 0, "data": {"user": {"name": self.NAMES.get(path.rsplit("/", 1)[-1], "")}}})
         if path.startswith("/open-apis/im/v1/chats/"):
             return web.json_response({"code": 0, "data": {"name": "华东销售一组"}})
+        if path == "/v1.0/oauth2/accessToken":
+            return web.json_response({"accessToken": "dt-token", "expireIn": 7200})
+        if path == "/v1.0/robot/oToMessages/batchSend":
+            return web.json_response({"processQueryKey": "q-1"})
         if path == "/cgi-bin/gettoken":
             return web.json_response({"errcode": 0, "access_token": "wx-token", "expires_in": 7200})
         if path == "/cgi-bin/user/get":
@@ -192,7 +197,7 @@ def test_crypto_matches_the_platforms_documented_examples():
 
 def test_shared_caches_buttons_and_markup():
     now = [1000.0]
-    cache = common.DeliveryCache(ttl=60, clock=lambda: now[0])
+    cache = connector.DeliveryCache(ttl=60, clock=lambda: now[0])
     assert run(cache.first_time("e1")) and not run(cache.first_time("e1"))
     now[0] += 61
     assert run(cache.first_time("e1"))  # forgotten after the TTL
@@ -203,12 +208,12 @@ def test_shared_caches_buttons_and_markup():
         fetched.append(1)
         return f"token{len(fetched)}", 7200
 
-    tokens = common.TokenCache(fetch, clock=lambda: now[0])
+    tokens = connector.TokenCache(fetch, clock=lambda: now[0])
     assert run(tokens.get()) == "token1" and run(tokens.get()) == "token1"
-    now[0] += 7200 - common.TOKEN_MARGIN + 1
+    now[0] += 7200 - connector.TOKEN_MARGIN + 1
     assert run(tokens.get()) == "token2"  # renewed before the stated expiry
 
-    memory = common.ButtonMemory()
+    memory = connector.ButtonMemory()
     run(memory.offer("p", BUTTONS))
     assert run(memory.resolve("q", "1")) is None  # another person's choices are not theirs
     assert run(memory.resolve("p", "２"))["payload"] == "/practice"  # full-width digit
@@ -216,8 +221,8 @@ def test_shared_caches_buttons_and_markup():
     run(memory.offer("p", BUTTONS))
     assert run(memory.resolve("p", "疑心型"))["payload"].startswith("/choose_type")
 
-    assert common.plain_text("**疑心型**：看[合同](https://x.cn/a)") == "疑心型：看合同 (https://x.cn/a)"
-    assert common.sender_id("feishu", "tenant", "ou_1") == "feishu:tenant:ou_1"
+    assert markup.plain_text("**疑心型**：看[合同](https://x.cn/a)") == "疑心型：看合同 (https://x.cn/a)"
+    assert senders.sender_id("feishu", "tenant", "ou_1") == "feishu:tenant:ou_1"
 
 
 def test_connectors_are_off_without_their_variables(monkeypatch):
@@ -225,14 +230,20 @@ def test_connectors_are_off_without_their_variables(monkeypatch):
         if name.startswith(("FEISHU_", "DINGTALK_", "WECOM_")):
             monkeypatch.delenv(name)
     for cls in (feishu.Feishu, dingtalk.DingTalk, wecom.WeCom):
-        assert not cls.from_credentials(None).blueprint(Rasa())._future_routes  # no routes at all
+        assert not live(cls.from_credentials(None))  # health says what to set, the webhook answers 404
     monkeypatch.setenv("DINGTALK_APP_SECRET", "s")
-    assert dingtalk.DingTalk.from_credentials(None).blueprint(Rasa())._future_routes
+    assert live(dingtalk.DingTalk.from_credentials(None))
     for name, value in (("FEISHU_APP_ID", "cli"), ("FEISHU_APP_SECRET", "s"), ("FEISHU_VERIFICATION_TOKEN", "t")):
         monkeypatch.setenv(name, value)
-    assert not feishu.Feishu.from_credentials(None).blueprint(Rasa())._future_routes, "a static token alone is not enough"
+    assert not live(feishu.Feishu.from_credentials(None)), "a static token alone is not enough"
     monkeypatch.setenv("FEISHU_ENCRYPT_KEY", "k")
-    assert feishu.Feishu.from_credentials(None).blueprint(Rasa())._future_routes
+    assert live(feishu.Feishu.from_credentials(None))
+
+
+def live(channel: Any) -> bool:
+    """The connector serves its webhook (an unconfigured one's blueprint is the `_off` one: bot/channels/connector.py)."""
+    bp = channel.blueprint(Rasa())
+    return not bp.name.endswith("_off") and any(route.uri == "/webhook" for route in bp._future_routes)
 
 
 # Feishu / Lark ----------------------------------------------------------------------------------------------
@@ -291,7 +302,7 @@ def test_feishu_url_verification_plain_and_encrypted(caplog):
     async def main():
         challenge = {"challenge": "ch-123", "token": FS_TOKEN, "type": "url_verification"}
         without_key = fs_channel(encrypt_key="")("http://127.0.0.1:9")  # issue 25 item 8: a static token is not enough
-        assert not without_key.enabled and not without_key.blueprint(Rasa())._future_routes
+        assert not without_key.enabled and not live(without_key)
         async with serving(fs_channel()) as s:
             forged = fs_signed({**challenge, "token": "forged"})
             r = await s.post("/webhook", forged["body"], {"Content-Type": "application/json"})
@@ -672,3 +683,34 @@ def test_a_non_ascii_signature_gets_a_4xx_never_a_500():
 
     statuses = run(main())
     assert all(400 <= code < 500 for code in statuses.values()), statuses
+
+
+# unprompted messages (reminders: bot/channels/connector.py send_direct) -------------------------------------------
+def test_each_connector_reaches_a_person_unprompted_in_their_direct_chat():
+    """send_direct(sender, text, buttons): no message to answer, the person's chat with the bot, choices that work
+    when pressed or typed."""
+
+    async def main():
+        async with serving(fs_channel()) as s:
+            assert await connector.send_direct(f"feishu:{TENANT}:ou_anna", "**练习**时间到了", BUTTONS)
+            [sent] = s.api.paths("/open-apis/im/v1/messages")
+            assert sent["query"] == {"receive_id_type": "open_id"} and sent["json"]["receive_id"] == "ou_anna"
+            assert sent["json"]["msg_type"] == "interactive" and "练习" in sent["json"]["content"]
+            assert not await connector.send_direct(f"dingtalk:{CORP}:zhangsan", "x"), "no live DingTalk connector yet"
+        async with serving(lambda base: dingtalk.DingTalk(DT_SECRET, "robot-1", api_base=base, app_key="ak", openapi_base=base)) as s:
+            assert await s.channel.send_direct(f"dingtalk:{CORP}:zhangsan", "**练习**时间到了", BUTTONS)
+            [sent] = s.api.paths("/v1.0/robot/oToMessages/batchSend")
+            assert sent["headers"]["x-acs-dingtalk-access-token"] == "dt-token"
+            assert sent["json"]["userIds"] == ["zhangsan"] and sent["json"]["robotCode"] == "robot-1"
+            assert "1. 疑心型" in json.loads(sent["json"]["msgParam"])["text"]
+            person = f"dingtalk:{CORP}:zhangsan"
+            assert (await s.channel.buttons.resolve(person, "2"))["payload"] == "/practice"  # the typed number works
+            assert not await s.channel.send_direct(f"wecom:{WC_CORP}:lisi", "x"), "another platform's sender"
+        async with serving(dt_channel()) as s:
+            assert not await s.channel.send_direct(f"dingtalk:{CORP}:zhangsan", "x"), "without app key and robot code"
+        async with serving(wc_channel()) as s:
+            assert await connector.send_direct(f"wecom:{WC_CORP}:lisi", "练习时间到了", BUTTONS)
+            [sent] = s.api.paths("/cgi-bin/message/send")
+            assert sent["json"]["touser"] == "lisi" and "1. 疑心型" in sent["json"]["text"]["content"]
+
+    run(main())

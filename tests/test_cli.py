@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.cli import main
+from knowledge.tables import customers
 
 COACH = str(Path(sys.executable).parent / "coach")
 
@@ -255,7 +256,7 @@ def test_in_process_forget_says_what_it_deleted_per_store(coach, private_stores)
 def test_in_process_purge_json_report(coach, private_stores):
     store = private_stores
     store.save_customer("old", "Mr Wu", "picky", [], "")
-    store.write("update customers set updated = '2020-01-01T00:00:00+00:00'")
+    store.write(customers.update().values(updated="2020-01-01T00:00:00+00:00"))
     store.save_customer("recent", "Mr Li", "picky", [], "")
     code, out, _ = coach("purge", "--older-than", "365", "--json")
     report = json.loads(out)

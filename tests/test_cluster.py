@@ -29,6 +29,7 @@ import pytest
 import requests
 
 from .conftest import ROOT, dump, texts
+from .fake_platform import FakePlatform
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import cluster as cluster_script  # noqa: E402
@@ -171,50 +172,24 @@ def wecom_settings(api: str) -> Dict[str, str]:
     }
 
 
-class WeComAPI:
+class WeComAPI(FakePlatform):
     """WeCom's API as the connector calls it (token, member name, message/send), recording every message sent."""
 
     def __init__(self) -> None:
-        import json
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        super().__init__(WeComAPI.answer)
 
-        sent: List[Dict] = []
-        self.sent = sent
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if self.path.startswith("/cgi-bin/gettoken"):
-                    self.answer({"errcode": 0, "access_token": "wc-token", "expires_in": 7200})
-                else:
-                    self.answer({"errcode": 0, "name": "李四"})
-
-            def do_POST(self) -> None:
-                sent.append(json.loads(self.rfile.read(int(self.headers.get("content-length") or 0))))
-                self.answer({"errcode": 0})
-
-            def answer(self, data: Dict) -> None:
-                out = json.dumps(data).encode()
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def answer(self, call: Dict) -> Dict:
+        if call["method"] == "GET":
+            token = call["path"].startswith("/cgi-bin/gettoken")
+            return {"errcode": 0, "access_token": "wc-token", "expires_in": 7200} if token else {"errcode": 0, "name": "李四"}
+        return {"errcode": 0}
 
     def texts(self) -> List[str]:
-        return [m.get("text", {}).get("content", "") for m in self.sent]
+        return [c["body"].get("text", {}).get("content", "") for c in self.calls]
 
-    def wait_for(self, contains: str, seconds: float = 120) -> List[str]:
+    def wait_for_text(self, contains: str, seconds: float = 120) -> List[str]:
         """The texts sent so far, once one contains `contains` (or the time is up)."""
-        deadline = time.time() + seconds
-        while time.time() < deadline and not any(contains in t for t in self.texts()):
-            time.sleep(0.2)
+        self.wait_for(lambda: any(contains in t for t in self.texts()), seconds)
         return self.texts()
 
 
@@ -222,7 +197,7 @@ class WeComAPI:
 def wecom_api() -> Iterator[WeComAPI]:
     api = WeComAPI()
     yield api
-    api.server.shutdown()
+    api.close()
 
 
 SENDER_SECRET: Dict[str, str] = {}  # the cluster's JWT secret, once it is up: REST through nginx needs sender tokens
@@ -364,7 +339,7 @@ def test_a_platform_retry_and_a_numbered_choice_reaching_the_other_server(cluste
     describe = "He asked three times whether the guarantee is real and wants to see proof of everything."
     deliver(0, describe, "70001")
     deliver(1, describe, "70001")  # WeCom's retry of the same message, balanced to the other server
-    answered = wecom_api.wait_for("\n1. ")
+    answered = wecom_api.wait_for_text("\n1. ")
     assert any("\n1. " in t for t in answered), answered  # the reply with its numbered choices
     deliver(1, "1", "70002")  # the first choice, typed to the other server
     sender = f"wecom:{wecom_settings('')['WECOM_CORP_ID']}:lisi-cluster"

@@ -168,7 +168,7 @@ def test_a_described_correction_is_offered_and_stored_only_when_confirmed(talk, 
     payloads = [p for _, p in reply.buttons]
     assert payloads[0].startswith("/confirm_type") and sum(p.startswith("/correct_type") for p in payloads) == 1
     assert payloads[-1] == "/deny"  # keep the type read before
-    feedback = lambda: list(t.dialogue.userdata.db["feedback"].rows_where("user = ?", [t.state.user]))  # noqa: E731
+    feedback = lambda: t.dialogue.userdata.rows("feedback", user=t.state.user)  # noqa: E731
     assert feedback() == []
     t.press(name(engine, expected, lang))
     rows = feedback()

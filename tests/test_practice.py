@@ -245,7 +245,7 @@ def test_starting_again_mid_session_ends_the_running_one_first(practice, store, 
     practice.turn(user, reply, "", lang)
     first = store.active_session(user)["id"]
     again = practice.start(user, lang, named="caustic", trade="car", seed=2)
-    ended = [r for r in store.db["practice_sessions"].rows_where("id = ?", [first])][0]
+    ended = store.rows("practice_sessions", id=first)[0]
     assert ended["status"] == "ended" and ended["turns"] == 1
     assert again.bubbles[0].startswith(engine.kb.text("outcome_ended", lang, name=engine.kb.type_name("picky", lang)))
     assert (

@@ -89,6 +89,20 @@ SUSPICIOUS_ZH = "他对我说的每个数字都怀疑，什么都要看证据"
 PROPOSED = proposed(SUSPICIOUS, "he also picks on every little flaw in the paintwork and the trim")
 PROPOSED_ZH = proposed(SUSPICIOUS_ZH, "他总是挑毛病，嫌这嫌那，连包装都嫌不好看")
 
+MAYBE_NEW = coached_then(
+    (SUSPICIOUS, "describe_customer"), ("then there's this woman who only wants the cheapest option", "describe_customer")
+)
+MAYBE_NEW_ZH = coached_then((SUSPICIOUS_ZH, "describe_customer"), ("另外，有个小姑娘看房话很少，问她啥都说还行还行", "describe_customer"))
+NOTES = (
+    "notes from the meeting with Greg (ops manager).\n- showed up late, on his phone most of the first part\n"
+    "- asked for references, then said references are always cherry picked\n- wanted everything in writing, asked twice "
+    "if we sell the data\n- said the competitor is 20% cheaper but wouldn't say who\n- kept saying that's what they all say"
+)
+NOTES_ZH = (
+    "周二见客户的记录：\n- 迟到了十五分钟，一直看手机\n- 要我们给老客户的联系方式，又说推荐的都是挑过的\n"
+    "- 什么都要白纸黑字写下来，问了两遍数据会不会卖给别人\n- 说竞争对手便宜两成，但不说是谁\n- 一直说你们都这么说"
+)
+
 # (row, setup, message, NLU intent): the message the row answers, both languages where the row reads words
 ROW_EXAMPLES: List[Tuple[str, Setup, str, str]] = [
     ("practice session", practising, "What matters most to you?", "describe_customer"),
@@ -148,7 +162,7 @@ ROW_EXAMPLES: List[Tuple[str, Setup, str, str]] = [
     ("which type fits a description", nothing, "犹豫不决的是哪种类型？", "ask_knowledge"),
     ("trade without examples said", nothing, "i sell phone plans", "set_trade"),
     ("trade without examples said", nothing, "我是賣化妝品的", "set_trade"),
-    ("unsure reading", nothing, "my team keeps getting complaints, what do we do first?", "leaderboard@0.45"),
+    ("unsure reading", nothing, "complaints keep coming in, what do we do first?", "leaderboard@0.45"),
     ("unsure reading", nothing, "团队里谁最会处理投诉？", "leaderboard@0.4"),
     ("stale clarifying option", coached(SUSPICIOUS), "Leads", "leaderboard"),
     ("saved customer named", saved("Mr Li", SUSPICIOUS), "Mr Li", "out_of_scope"),
@@ -166,6 +180,19 @@ ROW_EXAMPLES: List[Tuple[str, Setup, str, str]] = [
     ("says the type is wrong", coached(SUSPICIOUS_ZH), "不对", "describe_customer"),
     ("follow-up that tells a situation", coached(SUSPICIOUS), "what if he walks out?", "ask_avoid"),
     ("follow-up that tells a situation", coached(SUSPICIOUS_ZH), "他要是甩手走人怎么办", "ask_phrase"),
+    ("same customer said", MAYBE_NEW, "same customer", "describe_customer"),
+    ("same customer said", MAYBE_NEW_ZH, "还是同一个", "affirm"),
+    ("long notes", nothing, NOTES, "ask_discount"),
+    ("long notes", nothing, NOTES_ZH, "ask_discount"),
+    ("team invite asked", nothing, "how do I get an invite code for my team?", "leaderboard"),
+    ("team invite asked", nothing, "团队邀请码在哪里拿？", "my_progress"),
+    ("coaching the team asked", nothing, "how do I coach my reps on the suspicious type?", "ask_knowledge"),
+    ("coaching the team asked", nothing, "怎么带新人应对挑剔型客户", "ask_knowledge"),
+    ("coaching the team asked", nothing, "my team keeps getting complaints, what do we do first?", "leaderboard@0.45"),
+    ("maybe a new customer", coached(SUSPICIOUS), "then there's this woman who only wants the cheapest option", "describe_customer"),
+    ("maybe a new customer", coached(SUSPICIOUS_ZH), "还有个客户，一直砍价", "ask_discount"),
+    ("type of the customer asked", coached(SUSPICIOUS), "so what type is greg", "ask_knowledge"),
+    ("type of the customer asked", coached(SUSPICIOUS_ZH), "他是什么类型？", "ask_knowledge"),
     ("anything else", nothing, "qwzx vbnm", "nlu_fallback"),
 ]
 
@@ -309,9 +336,7 @@ def test_reading_identifies_each_text_once_per_turn(dialogue):
 
 def test_an_unsure_reading_offers_both_and_each_button_answers(dialogue, engine):
     state = fresh()
-    reply = dialogue.respond(
-        UserTurn(text="my team keeps getting complaints, what do we do first?", intent="leaderboard", confidence=0.45), state
-    )
+    reply = dialogue.respond(UserTurn(text="complaints keep coming in, what do we do first?", intent="leaderboard", confidence=0.45), state)
     payloads = [p for _, p in reply.buttons]
     assert payloads[0] == "/leaderboard" and '/ask_knowledge{"item": "complaint_steps"}' in payloads
     topic = dialogue.respond(UserTurn(text=payloads[1], intent="ask_knowledge", entities={"item": "complaint_steps"}), state)
@@ -334,3 +359,14 @@ def test_every_option_the_chooser_offers_names_a_route(dialogue, engine):
             UserTurn(text="my team keeps getting complaints, what do we do first?", intent=intent, confidence=0.3), state
         )
         assert all(p[1:].partition("{")[0] in dialogue.routes for _, p in reply.buttons)
+
+
+def test_a_button_follows_the_channels_language_and_typed_text_its_own(dialogue):
+    """The web chat's language toggle sends no message: its setting comes with the next one (channel_lang), and
+    decides for a button or an emoji; what the user writes still decides for text."""
+    state = fresh("en")
+    dialogue.respond(UserTurn(text=SUSPICIOUS, intent="describe_customer", channel_lang="en"), state)
+    dialogue.respond(UserTurn(text="/ask_avoid", intent="ask_avoid", channel_lang="zh"), state)
+    assert state.lang == "zh"
+    dialogue.respond(UserTurn(text="what do I say to close?", intent="ask_stage", channel_lang="zh"), state)
+    assert state.lang == "en"

@@ -17,7 +17,6 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import jwt
@@ -26,8 +25,8 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from bot.channels import markup, senders
 from bot.channels.markup import WORD_JOINER
-from bot.channels.team import common
 from bot.channels.team.mattermost import ACTION_LIFETIME, Mattermost, action_context
 from bot.channels.team.rocketchat import RocketChat
 from bot.channels.team.slack import Slack
@@ -35,6 +34,7 @@ from bot.channels.team.teams import ISSUER, Teams
 from bot.channels.team.telegram import Payloads, Telegram
 
 from .conftest import free_port
+from .fake_platform import FakePlatform
 
 PLATFORMS = ["slack", "botframework", "telegram", "mattermost", "rocketchat"]
 SLACK_SECRET, SLACK_BOT = "slack-signing-secret", "UBOT"
@@ -75,61 +75,34 @@ def settings(api: str) -> Dict[str, str]:
     }
 
 
-class FakeAPI:
-    """Stands in for every platform's API at once: records each call, answers what the connectors read
-    (Slack's users.info with `names`, the Bot Framework's OpenID keys and token)."""
+class FakeAPI(FakePlatform):
+    """Stands in for every platform's API at once (tests/fake_platform.py): answers what the connectors read (Slack's
+    users.info with `names`, the Bot Framework's OpenID keys and token, Mattermost's bot id and direct channel)."""
 
     def __init__(self, key: Any) -> None:
-        self.calls: List[Dict[str, Any]] = []
-        self.gets: List[str] = []  # paths read with GET (the Bot Framework's keys among them)
         self.names: Dict[str, str] = {}  # Slack user id -> display name
-        jwk = {**json.loads(RSAAlgorithm.to_jwk(key.public_key())), "kid": TEAMS_KID}
-        api = self
+        self.jwk = {**json.loads(RSAAlgorithm.to_jwk(key.public_key())), "kid": TEAMS_KID}
+        super().__init__(FakeAPI.answer)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                api.gets.append(self.path)
-                if "users.info" in self.path:  # slack_sdk reads users.info with GET
-                    user = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("user", [""])[0]
-                    name = api.names.get(user, f"Slacker {user}")
-                    self.answer({"ok": True, "user": {"id": user, "name": "handle", "profile": {"display_name": name}}})
-                else:
-                    self.answer({"jwks_uri": f"{api.url}/jwks"} if self.path == "/openid" else {"keys": [jwk]})
-
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("content-length") or 0)).decode()
-                try:
-                    body = json.loads(raw)
-                except ValueError:
-                    body = {k: v[0] for k, v in urllib.parse.parse_qs(raw).items()}
-                api.calls.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                if self.path == "/token":
-                    self.answer({"access_token": "bf-token", "expires_in": 3600})
-                else:
-                    self.answer({"ok": True, "success": True, "result": {}, "ts": "1.0"})
-
-            def answer(self, data: Dict[str, Any]) -> None:
-                out = json.dumps(data).encode()
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def answer(self, call: Dict[str, Any]) -> Dict[str, Any]:
+        path, body = call["path"], call["body"]
+        if call["method"] == "GET":
+            if path.endswith("/users/me"):  # Mattermost: the bot's own user id
+                return {"id": "mmbot"}
+            if "users.info" in path:  # slack_sdk reads users.info with GET
+                user = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query).get("user", [""])[0]
+                name = self.names.get(user, f"Slacker {user}")
+                return {"ok": True, "user": {"id": user, "name": "handle", "profile": {"display_name": name}}}
+            return {"jwks_uri": f"{self.url}/jwks"} if path == "/openid" else {"keys": [self.jwk]}
+        if path == "/token":
+            return {"access_token": "bf-token", "expires_in": 3600}
+        if path.endswith("/channels/direct"):  # Mattermost: the direct channel of the two user ids
+            return {"id": "dm-" + "-".join(sorted(body))}
+        return {"ok": True, "success": True, "result": {}, "ts": "1.0"}
 
     def replies(self, platform: str, since: int = 0) -> List[Reply]:
         """The bot's messages on `platform` among the calls from number `since` on, read the platform's way."""
         return [read_reply(platform, c) for c in self.calls[since:] if IS_REPLY[platform](c["path"])]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 # what a person does on a platform, as the platform posts it to the webhook ----------------------------------------
@@ -330,8 +303,8 @@ def post(webhooks: str, api: str, key: Any, platform: str, m: Msg) -> requests.R
 def sender_of(platform: str, m: Msg) -> str:
     """The Rasa sender id the connector must give this person (a Telegram DM is its own chat)."""
     if platform == "telegram" and m.kind == "dm":
-        return common.sender_id(platform, m.user, m.user)
-    return common.sender_id(platform, m.space or SPACE[platform], m.user)
+        return senders.sender_id(platform, m.user, m.user)
+    return senders.sender_id(platform, m.space or SPACE[platform], m.user)
 
 
 # the bot's messages, as caught on the fake API ----------------------------------------------------------------------
@@ -415,31 +388,39 @@ def world(key: Any) -> Iterator[Dict[str, Any]]:
     app = Sanic(f"team_chats_{id(bot)}", configure_logging=False)
     for channel in channels:
         app.blueprint(channel.blueprint(bot), url_prefix=f"/webhooks/{channel.name()}")
-    port, loop = free_port(), asyncio.new_event_loop()
+    port, loop, serving = free_port(), asyncio.new_event_loop(), threading.Event()
 
     def serve() -> None:
         asyncio.set_event_loop(loop)
         server = loop.run_until_complete(app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True))
         loop.run_until_complete(server.startup())  # type: ignore[union-attr]
         loop.run_until_complete(server.start_serving())  # type: ignore[union-attr]
+        serving.set()
         loop.run_forever()
 
     threading.Thread(target=serve, daemon=True).start()
+    assert serving.wait(timeout=60), "the connectors' test server did not start"
     url = f"http://127.0.0.1:{port}/webhooks"
-    for _ in range(100):
-        try:
-            requests.get(f"{url}/slack/", timeout=1)
-            break
-        except requests.RequestException:
-            time.sleep(0.05)
-    yield {"url": url, "fake": fake, "bot": bot, "key": key}
+    yield {"url": url, "fake": fake, "bot": bot, "key": key, "channels": channels, "loop": loop}
     loop.call_soon_threadsafe(loop.stop)
     fake.close()
     Sanic.test_mode = before
 
 
+def settled(world: Dict[str, Any]) -> Dict[str, Any]:
+    """Once every message the connectors took has been handled (Slack answers first and handles the message in the
+    background: bot/channels/connector.py Background), the observable end of a request instead of a sleep."""
+
+    async def drain() -> None:
+        await asyncio.gather(*(channel.background.drain() for channel in world["channels"]))
+
+    asyncio.run_coroutine_threadsafe(drain(), world["loop"]).result(timeout=60)
+    return world
+
+
 @pytest.fixture
 def fresh(world: Dict[str, Any]) -> Dict[str, Any]:
+    settled(world)  # nothing of an earlier test arrives during this one
     world["bot"].messages.clear()
     world["fake"].calls.clear()
     return world
@@ -465,7 +446,7 @@ def test_forged_requests_are_refused_and_logged_without_the_text(
 ) -> None:
     if forge == "stale" and platform not in ("slack", "botframework"):
         pytest.skip("only Slack and Teams sign with a time")
-    caplog.set_level(logging.WARNING, logger="bot.channels.team")
+    caplog.set_level(logging.WARNING, logger="bot.channels.connector")
     user = "11" if platform == "telegram" else "u1"
     for m in (
         Msg("mention", user, SECRET_TEXT, forge=forge),
@@ -474,9 +455,8 @@ def test_forged_requests_are_refused_and_logged_without_the_text(
     ):
         r = send(fresh, platform, m)
         assert r.status_code in (401, 403), (m.kind, r.status_code, r.text)
-    time.sleep(0.1)
-    assert fresh["bot"].messages == [] and fresh["fake"].calls == []
-    lines = [rec.getMessage() for rec in caplog.records if rec.name == "bot.channels.team"]
+    assert settled(fresh)["bot"].messages == [] and fresh["fake"].calls == []
+    lines = [rec.getMessage() for rec in caplog.records if rec.name == "bot.channels.connector"]
     assert lines and all(line.startswith(f"{platform}: rejected request") for line in lines), lines
     assert not any("doubting" in line or "Wang" in line for line in caplog.text.splitlines())
 
@@ -539,8 +519,7 @@ def test_forged_teams_key_ids_do_not_make_the_server_fetch_keys_each_time(fresh:
 def test_channel_chatter_without_a_mention_is_ignored(fresh: Dict[str, Any], platform: str) -> None:
     user = "11" if platform == "telegram" else "u1"
     assert send(fresh, platform, Msg("chatter", user, "lunch anyone?")).status_code == 200
-    time.sleep(0.2)
-    assert fresh["bot"].messages == [] and fresh["fake"].calls == []
+    assert settled(fresh)["bot"].messages == [] and fresh["fake"].calls == []
 
 
 def test_a_slack_slash_command_reaches_the_bot_as_its_text(fresh: Dict[str, Any]) -> None:
@@ -556,19 +535,16 @@ def test_a_slack_slash_command_reaches_the_bot_as_its_text(fresh: Dict[str, Any]
         headers={"content-type": FORM, "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature},
     )
     assert r.status_code == 200
-    deadline = time.time() + 5
-    while not fresh["bot"].messages and time.time() < deadline:
-        time.sleep(0.02)
-    assert [(m.text, m.sender_id) for m in fresh["bot"].messages] == [("he keeps doubting", "slack:T1:U1")]
+    assert [(m.text, m.sender_id) for m in settled(fresh)["bot"].messages] == [("he keeps doubting", "slack:T1:U1")]
 
 
 def test_markup_is_converted_per_platform() -> None:
     text = "Try **this** <now> & then"
     seen = lambda out: out.replace(WORD_JOINER, "")  # noqa: E731 - what a person sees
-    assert seen(common.to_slack(text)) == "Try *this* &lt;now&gt; &amp; then"
-    assert seen(common.to_telegram_html(text)) == "Try <b>this</b> &lt;now&gt; &amp; then"
-    assert seen(common.to_rocketchat(text)) == "Try *this* <now> & then"
-    assert common.to_teams("a\nb\n\nc") == "a  \nb\n\nc"
+    assert seen(markup.to_slack(text)) == "Try *this* &lt;now&gt; &amp; then"
+    assert seen(markup.to_telegram_html(text)) == "Try <b>this</b> &lt;now&gt; &amp; then"
+    assert seen(markup.to_rocketchat(text)) == "Try *this* <now> & then"
+    assert markup.to_teams("a\nb\n\nc") == "a  \nb\n\nc"
 
 
 TYPED = 'Saved @all and @here, @channel @所有人 <at user_id="all">all</at> <!channel> [prize](https://evil.example) ann@example.com'
@@ -578,28 +554,27 @@ def test_mentions_tags_and_links_people_typed_are_inert_on_every_platform() -> N
     """Issue 25 item 11: the bot echoes names and notes; "Saved @all" pinged the channel on Mattermost, Rocket.Chat,
     and Feishu's <at user_id="all"> everyone. Each platform's text: no mention, tag or link can parse, it reads the
     same, the bot's own bold still renders, and an e-mail address is left alone."""
-    from bot.channels.china import common as china
     from bot.channels.china.dingtalk import action_card
     from bot.channels.china.feishu import card
 
     texts = {
-        "slack": common.to_slack(TYPED),
-        "telegram": common.to_telegram_html(TYPED),
-        "mattermost": common.to_mattermost(TYPED),
-        "rocketchat": common.to_rocketchat(TYPED),
-        "botframework": common.to_teams(TYPED),
-        "feishu text": china.plain_text(TYPED),
+        "slack": markup.to_slack(TYPED),
+        "telegram": markup.to_telegram_html(TYPED),
+        "mattermost": markup.to_mattermost(TYPED),
+        "rocketchat": markup.to_rocketchat(TYPED),
+        "botframework": markup.to_teams(TYPED),
+        "feishu text": markup.plain_text(TYPED),
         "feishu card": card(TYPED, [])["elements"][0]["text"]["content"],
-        "dingtalk text": china.plain_text(TYPED),
+        "dingtalk text": markup.plain_text(TYPED),
         "dingtalk card": action_card(TYPED, [])["actionCard"]["text"],
-        "wecom": china.plain_text(TYPED),
+        "wecom": markup.plain_text(TYPED),
     }
     for where, out in texts.items():
         for live in ("@all", "@here", "@channel", "@所有人", "<at", "<!channel", "](", "<https"):
             assert live not in out, (where, live, out)
         assert "ann@example.com" in out and "@" + WORD_JOINER + "all" in out, (where, out)
     assert texts["mattermost"].replace(WORD_JOINER, "") == TYPED
-    assert common.to_mattermost("**Mr Wu** saved") == "**Mr Wu** saved"
+    assert markup.to_mattermost("**Mr Wu** saved") == "**Mr Wu** saved"
 
 
 def test_long_telegram_payloads_fit_callback_data() -> None:
@@ -629,8 +604,8 @@ def test_unconfigured_connectors_stay_off_and_half_configured_ones_refuse_to_sta
 def test_team_chat_senders_cannot_collide_with_web_chat_senders() -> None:
     from bot.channels.webchat import SENDER_RE
 
-    assert not SENDER_RE.match(common.sender_id("slack", "T1", "U1"))
-    assert common.sender_id("telegram", "-100", "11") != common.sender_id("telegram", "-100", "22")
+    assert not SENDER_RE.match(senders.sender_id("slack", "T1", "U1"))
+    assert senders.sender_id("telegram", "-100", "11") != senders.sender_id("telegram", "-100", "22")
 
 
 def _retyped(value: Any, new: Any) -> Any:
@@ -672,8 +647,7 @@ def test_bad_input_from_a_platform_gets_an_answer_or_a_4xx_never_a_500(fresh: Di
     r = requests.post(f"{fresh['url']}/{platform}/webhook", data=bad, headers=headers, timeout=60)
     assert r.status_code < 500, (platform, kind, r.status_code, r.text[:300])
     if r.status_code >= 400:
-        time.sleep(0.1)
-        assert fresh["bot"].messages == [], (platform, kind)
+        assert settled(fresh)["bot"].messages == [], (platform, kind)
 
 
 @pytest.mark.parametrize("platform, header", [("slack", "X-Slack-Signature"), ("telegram", "X-Telegram-Bot-Api-Secret-Token")])
@@ -684,3 +658,80 @@ def test_a_non_ascii_signature_is_refused_not_a_500(fresh: Dict[str, Any], platf
     headers[header] = "v0=é" + "0" * 60
     r = requests.post(f"{fresh['url']}/{platform}/webhook", data=body, headers={k: v.encode() for k, v in headers.items()}, timeout=10)
     assert 400 <= r.status_code < 500 and fresh["bot"].messages == [], r.status_code
+
+
+DIRECT_CHAT = {"slack": "u77", "botframework": "a:u77", "telegram": "77", "mattermost": "dm-mmbot-u77", "rocketchat": f"{RC_BOT_ID}u77"}
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_connector_reaches_a_person_unprompted_in_their_direct_chat(fresh: Dict[str, Any], platform: str) -> None:
+    """send_direct (bot/channels/connector.py), what reminders use: the person's direct chat with the bot, not the
+    channel they last wrote in, with buttons that work when pressed. Teams needs the person's 1:1 conversation,
+    learnt from their last private message."""
+    from bot.channels import connector
+
+    user = "77" if platform == "telegram" else "u77"  # no one else in this module: Teams has not seen them
+    person = sender_of(platform, Msg("mention", user))
+    sent = lambda: asyncio.run_coroutine_threadsafe(  # noqa: E731
+        connector.send_direct(person, "Time to **practise**", [{"title": "Practise", "payload": "/start_practice"}]), fresh["loop"]
+    ).result(timeout=60)
+    if platform == "botframework":
+        assert not sent(), "no 1:1 conversation known yet"
+        assert send(fresh, platform, Msg("dm", user, "hello")).status_code == 200
+    start = len(fresh["fake"].calls)
+    assert sent()
+    [reply] = fresh["fake"].replies(platform, start)
+    assert reply.where == DIRECT_CHAT[platform] and reply.thread is None, reply
+    assert "practise" in reply.text and [title for title, _ in reply.buttons] == ["Practise"]
+    _, press = reply.buttons[0]
+    settled(fresh)["bot"].messages.clear()
+    pressed = Msg("dm", user, text=press) if platform == "rocketchat" else Msg("button", user, press=press)  # its DM room
+    assert send(fresh, platform, pressed).status_code == 200
+    assert [m.text for m in settled(fresh)["bot"].messages][-1:] == ["/start_practice"]
+
+
+def test_one_rule_for_settings_an_empty_variable_never_overrides_a_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 27: TEAMS_OPENID_URL="" replaced Microsoft's URL with "" in the team chats (the Chinese ones kept it)."""
+    from bot.channels.connector import setting
+
+    monkeypatch.setenv("TEAMS_APP_ID", "app")
+    monkeypatch.setenv("TEAMS_APP_PASSWORD", "pw")
+    for empty in ("", "  "):
+        monkeypatch.setenv("TEAMS_OPENID_URL", empty)
+        assert Teams.from_credentials(None).openid_url.startswith("https://login.botframework.com/")
+        assert Teams.from_credentials({"openid_url": ""}).openid_url.startswith("https://login.botframework.com/")
+    monkeypatch.setenv("TEAMS_OPENID_URL", "https://openid.example/")
+    assert Teams.from_credentials(None).openid_url == "https://openid.example/"
+    assert Teams.from_credentials({"openid_url": "https://file.example/"}).openid_url == "https://file.example/", "the file wins"
+    monkeypatch.setenv("MATTERMOST_TRIGGER", "")
+    assert setting(None, "trigger", "MATTERMOST_TRIGGER", "@coach") == "@coach"
+
+
+def test_every_platform_connector_is_one_of_the_base_and_registered_once() -> None:
+    """No connector re-implements what the base does (blueprint, settings, refusals, profiles), and each platform's
+    sender ids are registered in one place (knowledge/teams.py PLATFORMS via bot/channels/senders.py)."""
+    import inspect
+
+    from bot.channels import connector
+    from bot.channels.china.dingtalk import DingTalk
+    from bot.channels.china.feishu import Feishu
+    from bot.channels.china.wecom import WeCom
+    from bot.channels.rest import parse
+    from knowledge.teams import PLATFORMS as REGISTERED
+
+    classes = (Slack, Teams, Telegram, Mattermost, RocketChat, Feishu, DingTalk, WeCom)
+    assert sorted(cls.platform for cls in classes) == sorted(REGISTERED)
+    for cls in classes:
+        assert issubclass(cls, connector.Connector) and cls.name() == cls.platform
+        for shared in ("blueprint", "take", "deliver", "send_direct"):
+            assert shared not in cls.__dict__, f"{cls.__name__} re-implements {shared}"
+        source = inspect.getsource(inspect.getmodule(cls))  # type: ignore[arg-type]
+        for repeated in ("os.environ", "Blueprint(", "limited_handler", "set_profile", "join_platform", "userdata()"):
+            assert repeated not in source, f"{cls.__name__}'s module repeats {repeated!r}"
+    sender = senders.sender_id("slack", "T1", "U1")
+    assert senders.parts(sender) == ("slack", "T1", "U1") and senders.reserved(sender) and senders.reserved("web-" + "0" * 32)
+    with pytest.raises(ValueError):
+        senders.sender_id("myspace", "T1", "U1")  # a new platform is registered first
+    for name in (sender, "web-abc"):
+        with pytest.raises(Exception, match="another channel"):
+            parse(json.dumps({"sender": name, "message": "hi"}).encode())

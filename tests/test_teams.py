@@ -53,7 +53,7 @@ def test_web_teams_are_joined_with_the_invite_code_and_a_new_code_retires_the_ol
     fresh = teams.new_invite("South")
     assert teams.join("web-" + "f" * 32, other_code) is None and teams.join("web-" + "f" * 32, fresh) == other
     assert {m.user for m in teams.members(other)} == {WEB_EVE, "web-" + "f" * 32}
-    assert store.query("select invite from teams where id = ?", [other.id])[0]["invite"] != normalise_code(fresh), "only a hash"
+    assert store.rows("teams", id=other.id)[0]["invite"] != normalise_code(fresh), "only a hash"
     assert teams.remove("South") == 2 and store.profile(WEB_EVE)["team"] == "" and teams.by_name("South") is None
 
 

@@ -104,7 +104,7 @@ def test_a_short_statement_naming_a_type_is_stored_as_that_type(talk, engine, la
     reply = t.say(statement, intent="quiz_answer")
     assert t.state.customer_type == named, reply.text
     assert engine.kb.text("no_quiz", lang) not in reply.text
-    rows = list(t.dialogue.userdata.db["feedback"].rows_where("user = ?", [t.state.user]))
+    rows = t.dialogue.userdata.rows("feedback", user=t.state.user)
     assert rows[-1]["corrected"] == named and rows[-1]["predicted"] == before
 
 

@@ -426,3 +426,36 @@ def test_browser_desktop_chinese_practice_and_progress(servers, desktop):
     assert type_name in desktop.find_element("tag name", "main").text
     assert "王芳 · North" in desktop.find_element("css selector", "header").text
     screenshot(desktop, "webchat-progress.png")
+
+
+def in_view(driver, element) -> bool:
+    """The element's top is inside the chat log's visible area."""
+    return driver.execute_script(
+        "var log = document.getElementById('log').getBoundingClientRect(), box = arguments[0].getBoundingClientRect();"
+        "return box.top >= log.top - 1 && box.top < log.bottom;",
+        element,
+    )
+
+
+@pytest.mark.browser
+def test_browser_language_toggle_sends_nothing_and_a_long_answer_shows_its_headline(servers, phone):
+    """The 中文 toggle switches the page and the bot's language without a made-up user bubble; a long coaching
+    answer on a phone is shown from its headline, not scrolled past it (persona 7)."""
+    phone.get(f"{servers.url}/chat/")
+    ready(phone)
+    description, type_name = DESCRIPTIONS["en"]
+    type_message(phone, description)
+    wait_for_bot(phone, 0, type_name)
+    headline = next(e for e in phone.find_elements("css selector", "#log .msg.bot") if type_name in e.text)
+    assert in_view(phone, headline)
+    users = bubbles(phone, "user")
+    phone.find_element("id", "lang").click()
+    assert phone.find_element("id", "text").get_attribute("placeholder") == "说说你的客户……"
+    assert bubbles(phone, "user") == users  # nothing posted
+    before = len(bubbles(phone, "bot"))
+    click_button(phone, "What to avoid")  # an English button pressed after the switch: answered in Chinese
+    wait_for_bot(phone, before, "避免")
+    phone.refresh()
+    ready(phone)
+    assert bubbles(phone, "user") == [description, "What to avoid"]  # no hidden greeting in the history either
+    screenshot(phone, "webchat-phone-toggle.png")

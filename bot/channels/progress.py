@@ -106,35 +106,29 @@ def ten(quality: float) -> str:
 
 
 def last_sessions(store: UserData, user: str, lang: str) -> str:
-    """The latest finished sessions, each with its outcome and the best and weakest reply as the coach scored them."""
+    """The latest finished sessions, each with its outcome and the best and weakest reply as the coach scored them
+    (UserData.session_highlights: the store the action server writes says it, the page only shows it)."""
     t = strings()[lang]
-    rows = list(
-        store.db["practice_sessions"].rows_where(
-            "user = ? and status not in ('active', 'abandoned')", [user], order_by="id desc", limit=LAST_SESSIONS
-        )
-    )
     items = []
-    for row in rows:
-        state = json.loads(row["state"] or "{}")
-        turns = [turn for turn in state.get("turns", []) if isinstance(turn, dict) and turn.get("text")]
+    for session in store.session_highlights(user, LAST_SESSIONS):
         head = t["session_line"].format(
-            date=row["started"][:10],
-            type=type_name(row["type_id"], lang),
-            score=row["score"],
-            turns=row["turns"],
-            outcome=outcome_text(row["status"], row["type_id"], lang),
+            date=session["started"][:10],
+            type=type_name(session["type_id"], lang),
+            score=session["score"],
+            turns=session["turns"],
+            outcome=outcome_text(session["outcome"], session["type_id"], lang),
         )
         body = [f'<p class="session-head">{escape(head)}</p>']
-        if turns:
-            best, worst = max(turns, key=lambda x: x["score"]), min(turns, key=lambda x: x["score"])
+        best, worst = session["best"], session["weakest"]
+        if best:
             body.append(
                 f'<p class="reply good"><b>{escape(t["best_reply"])}</b> ({ten(best["score"])}/10): ' f'“{escape(best["text"][:160])}”</p>'
             )
-            if worst is not best:
-                body.append(
-                    f'<p class="reply weak"><b>{escape(t["weakest_reply"])}</b> ({ten(worst["score"])}/10): '
-                    f'“{escape(worst["text"][:160])}”</p>'
-                )
+        if worst:
+            body.append(
+                f'<p class="reply weak"><b>{escape(t["weakest_reply"])}</b> ({ten(worst["score"])}/10): '
+                f'“{escape(worst["text"][:160])}”</p>'
+            )
         items.append(f"<li>{''.join(body)}</li>")
     return f'<ul class="sessions">{"".join(items)}</ul>'
 

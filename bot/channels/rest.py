@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from typing import Any, Awaitable, Callable, Dict
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -23,14 +22,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import action_fallback, origins
-from bot.channels import sender_auth
+from bot.channels import sender_auth, senders
 from bot.limits import MAX_MESSAGE_CHARS, limit_request_size, plain_text, too_many, too_many_from
 
 logger = logging.getLogger(__name__)
 
 MAX_SENDER_CHARS = 128  # a uuid with a prefix fits many times; longer ids are someone probing
 MAX_METADATA_BYTES = 4096  # metadata is a few flags (a language, a client name)
-RESERVED_SENDER = re.compile(r"^web-|:")  # the web chat's and the team chats' sender ids
 EMPTY_KEY = "empty_input"  # ui.yaml: what the engine says to a message without words
 
 
@@ -55,7 +53,7 @@ def parse(body: bytes) -> Dict[str, Any]:
         raise Rejected(400, "'sender' must be a non-empty string")
     if sender != plain_text(sender) or len(sender) > MAX_SENDER_CHARS:
         raise Rejected(400, f"'sender' must be printable text of at most {MAX_SENDER_CHARS} characters")
-    if RESERVED_SENDER.search(sender):
+    if senders.reserved(sender):
         raise Rejected(403, "this sender id belongs to another channel")
     if not isinstance(message, str):
         raise Rejected(400, "'message' must be a string")

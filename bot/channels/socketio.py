@@ -32,7 +32,8 @@ from sanic import Blueprint
 
 from bot import origins
 from bot.channels import sender_auth
-from bot.channels.rest import MAX_SENDER_CHARS, RESERVED_SENDER
+from bot.channels.rest import MAX_SENDER_CHARS
+from bot.channels.senders import reserved
 from bot.limits import MAX_MESSAGE_CHARS, limited_handler, plain_text
 
 logger = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class CoachSocketIO(SocketIOInput):
             token = auth.get("token") if isinstance(auth, dict) and isinstance(auth.get("token"), str) else ""
             token = token or parse_qs(environ.get("QUERY_STRING", "")).get("token", [""])[0] or sender_auth.bearer(headers)
             subject = sender_auth.subject(token)
-            if not subject or RESERVED_SENDER.search(subject):
+            if not subject or reserved(subject):
                 logger.warning("socketio: a connection without a valid sender token was refused")
                 return False
             bound[sid] = subject
@@ -78,7 +79,7 @@ class CoachSocketIO(SocketIOInput):
                 return
             asked = (data or {}).get("session_id") if isinstance(data, dict) else None
             session = bound[sid] or (asked if isinstance(asked, str) and asked else uuid.uuid4().hex)
-            if RESERVED_SENDER.search(session) or len(session) > MAX_SENDER_CHARS or session != plain_text(session):
+            if reserved(session) or len(session) > MAX_SENDER_CHARS or session != plain_text(session):
                 logger.warning("socketio: a session id for another channel's conversation was refused")
                 return
             if self.session_persistence:
@@ -107,12 +108,7 @@ class CoachSocketIO(SocketIOInput):
                     metadata = json.loads(metadata)
                 except ValueError:
                     metadata = None
-            if (
-                RESERVED_SENDER.search(sender)
-                or not isinstance(text, str)
-                or len(text) > MAX_MESSAGE_CHARS
-                or not isinstance(metadata, dict)
-            ):
+            if reserved(sender) or not isinstance(text, str) or len(text) > MAX_MESSAGE_CHARS or not isinstance(metadata, dict):
                 logger.warning("socketio: a malformed message or one for another channel's conversation was refused")
                 return
             output = SocketIOOutput(sio, self.bot_message_evt)

@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import json
 import logging
-import re
 import secrets
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
@@ -28,8 +27,10 @@ from sanic.response import HTTPResponse
 
 from bot import origins
 from bot.channels import buttons
+from bot.channels.senders import WEB_PREFIX, WEB_SENDER
 from bot.limits import NEW_IDENTITY_LIMITER, limit_request_size, over_https, plain_text, too_many, too_many_from
 from knowledge import secret_files
+from knowledge.schema import DEFAULT_LANG, LANGS
 from knowledge.secret_files import MIN_SECRET_CHARS
 from knowledge.teams import Teams
 
@@ -39,13 +40,12 @@ STATIC_DIR = Path(__file__).resolve().parent / "webchat_static"
 STATIC_FILES = {"webchat.css": "text/css", "webchat.js": "text/javascript", "strings.json": "application/json"}
 COOKIE = "coach_chat"
 COOKIE_MAX_AGE = 365 * 24 * 3600  # a trainee keeps the same conversation for a year on the same phone
-SENDER_RE = re.compile(r"^web-[0-9a-f]{32}$")
+SENDER_RE = WEB_SENDER  # bot/channels/senders.py
 MAX_BODY = 16 * 1024  # bytes of JSON per request: a message of MAX_TEXT characters of Chinese fits
 MAX_TEXT = 8000  # characters per message; the engine reads descriptions of a few sentences
 MAX_TITLE = 200  # a button title shown as the user's bubble
 HSTS = "max-age=31536000"  # a year, sent only on responses to requests that came over HTTPS
 HISTORY_LIMIT = 80  # messages the page shows on load: a long practice session plus its coaching
-LANGS = ("en", "zh")
 
 Handler = Callable[[UserMessage], Awaitable[Any]]
 
@@ -72,7 +72,7 @@ class Signer:
         return hmac.new(self.secret, sender.encode(), hashlib.sha256).hexdigest()
 
     def issue(self) -> Tuple[str, str]:
-        sender = "web-" + secrets.token_hex(16)
+        sender = WEB_PREFIX + secrets.token_hex(16)
         return sender, f"{sender}.{self.sign(sender)}"
 
     def verify(self, token: Optional[str]) -> Optional[str]:
@@ -305,8 +305,8 @@ class WebChat(InputChannel):
             limited = too_many_new(request, token)
             if limited is not None:
                 return limited
-            lang = request.args.get("lang", "en")
-            page = await asyncio.to_thread(progress_page, userdata(), sender, lang if lang in LANGS else "en")
+            lang = request.args.get("lang", DEFAULT_LANG)
+            page = await asyncio.to_thread(progress_page, userdata(), sender, lang if lang in LANGS else DEFAULT_LANG)
             resp = response.html(page, headers=no_store())
             if token:
                 set_cookie(resp, token, over_https(request))

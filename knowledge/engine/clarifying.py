@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Optional, Tuple
 
-from ..schema import local
+from ..schema import LANGS, local
 from ..store import KnowledgeBase
 from ..text import clean, han_count, normalise
 from .answer import Answer
@@ -58,7 +58,7 @@ class ClarifyingQuestions:
         if not norm:
             return "skip"
         keys = ("stop", "skip", *CLARIFY_OPTIONS[slot])
-        found = mentions(norm, {k: local(self.kb.ui.answers[k], "en") + local(self.kb.ui.answers[k], "zh") for k in keys})
+        found = mentions(norm, {k: [w for lang in LANGS for w in local(self.kb.ui.answers[k], lang)] for k in keys})
         if not found or (len(found) > 1 and found[0][0] == found[1][0]):
             return None
         return found[0][1] if len(norm) <= 40 or found[0][1] in ("stop", "skip") else None
@@ -84,7 +84,8 @@ class ClarifyingQuestions:
             {
                 w.lower()
                 for k in (*CLARIFY_OPTIONS["lead"], *CLARIFY_OPTIONS["warmth"], "skip", "stop")
-                for w in local(self.kb.ui.answers[k], "en") + local(self.kb.ui.answers[k], "zh")
+                for lang in LANGS
+                for w in local(self.kb.ui.answers[k], lang)
             },
             key=len,
             reverse=True,
@@ -102,7 +103,7 @@ class ClarifyingQuestions:
         chosen = None
         for slot, options in CLARIFY_OPTIONS.items():
             for option in (*options, "skip"):
-                titles = (normalise(self.kb.text(f"answer_{option}", lang)) for lang in ("en", "zh"))
+                titles = (normalise(self.kb.text(f"answer_{option}", lang)) for lang in LANGS)
                 if norm and norm in titles:
                     chosen = chosen or (slot, option)
         if chosen is None or state.quiz_type or (chosen[1] == "skip" and state.customer_type):

@@ -12,15 +12,16 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from ..schema import STAGES, CustomerType, local
 from ..store import KnowledgeBase
-from ..text import clean, detect_lang, has_words, normalise
+from ..text import clean, detect_lang, has_words, normalise, word_used
 from .answer import Answer
 from .chooser import two_types
 from .explain import stage_name
 from .identify import Identification, Identifier
 from .lookup import mentions, stage_in
+from .reading.turn import QUESTION, says
 from .situations import find_situation, general_reply, situation_reply
 from .state import ConversationState
-from .wording import LIST_SEPARATOR, short_quote
+from .wording import CLAUSE_SEPARATOR, FULL_STOP, LIST_SEPARATOR, SENTENCE_GLUE, SPACED, short_quote
 
 ADDITIVE = re.compile(r"^\s*(also|and|plus|besides|oh and|one more thing|another thing|还有|另外|而且|并且|他还|她还|他也|她也|补充)", re.I)
 FALLBACK_MIN_SCORE = 0.3  # a message NLU did not place is coached only when its type is this clear
@@ -52,27 +53,30 @@ def first_sentence(text: str, lang: str) -> str:
             depth += 1
         elif ch in ")）”」" or (ch == "'" and depth and (i + 1 == len(text) or not text[i + 1].isalpha())):
             depth = max(0, depth - 1)
-        elif depth == 0 and ch in ".!?。！？" and (i + 1 == len(text) or text[i + 1] in " \n" or lang == "zh"):
+        elif depth == 0 and ch in ".!?。！？" and (i + 1 == len(text) or text[i + 1] in " \n" or not SPACED[lang]):
             cut = text[: i + 1]
             break
     if len(cut) > limit:
         colon = re.search(r"[:：]", cut[:limit])
         if colon:
-            cut = cut[: colon.start()] + ("." if lang == "en" else "。")
+            cut = cut[: colon.start()] + FULL_STOP[lang]
     if len(cut) > limit:
-        cut = (cut[:limit].rsplit(" ", 1)[0] if lang == "en" else cut[:limit]).rstrip(",，;；") + "…"
+        cut = (cut[:limit].rsplit(" ", 1)[0] if SPACED[lang] else cut[:limit]).rstrip(",，;；") + "…"
     return cut
 
 
-def fits_trade(item: Any, trade: Optional[str]) -> bool:
-    """Trade-neutral knowledge fits everyone; trade-tagged knowledge only the salesperson of that trade."""
+def fits_trade(item: Any, trade: Optional[str], avoid: Sequence[str] = ()) -> bool:
+    """Trade-neutral knowledge fits everyone; trade-tagged knowledge only the salesperson of that trade; neither when
+    it uses a word the trade avoids (`avoid`: ui.yaml trades.<trade>.avoid, "discount" for insurance)."""
     trades = getattr(item, "trades", None) or []
-    return not trades or (trade is not None and trade in trades)
+    if trades and (trade is None or trade not in trades):
+        return False
+    return not avoid or word_used(f"{getattr(item, 'en', '')} {getattr(item, 'zh', '')}", avoid) is None
 
 
-def for_trade(items: Sequence[Any], trade: Optional[str]) -> List[Any]:
+def for_trade(items: Sequence[Any], trade: Optional[str], avoid: Sequence[str] = ()) -> List[Any]:
     """The items that fit the trade, the trade's own first."""
-    fitting = [x for x in items if fits_trade(x, trade)]
+    fitting = [x for x in items if fits_trade(x, trade, avoid)]
     return sorted(fitting, key=lambda x: 0 if trade and trade in (getattr(x, "trades", None) or []) else 1)
 
 
@@ -92,6 +96,7 @@ class Coach:
         # offers another type for the same customer, confirmed by the salesperson (corrections.py builds on this module)
         self.offer_reading = offer_reading
         self.trade_words = trade_words or {}  # trade -> lang -> words only that trade uses (the practice scenes')
+        self.avoid = {tid: [*t.avoid.en, *t.avoid.zh] for tid, t in kb.ui.trades.items()}  # words each trade never gets
 
     # fixed turns ---------------------------------------------------------------
     def fixed(self, key: str, lang: str, menu: bool = False) -> Answer:
@@ -199,9 +204,28 @@ class Coach:
                 if self.offer_reading is not None:  # "also picky": asked, never a silent switch
                     return self.offer_reading(text, state, combined)
                 return self.coach_on(combined, notes, state, previous=current)
+        name = self.kb.type_name(current, state.lang)
+        if not self.describes_customer(text, result, state):  # the weather, a broken laptop: not a note about them
+            return self.next_buttons(Answer().say(self.kb.text("off_topic_customer", state.lang, name=name)), current, state.lang)
+        if QUESTION.search(normalise(text)) and not self.is_habit(text):  # asks about them, tells nothing new
+            return self.stage_advice(current, self.stage_of(text) or "presenting", state, Answer())
         state.customer_notes = join_notes(state.customer_notes, text)
-        reply = Answer().say(self.kb.text("noted_fact", state.lang, name=self.kb.type_name(current, state.lang)))
+        reply = Answer().say(self.kb.text("noted_fact", state.lang, name=name))
         return self.stage_advice(current, self.stage_of(text) or "presenting", state, reply)
+
+    def speaks_of_customer(self, text: str, state: ConversationState) -> bool:
+        """Says 'he', 'she', 'they', 'the customer' or the saved customer's name (whole words): about someone, not
+        the weather."""
+        a = self.kb.ui.answers
+        norm = normalise(clean(text))
+        people = [*a["he_words"].en, *a["he_words"].zh, *a["she_words"].en, *a["she_words"].zh, *a["customer"].en, *a["customer"].zh]
+        named = bool(state.customer_name) and normalise(state.customer_name or "") in norm
+        return says(norm, people + ["they", "them", "their", "对方"]) or named
+
+    def describes_customer(self, text: str, result: Identification, state: ConversationState) -> bool:
+        """Only a description of the customer becomes a note: it speaks of them, or the identifier reads enough of
+        a customer in it."""
+        return self.speaks_of_customer(text, state) or (result.about_customer and not result.needs_more_info)
 
     def situation_of(self, text: str) -> Optional[str]:
         return find_situation(self.kb, text)
@@ -265,13 +289,13 @@ class Coach:
             line = self.kb.text("identified", lang, name=self.kb.type_name(type_id, lang))
             others = [self.kb.type_name(x, lang) for x in (traits or []) if x != type_id][:2]
             if others:
-                line += (" " if lang == "en" else "") + self.kb.text("also_traits", lang, names=LIST_SEPARATOR[lang].join(others))
+                line += SENTENCE_GLUE[lang] + self.kb.text("also_traits", lang, names=LIST_SEPARATOR[lang].join(others))
             reply.say(f"{line}\n{self.why_line(type_id, lang, evidence, state.trade)}")
         elif evidence:
             reply.say(self.why_line(type_id, lang, evidence, state.trade))
         tactics = [self.tactics(t, stage, state.trade)[0] for stage in ("opening", "presenting", "closing")]
         reply.say("\n".join([self.kb.text("top_tactics", lang)] + [f"• {first_sentence(local(x, lang), lang)}" for x in tactics]))
-        lines = [self.kb.text("avoid_short", lang)] + [f"• {local(p.avoid, lang)}" for p in t.pitfalls[:2]]
+        lines = [self.kb.text("avoid_short", lang)] + [f"• {local(p.avoid, lang)}" for p in self.pitfalls(t, state.trade)[:2]]
         lines += ["", self.kb.text("try_saying", lang, phrase=local(self.phrases(t, None, state.trade)[0], lang))]
         if not state.trade and not state.trade_asked:
             state.trade_asked = True
@@ -279,12 +303,22 @@ class Coach:
         reply.say("\n".join(lines))
         return self.next_buttons(reply, type_id, lang)
 
+    def avoided(self, trade: Optional[str]) -> List[str]:
+        return self.avoid.get(trade or "", [])
+
     def tactics(self, t: CustomerType, stage: str, trade: Optional[str]) -> List[Any]:
-        return for_trade(getattr(t.tactics, stage), trade) or list(getattr(t.tactics, stage))
+        """The stage's tactics for the trade (the loader checks every trade keeps at least one)."""
+        return for_trade(getattr(t.tactics, stage), trade, self.avoided(trade)) or list(getattr(t.tactics, stage))
 
     def phrases(self, t: CustomerType, stage: Optional[str], trade: Optional[str]) -> List[Any]:
         pool = [p for p in t.phrases if stage is None or p.stage == stage]
-        return for_trade(pool, trade) or for_trade(t.phrases, trade) or list(t.phrases)
+        avoid = self.avoided(trade)
+        return for_trade(pool, trade, avoid) or for_trade(t.phrases, trade, avoid) or list(t.phrases)
+
+    def pitfalls(self, t: CustomerType, trade: Optional[str]) -> List[Any]:
+        """The pitfalls that fit the trade (none about discounts for insurance)."""
+        avoid = self.avoided(trade)
+        return [p for p in t.pitfalls if fits_trade(p.avoid, trade, avoid) and fits_trade(p.why, trade, avoid)] or list(t.pitfalls)
 
     def next_buttons(self, reply: Answer, type_id: str, lang: str) -> Answer:
         return (
@@ -314,7 +348,7 @@ class Coach:
                 continue
             seen.add(quote.lower())
             cue = str(e.get("cue") or "")
-            if cue and (detect_lang(cue) != lang or self.other_trade_in(cue, trade, lang)):
+            if cue and (detect_lang(cue) != lang or self.other_trade_in(cue, trade, lang) or word_used(cue, self.avoided(trade))):
                 cue = ""
             same = not cue or normalise(cue) in normalise(str(e["text"])) or normalise(str(e["text"])) in normalise(cue)
             key = "evidence_quote" if same else "evidence_item"
@@ -323,7 +357,7 @@ class Coach:
                 break
         if not items:
             return self.kb.text("why_none", lang)
-        return self.kb.text("why", lang, evidence=("; " if lang == "en" else "；").join(items))
+        return self.kb.text("why", lang, evidence=CLAUSE_SEPARATOR[lang].join(items))
 
     # follow-ups on the remembered customer ---------------------------------------
     def follow_up(self, intent: str, text: str, state: ConversationState, stage: Optional[str] = None) -> Answer:
@@ -353,13 +387,16 @@ class Coach:
             )
         elif intent == "ask_avoid":
             lines = [self.kb.text("avoid_for", lang, name=name)]
-            lines += [f"• {local(p.avoid, lang)} {local(p.why, lang)}" for p in t.pitfalls[:4]]
+            lines += [f"• {local(p.avoid, lang)} {local(p.why, lang)}" for p in self.pitfalls(t, state.trade)[:4]]
             reply.say("\n".join(lines))
         elif intent == "ask_discount":
             tactics = [x for x in self.tactics(t, "objections", state.trade) if "price" in x.tags] or self.tactics(
                 t, "objections", state.trade
             )[:1]
             lines = [self.kb.text("discount_for", lang, name=name)] + [f"• {local(x, lang)}" for x in tactics[:3]]
+            note = self.kb.ui.trades[state.trade].price_note if state.trade else None
+            if note is not None:  # what the trade's price talk must say whatever the type (no premium discounts)
+                lines.insert(1, f"• {local(note, lang)}")
             reply.say("\n".join(lines))
             pool = self.phrases(t, "objections", state.trade)
             phrase = next((p for p in pool if "price" in p.tags), pool[0])

@@ -8,6 +8,7 @@ Every answer is then fitted to the conversation (pronoun, script, punctuation) i
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from dataclasses import dataclass
@@ -19,17 +20,19 @@ from ..userdata import UserData
 from .answer import Answer
 from .chooser import Option, choose
 from .clarifying import CLARIFY_ORDER, ClarifyingQuestions
-from .coaching import Coach
+from .coaching import Coach, first_sentence
 from .corrections import Corrections
 from .customers import Customers
+from .explain import stage_name
 from .library import Library
 from .lookup import type_in
 from .practice import Practice, Trainer
 from .practice.tuning import LEVELS
 from .programs import Programs, ProgramStore, program_store
 from .reading import QUESTION, SHORT_LETTERS, Reader, Reading, TurnIdentifier, says, words
-from .reading.turn import substance
+from .reading.turn import substance, without
 from .runtime import Engine
+from .situations import situation_reply
 from .state import ConversationState, UserTurn
 from .wording import finish
 
@@ -106,6 +109,18 @@ COACHING_QUESTION = re.compile(
     r"怎么(?:应对|对付|处理|说|跟)|该说什么"
 )
 
+PRONOUN_OF_ANSWER = "pronoun"  # Answer.slots: the pronoun an answer about someone else is fitted with (maybe_new_customer)
+SAME_QUESTION = 0.8  # letters shared with the last message for it to be the same question asked again ("how to close?" ~ "how do I close?")
+
+
+def same_question(norm: str, last: str) -> bool:
+    """The message asks again what the last one asked: the same words, give or take a few."""
+    a, b = re.sub(r"[\W_]+", "", norm), re.sub(r"[\W_]+", "", last)
+    if not a or not b:
+        return False
+    return a == b or difflib.SequenceMatcher(None, a, b).ratio() >= SAME_QUESTION
+
+
 Handler = Callable[[Reading, ConversationState], Answer]
 Condition = Callable[[Reading, ConversationState], bool]
 
@@ -122,7 +137,8 @@ class Route:
     keeps: FrozenSet[str] = frozenset()
 
 
-KEEP_ALL = frozenset({"question", "delete", "proposal"})
+KEEP_ALL = frozenset({"question", "delete", "proposal", "new"})
+KEEP_NEW = frozenset({"delete", "new"})  # rows that answer "is this a new customer?" (state.maybe_new)
 KEEP_DELETE = frozenset({"delete"})
 KEEP_PROPOSAL = frozenset({"delete", "proposal"})
 
@@ -221,8 +237,15 @@ class Dialogue:
             # a yes or a no to the type the coach proposed; any other message leaves the customer as they were
             Route("yes to the proposed type", self.says_yes_to_proposal, self.confirm_proposal, KEEP_PROPOSAL),
             Route("no to the proposed type", self.says_no_to_proposal, self.decline_proposal, KEEP_PROPOSAL),
+            # "same one" to "is this a new customer?": the description joins the customer at hand
+            Route("same customer said", self.says_same_customer, self.same_customer, KEEP_NEW),
+            # meeting notes (several sentences): read as one description, never by a single word in them
+            Route("long notes", self.is_long_note, self.long_notes),
             # a social line and nothing else: thanks, goodbye, a complaint about the bot, small talk, a greeting
             Route("social line", lambda r, s: typed(r, s) and r.social is not None, self.social_line),
+            # a manager's questions: getting the team in (an invite code), coaching reps on a type
+            Route("team invite asked", lambda r, s: typed(r, s) and r.says("team_invite_words"), self.team_invite),
+            Route("coaching the team asked", self.asks_how_to_coach_the_team, self.coach_the_team),
             # said outright about the customer: the type, an update of a saved customer
             Route("update of a saved customer", self.updates_saved_customer, self.update_saved_customer),
             Route("type named in a statement", self.states_a_type, self.name_type),
@@ -231,6 +254,7 @@ class Dialogue:
             Route("DISC letter asked", lambda r, s: typed(r, s) and self.disc_letter(r) is not None, self.disc_types),
             Route("two types compared", self.compares_types, lambda r, s: self.library.answer(r.text, s)),
             Route("question about a named type", self.asks_about_named_type, self.named_type_answer),
+            Route("type of the customer asked", self.asks_the_customers_type, self.the_customers_type),
             Route("which type fits a description", self.asks_which_type, self.which_type),
             Route("trade without examples said", self.says_unsupported_trade, self.unsupported_trade),
             # NLU unsure between a feature and what the message names: the likely readings as buttons
@@ -238,7 +262,9 @@ class Dialogue:
             Route("stale clarifying option", self.stale_option, self.answer_stale_option, KEEP_DELETE),
             # a saved customer named, or a new customer said outright, before what NLU thought it asks
             Route("saved customer named", self.names_saved_customer, self.saved_customer_named, KEEP_DELETE),
-            Route("new customer said", self.says_new_customer, self.new_customer_described, KEEP_DELETE),
+            Route("new customer said", self.says_new_customer, self.new_customer_described, KEEP_NEW),
+            # someone introduced without "another customer": coached on its own, and asked (the customer is kept)
+            Route("maybe a new customer", self.may_be_new_customer, self.maybe_new_customer, KEEP_DELETE),
             # what the message asks in context, where NLU's intent alone falls short
             Route("correction that corrects nothing", self.corrects_nothing, self.fallback),
             Route("only judges a customer", lambda r, s: typed(r, s) and self.only_judges_a_customer(r), self.describe),
@@ -250,6 +276,7 @@ class Dialogue:
         for intent, handler in self.routes.items():
             keeps = KEEP_DELETE if intent in ("affirm", "deny", "delete_customer") else frozenset()
             keeps = keeps | ({"proposal"} if intent in ("affirm", "deny", "confirm_type", "correct_type") else set())
+            keeps = keeps | ({"new"} if intent == "new_customer" else set())
             rows.append(Route(f"intent {intent}", lambda r, s, i=intent: r.intent == i, handler, keeps))  # type: ignore[misc]
         rows.append(Route("anything else", lambda r, s: True, self.fallback))
         return rows
@@ -265,13 +292,20 @@ class Dialogue:
             state.trade = None
         if not reply.bubbles:
             reply = self.coach.fixed("fallback", state.lang, menu=True)
-        reply = finish(reply, state.lang, state.script, state.pronoun, self.terms)
+        pronoun = str(reply.slots.pop(PRONOUN_OF_ANSWER, state.pronoun))  # a card read on its own speaks of its own
+        reply = finish(reply, state.lang, state.script, pronoun, self.terms)
         digest = hashlib.sha1(reply.text.encode()).hexdigest()[:12]
-        if digest == state.last_reply and len(reply.bubbles) >= REPEAT_BUBBLES and not reading.is_button and not reading.practising:
+        repeated = digest in (state.last_reply, state.earlier_reply) and len(reply.bubbles) >= REPEAT_BUBBLES
+        if repeated and not reading.is_button and not reading.practising:
             coaching = "/ask_stage" in str(reply.buttons)
-            reply = finish(self.something_else(state, coaching), state.lang, state.script, state.pronoun, self.terms)
+            asked_again = same_question(reading.norm, state.last_asked)
+            again = self.something_else(state, coaching) if asked_again else self.next_thing(reading, state, coaching, digest)
+            reply = finish(again, state.lang, state.script, state.pronoun, self.terms)
             digest = hashlib.sha1(reply.text.encode()).hexdigest()[:12]
-        state.last_reply = digest
+        # the answer before a button press stays in view: pressing "Opening" between two questions hides no repeat
+        state.earlier_reply, state.last_reply = (state.last_reply if reading.is_button else ""), digest
+        if not reading.is_button:
+            state.last_asked = reading.norm
         return reply
 
     def read(self, turn: UserTurn, state: ConversationState) -> Reading:
@@ -308,6 +342,8 @@ class Dialogue:
             state.pending_question, state.answers = None, {}
         if "delete" not in row.keeps:
             state.delete_pending = None
+        if "new" not in row.keeps:  # "is this a new customer?" left unanswered: the customer stays as they were
+            state.maybe_new = ""
         if "proposal" not in row.keeps and state.proposed_type:  # ignored: declined, the customer stays as they were
             state.proposed_type, state.corrected_from = None, None
             state.evidence.pop("proposed", None)
@@ -390,6 +426,17 @@ class Dialogue:
         if r.types_labelled[0] == state.customer_type or r.intent == "start_practice" or r.mentions("practice_request"):
             return False
         return r.pronoun is None or not state.customer_type  # "is she more picky?" is about the customer at hand
+
+    def asks_the_customers_type(self, r: Reading, state: ConversationState) -> bool:
+        """ "so what type is greg", 「他是什么类型」: the type the coach has for the customer at hand, with why."""
+        if r.is_button or not state.customer_type or r.types_named or not r.question or not WHICH_TYPE.search(r.norm):
+            return False
+        rest = WHICH_TYPE_FILLER.sub(" ", r.norm)
+        rest = without(rest, words(self.kb, "he_words") + words(self.kb, "she_words") + ["so", "then", "ok", "they", "them", "那", "那么"])
+        return len(rest.split()) <= 1 and substance(rest) <= 8
+
+    def the_customers_type(self, r: Reading, state: ConversationState) -> Answer:
+        return self.coach.follow_up("ask_why", r.text, state)
 
     def asks_which_type(self, r: Reading, state: ConversationState) -> bool:
         """ "which one is the indecisive type??": which types a few words describe."""
@@ -480,7 +527,105 @@ class Dialogue:
         """A statement that judges a customer and says nothing else (no question, no new-customer words)."""
         return not r.question and (r.names_a_customer or r.pronoun is not None) and r.judgement_only and not r.says("new_customer")
 
+    def says_same_customer(self, r: Reading, state: ConversationState) -> bool:
+        return not r.is_button and bool(state.maybe_new) and r.says("same_customer")
+
+    def is_long_note(self, r: Reading, state: ConversationState) -> bool:
+        """Several sentences of notes about a customer (NLU's intent and single words in them say little)."""
+        if r.is_button or not r.long_note:
+            return False
+        read = r.identification
+        return read.about_customer and not read.needs_more_info
+
+    def asks_how_to_coach_the_team(self, r: Reading, state: ConversationState) -> bool:
+        """ "how do I coach my reps on the suspicious type?", 「怎么带新人应对挑剔型客户」: the manager's question,
+        not one about a customer; "how is my team doing?" asks for the leaderboard."""
+        if r.is_button or not r.says("coaching_others") or r.says("leaderboard_words", affirmed=True):
+            return False
+        return r.question or bool(COACHING_QUESTION.search(r.norm))
+
+    def may_be_new_customer(self, r: Reading, state: ConversationState) -> bool:
+        """Someone introduced ("then there's this woman who...", 「还有个客户，一直砍价」) while a customer is
+        remembered: maybe a new customer, maybe more about this one. A guess, so the coach asks."""
+        if r.is_button or not state.customer_type or r.intent not in (*UNPLACED, *FOLLOW_UPS, "new_customer", "correct_type"):
+            return False
+        return r.introduces_someone and not r.customer_named
+
     # the table's handlers --------------------------------------------------------------------------
+    def same_customer(self, r: Reading, state: ConversationState) -> Answer:
+        """The description the coach asked about joins the customer at hand, as any development does."""
+        text, state.maybe_new = state.maybe_new, ""
+        head = Answer().say(self.kb.text("same_customer_kept", state.lang, name=self.kb.type_name(state.customer_type or "", state.lang)))
+        body = self.coach.development(text, state)
+        return Answer(bubbles=head.bubbles + body.bubbles, buttons=body.buttons, slots=body.slots)
+
+    def maybe_new_customer(self, r: Reading, state: ConversationState) -> Answer:
+        """The description read on its own (the guess shapes this answer only), then "new customer or the same one?"
+        as buttons. Nothing remembered changes until the salesperson answers (state.maybe_new keeps the text)."""
+        lang, old = state.lang, self.kb.type_name(state.customer_type or "", state.lang)
+        state.maybe_new = r.text
+        options = [
+            Option(self.kb.text("btn_new_customer", lang), "new_customer", {"confirm": "yes"}),
+            Option(self.kb.text("btn_same_customer", lang), "new_customer", {"confirm": "no"}),
+        ]
+        read = r.identification
+        if self.coach.is_thin(r.text, read) or read.close:
+            return choose(self.kb.text("maybe_new_customer_thin", lang, old=old), options)
+        alone = ConversationState(user=state.user, lang=lang, script=state.script, trade=state.trade, trade_asked=True)
+        card = self.coach.card(read.types[0][0], alone, read.evidence, traits=read.traits)
+        card.buttons = []
+        reply = choose(self.kb.text("maybe_new_customer", lang, old=old), options, reply=card)
+        return reply.with_slots(**{PRONOUN_OF_ANSWER: r.pronoun or "they"})
+
+    def long_notes(self, r: Reading, state: ConversationState) -> Answer:
+        """Notes read as one description: the type over the whole note, and a moment of the sale it tells (a
+        competitor's price, a walk-out) answered for that type too."""
+        if state.customer_type:
+            if r.introduces_someone:
+                return self.maybe_new_customer(r, state)
+            return self.coach.development(r.text, state, r.identification)
+        head = Answer().say(self.kb.text("long_note_read", state.lang))
+        body = self.coach.describe(r.text, state, r.identification)
+        bubbles = head.bubbles + body.bubbles
+        situation = self.coach.situation_of(r.text)
+        if situation and state.customer_type and not state.evidence.get("choosing"):
+            told = situation_reply(self.kb, state.customer_type, situation, state.lang)
+            bubbles += [self.kb.text("long_note_situation", state.lang)] + told.bubbles
+        return Answer(bubbles=bubbles, buttons=body.buttons, slots=body.slots)
+
+    def team_invite(self, r: Reading, state: ConversationState) -> Answer:
+        """How a team gets in: the operator's `coach team create` / `coach team invite` (knowledge/teams.py)."""
+        reply = Answer().say(self.kb.text("team_invite_how", state.lang))
+        return reply.button(self.kb.text("feature_leaderboard", state.lang), "leaderboard").button(
+            self.kb.text("feature_my_progress", state.lang), "my_progress"
+        )
+
+    def coach_the_team(self, r: Reading, state: ConversationState) -> Answer:
+        """Coaching reps on a type it names (the card's signs, moves and pitfalls, put for a manager), on a topic it
+        names (the topic), else how a manager uses the coach with a team."""
+        named = r.types_labelled or r.types_named
+        if named:
+            return self.reps_on_type(named[0], state)
+        if r.topic_named or r.topic_searched:
+            return self.library.answer(r.text, state)
+        return self.coach.menu(Answer().say(self.kb.text("reps_general", state.lang)), state.lang)
+
+    def reps_on_type(self, type_id: str, state: ConversationState) -> Answer:
+        lang, t = state.lang, self.kb.types[type_id]
+        name = self.kb.type_name(type_id, lang)
+        cues = [c for c in local(t.cues, lang) if not self.coach.other_trade_in(c, state.trade, lang)][:3]
+        lines = [self.kb.text("reps_type_head", lang, name=name), self.kb.text("reps_spot", lang)]
+        lines += [f"• “{c}”" if lang == "en" else f"•「{c}」" for c in cues]
+        moves = [self.kb.text("reps_move", lang)]
+        for stage in ("opening", "objections", "closing"):
+            tactic = self.coach.tactics(t, stage, state.trade)[0]
+            moves.append(f"• {stage_name(self.kb, stage, lang)}: {first_sentence(local(tactic, lang), lang)}")
+        mistakes = [self.kb.text("reps_mistakes", lang)] + [f"• {local(p.avoid, lang)}" for p in self.coach.pitfalls(t, state.trade)[:3]]
+        reply = Answer().say("\n".join(lines), "\n".join(moves), "\n".join(mistakes + ["", self.kb.text("reps_practise", lang)]))
+        reply.button(self.kb.text("btn_practise_type", lang), "start_practice", type_id=type_id)
+        reply.button(self.kb.text("feature_leaderboard", lang), "leaderboard")
+        return reply.button(self.kb.text("btn_types", lang), "list_types")
+
     def confirm_proposal(self, r: Reading, state: ConversationState) -> Answer:
         return self.corrections.confirm(state)
 
@@ -571,6 +716,26 @@ class Dialogue:
         kept = [c for c in clauses_ if c and normalise(trade_words) not in normalise(c)]
         return ("，" if han_count(text) else ", ").join(kept)
 
+    def next_thing(self, r: Reading, state: ConversationState, coaching: bool, repeated: str) -> Answer:
+        """Another question whose answer would repeat the last one: the next relevant thing, not a refusal. For the
+        customer at hand, another line for the stage asked (or the next stage), then a question back; otherwise a
+        question back with what the coach can do."""
+        lang = state.lang
+        if state.customer_type and coaching:
+            type_id = state.customer_type
+            denied = {stage for stage, negated in r.stages if negated}  # "not the opening": never that one again
+            priced = ["objections"] if r.says("price_words") or r.says("discount_words") else []
+            candidates = [r.stage_named, *priced, *(s.id for s in self.kb.ui.stages)]
+            for candidate in dict.fromkeys(c for c in candidates if c and c not in denied):
+                reply = Answer().say(self.kb.text("repeat_next", lang, name=self.kb.type_name(type_id, lang)))
+                body = self.coach.follow_up("ask_phrase", "", state, stage=candidate)
+                reply = Answer(bubbles=reply.bubbles + body.bubbles, buttons=body.buttons)
+                reply.say(self.kb.text("repeat_ask_back", lang))
+                text = finish(Answer(bubbles=list(reply.bubbles)), lang, state.script, state.pronoun, self.terms).text
+                if hashlib.sha1(text.encode()).hexdigest()[:12] != repeated:
+                    return reply
+        return self.coach.menu(Answer().say(self.kb.text("repeat_ask_back_general", lang)), lang)
+
     def something_else(self, state: ConversationState, coaching: bool) -> Answer:
         """Asked again what was just answered: a question back (which stage next, after coaching), never the same
         bubbles."""
@@ -636,8 +801,11 @@ class Dialogue:
             state.pronoun = pronoun
 
     def new_customer_described(self, r: Reading, state: ConversationState) -> Answer:
-        """'another customer: quiet, says whatever' / 「新客户：一个大妈…」 starts afresh and coaches the rest."""
+        """'another customer: quiet, says whatever' / 「新客户：一个大妈…」 starts afresh and coaches the rest; "a new
+        one" after "is this a new customer?" coaches the description asked about."""
         rest = r.new_customer or ""
+        if len(rest) < 6 and state.maybe_new:
+            rest = state.maybe_new
         state.forget_customer()
         if len(rest) < 6 or not any(ch.isalpha() for ch in rest):
             return self.coach.new_customer(state)
@@ -654,9 +822,20 @@ class Dialogue:
         return self.coach.follow_up(intent, r.text, state, stage=r.entity("stage") or r.stage_named)
 
     def new_customer(self, r: Reading, state: ConversationState) -> Answer:
-        """'next customer' starts afresh; a first message about a customer ("I met a customer today") is read as one."""
+        """'next customer' starts afresh; a first message about a customer ("I met a customer today") is read as one.
+        The answer to "is this a new customer?" (its buttons, or "new one" typed): new coaches the description asked
+        about on a fresh customer, same adds it to the customer at hand."""
+        pending = state.maybe_new
+        if r.entity("confirm") == "no":
+            if not pending or not state.customer_type:
+                return self.coach.fixed("affirm", state.lang, menu=True)
+            return self.same_customer(r, state)
         if not r.is_button and not state.customer_type and r.new_customer is None:
             return self.describe(r, state)
+        if pending and (r.is_button or r.new_customer is not None or r.intent == "new_customer"):
+            state.forget_customer()
+            self.apply_pronoun(self.reader.pronoun_of(pending), pending, "describe_customer", state)
+            return self.coach.describe(pending, state)
         return self.coach.new_customer(state)
 
     def ask_knowledge(self, r: Reading, state: ConversationState) -> Answer:

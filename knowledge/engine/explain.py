@@ -7,6 +7,7 @@ from typing import List
 from ..schema import STAGES, local
 from ..store import KnowledgeBase
 from .replies import MoveHit, ReplyScore
+from .wording import CLAUSE_SEPARATOR, SENTENCE_GLUE
 
 
 def stage_name(kb: KnowledgeBase, stage: str, lang: str) -> str:
@@ -46,8 +47,7 @@ def shown_moves(result: ReplyScore) -> List[MoveHit]:
 
 def reading(kb: KnowledgeBase, result: ReplyScore, lang: str) -> str:
     """Which moves the reply was read as, each with the words that showed it."""
-    glue = "；" if lang == "zh" else "; "
-    return glue.join(f"{move_name(kb, h.move, lang)} “{h.text[:80]}”" for h in shown_moves(result))
+    return CLAUSE_SEPARATOR[lang].join(f"{move_name(kb, h.move, lang)} “{h.text[:80]}”" for h in shown_moves(result))
 
 
 def reply_feedback(kb: KnowledgeBase, type_id: str, result: ReplyScore, lang: str) -> str:
@@ -66,7 +66,7 @@ def reply_feedback(kb: KnowledgeBase, type_id: str, result: ReplyScore, lang: st
         parts.append(kb.text("feedback_unclear", lang))
     if not praised:
         parts.append(kb.text("feedback_try", lang, move=move_name(kb, best_move(kb, type_id), lang)))
-    return ("" if lang == "zh" else " ").join(parts)
+    return SENTENCE_GLUE[lang].join(parts)
 
 
 def best_move(kb: KnowledgeBase, type_id: str) -> str:

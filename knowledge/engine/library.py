@@ -15,7 +15,7 @@ from ..text import normalise
 from .answer import Answer
 from .lookup import mentions, named_in_order, topic_in
 from .state import ConversationState
-from .wording import LIST_SEPARATOR
+from .wording import LIST_SEPARATOR, QUOTED
 
 LIST_BODY_CHARS = {"en": 160, "zh": 60}  # a point's first sentence in the list; longer bodies wait for "more"
 _EN_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
@@ -246,7 +246,7 @@ class Library:
                 f"• {nb}: {local(pair.advice_b, lang)}",
             ]
             return tell, approach
-        quote = "“{}”" if lang == "zh" else '"{}"'
+        quote = QUOTED[lang]
         tell = [
             self.kb.text("compare_tell", lang),
             f"• {na}: " + quote.format(local(ta.cues, lang)[0]),

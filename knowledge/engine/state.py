@@ -42,6 +42,9 @@ class ConversationState:
     quiz_type: Optional[str] = None
     delete_pending: Optional[str] = None  # a saved customer's name awaiting "yes, delete"
     last_reply: str = ""  # a digest of the last answer, so the same bubbles are never sent twice in a row
+    earlier_reply: str = ""  # the digest of the answer before it (a button pressed in between hides no repeat)
+    last_asked: str = ""  # the last typed message, normalised: the same question asked again, not another one
+    maybe_new: str = ""  # a description that may be of another customer, awaiting "new customer" / "same customer"
 
     @classmethod
     def from_memory(cls, user: str, memory: Any) -> ConversationState:
@@ -88,6 +91,7 @@ class ConversationState:
         self.customer_type, self.customer_notes, self.customer_name = None, "", None
         self.evidence, self.phrase_index, self.pronoun = {}, 0, "they"
         self.pending_question, self.answers, self.proposed_type, self.corrected_from = None, {}, None, None
+        self.maybe_new = ""
 
 
 @dataclass
@@ -98,6 +102,7 @@ class UserTurn:
     intent: str = ""
     confidence: float = 1.0
     entities: Dict[str, str] = field(default_factory=dict)
+    channel_lang: Optional[str] = None  # the language the channel is set to (the web chat's toggle), if it says
 
     @property
     def is_button(self) -> bool:

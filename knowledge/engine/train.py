@@ -30,6 +30,9 @@ class TypeLexicon:
     keywords: Dict[str, List[str]]  # lang -> short markers
 
 
+NEUTRAL_JOINER = {"en": ". ", "zh": "，"}  # between a training row and the neutral sentence added to it
+
+
 def lexicons(types: Mapping[str, CustomerType]) -> Dict[str, TypeLexicon]:
     """Each type's cues (training rows, evidence) and keywords (matched in the text), by language."""
     return {i: TypeLexicon(cues=t.cues.dict(), keywords=t.keywords.dict()) for i, t in types.items()}
@@ -86,8 +89,7 @@ def with_neutral_tails(rows: Sequence[Tuple[str, Optional[str]]]) -> List[Tuple[
     for n, (text, label) in enumerate(r for r in rows if r[1] is not None):
         lang = detect_lang(text)
         if neutral[lang]:
-            joiner = "，" if lang == "zh" else ". "
-            out.append((f"{text.rstrip('。.!！ ')}{joiner}{neutral[lang][n % len(neutral[lang])]}", label))
+            out.append((f"{text.rstrip('。.!！ ')}{NEUTRAL_JOINER[lang]}{neutral[lang][n % len(neutral[lang])]}", label))
     return out
 
 

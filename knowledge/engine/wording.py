@@ -13,8 +13,15 @@ from typing import Optional, Sequence
 from ..text import clean, han_count, normalise, to_simplified
 from .answer import Answer
 
-QUOTE_CHARS = {"en": 70, "zh": 30}
-LIST_SEPARATOR = {"en": ", ", "zh": "、"}  # between the items of an inline list  # a quoted piece of the user's message fits one phone line
+# The typography of each language of knowledge/schema.py LANGS, one table per rule (tests/test_languages.py finds
+# every table keyed by language, so a new language's missing entries are listed).
+QUOTE_CHARS = {"en": 70, "zh": 30}  # a quoted piece of the user's message fits one phone line
+LIST_SEPARATOR = {"en": ", ", "zh": "、"}  # between the items of an inline list
+CLAUSE_SEPARATOR = {"en": "; ", "zh": "；"}  # between reasons or readings listed in one sentence
+SENTENCE_GLUE = {"en": " ", "zh": ""}  # between sentences put together in one line
+FULL_STOP = {"en": ".", "zh": "。"}
+QUOTED = {"en": '"{}"', "zh": "“{}”"}  # a phrase quoted in running text
+SPACED = {"en": True, "zh": False}  # words are separated by spaces (a cut falls between words, a sentence ends before one)
 
 _EN_HE = re.compile(r"\b(he|him|his|himself)\b", re.I)
 _EN_SHE = re.compile(r"\b(she|her|hers|herself)\b", re.I)

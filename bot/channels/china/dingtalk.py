@@ -5,6 +5,10 @@ Security (DingTalk "robot receives messages"): each request carries headers `tim
 from now is refused. Replies go to the request's sessionWebhook (valid until sessionWebhookExpiredTime), which
 must point at the configured API host, so a forged body cannot make the server call elsewhere.
 
+An unprompted message (send_direct: reminders) goes through the robot's one-to-one message API
+(api.dingtalk.com /v1.0/robot/oToMessages/batchSend), which needs DINGTALK_APP_KEY and DINGTALK_ROBOT_CODE too;
+its choices are numbered (a reply with the number picks one).
+
 Buttons become an ActionCard whose buttons are `dtmd://dingtalkclient/sendMessage?content=<title>` links: a tap
 sends the title back as the person's message, and the connector maps it to the button's payload.
 """
@@ -20,38 +24,31 @@ import time
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import quote, urlsplit
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from sanic import Blueprint, response
+from rasa.core.channels.channel import InputChannel, OutputChannel
+from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.limits import limited_handler
-
-from .common import (
-    MAX_BODY,
+from bot.channels.buttons import pressable
+from bot.channels.connector import (
     MAX_BUTTONS,
-    MAX_TEXT,
     ApiClient,
-    Background,
-    ButtonMemory,
-    DeliveryCache,
-    Handler,
-    Shared,
-    channel_blueprint,
-    first_line,
-    keep_profile,
-    markdown,
-    plain_text,
-    reject,
-    sender_id,
+    Connector,
+    Incoming,
+    Parsed,
+    Refused,
+    TokenCache,
+    numbered_choices,
     setting,
 )
+from bot.channels.markup import first_line, markdown, plain_text
 
 logger = logging.getLogger(__name__)
 
 NEEDS = "DINGTALK_APP_SECRET"
 PLATFORM = "dingtalk"
 DEFAULT_API = "https://oapi.dingtalk.com"
+DEFAULT_OPENAPI = "https://api.dingtalk.com"  # the newer API: access tokens by app key, the robot's one-to-one messages
 MAX_SKEW_MS = 3600 * 1000  # DingTalk's documented limit: a timestamp more than one hour off is not from DingTalk
 CARD_TITLE = 20  # characters of the ActionCard title (shown in the chat list preview)
 
@@ -63,11 +60,8 @@ def sign(timestamp: str, app_secret: str) -> str:
 
 def action_card(text: str, buttons: List[Dict[str, Any]]) -> Dict[str, Any]:
     btns = [
-        {
-            "title": str(b.get("title", "")),
-            "actionURL": "dtmd://dingtalkclient/sendMessage?content=" + quote(str(b.get("title", "")), safe=""),
-        }
-        for b in buttons[:MAX_BUTTONS]
+        {"title": b["title"], "actionURL": "dtmd://dingtalkclient/sendMessage?content=" + quote(b["title"], safe="")}
+        for b in pressable(buttons, MAX_BUTTONS)
     ]
     return {
         "msgtype": "actionCard",
@@ -103,20 +97,41 @@ class DingTalkOutput(OutputChannel):
         await self.send_text_message(recipient_id, image)
 
 
-class DingTalk(InputChannel):
-    """Set DINGTALK_APP_SECRET (the robot app's AppSecret / Client Secret) to enable."""
+class DingTalkDirect(OutputChannel):
+    """The robot's one-to-one message to a person (send_direct): Markdown, choices numbered."""
 
-    def __init__(self, app_secret: str = "", robot_code: str = "", api_base: str = DEFAULT_API):
-        self.app_secret, self.robot_code = app_secret, robot_code
-        self.api = ApiClient(PLATFORM, api_base)
-        shared = Shared()  # the cluster's Redis ($COACH_REDIS_URL), so a retry to another server is answered once
-        self.deliveries = DeliveryCache(platform=PLATFORM, shared=shared)
-        self.buttons = ButtonMemory(platform=PLATFORM, shared=shared)
-        self.background = Background(PLATFORM)
+    def __init__(self, channel: DingTalk, staff_id: str):
+        self.channel, self.staff_id = channel, staff_id
 
     @classmethod
     def name(cls) -> str:
         return PLATFORM
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.channel.send_one_to_one(self.staff_id, text)
+
+    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any) -> None:
+        await self.channel.buttons.offer(recipient_id, buttons)
+        await self.send_text_message(recipient_id, f"{text}\n\n{numbered_choices(buttons)}".strip())
+
+
+class DingTalk(Connector, InputChannel):
+    """Set DINGTALK_APP_SECRET (the robot app's AppSecret / Client Secret) to enable."""
+
+    platform, needs, answer_first = PLATFORM, NEEDS, True
+
+    def __init__(
+        self,
+        app_secret: str = "",
+        robot_code: str = "",
+        api_base: str = DEFAULT_API,
+        app_key: str = "",
+        openapi_base: str = DEFAULT_OPENAPI,
+    ):
+        self.app_secret, self.robot_code, self.app_key = app_secret, robot_code, app_key
+        self.api = ApiClient(PLATFORM, api_base)
+        self.openapi = ApiClient(PLATFORM, openapi_base)
+        self.tokens = TokenCache(self._fetch_token)
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> DingTalk:
@@ -124,11 +139,50 @@ class DingTalk(InputChannel):
             app_secret=setting(credentials, "app_secret", "DINGTALK_APP_SECRET"),
             robot_code=setting(credentials, "robot_code", "DINGTALK_ROBOT_CODE"),
             api_base=setting(credentials, "api_base", "DINGTALK_API_BASE", DEFAULT_API),
+            app_key=setting(credentials, "app_key", "DINGTALK_APP_KEY"),
+            openapi_base=setting(credentials, "openapi_base", "DINGTALK_OPENAPI_BASE", DEFAULT_OPENAPI),
         )
 
     @property
     def enabled(self) -> bool:
         return bool(self.app_secret)
+
+    def ack(self) -> HTTPResponse:
+        return response.json({})
+
+    async def _fetch_token(self) -> Tuple[str, float]:
+        data = await self.openapi.call("POST", "/v1.0/oauth2/accessToken", json={"appKey": self.app_key, "appSecret": self.app_secret})
+        if not data.get("accessToken"):
+            raise RuntimeError("dingtalk: no accessToken")
+        return str(data["accessToken"]), float(data.get("expireIn", 7200))
+
+    async def send_one_to_one(self, staff_id: str, text: str) -> None:
+        params = {"title": first_line(text, CARD_TITLE) or "…", "text": markdown(text)}
+        body = {
+            "robotCode": self.robot_code,
+            "userIds": [staff_id],
+            "msgKey": "sampleMarkdown",
+            "msgParam": json.dumps(params, ensure_ascii=False),
+        }
+        headers = {"x-acs-dingtalk-access-token": await self.tokens.get()}
+        data = await self.openapi.call("POST", "/v1.0/robot/oToMessages/batchSend", json=body, headers=headers)
+        if not data.get("processQueryKey"):
+            logger.warning("dingtalk: one-to-one message not accepted (%s)", data.get("code") or "no answer")
+
+    async def direct_output(self, platform_user: str, space: str) -> Optional[OutputChannel]:
+        return DingTalkDirect(self, platform_user) if self.app_key and self.robot_code else None
+
+    async def verified(self, request: Request) -> Dict[str, Any]:
+        try:
+            data = json.loads(request.body or b"")
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            data = None
+        if not isinstance(data, dict):
+            raise Refused(400, "body is not a JSON object")
+        reason = self.check(request, data)
+        if reason:
+            raise Refused(401 if reason != "message for another robot" else 403, reason)
+        return data
 
     def check(self, request: Request, data: Dict[str, Any]) -> Optional[str]:
         """None for a genuine, fresh request; else the reason to refuse it."""
@@ -150,65 +204,24 @@ class DingTalk(InputChannel):
             return "session webhook expired"
         return None
 
-    def blueprint(self, on_new_message: Handler) -> Blueprint:
-        on_new_message = limited_handler(on_new_message, PLATFORM)  # per-sender rate limit: bot/limits.py
-        bp, on = channel_blueprint(PLATFORM, self.enabled, NEEDS)
-        if not on:
-            return bp
-
-        @bp.route("/webhook", methods=["POST"])
-        async def webhook(request: Request) -> HTTPResponse:
-            body = request.body or b""
-            if len(body) > MAX_BODY:
-                return reject(PLATFORM, request, 413, "body too large")
-            try:
-                data = json.loads(body)
-            except (ValueError, UnicodeDecodeError, RecursionError):
-                data = None
-            if not isinstance(data, dict):
-                return reject(PLATFORM, request, 400, "body is not a JSON object")
-            reason = self.check(request, data)
-            if reason:
-                return reject(PLATFORM, request, 401 if reason != "message for another robot" else 403, reason)
-            msg_id = str(data.get("msgId") or "")
-            if msg_id and not await self.deliveries.first_time(msg_id):
-                logger.info("dingtalk: message %s delivered again: already taken", msg_id)
-                return response.json({})
-            await self.take(data, on_new_message)
-            return response.json({})
-
-        return bp
-
-    async def take(self, data: Dict[str, Any], on_new_message: Handler) -> bool:
+    async def parse(self, request: Request, data: Dict[str, Any]) -> Parsed:
         if data.get("msgtype") != "text":
-            return False
-        text = str((data.get("text") or {}).get("content") or "").strip()[:MAX_TEXT]
+            return None
+        text = str((data.get("text") or {}).get("content") or "").strip()
         user = str(data.get("senderStaffId") or data.get("senderId") or "")
         if not text or not user:
-            return False
+            return None
         org = str(data.get("senderCorpId") or data.get("chatbotCorpId") or "")
-        person = sender_id(PLATFORM, org, user)
         group = str(data.get("conversationType")) == "2"
-        metadata: Dict[str, Any] = {
-            "platform": PLATFORM,
-            "chat_type": "group" if group else "p2p",
-            "chat_id": str(data.get("conversationId") or ""),
-        }
-        chosen = await self.buttons.resolve(person, text)
-        if chosen:
-            text, metadata["shown"] = chosen["payload"], chosen["title"]
-        output = DingTalkOutput(self, str(data["sessionWebhook"]), str(data.get("senderStaffId") or ""), group)
-        message = UserMessage(
-            text, output, person, input_channel=PLATFORM, message_id=str(data.get("msgId") or "") or None, metadata=metadata
+        return Incoming(
+            text,
+            self.sender_id(org, user),
+            DingTalkOutput(self, str(data["sessionWebhook"]), str(data.get("senderStaffId") or ""), group),
+            {"platform": PLATFORM, "chat_type": "group" if group else "p2p", "chat_id": str(data.get("conversationId") or "")},
+            message_id=str(data.get("msgId") or "") or None,
+            delivery_id=str(data.get("msgId") or ""),
+            name=str(data.get("senderNick") or ""),
+            workspace=str(data.get("conversationId") or "") if group else "",  # the id, never the title: titles repeat
+            team_name=str(data.get("conversationTitle") or "") if group else "",
+            typed_choice=True,
         )
-        group_id = str(data.get("conversationId") or "") if group else ""  # the id, never the title: titles repeat
-        team = (group_id, str(data.get("conversationTitle") or "")) if group else ("", "")
-        self.background.spawn(self.handle(on_new_message, message, str(data.get("senderNick") or ""), team))
-        return True
-
-    async def handle(self, on_new_message: Handler, message: UserMessage, name: str, team: Tuple[str, str]) -> None:
-        try:
-            await keep_profile(message.sender_id, name, PLATFORM, *team)
-        except Exception:
-            logger.warning("dingtalk: profile not stored", exc_info=True)
-        await on_new_message(message)

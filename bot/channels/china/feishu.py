@@ -23,30 +23,14 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from sanic import Blueprint, response
+from rasa.core.channels.channel import InputChannel, OutputChannel
+from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.limits import limited_handler
-
-from .common import (
-    MAX_BODY,
-    MAX_TEXT,
-    ApiClient,
-    Background,
-    DeliveryCache,
-    Handler,
-    Shared,
-    TokenCache,
-    channel_blueprint,
-    keep_profile,
-    markdown,
-    plain_text,
-    reject,
-    sender_id,
-    setting,
-)
+from bot.channels.buttons import pressable
+from bot.channels.connector import ApiClient, Connector, Incoming, Parsed, Refused, TokenCache, setting
+from bot.channels.markup import markdown, plain_text
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +41,8 @@ MENTION_KEY = re.compile(r"@_user_\d+")
 CARD_BUTTONS = 10  # buttons per card shown at most; the coach offers fewer
 
 
-class FeishuError(ValueError):
+class FeishuError(Refused):
     """A callback that is not from Feishu or cannot be read; the message names the reason for the log."""
-
-    def __init__(self, status: int, reason: str):
-        super().__init__(reason)
-        self.status, self.reason = status, reason
 
 
 def aes_key(encrypt_key: str) -> bytes:
@@ -104,10 +84,10 @@ def card(text: str, buttons: List[Dict[str, Any]]) -> Dict[str, Any]:
         {
             "tag": "button",
             "type": "primary" if n == 0 else "default",
-            "text": {"tag": "plain_text", "content": str(b.get("title", ""))},
-            "value": {"payload": str(b.get("payload", "")), "title": str(b.get("title", ""))},
+            "text": {"tag": "plain_text", "content": b["title"]},
+            "value": {"payload": b["payload"], "title": b["title"]},
         }
-        for n, b in enumerate(buttons[:CARD_BUTTONS])
+        for n, b in enumerate(pressable(buttons, CARD_BUTTONS))
     ]
     elements: List[Dict[str, Any]] = []
     if text.strip():
@@ -119,25 +99,33 @@ def card(text: str, buttons: List[Dict[str, Any]]) -> Dict[str, Any]:
 class FeishuOutput(OutputChannel):
     """Replies to one person's message (in the p2p chat, or threaded under the @mention in a group)."""
 
-    def __init__(self, channel: Feishu, message_id: str):
-        self.channel, self.message_id = channel, message_id
+    def __init__(self, channel: Feishu, message_id: str, open_id: str = ""):
+        self.channel, self.message_id, self.open_id = channel, message_id, open_id
+
+    async def post(self, msg_type: str, content: Dict[str, Any]) -> None:
+        if self.message_id:
+            await self.channel.reply(self.message_id, msg_type, content)
+        else:
+            await self.channel.send_to(self.open_id, msg_type, content)
 
     @classmethod
     def name(cls) -> str:
         return PLATFORM
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self.channel.reply(self.message_id, "text", {"text": plain_text(text)})
+        await self.post("text", {"text": plain_text(text)})
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any) -> None:
-        await self.channel.reply(self.message_id, "interactive", card(text, buttons))
+        await self.post("interactive", card(text, buttons))
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         await self.send_text_message(recipient_id, image)
 
 
-class Feishu(InputChannel):
+class Feishu(Connector, InputChannel):
     """Set FEISHU_APP_ID, FEISHU_APP_SECRET, FEISHU_VERIFICATION_TOKEN and FEISHU_ENCRYPT_KEY to enable."""
+
+    platform, needs, answer_first = PLATFORM, NEEDS, True
 
     def __init__(
         self, app_id: str = "", app_secret: str = "", verification_token: str = "", encrypt_key: str = "", api_base: str = DEFAULT_API
@@ -146,13 +134,7 @@ class Feishu(InputChannel):
         self.verification_token, self.encrypt_key = verification_token, encrypt_key
         self.api = ApiClient(PLATFORM, api_base)
         self.tokens = TokenCache(self._fetch_token)
-        self.deliveries = DeliveryCache(platform=PLATFORM, shared=Shared())  # the cluster's Redis, when set
-        self.background = Background(PLATFORM)
         self._profiles_known: set = set()
-
-    @classmethod
-    def name(cls) -> str:
-        return PLATFORM
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> Feishu:
@@ -168,6 +150,9 @@ class Feishu(InputChannel):
     def enabled(self) -> bool:
         """All four: without the Encrypt Key a callback would be proved by the static Verification Token alone."""
         return bool(self.app_id and self.app_secret and self.verification_token and self.encrypt_key)
+
+    def ack(self) -> HTTPResponse:
+        return response.json({})
 
     # API ---------------------------------------------------------------------------------------------------
     async def _fetch_token(self) -> Tuple[str, float]:
@@ -199,27 +184,37 @@ class Feishu(InputChannel):
             json={"msg_type": msg_type, "content": json.dumps(content, ensure_ascii=False)},
         )
 
-    async def remember_profile(self, sender: str, open_id: str, chat_id: str, group: bool) -> None:
+    async def send_to(self, open_id: str, msg_type: str, content: Dict[str, Any]) -> None:
+        """A new message in the person's chat with the bot (send_direct), by their open_id."""
+        await self.authorised(
+            "POST",
+            "/open-apis/im/v1/messages?receive_id_type=open_id",
+            json={"receive_id": open_id, "msg_type": msg_type, "content": json.dumps(content, ensure_ascii=False)},
+        )
+
+    async def direct_output(self, platform_user: str, space: str) -> OutputChannel:
+        return FeishuOutput(self, "", open_id=platform_user)
+
+    async def profile(self, incoming: Incoming) -> Optional[Tuple[str, str, str]]:
         """Display name (contact API) and group name (chat API), looked up once per person and group per process;
         without the contact permission the name stays empty and the leaderboard shows the person as unnamed."""
-        key = f"{sender}|{chat_id if group else ''}"
+        open_id, chat_id = incoming.sender.rsplit(":", 1)[-1], incoming.workspace
+        key = f"{incoming.sender}|{chat_id}"
         if key in self._profiles_known:
-            return
+            return None
         self._profiles_known.add(key)
         user = await self.authorised("GET", f"/open-apis/contact/v3/users/{open_id}?user_id_type=open_id")
         name = str(((user.get("data") or {}).get("user") or {}).get("name") or "")
         team_name = ""
-        if group and chat_id:
+        if chat_id:
             chat = await self.authorised("GET", f"/open-apis/im/v1/chats/{chat_id}")
             team_name = str((chat.get("data") or {}).get("name") or "")
-        await keep_profile(sender, name, PLATFORM, chat_id if group else "", team_name)
+        return name, chat_id, team_name
 
     # callback ----------------------------------------------------------------------------------------------
-    def read_callback(self, request: Request) -> Dict[str, Any]:
+    async def verified(self, request: Request) -> Dict[str, Any]:
         """The verified, decrypted callback, or a FeishuError naming what is wrong."""
         body = request.body or b""
-        if len(body) > MAX_BODY:
-            raise FeishuError(413, "body too large")
         try:
             outer = json.loads(body)
         except (ValueError, UnicodeDecodeError, RecursionError):
@@ -245,97 +240,63 @@ class Feishu(InputChannel):
             raise FeishuError(401, "wrong verification token")
         return data
 
-    def blueprint(self, on_new_message: Handler) -> Blueprint:
-        on_new_message = limited_handler(on_new_message, PLATFORM)  # per-sender rate limit: bot/limits.py
-        bp, on = channel_blueprint(PLATFORM, self.enabled, NEEDS)
-        if not on:
-            return bp
+    async def parse(self, request: Request, data: Dict[str, Any]) -> Parsed:
+        if data.get("type") == "url_verification":
+            return response.json({"challenge": data.get("challenge", "")})
+        header = data.get("header") or {}
+        event = data.get("event") or {}
+        event_type = header.get("event_type") or event.get("type")
+        if event_type == "im.message.receive_v1":
+            taken = self.message(header, event)
+        elif event_type == "card.action.trigger":
+            taken = self.card_action(header, event)
+        else:
+            taken = None
+        if taken is None:
+            logger.debug("feishu: event of type %s ignored", event_type)
+        else:
+            taken.delivery_id = str(header.get("event_id") or data.get("uuid") or "")
+        return taken
 
-        @bp.route("/webhook", methods=["POST"])
-        async def webhook(request: Request) -> HTTPResponse:
-            try:
-                data = self.read_callback(request)
-            except FeishuError as e:
-                return reject(PLATFORM, request, e.status, e.reason)
-            if data.get("type") == "url_verification":
-                return response.json({"challenge": data.get("challenge", "")})
-            header = data.get("header") or {}
-            event = data.get("event") or {}
-            event_id = str(header.get("event_id") or data.get("uuid") or "")
-            if event_id and not await self.deliveries.first_time(event_id):
-                logger.info("feishu: event %s delivered again: already taken", event_id)
-                return response.json({})
-            event_type = header.get("event_type") or event.get("type")
-            if event_type == "im.message.receive_v1":
-                taken = self.take_message(header, event, on_new_message)
-            elif event_type == "card.action.trigger":
-                taken = self.take_card_action(header, event, on_new_message)
-            else:
-                taken = False
-            if not taken:
-                logger.debug("feishu: event of type %s ignored", event_type)
-            return response.json({})
-
-        return bp
-
-    def take_message(self, header: Dict[str, Any], event: Dict[str, Any], on_new_message: Handler) -> bool:
+    def message(self, header: Dict[str, Any], event: Dict[str, Any]) -> Optional[Incoming]:
         sender, message = event.get("sender") or {}, event.get("message") or {}
         if sender.get("sender_type", "user") != "user" or message.get("message_type") != "text":
-            return False
+            return None
         group = message.get("chat_type") != "p2p"
         if group and not message.get("mentions"):
-            return False  # a group message not addressed to the bot (apps allowed to read every group message)
+            return None  # a group message not addressed to the bot (apps allowed to read every group message)
         try:
             text = str(json.loads(message.get("content") or "{}").get("text") or "")
         except (ValueError, RecursionError, AttributeError):  # not JSON, nested thousands deep, not an object
-            return False
-        text = MENTION_KEY.sub(" ", text).strip()[:MAX_TEXT]
+            return None
+        text = MENTION_KEY.sub(" ", text).strip()
         open_id = str((sender.get("sender_id") or {}).get("open_id") or "")
         if not text or not open_id or not message.get("message_id"):
-            return False
+            return None
         tenant = str(sender.get("tenant_key") or header.get("tenant_key") or "")
-        person = sender_id(PLATFORM, tenant, open_id)
         chat_id = str(message.get("chat_id") or "")
-        output = FeishuOutput(self, str(message["message_id"]))
-        metadata = {"platform": PLATFORM, "chat_type": "group" if group else "p2p", "chat_id": chat_id}
-        self.background.spawn(
-            self.handle(
-                on_new_message,
-                UserMessage(text, output, person, input_channel=PLATFORM, message_id=str(message["message_id"]), metadata=metadata),
-                open_id,
-                chat_id,
-                group,
-            )
+        return Incoming(
+            text,
+            self.sender_id(tenant, open_id),
+            FeishuOutput(self, str(message["message_id"])),
+            {"platform": PLATFORM, "chat_type": "group" if group else "p2p", "chat_id": chat_id},
+            message_id=str(message["message_id"]),
+            workspace=chat_id if group else "",
         )
-        return True
 
-    def take_card_action(self, header: Dict[str, Any], event: Dict[str, Any], on_new_message: Handler) -> bool:
+    def card_action(self, header: Dict[str, Any], event: Dict[str, Any]) -> Optional[Incoming]:
         operator, action, context = event.get("operator") or {}, event.get("action") or {}, event.get("context") or {}
         value = action.get("value") or {}
         payload = str(value.get("payload") or "") if isinstance(value, dict) else ""
         open_id = str(operator.get("open_id") or "")
         message_id = str(context.get("open_message_id") or "")
         if not payload or not open_id or not message_id:
-            return False
+            return None
         tenant = str(operator.get("tenant_key") or header.get("tenant_key") or "")
-        person = sender_id(PLATFORM, tenant, open_id)
         chat_id = str(context.get("open_chat_id") or "")
-        metadata = {"platform": PLATFORM, "shown": str(value.get("title") or ""), "chat_id": chat_id}
-        output = FeishuOutput(self, message_id)
-        self.background.spawn(
-            self.handle(
-                on_new_message,
-                UserMessage(payload[:MAX_TEXT], output, person, input_channel=PLATFORM, metadata=metadata),
-                open_id,
-                chat_id,
-                False,
-            )
+        return Incoming(
+            payload,
+            self.sender_id(tenant, open_id),
+            FeishuOutput(self, message_id),
+            {"platform": PLATFORM, "shown": str(value.get("title") or ""), "chat_id": chat_id},
         )
-        return True
-
-    async def handle(self, on_new_message: Handler, message: UserMessage, open_id: str, chat_id: str, group: bool) -> None:
-        try:
-            await self.remember_profile(message.sender_id, open_id, chat_id, group)
-        except Exception:
-            logger.warning("feishu: profile lookup failed", exc_info=True)
-        await on_new_message(message)

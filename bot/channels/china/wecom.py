@@ -22,35 +22,19 @@ import xml.etree.ElementTree as ET
 from typing import Any, Dict, List, Optional, Tuple
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.limits import limited_handler
-
-from .common import (
-    MAX_BODY,
-    MAX_TEXT,
-    ApiClient,
-    Background,
-    ButtonMemory,
-    DeliveryCache,
-    Handler,
-    Shared,
-    TokenCache,
-    first_line,
-    keep_profile,
-    numbered_choices,
-    plain_text,
-    reject,
-    sender_id,
-    setting,
-)
+from bot.channels.buttons import pressable
+from bot.channels.connector import ApiClient, Connector, Incoming, Parsed, Refused, TokenCache, numbered_choices, reject, setting
+from bot.channels.markup import first_line, plain_text
 
 logger = logging.getLogger(__name__)
 
 PLATFORM = "wecom"
+NEEDS = "WECOM_CORP_ID, WECOM_AGENT_ID, WECOM_SECRET, WECOM_TOKEN and WECOM_ENCODING_AES_KEY"
 DEFAULT_API = "https://qyapi.weixin.qq.com"
 BLOCK = 32  # WeCom pads to a multiple of 32 bytes (its documented PKCS#7 variant)
 CARD_BUTTONS = 6  # button_interaction cards take at most 6 buttons
@@ -60,10 +44,8 @@ EVENT_IDENTITY = ("FromUserName", "CreateTime", "Event", "EventKey", "TaskId")  
 TOKEN_ERRORS = (40014, 42001)  # invalid / expired access_token: fetch a new one and retry once
 
 
-class WeComError(ValueError):
-    def __init__(self, status: int, reason: str):
-        super().__init__(reason)
-        self.status, self.reason = status, reason
+class WeComError(Refused):
+    """A callback that is not from WeCom or cannot be read; the message names the reason for the log."""
 
 
 class WeComCrypto:
@@ -144,7 +126,8 @@ class WeComOutput(OutputChannel):
         await self.channel.send(self.user, "text", {"content": plain_text(text)})
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any) -> None:
-        cards = self.channel.template_cards and all(len(str(b.get("payload", "")).encode()) <= CARD_KEY for b in buttons)
+        buttons = pressable(buttons)
+        cards = self.channel.template_cards and all(len(b["payload"].encode()) <= CARD_KEY for b in buttons)
         if not cards:
             await self.channel.buttons.offer(recipient_id, buttons)
             await self.send_text_message(recipient_id, f"{text}\n\n{numbered_choices(buttons)}".strip())
@@ -155,9 +138,7 @@ class WeComOutput(OutputChannel):
             "card_type": "button_interaction",
             "task_id": secrets.token_hex(16),
             "main_title": {"title": first_line(text.splitlines()[-1] if text.strip() else "", CARD_TITLE) or "…"},
-            "button_list": [
-                {"text": str(b.get("title", ""))[:20], "style": 1, "key": str(b.get("payload", ""))} for b in buttons[:CARD_BUTTONS]
-            ],
+            "button_list": [{"text": b["title"][:20], "style": 1, "key": b["payload"]} for b in buttons[:CARD_BUTTONS]],
         }
         await self.channel.send(self.user, "template_card", card)
 
@@ -165,8 +146,10 @@ class WeComOutput(OutputChannel):
         await self.send_text_message(recipient_id, image)
 
 
-class WeCom(InputChannel):
+class WeCom(Connector, InputChannel):
     """Set WECOM_CORP_ID, WECOM_AGENT_ID, WECOM_SECRET, WECOM_TOKEN and WECOM_ENCODING_AES_KEY to enable."""
+
+    platform, needs, answer_first = PLATFORM, NEEDS, True
 
     def __init__(
         self,
@@ -187,15 +170,7 @@ class WeCom(InputChannel):
             self.crypto = WeComCrypto(token, encoding_aes_key, corp_id)
         self.api = ApiClient(PLATFORM, api_base)
         self.tokens = TokenCache(self._fetch_token)
-        shared = Shared()  # the cluster's Redis ($COACH_REDIS_URL), so a retry to another server is answered once
-        self.deliveries = DeliveryCache(platform=PLATFORM, shared=shared)
-        self.buttons = ButtonMemory(platform=PLATFORM, shared=shared)
-        self.background = Background(PLATFORM)
         self._profiles_known: set = set()
-
-    @classmethod
-    def name(cls) -> str:
-        return PLATFORM
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> WeCom:
@@ -209,6 +184,10 @@ class WeCom(InputChannel):
             template_cards=setting(credentials, "template_cards", "WECOM_TEMPLATE_CARDS").lower() in ("1", "true", "yes"),
             team=setting(credentials, "team", "WECOM_TEAM"),
         )
+
+    @property
+    def enabled(self) -> bool:
+        return self.crypto is not None
 
     # API ---------------------------------------------------------------------------------------------------
     async def _fetch_token(self) -> Tuple[str, float]:
@@ -235,30 +214,30 @@ class WeCom(InputChannel):
         body = {"touser": user, "msgtype": msgtype, "agentid": agent, msgtype: content}
         await self.authorised("POST", "/cgi-bin/message/send", json=body)
 
-    async def remember_profile(self, sender: str, user: str) -> None:
+    async def direct_output(self, platform_user: str, space: str) -> OutputChannel:
+        return WeComOutput(self, platform_user)  # the app's messages always go to the person: the same as a reply
+
+    async def profile(self, incoming: Incoming) -> Optional[Tuple[str, str, str]]:
         """The member's name from the contact API, once per person per process (apps made after mid-2022 no longer
         get names this way; the leaderboard then shows the person as unnamed)."""
-        if sender in self._profiles_known:
-            return
-        self._profiles_known.add(sender)
-        data = await self.authorised("GET", "/cgi-bin/user/get", params={"userid": user})
-        await keep_profile(sender, str(data.get("name") or ""), PLATFORM, self.corp_id, self.team)
+        if incoming.sender in self._profiles_known:
+            return None
+        self._profiles_known.add(incoming.sender)
+        data = await self.authorised("GET", "/cgi-bin/user/get", params={"userid": incoming.sender.rsplit(":", 1)[-1]})
+        return str(data.get("name") or ""), self.corp_id, self.team
 
     # callback ----------------------------------------------------------------------------------------------
-    def blueprint(self, on_new_message: Handler) -> Blueprint:
-        on_new_message = limited_handler(on_new_message, PLATFORM)  # per-sender rate limit: bot/limits.py
-        bp = Blueprint(PLATFORM, __name__)
-        crypto = self.crypto
-        if crypto is None:
-            logger.info("wecom: off (set WECOM_CORP_ID, WECOM_AGENT_ID, WECOM_SECRET, WECOM_TOKEN and WECOM_ENCODING_AES_KEY)")
-            return bp
+    @staticmethod
+    def query(request: Request) -> Tuple[str, str, str]:
+        return (request.args.get("msg_signature", ""), request.args.get("timestamp", ""), request.args.get("nonce", ""))
 
-        def query(request: Request) -> Tuple[str, str, str]:
-            return (request.args.get("msg_signature", ""), request.args.get("timestamp", ""), request.args.get("nonce", ""))
+    def routes(self, bp: Blueprint) -> None:
+        crypto = self.crypto
+        assert crypto is not None
 
         @bp.route("/webhook", methods=["GET"])
         async def verify_url(request: Request) -> HTTPResponse:
-            msg_signature, timestamp, nonce = query(request)
+            msg_signature, timestamp, nonce = self.query(request)
             echostr = request.args.get("echostr", "").replace(" ", "+")  # a raw '+' in the query reads as a space
             try:
                 crypto.verify(msg_signature, timestamp, nonce, echostr)
@@ -266,55 +245,31 @@ class WeCom(InputChannel):
             except WeComError as e:
                 return reject(PLATFORM, request, e.status, e.reason)
 
-        @bp.route("/webhook", methods=["POST"])
-        async def webhook(request: Request) -> HTTPResponse:
-            body = request.body or b""
-            if len(body) > MAX_BODY:
-                return reject(PLATFORM, request, 413, "body too large")
-            msg_signature, timestamp, nonce = query(request)
-            try:
-                encrypted = parse_xml(body.decode("utf-8", "replace")).get("Encrypt", "")
-                if not encrypted:
-                    raise WeComError(400, "no Encrypt element")
-                crypto.verify(msg_signature, timestamp, nonce, encrypted)
-                message = parse_xml(crypto.decrypt(encrypted))
-            except WeComError as e:
-                return reject(PLATFORM, request, e.status, e.reason)
-            key = message.get("MsgId") or "|".join(message.get(k, "") for k in EVENT_IDENTITY)
-            if not await self.deliveries.first_time(key):
-                logger.info("wecom: message %s delivered again: already taken", key)
-                return response.text("")
-            await self.take(message, on_new_message)
-            return response.text("")
+    async def verified(self, request: Request) -> Dict[str, str]:
+        assert self.crypto is not None
+        msg_signature, timestamp, nonce = self.query(request)
+        encrypted = parse_xml((request.body or b"").decode("utf-8", "replace")).get("Encrypt", "")
+        if not encrypted:
+            raise WeComError(400, "no Encrypt element")
+        self.crypto.verify(msg_signature, timestamp, nonce, encrypted)
+        return parse_xml(self.crypto.decrypt(encrypted))
 
-        return bp
-
-    async def take(self, message: Dict[str, str], on_new_message: Handler) -> bool:
+    async def parse(self, request: Request, message: Dict[str, str]) -> Parsed:
         user = message.get("FromUserName", "")
         if not user:
-            return False
-        person = sender_id(PLATFORM, self.corp_id, user)
-        metadata: Dict[str, Any] = {"platform": PLATFORM, "chat_type": "p2p"}
+            return None
         if message.get("MsgType") == "text":
-            text = message.get("Content", "").strip()[:MAX_TEXT]
-            chosen = await self.buttons.resolve(person, text)
-            if chosen:
-                text, metadata["shown"] = chosen["payload"], chosen["title"]
+            text, typed = message.get("Content", "").strip(), True
         elif message.get("MsgType") == "event" and message.get("Event") == "template_card_event":
-            text = message.get("EventKey", "")[:MAX_TEXT]
+            text, typed = message.get("EventKey", ""), False
         else:
-            return False
-        if not text:
-            return False
-        msg = UserMessage(
-            text, WeComOutput(self, user), person, input_channel=PLATFORM, message_id=message.get("MsgId") or None, metadata=metadata
+            return None
+        return Incoming(
+            text,
+            self.sender_id(self.corp_id, user),
+            WeComOutput(self, user),
+            {"platform": PLATFORM, "chat_type": "p2p"},
+            message_id=message.get("MsgId") or None,
+            delivery_id=message.get("MsgId") or "|".join(message.get(k, "") for k in EVENT_IDENTITY),
+            typed_choice=typed,
         )
-        self.background.spawn(self.handle(on_new_message, msg, user))
-        return True
-
-    async def handle(self, on_new_message: Handler, message: UserMessage, user: str) -> None:
-        try:
-            await self.remember_profile(message.sender_id, user)
-        except Exception:
-            logger.warning("wecom: profile lookup failed", exc_info=True)
-        await on_new_message(message)

@@ -13,26 +13,27 @@ import hmac
 import json
 import logging
 import time
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 from urllib.parse import urlsplit
 
 import aiohttp
-from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel
 from rasa.core.channels.mattermost import MattermostInput
-from sanic import Blueprint, response
+from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.limits import limited_handler
+from bot.channels.buttons import pressable
+from bot.channels.connector import Connector, Incoming, Parsed, Refused, any_secret, secrets_list, setting, strip_mention
+from bot.channels.markup import to_mattermost
 from knowledge import secret_files
 from knowledge.secret_files import MIN_SECRET_CHARS
-
-from . import common
 
 logger = logging.getLogger(__name__)
 
 PLATFORM = "mattermost"
 NEEDS = "MATTERMOST_URL, MATTERMOST_BOT_TOKEN, MATTERMOST_TOKENS and MATTERMOST_WEBHOOK_URL"
+MAX_BODY = 1024 * 1024  # bytes: a post of 16,383 characters (Mattermost's limit) as a form or JSON, with room to spare
 ACTION_LIFETIME = 7 * 24 * 3600  # seconds a button works: a week of a practice thread; older presses get 403
 
 
@@ -89,10 +90,10 @@ class MattermostOut(OutputChannel):
                 logger.error("mattermost: posting failed with HTTP %d", r.status)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self.post(common.to_mattermost(text))
+        await self.post(to_mattermost(text))
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any) -> None:
-        await self.post(common.to_mattermost(text), [{"actions": self.actions(buttons)}])
+        await self.post(to_mattermost(text), [{"actions": self.actions(buttons)}])
 
     def actions(self, buttons: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         """Interactive buttons: Mattermost posts `context` back to our webhook, signed for the person they are for."""
@@ -106,26 +107,23 @@ class MattermostOut(OutputChannel):
                     "context": action_context(self.key, self.user, self.team, self.channel, self.root, b["payload"]),
                 },
             }
-            for n, b in enumerate(common.buttons_of(buttons))
+            for n, b in enumerate(pressable(buttons))
         ]
 
 
-class Mattermost(MattermostInput):
-    @classmethod
-    def name(cls) -> str:
-        return PLATFORM
+class Mattermost(Connector, MattermostInput):
+    platform, needs, max_body = PLATFORM, NEEDS, MAX_BODY
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> Mattermost:
-        get = lambda key, env: common.setting(credentials, key, env)
         return cls(
-            get("url", "MATTERMOST_URL"),
-            get("token", "MATTERMOST_BOT_TOKEN"),
-            get("webhook_url", "MATTERMOST_WEBHOOK_URL"),
-            common.secrets_list(get("tokens", "MATTERMOST_TOKENS")),
-            get("trigger", "MATTERMOST_TRIGGER") or "@coach",
-            common.secrets_list(get("response_hosts", "MATTERMOST_RESPONSE_HOSTS")),
-            get("action_secret", "MATTERMOST_ACTION_SECRET"),
+            setting(credentials, "url", "MATTERMOST_URL"),
+            setting(credentials, "token", "MATTERMOST_BOT_TOKEN"),
+            setting(credentials, "webhook_url", "MATTERMOST_WEBHOOK_URL"),
+            secrets_list(setting(credentials, "tokens", "MATTERMOST_TOKENS")),
+            setting(credentials, "trigger", "MATTERMOST_TRIGGER", "@coach"),
+            secrets_list(setting(credentials, "response_hosts", "MATTERMOST_RESPONSE_HOSTS")),
+            setting(credentials, "action_secret", "MATTERMOST_ACTION_SECRET"),
         )
 
     def __init__(
@@ -143,60 +141,84 @@ class Mattermost(MattermostInput):
         if action_secret and len(action_secret) < MIN_SECRET_CHARS:
             raise ValueError(f"MATTERMOST_ACTION_SECRET is shorter than {MIN_SECRET_CHARS} characters: use a random one")
         self.action_secret = action_secret
-        self.enabled = bool(url and token and self.tokens)
+        self._key = ""
+        self._bot_id = ""
         # slash-command answers go only to the Mattermost server itself (or hosts the operator lists)
         self.response_hosts = {urlsplit(url).netloc.lower()} | {h.lower() for h in response_hosts or []}
-        if not self.enabled:
-            common.log_disabled(PLATFORM, NEEDS)
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
-        on_new_message = limited_handler(on_new_message, PLATFORM)  # per-sender rate limit: bot/limits.py
-        bp, live = common.team_blueprint(PLATFORM, self.enabled, NEEDS)
-        if not live:
-            return bp
-        key = self.action_secret or secret_files.MATTERMOST_ACTION.load()  # its own key, not a webhook token
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url and self.token and self.tokens)
 
-        @bp.route("/webhook", methods=["POST"])
-        @common.malformed_is_400(PLATFORM)
-        async def webhook(request: Request) -> HTTPResponse:
-            form = (request.headers.get("content-type") or "").startswith("application/x-www-form-urlencoded")
-            data: Dict[str, Any] = {k: request.form.get(k) for k in request.form} if form else (request.json or {})
-            if not isinstance(data, dict):
-                return common.reject(PLATFORM, "body is not a Mattermost payload", 400)
-            context = data.get("context") if isinstance(data.get("context"), dict) else None
-            user, team, channel = str(data.get("user_id") or ""), str(data.get("team_id") or ""), str(data.get("channel_id") or "")
-            root, response_url = "", ""
-            if context is not None:  # a button press: Mattermost sends no token, so the button carries a signature
-                refused = press_refusal(key, data, context)
-                if refused:
-                    return common.reject(PLATFORM, refused, 403)
-                text, root = str(context.get("action") or ""), str(context.get("root") or "")
-            else:
-                if not data.get("token"):
-                    return common.reject(PLATFORM, "missing token")
-                if not common.any_secret(str(data["token"]), self.tokens):
-                    return common.reject(PLATFORM, "wrong token", 403)
-                if data.get("command"):  # slash command: `/coach he keeps interrupting me`, in channels and DMs
-                    text, response_url = str(data.get("text") or "") or "/help", str(data.get("response_url") or "")
-                    where = urlsplit(response_url)
-                    if response_url and (where.scheme not in ("http", "https") or where.netloc.lower() not in self.response_hosts):
-                        return common.reject(PLATFORM, "response_url outside the Mattermost server", 403)
-                elif data.get("trigger_word") or self.trigger.lower() in str(data.get("text") or "").lower():
-                    text = common.strip_mention(str(data.get("text") or ""), str(data.get("trigger_word") or ""), self.trigger)
-                    root = str(data.get("root_id") or data.get("post_id") or "")
-                else:
-                    return response.json({})
-            if not user or not text:
-                return response.json({})
-            sender = common.sender_id(PLATFORM, team, user)
-            await common.remember_profile(
-                sender, str(data.get("user_name") or ""), PLATFORM, team or None, str(data.get("team_domain") or "")
-            )
-            out = MattermostOut(self.url, self.token, team, channel, root, response_url, self.webhook_url, key, user)
-            try:
-                await on_new_message(UserMessage(text, out, sender, input_channel=PLATFORM, metadata={"team": team}))
-            except Exception:
-                logger.exception("mattermost: the message could not be handled")
-            return response.json({})
+    @property
+    def key(self) -> str:
+        """The buttons' own signing key (never a webhook token): MATTERMOST_ACTION_SECRET, else var/'s, read once."""
+        if not self._key:
+            self._key = self.action_secret or secret_files.MATTERMOST_ACTION.load()
+        return self._key
 
-        return bp
+    def ack(self) -> HTTPResponse:
+        return response.json({})
+
+    async def verified(self, request: Request) -> Any:
+        form = (request.headers.get("content-type") or "").startswith("application/x-www-form-urlencoded")
+        data: Dict[str, Any] = {k: request.form.get(k) for k in request.form} if form else (request.json or {})
+        if not isinstance(data, dict):
+            raise Refused(400, "body is not a Mattermost payload")
+        context = data.get("context") if isinstance(data.get("context"), dict) else None
+        if context is not None:  # a button press: Mattermost sends no token, so the button carries a signature
+            refused = press_refusal(self.key, data, context)
+            if refused:
+                raise Refused(403, refused)
+            return data
+        if not data.get("token"):
+            raise Refused(401, "missing token")
+        if not any_secret(str(data["token"]), self.tokens):
+            raise Refused(403, "wrong token")
+        response_url = str(data.get("response_url") or "") if data.get("command") else ""
+        where = urlsplit(response_url)
+        if response_url and (where.scheme not in ("http", "https") or where.netloc.lower() not in self.response_hosts):
+            raise Refused(403, "response_url outside the Mattermost server")
+        return data
+
+    def output(self, team: str, channel: str, root: str, response_url: str, user: str) -> MattermostOut:
+        return MattermostOut(self.url, self.token, team, channel, root, response_url, self.webhook_url, self.key, user)
+
+    async def direct_output(self, platform_user: str, space: str) -> Optional[MattermostOut]:
+        """The bot's direct channel with the person (POST /channels/direct with the bot's and their user ids)."""
+        headers = {"Authorization": f"Bearer {self.token}"}
+        api = self.url.rstrip("/")
+        async with aiohttp.ClientSession() as session:
+            if not self._bot_id:
+                async with session.get(f"{api}/users/me", headers=headers) as r:
+                    self._bot_id = str((await r.json(content_type=None) or {}).get("id") or "") if r.status < 300 else ""
+            if not self._bot_id:
+                return None
+            async with session.post(f"{api}/channels/direct", json=[self._bot_id, platform_user], headers=headers) as r:
+                channel = str((await r.json(content_type=None) or {}).get("id") or "") if r.status < 300 else ""
+        return self.output(space, channel, "", "", platform_user) if channel else None
+
+    async def parse(self, request: Request, data: Any) -> Parsed:
+        context = data.get("context") if isinstance(data.get("context"), dict) else None
+        user, team, channel = str(data.get("user_id") or ""), str(data.get("team_id") or ""), str(data.get("channel_id") or "")
+        root, response_url = "", ""
+        if context is not None:
+            text, root = str(context.get("action") or ""), str(context.get("root") or "")
+        elif data.get("command"):  # slash command: `/coach he keeps interrupting me`, in channels and DMs
+            text, response_url = str(data.get("text") or "") or "/help", str(data.get("response_url") or "")
+        elif data.get("trigger_word") or self.trigger.lower() in str(data.get("text") or "").lower():
+            text = strip_mention(str(data.get("text") or ""), str(data.get("trigger_word") or ""), self.trigger)
+            root = str(data.get("root_id") or data.get("post_id") or "")
+        else:
+            return None
+        if not user:
+            return None
+        return Incoming(
+            text,
+            self.sender_id(team, user),
+            self.output(team, channel, root, response_url, user),
+            {"team": team},
+            name=str(data.get("user_name") or ""),
+            workspace=team,
+            team_name=str(data.get("team_domain") or ""),
+        )

@@ -8,23 +8,24 @@ Replies go through the REST API with the bot's personal access token (no passwor
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 from urllib.parse import urlsplit
 
 import aiohttp
-from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel
 from rasa.core.channels.rocketchat import RocketChatInput
-from sanic import Blueprint, response
+from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.limits import limited_handler
-
-from . import common
+from bot.channels.buttons import pressable
+from bot.channels.connector import Connector, Incoming, Parsed, Refused, same_secret, setting, strip_mention
+from bot.channels.markup import to_rocketchat
 
 logger = logging.getLogger(__name__)
 
 PLATFORM = "rocketchat"
+MAX_BODY = 1024 * 1024  # bytes: an outgoing-integration post with a long message, with room to spare
 NEEDS = "ROCKETCHAT_URL, ROCKETCHAT_BOT_USER_ID, ROCKETCHAT_BOT_TOKEN, ROCKETCHAT_BOT_USERNAME and ROCKETCHAT_WEBHOOK_TOKEN"
 
 
@@ -37,7 +38,7 @@ class RocketChatOut(OutputChannel):
         self.server, self.user_id, self.token, self.bot, self.room, self.thread = server.rstrip("/"), user_id, token, bot, room, thread
 
     async def post(self, text: str, attachments: Optional[List[Dict[str, Any]]] = None) -> None:
-        body: Dict[str, Any] = {"roomId": self.room, "text": common.to_rocketchat(text)}
+        body: Dict[str, Any] = {"roomId": self.room, "text": to_rocketchat(text)}
         if self.thread:
             body["tmid"] = self.thread
         if attachments:
@@ -62,69 +63,65 @@ class RocketChatOut(OutputChannel):
                 "msg_in_chat_window": True,
                 "msg_processing_type": "sendMessage",
             }
-            for b in common.buttons_of(buttons)
+            for b in pressable(buttons)
         ]
         await self.post(text, [{"actions": actions}])
 
 
-class RocketChat(RocketChatInput):
-    @classmethod
-    def name(cls) -> str:
-        return PLATFORM
+class RocketChat(Connector, RocketChatInput):
+    platform, needs, max_body = PLATFORM, NEEDS, MAX_BODY
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> RocketChat:
-        get = lambda key, env: common.setting(credentials, key, env)
         return cls(
-            get("server_url", "ROCKETCHAT_URL"),
-            get("user_id", "ROCKETCHAT_BOT_USER_ID"),
-            get("token", "ROCKETCHAT_BOT_TOKEN"),
-            get("user", "ROCKETCHAT_BOT_USERNAME"),
-            get("webhook_token", "ROCKETCHAT_WEBHOOK_TOKEN"),
-            get("workspace", "ROCKETCHAT_WORKSPACE"),
+            setting(credentials, "server_url", "ROCKETCHAT_URL"),
+            setting(credentials, "user_id", "ROCKETCHAT_BOT_USER_ID"),
+            setting(credentials, "token", "ROCKETCHAT_BOT_TOKEN"),
+            setting(credentials, "user", "ROCKETCHAT_BOT_USERNAME"),
+            setting(credentials, "webhook_token", "ROCKETCHAT_WEBHOOK_TOKEN"),
+            setting(credentials, "workspace", "ROCKETCHAT_WORKSPACE"),
         )
 
     def __init__(self, server_url: str, user_id: str, token: str, username: str, webhook_token: str, workspace: str = "") -> None:
         super().__init__(username.lstrip("@"), "", server_url)
         self.user_id, self.token, self.webhook_token = user_id, token, webhook_token
         self.workspace = workspace or urlsplit(server_url).netloc or "rocketchat"
-        self.enabled = all((server_url, user_id, token, username, webhook_token))
-        if not self.enabled:
-            common.log_disabled(PLATFORM, NEEDS)
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        on_new_message = limited_handler(on_new_message, PLATFORM)  # per-sender rate limit: bot/limits.py
-        bp, live = common.team_blueprint(PLATFORM, self.enabled, NEEDS)
-        if not live:
-            return bp
+    @property
+    def enabled(self) -> bool:
+        return all((self.server_url, self.user_id, self.token, self.user, self.webhook_token))
 
-        @bp.route("/webhook", methods=["POST"])
-        @common.malformed_is_400(PLATFORM)
-        async def webhook(request: Request) -> HTTPResponse:
-            data = request.json
-            if not isinstance(data, dict):
-                return common.reject(PLATFORM, "body is not a Rocket.Chat payload", 400)
-            if not data.get("token"):
-                return common.reject(PLATFORM, "missing token")
-            if not common.same_secret(str(data["token"]), self.webhook_token):
-                return common.reject(PLATFORM, "wrong token", 403)
-            user, room, text = str(data.get("user_id") or ""), str(data.get("channel_id") or ""), str(data.get("text") or "")
-            if not user or not room or user == self.user_id or data.get("bot") or data.get("user_name") == self.user:
-                return response.json({})  # the bot's own posts and other bots
-            direct = self.user_id in room  # a DM room's id joins the two members' ids
-            if not direct and f"@{self.user}".lower() not in text.lower():
-                return response.json({})
-            text = common.strip_mention(text, f"@{self.user}")
-            if not text:
-                return response.json({})
-            sender = common.sender_id(PLATFORM, self.workspace, user)
-            await common.remember_profile(sender, str(data.get("user_name") or ""), PLATFORM, self.workspace)
-            thread = None if direct else str(data.get("tmid") or data.get("message_id") or "") or None
-            out = RocketChatOut(self.server_url, self.user_id, self.token, self.user, room, thread)
-            try:
-                await on_new_message(UserMessage(text, out, sender, input_channel=PLATFORM, metadata={"room": room}))
-            except Exception:
-                logger.exception("rocketchat: the message could not be handled")
-            return response.json({})
+    def ack(self) -> HTTPResponse:
+        return response.json({})
 
-        return bp
+    async def verified(self, request: Request) -> Any:
+        data = request.json
+        if not isinstance(data, dict):
+            raise Refused(400, "body is not a Rocket.Chat payload")
+        if not data.get("token"):
+            raise Refused(401, "missing token")
+        if not same_secret(str(data["token"]), self.webhook_token):
+            raise Refused(403, "wrong token")
+        return data
+
+    async def direct_output(self, platform_user: str, space: str) -> RocketChatOut:
+        """A direct room's id is the two members' user ids joined in sorted order (the room of their last DM)."""
+        room = "".join(sorted((self.user_id, platform_user)))
+        return RocketChatOut(self.server_url, self.user_id, self.token, self.user, room, None)
+
+    async def parse(self, request: Request, data: Any) -> Parsed:
+        user, room, text = str(data.get("user_id") or ""), str(data.get("channel_id") or ""), str(data.get("text") or "")
+        if not user or not room or user == self.user_id or data.get("bot") or data.get("user_name") == self.user:
+            return None  # the bot's own posts and other bots
+        direct = self.user_id in room  # a DM room's id joins the two members' ids
+        if not direct and f"@{self.user}".lower() not in text.lower():
+            return None
+        thread = None if direct else str(data.get("tmid") or data.get("message_id") or "") or None
+        return Incoming(
+            strip_mention(text, f"@{self.user}"),
+            self.sender_id(self.workspace, user),
+            RocketChatOut(self.server_url, self.user_id, self.token, self.user, room, thread),
+            {"room": room},
+            name=str(data.get("user_name") or ""),
+            workspace=self.workspace,
+        )

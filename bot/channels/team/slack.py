@@ -1,37 +1,34 @@
-"""Slack: the shipped connector's signing-secret check (mandatory) and user keying, with a sender per person per
-workspace, answers in a thread in channels, slash commands, display names and Block Kit buttons.
+"""Slack: the shipped connector's signing-secret rule (a token without a secret refuses to start) and user keying,
+with the signature checked by slack_sdk's SignatureVerifier, a sender per person per workspace, answers in a
+thread in channels, slash commands, display names and Block Kit buttons (bot/channels/connector.py does the rest).
 
 Events API: `app_mention` in channels, `message` only in DMs (`channel_type: im`), so a mention is not answered
-twice. Interactivity (button presses) and slash commands arrive form-encoded on the same URL.
+twice. Interactivity (button presses) and slash commands arrive form-encoded on the same URL. Slack wants an
+answer within 3 s: the message is handled after the answer, as the shipped connector does.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import hmac
 import json
 import logging
-import time
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional
 
-from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.slack import SlackBot, SlackInput
-from sanic import Blueprint, response
+from sanic import response
 from sanic.request import Request
-from sanic.response import HTTPResponse
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.limits import limited_handler
-
-from . import common
+from bot.channels.buttons import pressable
+from bot.channels.connector import Connector, Incoming, Parsed, Refused, setting
+from bot.channels.markup import to_slack
 
 logger = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 NEEDS = "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET"
 DEFAULT_API = "https://slack.com/api/"
-MAX_AGE = 5 * 60  # seconds: Slack's own replay window for X-Slack-Request-Timestamp
+MAX_BODY = 1024 * 1024  # bytes: a 40,000-character message (Slack's limit) as escaped JSON, with room to spare
 MAX_BUTTONS = 25  # elements in one Block Kit actions block
 MAX_BUTTON_TEXT = 75  # characters of a button's label
 
@@ -44,17 +41,17 @@ class SlackOutput(SlackBot):
         self.client = AsyncWebClient(token, base_url=api_url)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self._post_message(channel=self.slack_channel or recipient_id, text=common.to_slack(text), mrkdwn=True)
+        await self._post_message(channel=self.slack_channel or recipient_id, text=to_slack(text), mrkdwn=True)
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any) -> None:
-        await self._post_message(channel=self.slack_channel or recipient_id, text=common.to_slack(text), blocks=blocks_of(text, buttons))
+        await self._post_message(channel=self.slack_channel or recipient_id, text=to_slack(text), blocks=blocks_of(text, buttons))
 
 
 def blocks_of(text: str, buttons: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """A mrkdwn section and an actions block of buttons whose value is the bot's payload."""
     blocks: List[Dict[str, Any]] = []
     if text.strip():
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": common.to_slack(text)}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": to_slack(text)}})
     elements = [
         {
             "type": "button",
@@ -62,51 +59,57 @@ def blocks_of(text: str, buttons: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
             "value": b["payload"],
             "text": {"type": "plain_text", "text": (b["title"] or b["payload"])[:MAX_BUTTON_TEXT]},
         }
-        for n, b in enumerate(common.buttons_of(buttons)[:MAX_BUTTONS])
+        for n, b in enumerate(pressable(buttons, MAX_BUTTONS))
     ]
     if elements:
         blocks.append({"type": "actions", "elements": elements})
     return blocks
 
 
-class Slack(SlackInput):
-    @classmethod
-    def name(cls) -> str:
-        return PLATFORM
+class Slack(Connector, SlackInput):
+    platform, needs, answer_first, max_body = PLATFORM, NEEDS, True, MAX_BODY
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> Slack:
-        token = common.setting(credentials, "slack_token", "SLACK_BOT_TOKEN")
         return cls(
-            token,
-            common.setting(credentials, "slack_signing_secret", "SLACK_SIGNING_SECRET"),
-            common.setting(credentials, "api_url", "SLACK_API_URL", DEFAULT_API),
-            common.setting(credentials, "use_threads", "SLACK_USE_THREADS", "true").lower() != "false",
+            setting(credentials, "slack_token", "SLACK_BOT_TOKEN"),
+            setting(credentials, "slack_signing_secret", "SLACK_SIGNING_SECRET"),
+            setting(credentials, "api_url", "SLACK_API_URL", DEFAULT_API),
+            setting(credentials, "use_threads", "SLACK_USE_THREADS", "true").lower() != "false",
         )
 
     def __init__(self, token: str, signing_secret: str, api_url: str = DEFAULT_API, use_threads: bool = True) -> None:
-        self.enabled = bool(token)
+        self.live = bool(token)
         self.api_url = api_url if api_url.endswith("/") else api_url + "/"
         self.names: Dict[str, str] = {}
-        if self.enabled:  # the shipped check: a token without a signing secret refuses to start
+        if self.live:  # the shipped check: a token without a signing secret refuses to start
             super().__init__(token, use_threads=use_threads, slack_signing_secret=signing_secret)
+            self.verifier = SignatureVerifier(signing_secret)
         else:
             self.slack_token, self.slack_signing_secret, self.use_threads = "", "", use_threads
-            self._background_tasks: Set[asyncio.Task] = set()
-            common.log_disabled(PLATFORM, NEEDS)
 
-    def unverified(self, request: Request) -> Optional[str]:
-        """Why a request is not Slack's (None when it is): signature over `v0:<timestamp>:<body>`."""
+    @property
+    def enabled(self) -> bool:
+        return self.live
+
+    async def verified(self, request: Request) -> Any:
+        """slack_sdk's check: the signature over `v0:<timestamp>:<body>`, a timestamp within 5 minutes (replays)."""
         signature = request.headers.get("X-Slack-Signature")
         stamp = request.headers.get("X-Slack-Request-Timestamp", "")
         if not signature or not stamp:
-            return "missing X-Slack-Signature or X-Slack-Request-Timestamp"
-        if not stamp.isdigit() or abs(time.time() - int(stamp)) > MAX_AGE:
-            return "stale or invalid timestamp (possible replay)"
-        digest = hmac.new(self.slack_signing_secret.encode(), f"v0:{stamp}:".encode() + (request.body or b""), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(f"v0={digest}".encode(), signature.encode()):
-            return "bad signature"
-        return None
+            raise Refused(401, "missing X-Slack-Signature or X-Slack-Request-Timestamp")
+        if not stamp.isdigit():
+            raise Refused(401, "stale or invalid timestamp (possible replay)")
+        try:
+            valid = self.verifier.is_valid(request.body or b"", stamp, signature)
+        except UnicodeDecodeError:
+            raise Refused(400, "body is not UTF-8") from None
+        except (TypeError, ValueError):  # a signature with non-ASCII characters
+            valid = False
+        if not valid:
+            fresh = abs(self.verifier.clock.now() - int(stamp)) <= 5 * 60
+            raise Refused(401, "bad signature" if fresh else "stale or invalid timestamp (possible replay)")
+        return request
 
     async def display_name(self, team: str, user: str) -> str:
         """The person's display name from users.info, cached; empty when the API cannot say."""
@@ -121,69 +124,59 @@ class Slack(SlackInput):
                 return ""
         return self.names[key]
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        on_new_message = limited_handler(on_new_message, PLATFORM)  # per-sender rate limit: bot/limits.py
-        bp, live = common.team_blueprint(PLATFORM, self.enabled, NEEDS)
-        if not live:
-            return bp
+    async def profile(self, incoming: Incoming) -> Optional[tuple]:
+        user = incoming.sender.rsplit(":", 1)[-1]
+        return incoming.name or await self.display_name(incoming.workspace, user), incoming.workspace, ""
 
-        async def deliver(text: str, team: str, user: str, name: str, channel: str, thread: Optional[str]) -> None:
-            sender = common.sender_id(PLATFORM, team, user)
-            await common.remember_profile(sender, name or await self.display_name(team, user), PLATFORM, team)
-            out = SlackOutput(self.slack_token, channel, thread if self.use_threads else None, self.api_url)
-            await on_new_message(
-                UserMessage(text, out, sender, input_channel=PLATFORM, metadata={"out_channel": channel, "thread_id": thread, "team": team})
-            )
+    def message(self, text: str, team: str, user: str, name: str, channel: str, thread: Optional[str]) -> Incoming:
+        return Incoming(
+            text,
+            self.sender_id(team, user),
+            SlackOutput(self.slack_token, channel, thread if self.use_threads else None, self.api_url),
+            {"out_channel": channel, "thread_id": thread, "team": team},
+            name=name,
+            workspace=team,
+        )
 
-        def later(*args: Any) -> HTTPResponse:
-            """Slack wants an answer within 3 s: handle the message in the background, as the shipped one does."""
-            task = asyncio.create_task(deliver(*args))
-            self._background_tasks.add(task)
-            task.add_done_callback(self._background_tasks.discard)
-            return response.text("")
+    async def direct_output(self, platform_user: str, space: str) -> SlackOutput:
+        """chat.postMessage to a user id posts in the person's direct chat with the app."""
+        return SlackOutput(self.slack_token, platform_user, None, self.api_url)
 
-        @bp.route("/webhook", methods=["POST"])
-        @common.malformed_is_400(PLATFORM)
-        async def webhook(request: Request) -> HTTPResponse:
-            reason = self.unverified(request)
-            if reason:
-                return common.reject(PLATFORM, reason)
-            if request.headers.get("X-Slack-Retry-Num"):  # already taken in the background: do not answer twice
-                return response.text("", headers={"X-Slack-No-Retry": "1"})
-            if (request.headers.get("content-type") or "").startswith("application/x-www-form-urlencoded"):
-                form = request.form
-                if form.get("command"):  # slash command: `/coach he keeps interrupting me`
-                    return later(
-                        form.get("text", ""),
-                        form.get("team_id", ""),
-                        form.get("user_id", ""),
-                        form.get("user_name", ""),
-                        form.get("channel_id", ""),
-                        None,
-                    )
-                try:
-                    payload = json.loads(form.get("payload", "{}"))
-                except (ValueError, RecursionError):
-                    return response.text("not a Slack payload", status=400)
-                actions = payload.get("actions") or []
-                value = actions[0].get("value") if actions else None
-                if not value:
-                    return response.text("")
-                user, message = payload.get("user") or {}, payload.get("message") or {}
-                channel = (payload.get("channel") or {}).get("id", "")
-                thread = None if channel.startswith("D") else message.get("thread_ts") or message.get("ts")
-                team = (payload.get("team") or {}).get("id") or user.get("team_id", "")
-                return later(value, team, user.get("id", ""), user.get("name") or user.get("username", ""), channel, thread)
-            body = request.json or {}
-            if body.get("type") == "url_verification":
-                return response.json({"challenge": body.get("challenge")})
-            event = body.get("event") or {}
-            direct = event.get("type") == "message" and event.get("channel_type") == "im" and not event.get("subtype")
-            if event.get("bot_id") or not event.get("user") or not (event.get("type") == "app_mention" or direct):
-                return response.text("")  # channel chatter without a mention, edits, the bot's own posts
-            bots = [a.get("user_id") for a in body.get("authorizations") or [] if a.get("user_id")]
-            text = self._sanitize_user_message(event.get("text", ""), bots)
-            thread = None if direct else event.get("thread_ts") or event.get("ts")
-            return later(text, body.get("team_id") or event.get("team", ""), event["user"], "", event.get("channel", ""), thread)
-
-        return bp
+    async def parse(self, request: Request, payload: Any) -> Parsed:
+        if request.headers.get("X-Slack-Retry-Num"):  # already taken in the background: do not answer twice
+            return response.text("", headers={"X-Slack-No-Retry": "1"})
+        if (request.headers.get("content-type") or "").startswith("application/x-www-form-urlencoded"):
+            form = request.form
+            if form.get("command"):  # slash command: `/coach he keeps interrupting me`
+                return self.message(
+                    form.get("text", ""),
+                    form.get("team_id", ""),
+                    form.get("user_id", ""),
+                    form.get("user_name", ""),
+                    form.get("channel_id", ""),
+                    None,
+                )
+            try:
+                data = json.loads(form.get("payload", "{}"))
+            except (ValueError, RecursionError):
+                raise Refused(400, "not a Slack payload") from None
+            actions = data.get("actions") or []
+            value = actions[0].get("value") if actions else None
+            if not value:
+                return None
+            user, posted = data.get("user") or {}, data.get("message") or {}
+            channel = (data.get("channel") or {}).get("id", "")
+            thread = None if channel.startswith("D") else posted.get("thread_ts") or posted.get("ts")
+            team = (data.get("team") or {}).get("id") or user.get("team_id", "")
+            return self.message(value, team, user.get("id", ""), user.get("name") or user.get("username", ""), channel, thread)
+        body = request.json or {}
+        if body.get("type") == "url_verification":
+            return response.json({"challenge": body.get("challenge")})
+        event = body.get("event") or {}
+        direct = event.get("type") == "message" and event.get("channel_type") == "im" and not event.get("subtype")
+        if event.get("bot_id") or not event.get("user") or not (event.get("type") == "app_mention" or direct):
+            return None  # channel chatter without a mention, edits, the bot's own posts
+        bots = [a.get("user_id") for a in body.get("authorizations") or [] if a.get("user_id")]
+        text = self._sanitize_user_message(event.get("text", ""), bots)
+        thread = None if direct else event.get("thread_ts") or event.get("ts")
+        return self.message(text, body.get("team_id") or event.get("team", ""), event["user"], "", event.get("channel", ""), thread)

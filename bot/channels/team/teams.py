@@ -14,7 +14,7 @@ import json
 import logging
 import re
 import time
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import aiohttp
 import jwt
@@ -26,20 +26,18 @@ from rasa.core.channels.botframework import (
     BotFramework,
     BotFrameworkInput,
 )
-from rasa.core.channels.channel import UserMessage
-from sanic import Blueprint, response
 from sanic.request import Request
-from sanic.response import HTTPResponse
 
-from bot.limits import limited_handler
-
-from . import common
+from bot.channels.buttons import pressable
+from bot.channels.connector import REACH_TTL, Connector, Incoming, Parsed, Refused, setting
+from bot.channels.markup import to_teams
 
 logger = logging.getLogger(__name__)
 
 PLATFORM = "botframework"
 NEEDS = "TEAMS_APP_ID and TEAMS_APP_PASSWORD"
 ISSUER = "https://api.botframework.com"
+MAX_BODY = 1024 * 1024  # bytes: an activity with a long message, its entities and channel data, with room to spare
 KEYS_MAX_AGE = 24 * 3600.0  # seconds: Microsoft's advice, refresh the signing keys daily
 KEYS_RETRY_SECONDS = 300.0  # an unknown key id fetches the keys again at most this often: forged key ids cost nothing
 KEYS_TIMEOUT = 10  # seconds per fetch of the OpenID configuration or the keys
@@ -107,7 +105,7 @@ class TeamsOutput(BotFramework):
                 logger.error("botframework: sending failed with HTTP %d", r.status)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self.send(self.prepare_message(recipient_id, {"text": common.to_teams(text), "textFormat": "markdown"}))
+        await self.send(self.prepare_message(recipient_id, {"text": to_teams(text), "textFormat": "markdown"}))
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any) -> None:
         await self.send(self.prepare_message(recipient_id, {"attachments": [hero_card(text, buttons)]}))
@@ -117,25 +115,22 @@ def hero_card(text: str, buttons: List[Dict[str, Any]]) -> Dict[str, Any]:
     """A pressed messageBack button comes back as a message whose `value` carries the payload (no @mention needed)."""
     actions = [
         {"type": "messageBack", "title": b["title"], "text": b["title"], "displayText": b["title"], "value": {"payload": b["payload"]}}
-        for b in common.buttons_of(buttons)
+        for b in pressable(buttons)
     ]
-    return {"contentType": "application/vnd.microsoft.card.hero", "content": {"text": common.to_teams(text), "buttons": actions}}
+    return {"contentType": "application/vnd.microsoft.card.hero", "content": {"text": to_teams(text), "buttons": actions}}
 
 
-class Teams(BotFrameworkInput):
-    @classmethod
-    def name(cls) -> str:
-        return PLATFORM
+class Teams(Connector, BotFrameworkInput):
+    platform, needs, max_body = PLATFORM, NEEDS, MAX_BODY
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> Teams:
-        get = lambda key, env, default="": common.setting(credentials, key, env, default)
         return cls(
-            get("app_id", "TEAMS_APP_ID"),
-            get("app_password", "TEAMS_APP_PASSWORD"),
-            get("openid_url", "TEAMS_OPENID_URL", MICROSOFT_OPEN_ID_URI),
-            get("token_url", "TEAMS_TOKEN_URL", f"{MICROSOFT_OAUTH2_URL}/{MICROSOFT_OAUTH2_PATH}"),
-            get("issuer", "TEAMS_JWT_ISSUER", ISSUER),
+            setting(credentials, "app_id", "TEAMS_APP_ID"),
+            setting(credentials, "app_password", "TEAMS_APP_PASSWORD"),
+            setting(credentials, "openid_url", "TEAMS_OPENID_URL", MICROSOFT_OPEN_ID_URI),
+            setting(credentials, "token_url", "TEAMS_TOKEN_URL", f"{MICROSOFT_OAUTH2_URL}/{MICROSOFT_OAUTH2_PATH}"),
+            setting(credentials, "issuer", "TEAMS_JWT_ISSUER", ISSUER),
         )
 
     def __init__(
@@ -148,14 +143,15 @@ class Teams(BotFrameworkInput):
     ) -> None:
         # not the shipped __init__: it fetches Microsoft's keys at start-up; here they are fetched on first use
         self.app_id, self.app_password = app_id, app_password
-        self.enabled = bool(app_id and app_password)
         self.openid_url, self.issuer = openid_url, issuer
         self.tokens = Tokens(app_id, app_password, token_url)
         self.jwt_keys: Dict[str, Any] = {}
         self.keys_fetched = self.keys_tried = -1e12  # time.monotonic() of the last good fetch and of the last try
         self._keys_lock: Optional[asyncio.Lock] = None
-        if not self.enabled:
-            common.log_disabled(PLATFORM, NEEDS)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.app_id and self.app_password)
 
     def keys_due(self, kid: Any) -> bool:
         """Time to fetch the keys: they are a day old, or the token names a key not held and the last try is
@@ -225,56 +221,56 @@ class Teams(BotFrameworkInput):
             return "serviceUrl does not match the token"
         return None
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        on_new_message = limited_handler(on_new_message, PLATFORM)  # per-sender rate limit: bot/limits.py
-        bp, live = common.team_blueprint(PLATFORM, self.enabled, NEEDS)
-        if not live:
-            return bp
+    async def verified(self, request: Request) -> Any:
+        try:
+            activity = json.loads(request.body or b"{}")
+        except (ValueError, RecursionError):
+            activity = None
+        if not isinstance(activity, dict):
+            raise Refused(400, "body is not a JSON activity")
+        reason = await self.unverified(request.headers.get("Authorization"), activity)
+        if reason:
+            raise Refused(401, reason)
+        return activity
 
-        @bp.route("/webhook", methods=["POST"])
-        @common.malformed_is_400(PLATFORM)
-        async def webhook(request: Request) -> HTTPResponse:
-            try:
-                activity = json.loads(request.body or b"{}")
-            except (ValueError, RecursionError):
-                activity = None
-            if not isinstance(activity, dict):
-                return common.reject(PLATFORM, "body is not a JSON activity", 400)
-            reason = await self.unverified(request.headers.get("Authorization"), activity)
-            if reason:
-                return common.reject(PLATFORM, reason)
-            if activity.get("type") != "message":
-                return response.text("")
-            conversation, bot, user = activity.get("conversation") or {}, activity.get("recipient") or {}, activity.get("from") or {}
-            value: Dict[str, Any] = activity["value"] if isinstance(activity.get("value"), dict) else {}
-            personal = conversation.get("conversationType", "personal") == "personal"
-            mentioned = any(
-                e.get("type") == "mention" and (e.get("mentioned") or {}).get("id") == bot.get("id") for e in activity.get("entities") or []
-            )
-            if not (personal or mentioned or value.get("payload")):
-                return response.text("")
-            text = value.get("payload") or AT_TAG.sub(" ", activity.get("text") or "").strip()
-            tenant = ((activity.get("channelData") or {}).get("tenant") or {}).get("id") or conversation.get("tenantId") or "default"
-            sender = common.sender_id(PLATFORM, tenant, user.get("aadObjectId") or user.get("id", ""))
-            await common.remember_profile(sender, user.get("name"), PLATFORM, tenant)
-            out = TeamsOutput(
-                self.app_id,
-                self.app_password,
-                conversation,
-                bot,
-                activity.get("serviceUrl", ""),
-                None if personal else activity.get("id"),
-                self.tokens,
-                user,
-            )
-            try:
-                await on_new_message(
-                    UserMessage(
-                        text, out, sender, input_channel=PLATFORM, metadata={"tenant": tenant, "conversation": conversation.get("id")}
-                    )
-                )
-            except Exception:
-                logger.exception("botframework: the message could not be handled")
-            return response.text("")
+    def output(
+        self, conversation: Dict[str, Any], bot: Dict[str, Any], service_url: str, reply_to: Optional[str], user: Dict[str, Any]
+    ) -> TeamsOutput:
+        return TeamsOutput(self.app_id, self.app_password, conversation, bot, service_url, reply_to, self.tokens, user)
 
-        return bp
+    async def direct_output(self, platform_user: str, space: str) -> Optional[TeamsOutput]:
+        """The person's 1:1 conversation with the bot, as their last personal message gave it (Teams needs its
+        service URL and conversation id; kept REACH_TTL in the connectors' memory: the cluster's Redis, else this
+        process); None until they have written to the bot privately."""
+        raw = await self.memory.get(f"reach:{space}:{platform_user}")
+        if not raw:
+            return None
+        known = json.loads(raw)
+        return self.output(known["conversation"], known["bot"], known["service_url"], None, known["user"])
+
+    async def parse(self, request: Request, activity: Any) -> Parsed:
+        if activity.get("type") != "message":
+            return None
+        conversation, bot, user = activity.get("conversation") or {}, activity.get("recipient") or {}, activity.get("from") or {}
+        value: Dict[str, Any] = activity["value"] if isinstance(activity.get("value"), dict) else {}
+        personal = conversation.get("conversationType", "personal") == "personal"
+        mentioned = any(
+            e.get("type") == "mention" and (e.get("mentioned") or {}).get("id") == bot.get("id") for e in activity.get("entities") or []
+        )
+        if not (personal or mentioned or value.get("payload")):
+            return None
+        text = value.get("payload") or AT_TAG.sub(" ", activity.get("text") or "").strip()
+        tenant = ((activity.get("channelData") or {}).get("tenant") or {}).get("id") or conversation.get("tenantId") or "default"
+        person = user.get("aadObjectId") or user.get("id", "")
+        service_url = activity.get("serviceUrl", "")
+        if personal and person:
+            reach = {"conversation": conversation, "bot": bot, "service_url": service_url, "user": user}
+            await self.memory.put(f"reach:{tenant}:{person}", json.dumps(reach), REACH_TTL)
+        return Incoming(
+            text,
+            self.sender_id(tenant, person),
+            self.output(conversation, bot, service_url, None if personal else activity.get("id"), user),
+            {"tenant": tenant, "conversation": conversation.get("id")},
+            name=user.get("name") or "",
+            workspace=tenant,
+        )

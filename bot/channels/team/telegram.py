@@ -12,25 +12,24 @@ import hashlib
 import logging
 import re
 from collections import OrderedDict
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import aiohttp
-from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel
 from rasa.core.channels.telegram import TelegramInput
 from rasa.shared.exceptions import InvalidConfigException
-from sanic import Blueprint, response
 from sanic.request import Request
-from sanic.response import HTTPResponse
 
-from bot.limits import limited_handler
-
-from . import common
+from bot.channels.buttons import pressable
+from bot.channels.connector import INTENT_OF_COMMAND, Connector, Incoming, Parsed, Refused, same_secret, setting, strip_mention
+from bot.channels.markup import to_telegram_html
 
 logger = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 NEEDS = "TELEGRAM_TOKEN, TELEGRAM_SECRET_TOKEN and TELEGRAM_BOT_USERNAME"
 DEFAULT_API = "https://api.telegram.org"
+MAX_BODY = 1024 * 1024  # bytes: an update with a 4096-character message and its entities, with room to spare
 MAX_CALLBACK = 64  # bytes of callback_data Telegram accepts
 MAX_KEPT_PAYLOADS = 10_000  # long button payloads remembered by hash: weeks of a team's buttons in a few MB
 COMMANDS = ("coach", "start", "help")
@@ -73,7 +72,7 @@ class TelegramOut(OutputChannel):
                 logger.error("telegram: %s failed with HTTP %d", method, r.status)
 
     async def message(self, text: str, markup: Optional[Dict[str, Any]] = None) -> None:
-        body: Dict[str, Any] = {"chat_id": self.chat_id, "text": common.to_telegram_html(text) or "…", "parse_mode": "HTML"}
+        body: Dict[str, Any] = {"chat_id": self.chat_id, "text": to_telegram_html(text) or "…", "parse_mode": "HTML"}
         if self.reply_to:
             body["reply_to_message_id"] = self.reply_to
             body["allow_sending_without_reply"] = True
@@ -92,7 +91,7 @@ def inline_keyboard(buttons: List[Dict[str, Any]], payloads: Payloads) -> Dict[s
     """One button a row: the coach's titles are short sentences that do not fit side by side on a phone."""
     return {
         "inline_keyboard": [
-            [{"text": b["title"] or b["payload"], "callback_data": payloads.pack(b["payload"])}] for b in common.buttons_of(buttons)
+            [{"text": b["title"] or b["payload"], "callback_data": payloads.pack(b["payload"])}] for b in pressable(buttons)
         ]
     }
 
@@ -101,33 +100,31 @@ def display_name(user: Dict[str, Any]) -> str:
     return " ".join(p for p in (user.get("first_name"), user.get("last_name")) if p) or user.get("username", "")
 
 
-class Telegram(TelegramInput):
-    @classmethod
-    def name(cls) -> str:
-        return PLATFORM
+class Telegram(Connector, TelegramInput):
+    platform, needs, max_body = PLATFORM, NEEDS, MAX_BODY
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> Telegram:
-        get = lambda key, env, default="": common.setting(credentials, key, env, default)
         return cls(
-            get("access_token", "TELEGRAM_TOKEN"),
-            get("verify", "TELEGRAM_BOT_USERNAME"),
-            get("secret_token", "TELEGRAM_SECRET_TOKEN"),
-            get("api_url", "TELEGRAM_API_URL", DEFAULT_API),
+            setting(credentials, "access_token", "TELEGRAM_TOKEN"),
+            setting(credentials, "verify", "TELEGRAM_BOT_USERNAME"),
+            setting(credentials, "secret_token", "TELEGRAM_SECRET_TOKEN"),
+            setting(credentials, "api_url", "TELEGRAM_API_URL", DEFAULT_API),
         )
 
     def __init__(self, access_token: str, bot_username: str, secret_token: str, api_url: str = DEFAULT_API) -> None:
         super().__init__(access_token, bot_username.lstrip("@"), None, debug_mode=False)
         self.secret_token, self.api_url = secret_token, api_url
-        self.enabled = bool(access_token)
         self.payloads = Payloads()
         if self.enabled and not (secret_token and bot_username):
             raise InvalidConfigException(
                 "telegram: TELEGRAM_SECRET_TOKEN and TELEGRAM_BOT_USERNAME are required with "
                 "TELEGRAM_TOKEN: without the secret anyone could post as any user"
             )
-        if not self.enabled:
-            common.log_disabled(PLATFORM, NEEDS)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.access_token)
 
     def addressed(self, message: Dict[str, Any]) -> Optional[str]:
         """The text meant for the bot (mention and command removed), or None when the group chat is not for it."""
@@ -137,56 +134,51 @@ class Telegram(TelegramInput):
         command = re.match(r"^/(\w+)(?:@(\w+))?\s*", text)
         if command and command.group(1).lower() in COMMANDS and (not command.group(2) or command.group(2).lower() == bot):
             rest = text[command.end() :].strip()
-            return rest or common.INTENT_OF_COMMAND.get(f"/{command.group(1).lower()}", "/greet")
+            return rest or INTENT_OF_COMMAND.get(f"/{command.group(1).lower()}", "/greet")
         mentioned = f"@{bot}" in text.lower()
         replied = ((message.get("reply_to_message") or {}).get("from") or {}).get("username", "").lower() == bot
         if private or mentioned or replied:
-            return common.strip_mention(text, f"@{self.verify}")
+            return strip_mention(text, f"@{self.verify}")
         return None
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        on_new_message = limited_handler(on_new_message, PLATFORM)  # per-sender rate limit: bot/limits.py
-        bp, live = common.team_blueprint(PLATFORM, self.enabled, NEEDS)
-        if not live:
-            return bp
+    async def verified(self, request: Request) -> Any:
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token")
+        if not given:
+            raise Refused(401, "missing X-Telegram-Bot-Api-Secret-Token")
+        if not same_secret(given, self.secret_token):
+            raise Refused(403, "wrong secret token")
+        return request.json or {}
 
-        @bp.route("/webhook", methods=["POST"])
-        @common.malformed_is_400(PLATFORM)
-        async def webhook(request: Request) -> HTTPResponse:
-            given = request.headers.get("X-Telegram-Bot-Api-Secret-Token")
-            if not given:
-                return common.reject(PLATFORM, "missing X-Telegram-Bot-Api-Secret-Token")
-            if not common.same_secret(given, self.secret_token):
-                return common.reject(PLATFORM, "wrong secret token", 403)
-            update = request.json or {}
-            query = update.get("callback_query")
-            if query:
-                message, user = query.get("message") or {}, query.get("from") or {}
-                text = self.payloads.unpack(query.get("data") or "")
-                if text is None:  # a long payload from before a restart: say the button's words instead
-                    keyboard = (message.get("reply_markup") or {}).get("inline_keyboard") or []
-                    text = next((b["text"] for row in keyboard for b in row if b.get("callback_data") == query.get("data")), "")
-                await TelegramOut(self.api_url, self.access_token or "", 0, None, self.payloads).call(
-                    "answerCallbackQuery", {"callback_query_id": query.get("id")}
-                )
-            else:
-                message = update.get("message") or {}  # edits are not answered again
-                user = message.get("from") or {}
-                text = self.addressed(message) if message.get("text") else None
-            chat = message.get("chat") or {}
-            if not text or not user.get("id") or user.get("is_bot") or "id" not in chat:
-                return response.text("")
-            group = chat.get("type") != "private"
-            sender = common.sender_id(PLATFORM, str(chat["id"]), str(user["id"]))
-            await common.remember_profile(
-                sender, display_name(user), PLATFORM, str(chat["id"]) if group else None, str(chat.get("title") or "")
-            )
-            reply_to = message.get("message_id") if group and not query else None
-            out = TelegramOut(self.api_url, self.access_token or "", chat["id"], reply_to, self.payloads)
-            try:
-                await on_new_message(UserMessage(text, out, sender, input_channel=PLATFORM, metadata={"chat": chat["id"]}))
-            except Exception:
-                logger.exception("telegram: the message could not be handled")
-            return response.text("success")
+    def output(self, chat_id: int, reply_to: Optional[int]) -> TelegramOut:
+        return TelegramOut(self.api_url, self.access_token or "", chat_id, reply_to, self.payloads)
 
-        return bp
+    async def direct_output(self, platform_user: str, space: str) -> Optional[TelegramOut]:
+        """A person's private chat with the bot has their user id as its chat id (once they have started it)."""
+        return self.output(int(platform_user), None) if platform_user.lstrip("-").isdigit() else None
+
+    async def parse(self, request: Request, update: Any) -> Parsed:
+        query = update.get("callback_query")
+        if query:
+            message, user = query.get("message") or {}, query.get("from") or {}
+            text = self.payloads.unpack(query.get("data") or "")
+            if text is None:  # a long payload from before a restart: say the button's words instead
+                keyboard = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+                text = next((b["text"] for row in keyboard for b in row if b.get("callback_data") == query.get("data")), "")
+            await self.output(0, None).call("answerCallbackQuery", {"callback_query_id": query.get("id")})
+        else:
+            message = update.get("message") or {}  # edits are not answered again
+            user = message.get("from") or {}
+            text = self.addressed(message) if message.get("text") else None
+        chat = message.get("chat") or {}
+        if not text or not user.get("id") or user.get("is_bot") or "id" not in chat:
+            return None
+        group = chat.get("type") != "private"
+        return Incoming(
+            text,
+            self.sender_id(str(chat["id"]), str(user["id"])),
+            self.output(chat["id"], message.get("message_id") if group and not query else None),
+            {"chat": chat["id"]},
+            name=display_name(user),
+            workspace=str(chat["id"]) if group else "",
+            team_name=str(chat.get("title") or "") if group else "",
+        )

@@ -87,14 +87,32 @@
     log.appendChild(row);
   }
 
-  function addBot(message) {
+  // A bot message's bubble and buttons; returns the bubble (or the button row) it put first.
+  function addBot(message, keepScroll) {
+    var first = null;
     if (message.text) {
-      var bubble = el("div", "msg bot");
-      bubble.appendChild(formatted(message.text));
-      log.appendChild(bubble);
+      first = el("div", "msg bot");
+      first.appendChild(formatted(message.text));
+      log.appendChild(first);
     }
     addButtons(message.buttons);
-    scrollDown();
+    if (!first && message.buttons && message.buttons.length) first = log.lastElementChild;
+    if (!keepScroll) scrollDown();
+    return first;
+  }
+
+  // A new answer is shown from its top (the headline: "Sounds like the ... type"), with the question above it
+  // still in view when it fits; a short answer simply ends at the bottom.
+  function showAnswer(first) {
+    if (!first) { scrollDown(); return; }
+    requestAnimationFrame(function () {
+      var asked = first.previousElementSibling;
+      var top = first.offsetTop - log.offsetTop - 8;
+      if (asked && asked.classList.contains("user") && first.offsetTop - asked.offsetTop < log.clientHeight / 3) {
+        top = asked.offsetTop - log.offsetTop - 8;
+      }
+      log.scrollTop = Math.min(Math.max(top, 0), log.scrollHeight);
+    });
   }
 
   function addError(text) {
@@ -153,7 +171,9 @@
     withSession(function () { return api("api/message", body); }).then(function (res) {
       setBusy(false);
       if (res.status !== 200) { addError(res.data.error || t("error")); return; }
-      (res.data.messages || []).forEach(addBot);
+      var first = null;
+      (res.data.messages || []).forEach(function (m) { var shown = addBot(m, true); first = first || shown; });
+      showAnswer(first);
     }).catch(function () {
       setBusy(false);
       addError(t("error"));
@@ -210,8 +230,9 @@
     lang = lang === "zh" ? "en" : "zh";
     localStorage.setItem("coach_lang", lang);
     applyLang();
-    // The bot answers in the language written to it: greet it in the new one so its next replies follow.
-    if (conversationStarted) send(t("greeting")); else showWelcome();
+    // No message is sent: every message carries the page's language (api/message "lang"), which the bot follows
+    // for buttons and for text too short to tell; what the user writes still decides for text.
+    if (!conversationStarted) showWelcome();
   });
 
   document.getElementById("new-customer").addEventListener("click", function () { send("/new_customer", t("new_customer")); });

@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ...loader import load_more_scenes, load_scenes, load_shared_reactions
 from ...schema import NEUTRAL_SCENE, Reactions, Scene, local
+from ..wording import SENTENCE_GLUE
 from .state import LineRef, Pool, SessionState
 from .tuning import TUNING, Tuning, level_of
 
@@ -102,8 +103,7 @@ class Customer:
 
     def says(self, state: SessionState, lang: str) -> str:
         """The customer's waiting line, as the trainee reads it."""
-        glue = "" if lang == "zh" else " "
-        return self.kb.text("customer_says", lang, line=glue.join(self.line_text(r, lang) for r in state.line))
+        return self.kb.text("customer_says", lang, line=SENTENCE_GLUE[lang].join(self.line_text(r, lang) for r in state.line))
 
     def said(self, state: SessionState, lang: str) -> List[str]:
         """The texts of every line the customer said so far (for checks and the simulator)."""

@@ -14,7 +14,7 @@ import random
 import re
 from typing import Any, Dict, List, Optional
 
-from ...schema import NEUTRAL_SCENE, local
+from ...schema import LANGS, NEUTRAL_SCENE, local
 from ...text import clean, normalise
 from ...userdata import UserData
 from ..answer import Answer
@@ -145,8 +145,8 @@ class Practice:
             trade = scene.trade or scene_id
             if trade not in self.scenes:
                 continue  # the neutral scene names no trade
-            for lang in ("en", "zh"):
-                bucket = words.setdefault(trade, {"en": [], "zh": []})[lang]
+            for lang in LANGS:
+                bucket = words.setdefault(trade, {lang: [] for lang in LANGS})[lang]
                 bucket += [w for w in local(scene.words, lang) if w not in bucket]
         return words
 
@@ -159,7 +159,7 @@ class Practice:
 
     def heard_before(self, user: str) -> List[str]:
         """Customer lines the trainee heard in their recent sessions: the new customer prefers others."""
-        rows = self.store.db["practice_sessions"].rows_where("user = ?", [user], order_by="id desc", limit=self.tune.recent_sessions)
+        rows = self.store.recent_sessions(user, self.tune.recent_sessions)
         heard: List[str] = []
         for row in rows:
             try:

@@ -11,10 +11,13 @@ from ..answer import MAX_BUBBLE, Answer
 from ..explain import move_name, reading, reply_feedback
 from ..replies import ReplyScore
 from ..runtime import Engine
+from ..wording import CLAUSE_SEPARATOR, LIST_SEPARATOR
 from .customer import more_scenes
 from .scoring import ScoreParts, groundwork, score_parts, similarity
 from .state import SessionState, Turn
 from .tuning import TUNING, Tuning
+
+QUOTED_MOVE = {"en": "{move} (“{words}”, {weight:+d})", "zh": "{move}（“{words}”，{weight:+d}）"}  # a move with the words that made it
 
 
 class Feedback:
@@ -116,7 +119,7 @@ class Feedback:
         rubric = self.kb.types[type_id].practice.rubric
         good = [move_name(self.kb, m, lang) for m, w in sorted(rubric.items(), key=lambda kv: -kv[1]) if w > 0][:5]
         bad = [move_name(self.kb, m, lang) for m, w in sorted(rubric.items(), key=lambda kv: kv[1]) if w < 0][:5]
-        sep = "、" if lang == "zh" else ", "
+        sep = LIST_SEPARATOR[lang]
         return Answer().say(self.kb.text("rubric", lang, name=self.kb.type_name(type_id, lang), good=sep.join(good), bad=sep.join(bad)))
 
     def summary_text(self, state: SessionState, outcome: str, score: int, lang: str) -> str:
@@ -185,7 +188,7 @@ class Feedback:
 
     def key_moves_line(self, state: SessionState, lang: str) -> str:
         used, missed = self.key_moves(state)
-        sep = "、" if lang == "zh" else ", "
+        sep = LIST_SEPARATOR[lang]
         bits = []
         if used:
             bits.append(self.kb.text("key_used", lang, moves=sep.join(move_name(self.kb, m, lang) for m in used)))
@@ -208,13 +211,11 @@ class Feedback:
         return [self._quoted(m, made[m][1], made[m][0], lang) for m in good], [self._quoted(m, made[m][1], made[m][0], lang) for m in bad]
 
     def _quoted(self, move_id: str, words: str, weight: int, lang: str) -> str:
-        if lang == "zh":
-            return f"{move_name(self.kb, move_id, lang)}（“{words}”，{weight:+d}）"
-        return f"{move_name(self.kb, move_id, lang)} (“{words}”, {weight:+d})"
+        return QUOTED_MOVE[lang].format(move=move_name(self.kb, move_id, lang), words=words, weight=weight)
 
     @staticmethod
     def _join(items: List[str], lang: str) -> str:
-        return ("；" if lang == "zh" else "; ").join(items)
+        return CLAUSE_SEPARATOR[lang].join(items)
 
     def weakest(self, state: SessionState) -> Optional[Turn]:
         """The weakest reply, only when it is clearly weaker than the session's others (tune.clearly_weaker below
@@ -323,7 +324,7 @@ class Feedback:
             return self.kb.text("why_too_early", lang)
         shown = t.shown or list(t.moves)  # what the reply's bubble named; older sessions: every move read
         bad = [m for m in shown if t.moves.get(m, 0) < 0]
-        sep = "、" if lang == "zh" else ", "
+        sep = LIST_SEPARATOR[lang]
         if bad:
             return self.kb.text(
                 "why_bad_moves", lang, moves=sep.join(move_name(self.kb, m, lang) for m in bad), type=self.kb.type_name(state.type_id, lang)

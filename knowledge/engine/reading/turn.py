@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from ...schema import TRADES
+from ...schema import LANGS, TRADES
 from ...store import KnowledgeBase
 from ...text import clean, detect_lang, han_count, has_words, normalise
 from ...userdata import UserData
@@ -26,10 +26,24 @@ from ..state import ConversationState, UserTurn
 from ..wording import pronoun_in, script_of
 
 SHORT_LETTERS = 3  # "B", "ok": too short to say which language the user writes in, so the conversation's stays
-QUESTION = re.compile(r"[?？]|\b(how|what|why|which|when|should)\b|怎么|如何|为什么|哪些|什么|吗", re.I)
+QUESTION = re.compile(
+    r"[?？]|\b(how|what|why|which|when|should)\b|怎么|如何|为什么|哪些|什么|吗|"
+    r"(?:^|[.!;]\s+)\W*(?:(?:ok|so|and|but|well|wait|hmm)\W+)*"
+    r"(?:(?:will|would|can|could|shall)\s+(?!not\b|rather\b)\w+|(?:do|does|did|is|are|was)\s+(?:i|you|we|he|she|they|it|my|this|that)\b)",
+    re.I,
+)
 NEGATION = re.compile(r"\b(?:not|no|never|nope|nah|don'?t|doesn'?t|isn'?t|won'?t|can'?t)\b|n't|[不没别]")
 COMPARING = re.compile(r"\b(differen\w*|differ|diff|compare\w*|vs\.?|versus|tell (?:them )?apart)\b|区别|区分|不同|差别|比较", re.I)
 NEW_CUSTOMER_REACH = 12  # "ok so, another customer: ..." - the marker opens the message
+# a person introduced near the opening ("then there's this woman who...", 「另外一个事，有个小姑娘…」): letters from
+# the start, and words (characters) between the introducing head and the person word ("this older chinese woman")
+INTRO_REACH = {"en": 16, "zh": 8}
+INTRO_GAP = {"en": 3, "zh": 6}
+# meeting notes: this many sentences or lines, and this long, are read as one description (persona 6's notes were
+# 17 lines, 1,566 letters; the longest description in the dev, held-out and shared conversations is 95 letters in
+# English and 23 characters in Chinese, so ordinary descriptions stay far below)
+LONG_NOTE_SENTENCES = 4
+LONG_NOTE_CHARS = {"en": 240, "zh": 60}
 # "I sell cars", "I'm in insurance", 「我是卖房的」「我做保险」: where a trade is said outright
 TRADE_STATEMENT = re.compile(
     r"\b(?:i|we)\s*(?:'m|am|are)?\s*(?:sell(?:ing)?|work(?:ing)?\s+(?:in|at|for)|in|do|an?)\b(.{0,40})|"
@@ -233,6 +247,21 @@ class Reading:
         return None if self.is_button else self.reader.after_new_customer_marker(self.text, self.norm)
 
     @cached_property
+    def introduces_someone(self) -> bool:
+        """A person introduced at the opening without saying it is another customer ("then there's this woman who
+        only wants the cheapest", 「还有个客户，一直砍价」): maybe someone new, a guess the coach asks about."""
+        return not self.is_button and self.new_customer is None and self.reader.introduces_someone(self.norm)
+
+    @cached_property
+    def long_note(self) -> bool:
+        """Several sentences or lines of notes (a meeting write-up): read as one description, not by its words."""
+        if self.is_button:
+            return False
+        sentences = [s for s in re.split(r"[.!?。！？;；\n]+|\s-\s", self.text) if substance(normalise(s)) >= 3]
+        size = len(re.findall(r"[\u4e00-\u9fff]", self.text)) if self.lang == "zh" else len(self.text)
+        return len(sentences) >= LONG_NOTE_SENTENCES and size >= LONG_NOTE_CHARS["zh" if self.lang == "zh" else "en"]
+
+    @cached_property
     def social(self) -> Optional[str]:
         """'thanks' | 'goodbye' | 'complaint' | 'small_talk' | 'greeting' when the message is only that."""
         return None if self.is_button or not self.has_words else self.reader.social_kind(self.norm)
@@ -297,6 +326,8 @@ class Reader:
         text = turn.text if is_button else clean(turn.text)
         norm = text if is_button else normalise(text)
         lang, script = (None, None) if is_button else self.language(text)
+        if lang is None and turn.channel_lang in LANGS:  # a button or an emoji: the page's language (its toggle)
+            lang = turn.channel_lang
         return Reading(
             text=text,
             norm=norm,
@@ -418,6 +449,18 @@ class Reader:
 
     # what the message does -------------------------------------------------------------------------
     def after_new_customer_marker(self, text: str, norm: str) -> Optional[str]:
+        """What follows the marker; correcting words may come first ("no no, that's a different customer. new
+        customer: a woman..."), and a second marker after the first is skipped too."""
+        lead = self.without_correcting_words(text)
+        if lead != clean(text) and lead:
+            text, norm = lead, normalise(lead)
+        rest = self._after_marker(text, norm)
+        if rest:
+            again = self._after_marker(rest, normalise(rest))
+            rest = again if again else rest
+        return rest
+
+    def _after_marker(self, text: str, norm: str) -> Optional[str]:
         hit = None
         for word in sorted((normalise(w) for w in words(self.kb, "new_customer")), key=len, reverse=True):
             pos = norm.find(word)
@@ -428,6 +471,20 @@ class Reader:
             return None
         source = text if len(text) == len(norm) else norm
         return source[hit[0] + len(hit[1]) :].lstrip(" ,.:;!?，。：；！？-—")
+
+    def introduces_someone(self, norm: str) -> bool:
+        zh = bool(re.search(r"[\u4e00-\u9fff]", norm[: INTRO_REACH["en"]]))
+        lang = "zh" if zh else "en"
+        heads = sorted((normalise(w) for w in words(self.kb, "someone_new_heads")), key=len, reverse=True)
+        people = sorted((normalise(w) for w in words(self.kb, "person_words")), key=len, reverse=True)
+        head_re = "|".join(re.escape(h) for h in heads if h)
+        person_re = "|".join(re.escape(p) for p in people if p)
+        if zh:
+            pattern = rf"(?:{head_re})[^，。,.!?！？]{{0,{INTRO_GAP['zh']}}}?(?:{person_re})"
+        else:
+            pattern = rf"\b(?:{head_re})\s+(?:[\w'-]+\s+){{0,{INTRO_GAP['en']}}}?(?:{person_re})\b"
+        m = re.search(pattern, norm)
+        return m is not None and m.start() <= INTRO_REACH[lang]
 
     def social_kind(self, norm: str) -> Optional[str]:
         """A social line and nothing else: once its words and the fillers are out, nothing is left. A complaint
