@@ -1,5 +1,5 @@
-"""The programmes' tables in the application store, in knowledge/teams.py's pattern: plain SQL in the subset SQLite
-and PostgreSQL share, run through UserData (one connection, retried writes).
+"""The programmes' records in the application store, in knowledge/teams.py's pattern: the tables are declared in
+knowledge/tables.py and read and written through UserData with SQLAlchemy Core statements (SQLite and PostgreSQL).
 
 - team_settings: a team's pass mark, time zone and leaderboard switch (a team without a row has the defaults of
   knowledge/content/programs.yaml, and no leaderboard).
@@ -20,28 +20,16 @@ from datetime import date, datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ...tables import assignment_drafts, assignment_sessions, assignments, certificates, practice_sessions, team_settings
 from ...teams import Team
-from ...userdata import UserData
+from ...userdata import UserData, finished
 
 Clock = Callable[[], datetime]
 
-SCHEMA = """
-create table if not exists team_settings (team_id integer primary key, pass_mark integer, timezone text,
-    leaderboard integer, updated text);
-create table if not exists assignments (id {serial} primary key, team_id integer not null, manager text not null,
-    assignee text not null default '', type_id text not null, trade text not null default '', level text not null,
-    pass_mark integer not null, attempts integer not null, due text not null default '', exam integer not null default 0,
-    seed integer not null default 0, scene text not null default '', created text, status text not null default 'open');
-create index if not exists assignments_team on assignments (team_id, status);
-create table if not exists assignment_sessions (session_id integer primary key, assignment_id integer not null,
-    user text not null);
-create index if not exists assignment_sessions_assignment on assignment_sessions (assignment_id, user);
-create table if not exists assignment_drafts (user text primary key, data text not null, updated text);
-create table if not exists certificates (user text not null, type_id text not null, earned text,
-    primary key (user, type_id))
-"""
-PROGRAM_TABLES = ("team_settings", "assignments", "assignment_sessions", "assignment_drafts", "certificates")
-FINISHED = "status not in ('active', 'abandoned')"  # a practice session that counts (userdata.progress's rule)
+PROGRAM_TABLES = (team_settings, assignments, assignment_sessions, assignment_drafts, certificates)
 
 
 def utc_now() -> datetime:
@@ -96,15 +84,7 @@ class ProgramStore:
     def __init__(self, store: UserData, clock: Clock = utc_now, defaults: Optional[Settings] = None):
         self.store = store
         self.clock = clock
-        self.defaults = defaults or Settings(70, "UTC", False)
-        self.store._run(self._create_tables, write=True)
-
-    def _create_tables(self, cursor: Any) -> None:
-        if self.store.dialect == "postgresql":  # two servers starting together must not race on CREATE TABLE
-            cursor.execute("select pg_advisory_xact_lock(740519)")
-        for statement in SCHEMA.format(serial="serial" if self.store.dialect == "postgresql" else "integer").split(";"):
-            if statement.strip():
-                self.store._exec(cursor, statement)
+        self.defaults = defaults or Settings(70, "UTC", False)  # the tables are made with the store's (tables.py)
 
     def now(self) -> str:
         return self.clock().astimezone(timezone.utc).isoformat(timespec="seconds")
@@ -113,7 +93,7 @@ class ProgramStore:
     def settings(self, team: Optional[Team]) -> Settings:
         if team is None:
             return self.defaults
-        rows = self.store.query("select * from team_settings where team_id = ?", [team.id])
+        rows = self.store.rows(team_settings, team_id=team.id)
         if not rows:
             return self.defaults
         row = rows[0]
@@ -140,12 +120,8 @@ class ProgramStore:
             timezone_name or now.timezone,
             now.leaderboard if leaderboard is None else leaderboard,
         )
-        self.store.write(
-            "insert into team_settings (team_id, pass_mark, timezone, leaderboard, updated) values (?, ?, ?, ?, ?) "
-            "on conflict (team_id) do update set pass_mark = excluded.pass_mark, timezone = excluded.timezone, "
-            "leaderboard = excluded.leaderboard, updated = excluded.updated",
-            [team.id, new.pass_mark, new.timezone, int(new.leaderboard), self.now()],
-        )
+        row = {"team_id": team.id, "pass_mark": new.pass_mark, "timezone": new.timezone, "leaderboard": int(new.leaderboard)}
+        self.store.write(self.store.upsert(team_settings, ["team_id"], {**row, "updated": self.now()}, [*row][1:] + ["updated"]))
         return new
 
     def today(self, team: Optional[Team]) -> date:
@@ -187,25 +163,19 @@ class ProgramStore:
         seed: int = 0,
         scene: str = "",
     ) -> Assignment:
-        def work(cur: Any) -> int:
-            self.store._exec(
-                cur,
-                "insert into assignments (team_id, manager, assignee, type_id, trade, level, pass_mark, attempts, due, exam, "
-                "seed, scene, created, status) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open') returning id",
-                [team.id, manager, assignee, type_id, trade, level, pass_mark, attempts, due, int(exam), seed, scene, self.now()],
-            )
-            return int(cur.fetchone()[0])
-
-        found = self.assignment(self.store._run(work, write=True))
+        values = dict(team_id=team.id, manager=manager, assignee=assignee, type_id=type_id, trade=trade, level=level)
+        values.update(pass_mark=pass_mark, attempts=attempts, due=due, exam=int(exam), seed=seed, scene=scene)
+        statement = assignments.insert().values(**values, created=self.now(), status="open")  # the id: RETURNING on PostgreSQL
+        found = self.assignment(self.store.transaction(lambda conn: int(conn.execute(statement).inserted_primary_key[0])))
         assert found is not None
         return found
 
     def assignment(self, assignment_id: int) -> Optional[Assignment]:
-        rows = self.store.query("select * from assignments where id = ?", [assignment_id])
+        rows = self.store.rows(assignments, id=assignment_id)
         return self._assignment(rows[0]) if rows else None
 
     def team_assignments(self, team: Team) -> List[Assignment]:
-        rows = self.store.query("select * from assignments where team_id = ? and status = 'open' order by id", [team.id])
+        rows = self.store.rows(assignments, assignments.c.id, team_id=team.id, status="open")
         return [self._assignment(r) for r in rows]
 
     def assignments_for(self, user: str, team: Team) -> List[Assignment]:
@@ -213,14 +183,15 @@ class ProgramStore:
         return [a for a in self.team_assignments(team) if a.assignee in ("", user)]
 
     def link_session(self, session_id: int, assignment_id: int, user: str) -> None:
-        self.store.write(
-            "insert into assignment_sessions (session_id, assignment_id, user) values (?, ?, ?) on conflict (session_id) do nothing",
-            [session_id, assignment_id, user],
-        )
+        row = {"session_id": session_id, "assignment_id": assignment_id, "user": user}
+        self.store.write(self.store.upsert(assignment_sessions, ["session_id"], row, []))
 
     def assignment_of_session(self, session_id: int) -> Optional[Assignment]:
-        rows = self.store.query(
-            "select a.* from assignment_sessions l join assignments a on a.id = l.assignment_id where l.session_id = ?", [session_id]
+        link = assignment_sessions.c
+        rows = self.store.read(
+            sa.select(assignments)
+            .select_from(assignment_sessions.join(assignments, assignments.c.id == link.assignment_id))
+            .where(link.session_id == session_id)
         )
         return self._assignment(rows[0]) if rows else None
 
@@ -229,11 +200,11 @@ class ProgramStore:
         out = {u: Attempts(0, 0, False, None) for u in users}
         if not users:
             return out
-        marks = ",".join("?" * len(users))
-        rows = self.store.query(
-            "select l.user, s.status, s.score from assignment_sessions l join practice_sessions s on s.id = l.session_id "
-            f"where l.assignment_id = ? and l.user in ({marks})",
-            [assignment_id, *users],
+        link, s = assignment_sessions.c, practice_sessions.c
+        rows = self.store.read(
+            sa.select(link.user, s.status, s.score)
+            .select_from(assignment_sessions.join(practice_sessions, s.id == link.session_id))
+            .where((link.assignment_id == assignment_id) & link.user.in_(list(users)))
         )
         for row in rows:
             was = out[row["user"]]
@@ -245,24 +216,21 @@ class ProgramStore:
 
     # drafts -------------------------------------------------------------------------------------------
     def draft(self, user: str) -> Dict[str, Any]:
-        rows = self.store.query("select data from assignment_drafts where user = ?", [user])
+        rows = self.store.rows(assignment_drafts, user=user)
         return json.loads(rows[0]["data"]) if rows else {}
 
     def save_draft(self, user: str, data: Dict[str, Any]) -> None:
-        self.store.write(
-            "insert into assignment_drafts (user, data, updated) values (?, ?, ?) on conflict (user) do update "
-            "set data = excluded.data, updated = excluded.updated",
-            [user, json.dumps(data, ensure_ascii=False), self.now()],
-        )
+        row = {"user": user, "data": json.dumps(data, ensure_ascii=False), "updated": self.now()}
+        self.store.write(self.store.upsert(assignment_drafts, ["user"], row, ["data", "updated"]))
 
     def drop_draft(self, user: str) -> None:
-        self.store.write("delete from assignment_drafts where user = ?", [user])
+        self.store.write(assignment_drafts.delete().where(assignment_drafts.c.user == user))
 
     # results and certificates -------------------------------------------------------------------------
     def finished_sessions(self, user: str) -> List[Dict[str, Any]]:
         """The person's finished practice sessions: type, score, level (None before levels) and whether an exam."""
-        sql = f"select id, type_id, score, state, ended from practice_sessions where user = ? and {FINISHED} order by id"
-        rows = self.store.query(sql, [user])
+        s = practice_sessions.c
+        rows = self.store.read(sa.select(s.id, s.type_id, s.score, s.state, s.ended).where((s.user == user) & finished()).order_by(s.id))
         out = []
         for row in rows:
             try:
@@ -282,16 +250,12 @@ class ProgramStore:
 
     def certificates(self, user: str) -> Dict[str, str]:
         """type id -> the day the certificate was earned."""
-        return {r["type_id"]: (r["earned"] or "")[:10] for r in self.store.query("select * from certificates where user = ?", [user])}
+        return {r["type_id"]: (r["earned"] or "")[:10] for r in self.store.rows(certificates, user=user)}
 
     def award(self, user: str, type_id: str) -> bool:
         """Record a certificate; False when the person already held it."""
-        return bool(
-            self.store.write(
-                "insert into certificates (user, type_id, earned) values (?, ?, ?) on conflict (user, type_id) do nothing",
-                [user, type_id, self.now()],
-            )
-        )
+        row = {"user": user, "type_id": type_id, "earned": self.now()}
+        return bool(self.store.write(self.store.upsert(certificates, ["user", "type_id"], row, [])))
 
     def forget(self, users: Sequence[str], dry_run: bool = False) -> Dict[str, int]:
         """Everything the programmes keep for these people: their certificates, drafts, the assignments given to
@@ -301,12 +265,11 @@ class ProgramStore:
         counts = {"certificates": 0, "assignment_drafts": 0, "assignment_sessions": 0, "assignments": 0}
         if not users:
             return counts
-        marks = ",".join("?" * len(users))
 
-        def work(cur: Any) -> Dict[str, int]:
-            for table in ("assignment_sessions", "assignment_drafts", "certificates"):
-                counts[table] = self.store._exec(cur, f"delete from {table} where user in ({marks})", users).rowcount
-            counts["assignments"] = self.store._exec(cur, f"delete from assignments where assignee in ({marks})", users).rowcount
+        def work(conn: Connection) -> Dict[str, int]:
+            for table in (assignment_sessions, assignment_drafts, certificates):
+                counts[table.name] = conn.execute(table.delete().where(table.c.user.in_(users))).rowcount
+            counts["assignments"] = conn.execute(assignments.delete().where(assignments.c.assignee.in_(users))).rowcount
             return counts
 
-        return self.store._run(work, write=True, commit=not dry_run)
+        return self.store.transaction(work, commit=not dry_run)
