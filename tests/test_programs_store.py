@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import pytest
-
 from knowledge.engine.programs.store import ProgramStore, Settings
 from knowledge.teams import Teams
 from knowledge.userdata import UserData
