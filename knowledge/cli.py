@@ -265,10 +265,14 @@ def cmd_team(args: argparse.Namespace) -> int:
 
             team = _team_named(teams, args.name)
             try:
-                now = program_store(teams.store).set_settings(team, pass_mark=args.pass_mark, timezone_name=args.timezone)
+                board = None if args.leaderboard is None else args.leaderboard == "on"
+                now = program_store(teams.store).set_settings(
+                    team, pass_mark=args.pass_mark, timezone_name=args.timezone, leaderboard=board
+                )
             except ValueError as exc:
                 raise TeamError(str(exc)) from exc
-            print(f"{team.name or team.key!r}: pass mark {now.pass_mark}, time zone {now.timezone}")
+            shown = "on" if now.leaderboard else "off"
+            print(f"{team.name or team.key!r}: pass mark {now.pass_mark}, time zone {now.timezone}, leaderboard {shown}")
         else:
             counts = teams.counts()
             rows = teams.all()
@@ -367,10 +371,11 @@ def parser() -> argparse.ArgumentParser:
         one.add_argument("name", help="a web team's name or a platform team's key (slack:T0123)")
         one.add_argument("person", help="the member's sender id, or their display name when no one else in the team has it")
         one.set_defaults(func=cmd_team)
-    one = ts.add_parser("set", help="a team's training settings: the pass mark and the time zone due dates are in")
+    one = ts.add_parser("set", help="a team's training settings: the pass mark, the time zone due dates are in, the leaderboard")
     one.add_argument("name", help="a web team's name or a platform team's key (slack:T0123)")
     one.add_argument("--pass-mark", type=int, help="the score (1-100) that passes an assignment and counts for a certificate")
     one.add_argument("--timezone", help="an IANA time zone, e.g. Asia/Shanghai or Europe/London")
+    one.add_argument("--leaderboard", choices=("on", "off"), help="whether members see the team's ranking (off until turned on)")
     one.set_defaults(func=cmd_team)
     return p
 

@@ -343,6 +343,80 @@ def test_the_operator_names_managers_and_sets_the_pass_mark_and_time_zone(dialog
     assert cli.main(["team", "manager", name, "Nobody"]) == 2 and "no member" in capsys.readouterr().err
     assert cli.main(["team", "set", name, "--timezone", "Mars/Base"]) == 2 and "unknown time zone" in capsys.readouterr().err
     assert cli.main(["team", "set", name, "--pass-mark", "80", "--timezone", "Asia/Shanghai"]) == 0
-    assert "pass mark 80, time zone Asia/Shanghai" in capsys.readouterr().out
+    assert "pass mark 80, time zone Asia/Shanghai, leaderboard off" in capsys.readouterr().out
+    assert cli.main(["team", "set", name, "--leaderboard", "on"]) == 0
+    assert "pass mark 80, time zone Asia/Shanghai, leaderboard on" in capsys.readouterr().out
+    with pytest.raises(SystemExit):  # argparse's own refusal: on or off only
+        cli.main(["team", "set", name, "--leaderboard", "maybe"])
     none = ask(dialogue, ConversationState(user=ann, lang="en"), "my certificates", "my_certificates")
     assert "at 80 or more" in none.text
+
+
+# the manager's view and the leaderboard setting (slice 6) -----------------------------------------------------
+def test_how_is_my_team_doing_gives_a_manager_completion_averages_and_the_weakest_types(dialogue, team):
+    manager, ann, bo, name = team
+    m = ConversationState(user=manager, lang="en")
+    given = ask(dialogue, m, "assign the suspicious customer in cars, pass mark 75, by Friday, to my team", "assign_practice")
+    assignment = int(json.loads("{" + payloads(given)[0].split("{", 1)[1])["assignment"])
+    finished(dialogue, ann, "picky", "normal", 50)
+    finished(dialogue, ann, "suspicious", "normal", 80)
+    sid = dialogue.userdata.last_session(ann)["id"]
+    dialogue.programs.store.link_session(sid, assignment, ann)
+    finished(dialogue, ann, "caustic", "hard", 64)
+    for phrasing in ("how is my team doing?", "How's the team doing", "team progress please"):  # leaderboard-free
+        view = ask(dialogue, ConversationState(user=manager, lang="en"), phrasing, "leaderboard")
+        assert f"{name}: 2 trainees; finished sessions: 3, average score 64.7." in view.text, (phrasing, view.text)
+        assert "Weakest types: Picky 50, Caustic 64, Suspicious 80." in view.text
+        assert "Assignments: 1 of 2 done." in view.text and "Suspicious, Normal, due Friday" in view.text
+        assert "• Ann: sessions 3, average 64.7, weakest Picky, certificates 0" in view.text
+        assert "• Bo: no finished practice yet" in view.text and "Mia" not in view.text  # a manager is not a trainee
+        assert "Ranked" not in view.text and '/leaderboard{"switch": "on"}' in payloads(view)
+    zh = ask(dialogue, ConversationState(user=manager, lang="zh"), "我的团队练得怎么样", "leaderboard")
+    assert "2名学员，共完成3次练习，平均64.7分" in zh.text and "最弱的类型：挑剔型50分" in zh.text.replace("客户", ""), zh.text
+    hant = ask(dialogue, ConversationState(user=manager, lang="zh"), "團隊練得如何？", "leaderboard")
+    assert "名學員" in hant.text and "團隊頁面" in hant.text, hant.text
+
+
+def test_a_trainee_asking_how_the_team_is_doing_is_pointed_to_their_own_progress(dialogue, team):
+    _, ann, _, _ = team
+    reply = ask(dialogue, ConversationState(user=ann, lang="en"), "how is my team doing?", "leaderboard")
+    assert "for its managers" in reply.text and payloads(reply) == ["/my_progress"]
+    assert "还没有加入团队" in ask(dialogue, ConversationState(user=person(), lang="zh"), "团队练得怎么样？", "leaderboard").text
+
+
+def test_the_leaderboard_is_a_team_setting_off_by_default_that_a_manager_switches(dialogue, team):
+    manager, ann, _, name = team
+    a, m = ConversationState(user=ann, lang="en"), ConversationState(user=manager, lang="en")
+    for _ in range(3):
+        finished(dialogue, ann, "picky", "normal", 70)
+    off = ask(dialogue, a, "show me the leaderboard", "leaderboard")
+    assert f"{name}'s leaderboard is off" in off.text and "1. " not in off.text and payloads(off) == ["/my_progress"]
+    assert "Only a team's managers" in ask(dialogue, a, "turn the leaderboard on", "leaderboard").text
+    on = ask(dialogue, m, "turn the leaderboard on", "leaderboard")
+    assert f"{name}'s leaderboard is on" in on.text and payloads(on) == ['/leaderboard{"switch": "off"}']
+    board = ask(dialogue, a, "leaderboard", "leaderboard")
+    assert "1. You: 70" in board.text, board.text
+    assert "已关闭" in press(dialogue, ConversationState(user=manager, lang="zh"), payloads(on)[0]).text
+    assert "排行榜已关闭" in ask(dialogue, ConversationState(user=ann, lang="zh"), "看看排行榜", "leaderboard").text
+    # a trainee's button cannot switch it
+    assert "Only a team's managers" in press(dialogue, a, '/leaderboard{"switch": "on"}').text
+    assert dialogue.programs.store.settings(Teams(dialogue.userdata).team_of(ann)).leaderboard is False
+
+
+def test_the_team_overview_matrix_weeks_and_csv(dialogue, team):
+    from knowledge.engine.programs.team_view import as_csv, safe_cell
+
+    manager, ann, bo, _ = team
+    dialogue.userdata.set_profile(bo, "=HYPERLINK(1)")
+    finished(dialogue, ann, "picky", "normal", 60)
+    finished(dialogue, ann, "picky", "hard", 80)
+    finished(dialogue, bo, "caustic", "normal", 90)
+    made = Teams(dialogue.userdata).team_of(ann)
+    view = dialogue.programs.overview(made)
+    ann_row = next(p for p in view.people if p.user == ann)
+    assert ann_row.by_type["picky"].sessions == 2 and ann_row.by_type["picky"].average == 70.0
+    assert view.types == ["picky", "caustic"] and view.weeks[-1].sessions == 3 and view.weeks[-1].people[bo] == 90.0
+    table = as_csv(view, lambda t: t, "teammate")
+    assert table.splitlines()[0] == "person,type,sessions,average,certificate,assignments"
+    assert "Ann,picky,2,70.0,," in table and "'=HYPERLINK(1),caustic,1,90.0,," in table, table
+    assert safe_cell("+1") == "'+1" and safe_cell("Ann") == "Ann"

@@ -130,3 +130,54 @@ def test_a_slack_manager_assigns_in_a_channel_and_a_trainee_does_it_in_a_direct_
     shown, press = button(given, "Who has done it?")
     report = team.say("slack", Msg("button", boss, press=press, thread=shown.thread or ""))
     assert re.search(r"Rep Wu: to do \(1 of 1 attempts", text(report)), text(report)
+
+
+def test_a_manager_sees_the_team_in_chat_and_on_the_team_page_and_switches_the_leaderboard(servers, capsys):
+    """Slice 6 as a manager and a trainee meet it in the web chat: "how is my team doing?" (three scripts), the
+    team page and its CSV (a manager's only: 403 for a trainee and a stranger), the leaderboard off by default
+    and turned on with the team view's button."""
+    name = f"View {uuid.uuid4().hex[:6]}"
+    mia, ann = (joined(servers, who, name) for who in ("Mia", "Ann"))
+    make_manager(name, "Mia", capsys)
+    profile = lambda who: who.get(f"{servers.url}/chat/api/session", timeout=30).json()["profile"]  # noqa: E731
+    assert profile(mia)["manager"] is True and profile(ann)["manager"] is False  # the web chat's Team link
+    say(servers, mia, ASSIGN_EN)
+    mine = say(servers, ann, "my assignments")
+    say(servers, ann, titled(mine, "Start: Suspicious"), title="Start: Suspicious")
+    say(servers, ann, REPLY)
+    ended = say(servers, ann, "end")
+    score = re.search(r"(\d+)/100", text_of(ended))
+    assert score, text_of(ended)
+
+    view = say(servers, mia, "how is my team doing?")
+    shown = text_of(view)
+    assert f"{name}: 1 trainees; finished sessions: 1, average score {score.group(1)}." in shown, shown
+    assert "Weakest types: Suspicious" in shown and "Assignments:" in shown and "• Ann: sessions 1" in shown, shown
+    assert "Ranked" not in shown and "Who has done it?" in [b["title"] for m in view for b in m.get("buttons", [])]
+    assert "1名学员" in text_of(say(servers, mia, "我的团队练得怎么样", lang="zh"))
+    assert "1名學員" in text_of(say(servers, mia, "團隊練得如何", lang="zh"))
+    assert "for its managers" in text_of(say(servers, ann, "how's the team doing?"))
+
+    page = mia.get(f"{servers.url}/chat/team?lang=en", timeout=30)
+    assert page.status_code == 200 and "By person and type" in page.text and "Average score by week" in page.text
+    assert "<td>Ann</td>" in page.text and "Suspicious" in page.text and 'href="team.csv?lang=en"' in page.text
+    table = mia.get(f"{servers.url}/chat/team.csv?lang=en", timeout=30)
+    assert table.status_code == 200 and table.headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in table.headers["Content-Disposition"]
+    lines = table.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "person,type,sessions,average,certificate,assignments" and lines[1].startswith("Ann,Suspicious,1,"), lines
+    assert "我的团队" in mia.get(f"{servers.url}/chat/team?lang=zh", timeout=30).text
+    stranger = requests.Session()
+    for who in (ann, stranger, visit(servers)):
+        for path in ("team", "team.csv"):
+            assert who.get(f"{servers.url}/chat/{path}", timeout=30).status_code == 403, path
+
+    off = say(servers, ann, "show me the leaderboard")
+    assert f"{name}'s leaderboard is off" in text_of(off), text_of(off)
+    assert f"Team {name}: leaderboard" not in ann.get(f"{servers.url}/chat/progress?lang=en", timeout=30).text
+    on = say(servers, mia, titled(view, "Turn the leaderboard on"), title="Turn the leaderboard on")
+    assert f"{name}'s leaderboard is on" in text_of(on), text_of(on)
+    board = text_of(say(servers, ann, "show me the leaderboard"))
+    assert "No scores yet" in board, board  # on: the board itself (Ann has fewer sessions than its minimum)
+    assert f"Team {name}: leaderboard" in ann.get(f"{servers.url}/chat/progress?lang=en", timeout=30).text
+    assert "已关闭" in text_of(say(servers, mia, "关闭排行榜", lang="zh"))

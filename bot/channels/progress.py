@@ -162,6 +162,15 @@ def team_board(store: UserData, user: str, team: str, team_name: str, lang: str)
     return "".join(parts)
 
 
+def leaderboard_on(store: UserData, user: str) -> bool:
+    """The team's setting (knowledge/engine/programs: off until a manager turns it on)."""
+    from knowledge.engine.programs import program_store
+    from knowledge.teams import Teams
+
+    team = Teams(store).team_of(user)
+    return team is not None and program_store(store).settings(team).leaderboard
+
+
 def certificates_section(store: UserData, user: str, lang: str) -> str:
     """The trainee's certificates and the path to the next one, worded as the chat words them
     (knowledge/content/programs.yaml), with a link that practises the next step."""
@@ -218,7 +227,7 @@ def progress_page(store: UserData, user: str, lang: str) -> str:
             )
         sections.append(f'<h2>{escape(t["last_sessions"])}</h2>{last_sessions(store, user, lang)}')
     sections.append(certificates_section(store, user, lang))
-    if profile.get("team"):
+    if profile.get("team") and leaderboard_on(store, user):
         sections.append(team_board(store, user, profile["team"], profile.get("team_name", ""), lang))
     return f"""<!doctype html>
 <html lang="{'zh-Hans' if lang == 'zh' else 'en'}"><head><meta charset="utf-8">

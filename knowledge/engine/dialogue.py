@@ -231,6 +231,9 @@ class Dialogue:
             Route("own assignments asked", self.asks_own_assignments, self.own_assignments),
             Route("assignment given", lambda r, s: typed(r, s) and self.programme_asked(r, "assign"), self.assign_practice),
             Route("assignment report asked", lambda r, s: typed(r, s) and self.programme_asked(r, "report"), self.assignment_report),
+            # the manager's view ("how is my team doing?") and the team's leaderboard switch: never the leaderboard itself
+            Route("leaderboard switched", lambda r, s: typed(r, s) and self.leaderboard_switch(r) is not None, self.switch_leaderboard),
+            Route("team view asked", lambda r, s: typed(r, s) and self.programme_asked(r, "team_view"), self.team_view),
             # an open clarifying question takes its answer, or more description
             Route("clarifying answer", self.answers_the_question, self.clarifying_answer, KEEP_ALL),
             Route("description while asking", self.describes_while_asking, self.description_while_asking, KEEP_ALL),
@@ -539,7 +542,7 @@ class Dialogue:
 
     def asks_how_to_coach_the_team(self, r: Reading, state: ConversationState) -> bool:
         """ "how do I coach my reps on the suspicious type?", 「怎么带新人应对挑剔型客户」: the manager's question,
-        not one about a customer; "how is my team doing?" asks for the leaderboard."""
+        not one about a customer; "how is my team doing?" asks for the manager's view, "leaderboard" for the board."""
         if r.is_button or not r.says("coaching_others") or r.says("leaderboard_words", affirmed=True):
             return False
         return r.question or bool(COACHING_QUESTION.search(r.norm))
@@ -859,8 +862,11 @@ class Dialogue:
     def leaderboard(self, r: Reading, state: ConversationState) -> Answer:
         """Only when the message asks for it: "team", "first" or "high" alone open nothing; a question about a
         topic ("how should I coach my team on complaints?") gets the topic."""
+        if r.is_button and r.entity("switch") in ("on", "off"):  # a manager's button: the team's setting
+            return self.programs.switch_leaderboard(state.user, state.lang, r.entity("switch") == "on")
         if r.is_button or r.says("leaderboard_words", affirmed=True):  # "... not the leaderboard" asks something else
-            return self.trainer.leaderboard(state.lang, viewer=state.user)
+            off = self.programs.leaderboard_off(state.user, state.lang)  # a team setting, off until a manager turns it on
+            return off if off is not None else self.trainer.leaderboard(state.lang, viewer=state.user)
         if r.question and r.topic_searched:
             return self.library.answer(r.text, state)
         return self.fallback(r, state)
@@ -1047,6 +1053,17 @@ class Dialogue:
 
     def assignment_report(self, r: Reading, state: ConversationState) -> Answer:
         return self.programs.report(state.user, state.lang, r.entity("assignment"))
+
+    def leaderboard_switch(self, r: Reading) -> Optional[bool]:
+        """ "turn the leaderboard on" / 「关闭排行榜」: True, False, or None when the message switches nothing."""
+        on, off = self.programme_asked(r, "leaderboard_on"), self.programme_asked(r, "leaderboard_off")
+        return on if on != off else None
+
+    def switch_leaderboard(self, r: Reading, state: ConversationState) -> Answer:
+        return self.programs.switch_leaderboard(state.user, state.lang, bool(self.leaderboard_switch(r)))
+
+    def team_view(self, r: Reading, state: ConversationState) -> Answer:
+        return self.programs.team_view(state.user, state.lang)
 
     def practice_help(self, r: Reading, state: ConversationState) -> Answer:
         return self.practice.outside_session(r.intent, r.text, state.lang, named=r.entity("type_id") or state.customer_type)

@@ -1,8 +1,9 @@
-"""Training programmes: levels, certificates, assignments and exams for teams and their managers (issue 26).
+"""Training programmes: levels, certificates, assignments, exams and the manager's view for teams (issue 26).
 
 - content.py   the wording and word lists (knowledge/content/programs.yaml), validated
 - requests.py  what a message says: a level, an assignment's parts
-- store.py     the programmes' tables in the application store, with an injected clock
+- store.py     the programmes' tables in the application store (declared in knowledge/tables.py), with an injected clock
+- team_view.py the manager's overview of a team (chat, the web team page, CSV)
 - programs.py  Programs: the answers the dialogue routes to
 """
 

@@ -61,6 +61,9 @@ class ProgramWords(Strict):
     tomorrow: Words
     next_week: Words
     weekdays: Weekdays
+    team_view: Words
+    leaderboard_on: Words
+    leaderboard_off: Words
 
     @validator("levels")
     def every_level(cls, v: Dict[str, Words]) -> Dict[str, Words]:
@@ -122,6 +125,24 @@ class ProgramTexts(Strict):
     report_none: Text
     someone: Text
     you: Text
+    team_head: Text
+    team_head_empty: Text
+    team_completion: Text
+    team_assignment_row: Text
+    team_no_assignments: Text
+    team_weakest: Text
+    team_type_score: Text
+    team_person_row: Text
+    team_person_idle: Text
+    team_page_note: Text
+    team_not_manager: Text
+    btn_my_progress: Text
+    leaderboard_off: Text
+    leaderboard_now_on: Text
+    leaderboard_now_off: Text
+    leaderboard_switch_refused: Text
+    btn_leaderboard_on: Text
+    btn_leaderboard_off: Text
 
     @root_validator(skip_on_failure=True)
     def same_placeholders(cls, values: dict) -> dict:

@@ -21,9 +21,11 @@ from ..answer import Answer
 from ..practice import Practice
 from ..practice.tuning import DEFAULT_LEVEL, LEVELS
 from ..reading.turn import without
+from ..wording import LIST_SEPARATOR
 from .content import ProgramContent, ProgramTexts, programs_content, say
 from .requests import AssignmentRequest, ProgramReader
 from .store import Assignment, Attempts, Clock, ProgramStore, Settings, utc_now
+from .team_view import TeamOverview, assignment_state, overview
 
 CERTIFICATE_LEVELS = ("normal", "hard")  # a type's certificate: a pass at the team's mark on each of these
 DUE_BUTTON_DAYS = (3, 7, 14)  # the due-date buttons of an assignment asked for by buttons
@@ -210,16 +212,8 @@ class Programs:
 
     # assignments: the trainee --------------------------------------------------------------------------------
     def state_of(self, a: Assignment, tried: Attempts, today: date) -> str:
-        """todo, running, done, failed or overdue."""
-        if tried.running:
-            return "running"
-        if tried.best is not None and tried.best >= a.pass_mark and tried.made >= a.attempts:
-            return "done"
-        if a.exam and tried.started >= 1:
-            return "failed"
-        if a.due_day is not None and today > a.due_day:
-            return "overdue"
-        return "todo"
+        """todo, running, done, failed or overdue (team_view.assignment_state)."""
+        return assignment_state(a, tried, today)
 
     def status_text(self, a: Assignment, tried: Attempts, lang: str, user: str) -> str:
         team = self.teams.team_of(user)
@@ -452,3 +446,103 @@ class Programs:
                 lines.append(say(self.t.report_row, lang, name=name, status=self.status_text(a, tried[m["user"]], lang, m["user"])))
             reply.say("\n".join(lines))
         return reply.button(say(self.t.btn_assign, lang), "assign_practice")
+
+    # the manager's view and the leaderboard setting ----------------------------------------------------
+    def team_name(self, team: Team) -> str:
+        return team.name or team.workspace
+
+    def overview(self, team: Team) -> TeamOverview:
+        return overview(self.userdata, self.store, team, self.state_of)
+
+    def team_view(self, user: str, lang: str) -> Answer:
+        """ "how is my team doing?": completion of the open assignments, the averages, the weakest types and each
+        trainee in a line; a manager's only (a trainee is pointed to their own progress)."""
+        team, _, why = self.manager_team(user)
+        if team is None:
+            if why == "assign_no_team":
+                return self.refusal(why, lang)
+            return Answer().say(say(self.t.team_not_manager, lang)).button(say(self.t.btn_my_progress, lang), "my_progress")
+        view = self.overview(team)
+        name, people = self.team_name(team), len(view.people)
+        if view.sessions:
+            lines = [say(self.t.team_head, lang, team=name, people=people, sessions=view.sessions, average=f"{view.average:g}")]
+            scores = [
+                say(self.t.team_type_score, lang, type=self.kb.type_name(t, lang), average=f"{view.by_type[t].average:g}")
+                for t in view.weakest
+            ]
+            lines.append(say(self.t.team_weakest, lang, types=LIST_SEPARATOR[lang].join(scores)))
+        else:
+            lines = [say(self.t.team_head_empty, lang, team=name, people=people)]
+        if view.assignments:
+            done, total = view.completion
+            lines.append(say(self.t.team_completion, lang, done=done, total=total))
+            for a in view.assignments:
+                described = self.describe(a.assignment, lang)
+                lines.append(
+                    say(
+                        self.t.team_assignment_row,
+                        lang,
+                        kind=described["kind"],
+                        type=described["type"],
+                        level=described["level"],
+                        due=described["due"],
+                        done=a.done,
+                        total=a.total,
+                    )
+                )
+        else:
+            lines.append(say(self.t.team_no_assignments, lang))
+        rows = []
+        unnamed = say(self.t.someone, lang)
+        for p in view.people:
+            who = view.name(p.user, unnamed)
+            if not p.sessions:
+                rows.append(say(self.t.team_person_idle, lang, name=who))
+                continue
+            weakest = min(p.by_type, key=lambda t: (p.by_type[t].average, t))
+            rows.append(
+                say(
+                    self.t.team_person_row,
+                    lang,
+                    name=who,
+                    sessions=p.sessions,
+                    average=f"{p.average:g}",
+                    weakest=self.kb.type_name(weakest, lang),
+                    certificates=len(p.certificates),
+                )
+            )
+        reply = Answer().say("\n".join(lines))
+        if rows:
+            reply.say("\n".join(rows))
+        reply.say(say(self.t.team_page_note, lang))
+        if view.assignments:
+            reply.button(say(self.t.btn_report, lang), "assignment_report")
+        reply.button(say(self.t.btn_assign, lang), "assign_practice")
+        return self.leaderboard_button(reply, view.settings.leaderboard, lang)
+
+    def leaderboard_button(self, reply: Answer, on: bool, lang: str) -> Answer:
+        """The button that switches the team's leaderboard the other way."""
+        return reply.button(
+            say(self.t.btn_leaderboard_off if on else self.t.btn_leaderboard_on, lang), "leaderboard", switch="off" if on else "on"
+        )
+
+    def leaderboard_off(self, user: str, lang: str) -> Optional[Answer]:
+        """The answer that says the person's team has its leaderboard off; None when it is on, or when they have no
+        team (the board then shows their own row only: no one is compared)."""
+        team, settings = self.settings_of(user)
+        if team is None or settings.leaderboard:
+            return None
+        reply = Answer().say(say(self.t.leaderboard_off, lang, team=self.team_name(team)))
+        if self.userdata.profile(user).get("role") == "manager":
+            reply.button(say(self.t.btn_leaderboard_on, lang), "leaderboard", switch="on")
+        return reply.button(say(self.t.btn_my_progress, lang), "my_progress")
+
+    def switch_leaderboard(self, user: str, lang: str, on: bool) -> Answer:
+        """A manager turns their team's leaderboard on or off."""
+        team, _, why = self.manager_team(user)
+        if team is None:
+            text = self.t.assign_no_team if why == "assign_no_team" else self.t.leaderboard_switch_refused
+            return Answer().say(say(text, lang))
+        self.store.set_settings(team, leaderboard=on)
+        reply = Answer().say(say(self.t.leaderboard_now_on if on else self.t.leaderboard_now_off, lang, team=self.team_name(team)))
+        return self.leaderboard_button(reply, on, lang)
