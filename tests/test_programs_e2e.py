@@ -1,6 +1,7 @@
 """Training programmes through the running servers (issue 26, "Done when"): levels and certificates in the web chat,
 a manager assigning in words and trainees completing it with buttons, in the web chat and on Slack (assigned in a
-channel, done in a direct message), the manager seeing it; an exam that gives two trainees the same customer.
+channel, done in a direct message), the manager seeing it; an exam that gives two trainees the same customer; the
+manager's view of the team in chat and on the web team page, and the leaderboard as a team setting.
 
 The managers are named as an operator names them: `coach team manager TEAM PERSON` (knowledge/cli.py)."""
 
@@ -130,6 +131,9 @@ def test_a_slack_manager_assigns_in_a_channel_and_a_trainee_does_it_in_a_direct_
     shown, press = button(given, "Who has done it?")
     report = team.say("slack", Msg("button", boss, press=press, thread=shown.thread or ""))
     assert re.search(r"Rep Wu: to do \(1 of 1 attempts", text(report)), text(report)
+    view = text(team.say("slack", Msg("mention", boss, "how is my team doing?")))  # the manager's view, in the channel
+    assert "Rep Wu: sessions 1" in view and "Weakest types:" in view and "Boss Lee" not in view, view
+    assert "for its managers" in text(team.say("slack", Msg("dm", rep, "how's the team doing?")))
 
 
 def test_a_manager_sees_the_team_in_chat_and_on_the_team_page_and_switches_the_leaderboard(servers, capsys):
