@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from .build import ensure_built
 from .engine.dialogue import Dialogue
+from .engine.programs import ProgramStore, program_store
 from .engine.runtime import Engine, get_engine
 from .userdata import UserData
 
@@ -28,5 +29,11 @@ def userdata() -> UserData:
 
 
 @lru_cache(maxsize=1)
+def programs() -> ProgramStore:
+    """The training programmes' tables (assignments, certificates, team settings) in the same application store."""
+    return program_store(userdata())
+
+
+@lru_cache(maxsize=1)
 def dialogue() -> Dialogue:
-    return Dialogue(engine(), userdata())
+    return Dialogue(engine(), userdata(), programs())

@@ -149,6 +149,10 @@ APP_LABELS = {
     "practice_replies": "practice replies",
     "practice_sessions": "practice sessions",
     "practice_sessions_anonymised": "practice sessions stripped of text and trainee id (scores kept)",
+    "certificates": "certificates",
+    "assignment_drafts": "assignment drafts",
+    "assignment_sessions": "sessions counted for assignments",
+    "assignments": "assignments given to them alone",
 }
 
 
@@ -209,6 +213,30 @@ def cmd_forget(args: argparse.Namespace) -> int:
     return 0
 
 
+def _team_named(teams, name: str):
+    """A web team by its name, or a platform team by its key (slack:T0123)."""
+    from .teams import TeamError
+
+    found = teams.by_name(name) or teams.by_key(name)
+    if found is None:
+        raise TeamError(f"no team {name!r} (coach team list shows them)")
+    return found
+
+
+def _member_named(teams, team, person: str) -> str:
+    """A member's sender id, given as the id itself or as the one member's display name (case-insensitive)."""
+    from .teams import TeamError
+
+    members = teams.members(team)
+    exact = [m.user for m in members if m.user == person]
+    named = [m.user for m in members if m.name and m.name.lower() == person.strip().lower()]
+    if exact or len(named) == 1:
+        return (exact or named)[0]
+    if len(named) > 1:
+        raise TeamError(f"{len(named)} members are called {person!r}: give the sender id (coach team members {team.name or team.key})")
+    raise TeamError(f"no member {person!r} in {team.name or team.key!r} (coach team members shows them)")
+
+
 def cmd_team(args: argparse.Namespace) -> int:
     """Web-chat teams: create (prints the invite code), list, invite (a new code), remove, members."""
     from .teams import TeamError, Teams
@@ -225,11 +253,26 @@ def cmd_team(args: argparse.Namespace) -> int:
         elif args.team_command == "remove":
             print(f"team {args.name!r} removed; {teams.remove(args.name)} member(s) left it (their own data stays)")
         elif args.team_command == "members":
-            found = teams.by_name(args.name) or teams.by_key(args.name)
-            if found is None:
-                raise TeamError(f"no team {args.name!r} (coach team list shows them)")
-            for m in teams.members(found):
+            for m in teams.members(_team_named(teams, args.name)):
                 print(f"{m.role:8s} {m.user}  {m.name}")
+        elif args.team_command in ("manager", "member"):
+            team = _team_named(teams, args.name)
+            user = _member_named(teams, team, args.person)
+            teams.set_role(team, user, args.team_command)
+            print(f"{args.person!r} is now a {args.team_command} of {team.name or team.key!r}")
+        elif args.team_command == "set":
+            from .engine.programs import program_store
+
+            team = _team_named(teams, args.name)
+            try:
+                board = None if args.leaderboard is None else args.leaderboard == "on"
+                now = program_store(teams.store).set_settings(
+                    team, pass_mark=args.pass_mark, timezone_name=args.timezone, leaderboard=board
+                )
+            except ValueError as exc:
+                raise TeamError(str(exc)) from exc
+            shown = "on" if now.leaderboard else "off"
+            print(f"{team.name or team.key!r}: pass mark {now.pass_mark}, time zone {now.timezone}, leaderboard {shown}")
         else:
             counts = teams.counts()
             rows = teams.all()
@@ -320,6 +363,20 @@ def parser() -> argparse.ArgumentParser:
         one.add_argument("name")
         one.set_defaults(func=cmd_team)
     ts.add_parser("list", help="every team, web-chat and team-chat, with its member count").set_defaults(func=cmd_team)
+    for role, text in (
+        ("manager", "make a member a manager: they assign practice and see who has done what"),
+        ("member", "make a manager a plain member again"),
+    ):
+        one = ts.add_parser(role, help=text)
+        one.add_argument("name", help="a web team's name or a platform team's key (slack:T0123)")
+        one.add_argument("person", help="the member's sender id, or their display name when no one else in the team has it")
+        one.set_defaults(func=cmd_team)
+    one = ts.add_parser("set", help="a team's training settings: the pass mark, the time zone due dates are in, the leaderboard")
+    one.add_argument("name", help="a web team's name or a platform team's key (slack:T0123)")
+    one.add_argument("--pass-mark", type=int, help="the score (1-100) that passes an assignment and counts for a certificate")
+    one.add_argument("--timezone", help="an IANA time zone, e.g. Asia/Shanghai or Europe/London")
+    one.add_argument("--leaderboard", choices=("on", "off"), help="whether members see the team's ranking (off until turned on)")
+    one.set_defaults(func=cmd_team)
     return p
 
 

@@ -183,6 +183,13 @@ def purge(days: float, tracker_db: Optional[str] = None, dry_run: bool = False, 
     return report
 
 
+def program_store(store: UserData) -> Any:
+    """The training programmes' tables (certificates, assignments) in the same store."""
+    from .engine.programs import program_store as programs_of
+
+    return programs_of(store)
+
+
 def forget(user: str, tracker_db: Optional[str] = None, dry_run: bool = False, store: Optional[UserData] = None) -> Dict[str, Any]:
     """Delete everything stored for one person in both stores. `user` is the sender id as the channel forms
     it (`slack:T1:U1`, `telegram:<chat>:<user>`, `web-…`, a REST sender); `*` matches any run of characters,
@@ -200,6 +207,6 @@ def forget(user: str, tracker_db: Optional[str] = None, dry_run: bool = False, s
         "matched": matched,
         "similar": similar,
         "dry_run": dry_run,
-        "app_store": {"where": redacted(store.url), **store.forget(matched, dry_run)},
+        "app_store": {"where": redacted(store.url), **store.forget(matched, dry_run), **program_store(store).forget(matched, dry_run)},
         "tracker_store": {"where": where, "events": events.forget(matched, dry_run) if events else 0},
     }

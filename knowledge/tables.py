@@ -95,6 +95,69 @@ team_members = sa.Table(
     sa.Index("team_members_user", "user"),
 )
 
+# training programmes (knowledge/engine/programs/store.py) ------------------------------------------------------
+
+# a team's pass mark, time zone and leaderboard switch (a team without a row has the defaults of programs.yaml)
+team_settings = sa.Table(
+    "team_settings",
+    metadata,
+    sa.Column("team_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("pass_mark", sa.Integer),
+    sa.Column("timezone", sa.Text),
+    sa.Column("leaderboard", sa.Integer),
+    sa.Column("updated", sa.Text),
+)
+
+# practice a manager gave their team (assignee "") or one person; an exam carries the seed and scene everyone meets
+assignments = sa.Table(
+    "assignments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("team_id", sa.Integer, nullable=False),
+    sa.Column("manager", sa.Text, nullable=False),
+    sa.Column("assignee", sa.Text, nullable=False, server_default=""),
+    sa.Column("type_id", sa.Text, nullable=False),
+    sa.Column("trade", sa.Text, nullable=False, server_default=""),
+    sa.Column("level", sa.Text, nullable=False),
+    sa.Column("pass_mark", sa.Integer, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("due", sa.Text, nullable=False, server_default=""),
+    sa.Column("exam", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("seed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("scene", sa.Text, nullable=False, server_default=""),
+    sa.Column("created", sa.Text),
+    sa.Column("status", sa.Text, nullable=False, server_default="open"),
+    sa.Index("assignments_team", "team_id", "status"),
+)
+
+# which practice session was played for which assignment (its result counts for it)
+assignment_sessions = sa.Table(
+    "assignment_sessions",
+    metadata,
+    sa.Column("session_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("assignment_id", sa.Integer, nullable=False),
+    sa.Column("user", sa.Text, nullable=False),
+    sa.Index("assignment_sessions_assignment", "assignment_id", "user"),
+)
+
+# a manager's assignment while the buttons still ask for its parts (JSON)
+assignment_drafts = sa.Table(
+    "assignment_drafts",
+    metadata,
+    sa.Column("user", sa.Text, primary_key=True),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Column("updated", sa.Text),
+)
+
+# a type's certificate, recorded when earned (it stays when a pass mark changes later)
+certificates = sa.Table(
+    "certificates",
+    metadata,
+    sa.Column("user", sa.Text, primary_key=True),
+    sa.Column("type_id", sa.Text, primary_key=True),
+    sa.Column("earned", sa.Text),
+)
+
 # what a person's data is, table by table: `coach forget` deletes these rows of a sender (practice turns go with
 # their sessions), `coach export` lists them
 PER_USER = (customers, feedback, profiles, team_members, practice_sessions)

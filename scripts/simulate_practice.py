@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from knowledge.app import engine as built_engine  # noqa: E402
 from knowledge.engine.practice import Practice  # noqa: E402
+from knowledge.engine.practice.tuning import LEVELS  # noqa: E402
 from knowledge.loader import trade_words_in  # noqa: E402
 from knowledge.schema import LANGS  # noqa: E402
 from knowledge.userdata import UserData  # noqa: E402
@@ -270,9 +271,16 @@ def efficient_line(practice: Practice, state: Dict, lang: str, rng: random.Rando
 
 
 def play(
-    practice: Practice, store: UserData, user: str, type_id: str, trade: str, lang: str, trainee: Callable[[Dict, int, List[str]], str]
+    practice: Practice,
+    store: UserData,
+    user: str,
+    type_id: str,
+    trade: str,
+    lang: str,
+    trainee: Callable[[Dict, int, List[str]], str],
+    level: str | None = None,
 ) -> Dict:
-    practice.start(user, lang, named=type_id, trade=trade, seed=hash((user, type_id, trade)) % 1000)
+    practice.start(user, lang, named=type_id, trade=trade, seed=hash((user, type_id, trade)) % 1000, level=level)
     said: List[str] = []
     for n in range(practice.tune.max_turns + 2):
         session = store.active_session(user)
@@ -307,6 +315,7 @@ def main() -> None:
         help="try another tuning value (knowledge/engine/practice/tuning.py Tuning), e.g. --set agree_at=0.75",
     )
     parser.add_argument("--trades", type=int, default=0, help="play only the first N trades (quicker sweeps)")
+    parser.add_argument("--level", choices=sorted(LEVELS), default=None, help="play every session at this level (default normal)")
     args = parser.parse_args()
     engine = built_engine()  # builds the store and models first when the content changed
     store = UserData(Path(tempfile.mkdtemp(prefix="simulate-practice-")) / "sim.db", durable=False)  # throw-away: no disk waits
@@ -333,7 +342,7 @@ def main() -> None:
                     "repeater": lambda st, n, said: REPEAT[lang],
                 }
                 for name, trainee in trainees.items():
-                    r = play(practice, store, f"{name}-{type_id}-{trade}-{lang}", type_id, trade, lang, trainee)
+                    r = play(practice, store, f"{name}-{type_id}-{trade}-{lang}", type_id, trade, lang, trainee, level=args.level)
                     results[name].append(r)
                     if name == "efficient":
                         per_type[(type_id, lang)].append(r)

@@ -24,6 +24,7 @@ from knowledge.engine.clarifying import CLARIFY_OPTIONS, CLARIFY_ORDER
 from knowledge.engine.dialogue import FEATURES
 from knowledge.engine.library import _MODELS
 from knowledge.engine.practice import STAGES
+from knowledge.engine.practice.tuning import LEVELS
 from knowledge.engine.state import ENTITIES, MEMORY_SLOT, ConversationState, UserTurn
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -182,6 +183,7 @@ FSTRING_VARIANTS: Dict[str, Tuple[str, ...]] = {
     "answer_{}": tuple(o for options in CLARIFY_OPTIONS.values() for o in options),
     "pstage_{}": STAGES,
     "outcome_{}": ("agree", "walk_away", "ended", "out_of_turns"),  # Practice.finish's outcomes
+    "practice_level_{}": tuple(LEVELS),  # the level a session is played at (Practice.start)
     "{}_overview": tuple(_MODELS),
     "group_{}": ("style", "problem", "sales_point"),  # Library.list_types' groups
     "feature_{}": FEATURES,  # the chooser's feature buttons (Dialogue.choose_reading)
@@ -298,6 +300,8 @@ def said(text: str, intent: str = "describe_customer", **entities: str) -> Turn:
 SCENARIOS: Dict[str, Dict[str, List[Turn]]] = {
     "en": {
         "menu": [said("hello", "greet")],
+        "levels": [said("what levels are there?", "help")],
+        "certificates": [said("my certificates", "my_certificates")],
         "help": [said("what can you do", "help")],
         "description": [said("he doubts every number I give him and wants proof for everything")],
         "thin description": [said("he is in his 50s and runs a small factory")],
@@ -345,6 +349,8 @@ SCENARIOS: Dict[str, Dict[str, List[Turn]]] = {
     },
     "zh": {
         "menu": [said("你好", "greet")],
+        "levels": [said("练习有哪些难度？", "help")],
+        "certificates": [said("我的证书", "my_certificates")],
         "description": [said("他什么都要看合同原文，每个数字都要我拿证据")],
         "thin description": [said("客户五十多岁，开了个小厂")],
         "second question": [said("客户五十多岁，开了个小厂"), said("他比较强势", "")],

@@ -174,8 +174,9 @@ def test_a_wrongly_signed_request_is_refused_and_reaches_nobody(team: Team, plat
 
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_the_team_leaderboard_shows_names_from_the_platform_for_that_channel_only(team: Team, platform: str) -> None:
-    """A colleague practises three times (the board's minimum) in the channel; someone else there asks how the
-    team is doing and sees the colleague's display name, never an id; a practiser elsewhere is not on it."""
+    """A colleague practises three times (the board's minimum) in the channel; once the operator turns the team's
+    leaderboard on, someone else there asks for it and sees the colleague's display name, never an id; a practiser
+    elsewhere is not on it."""
     other_space = {"slack": "T2", "botframework": "tenant2", "telegram": "-200", "mattermost": "team2"}.get(platform)
     dana, outsider, sam = team.user(platform), team.user(platform), team.user(platform)
     team.fake.names.update({dana: "Dana Reyes", outsider: "Olaf Outside", sam: "Sam Okafor"})  # Slack's users.info
@@ -189,7 +190,12 @@ def test_the_team_leaderboard_shows_names_from_the_platform_for_that_channel_onl
     practise(dana, "Dana Reyes", "")
     if other_space:  # Rocket.Chat: one server is one workspace
         practise(outsider, "Olaf Outside", other_space)
-    board = text(team.say(platform, Msg("mention", sam, "how is my team doing", name="Sam Okafor")))
+    from knowledge import cli
+
+    for space in (SPACE[platform], other_space):  # a team's leaderboard is off until turned on (issue 26)
+        if space:
+            assert cli.main(["team", "set", f"{platform}:{space}", "--leaderboard", "on"]) == 0
+    board = text(team.say(platform, Msg("mention", sam, "show the team leaderboard", name="Sam Okafor")))
     assert "1. Dana Reyes:" in board, board + team.logs()
     assert "Olaf" not in board and "Sam Okafor" not in board and "You" not in board, board
     assert f"{platform}:" not in board and not re.search(rf"\b{re.escape(dana)}\b", board), "no raw id"

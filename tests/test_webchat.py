@@ -222,7 +222,7 @@ def test_profile_practice_and_progress_page(servers):
     visitor = visit(servers)
     code = web_team("North")
     r = visitor.post(f"{servers.url}/chat/api/profile", json={"name": "Ann <script>x</script>", "invite": code}, timeout=30)
-    assert r.status_code == 200 and r.json()["profile"] == {"name": "Ann <script>x</script>", "team": "North"}
+    assert r.status_code == 200 and r.json()["profile"] == {"name": "Ann <script>x</script>", "team": "North", "manager": False}
     assert visitor.get(f"{servers.url}/chat/api/session", timeout=30).json()["profile"]["team"] == "North"
     empty = visitor.get(f"{servers.url}/chat/progress", timeout=30).text
     assert "<circle" not in empty and "&lt;script&gt;" in empty and "<script>x" not in empty

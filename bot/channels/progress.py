@@ -162,6 +162,52 @@ def team_board(store: UserData, user: str, team: str, team_name: str, lang: str)
     return "".join(parts)
 
 
+def leaderboard_on(store: UserData, user: str) -> bool:
+    """The team's setting (knowledge/engine/programs: off until a manager turns it on)."""
+    from knowledge.engine.programs import program_store
+    from knowledge.teams import Teams
+
+    team = Teams(store).team_of(user)
+    return team is not None and program_store(store).settings(team).leaderboard
+
+
+def certificates_section(store: UserData, user: str, lang: str) -> str:
+    """The trainee's certificates and the path to the next one, worded as the chat words them
+    (knowledge/content/programs.yaml), with a link that practises the next step."""
+    from knowledge.engine.programs import certificate_paths, nearest_certificate, program_store, programs_content
+    from knowledge.engine.programs.content import say
+    from knowledge.engine.programs.programs import certificate_step
+    from knowledge.teams import Teams
+
+    kb = knowledge()
+    if kb is None:
+        return ""
+    programs, texts = program_store(store), programs_content().texts
+    pass_mark = programs.settings(Teams(store).team_of(user)).pass_mark
+    paths = certificate_paths(programs, user, list(kb.types), pass_mark)
+    for type_id, path in sorted(paths.items()):
+        if path.earned:
+            programs.award(user, type_id)
+    held = programs.certificates(user)
+    parts = [f"<h2>{escape(say(texts.btn_certificates, lang))}</h2>"]
+    if held:
+        rows = "".join(
+            f"<li>{escape(say(texts.certificate_row, lang, type=type_name(t, lang), date=d))}</li>" for t, d in sorted(held.items())
+        )
+        parts.append(f'<ul class="certificates">{rows}</ul>')
+    else:
+        parts.append(f"<p>{escape(say(texts.certificates_none, lang, mark=pass_mark))}</p>")
+    nearest = nearest_certificate(paths, held, lambda t: type_name(t, "en"))
+    if nearest is not None:
+        step, level = certificate_step(nearest, texts, lang)
+        line = say(texts.certificate_next, lang, type=type_name(nearest.type_id, lang), step=step)
+        parts.append(
+            f'<p class="next-certificate">{escape(line)} <a class="practise" href="./?lang={lang}&amp;practise='
+            f'{escape(nearest.type_id)}&amp;level={level}">{escape(strings()[lang]["practise_it"])}</a></p>'
+        )
+    return "".join(parts)
+
+
 def progress_page(store: UserData, user: str, lang: str) -> str:
     t = strings()[lang]
     data = store.progress(user)
@@ -180,7 +226,8 @@ def progress_page(store: UserData, user: str, lang: str) -> str:
                 f'<a class="practise" href="./?lang={lang}&amp;practise={escape(weakest)}">{escape(t["practise_it"])}</a></p>'
             )
         sections.append(f'<h2>{escape(t["last_sessions"])}</h2>{last_sessions(store, user, lang)}')
-    if profile.get("team"):
+    sections.append(certificates_section(store, user, lang))
+    if profile.get("team") and leaderboard_on(store, user):
         sections.append(team_board(store, user, profile["team"], profile.get("team_name", ""), lang))
     return f"""<!doctype html>
 <html lang="{'zh-Hans' if lang == 'zh' else 'en'}"><head><meta charset="utf-8">

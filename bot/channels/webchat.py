@@ -152,7 +152,8 @@ def bot_messages(collected: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
 
 
 class WebChat(InputChannel):
-    """Serves /chat/ (page), /chat/api/* (session, history, message, profile) and /chat/progress."""
+    """Serves /chat/ (page), /chat/api/* (session, history, message, profile), /chat/progress and, for a team's
+    managers, /chat/team and /chat/team.csv."""
 
     def __init__(self, secret: Optional[bytes] = None):
         self.signer = Signer(secret or secret_files.WEBCHAT.load().encode())  # WEBCHAT_SECRET, its _FILE, var/webchat_secret
@@ -186,6 +187,7 @@ class WebChat(InputChannel):
         from knowledge.app import userdata
 
         from .progress import progress_page
+        from .team_page import team_csv, team_page
 
         bp = Blueprint("webchat", __name__)
 
@@ -202,7 +204,7 @@ class WebChat(InputChannel):
         async def per_address(request: Request) -> Optional[HTTPResponse]:
             """Every API call and progress page counts against its client address (bot/limits.py), whatever
             identity it carries, so new identities buy no extra messages; over it, 429."""
-            if "/chat/api/" in request.path or request.path.rstrip("/").endswith("/chat/progress"):
+            if "/chat/api/" in request.path or request.path.rstrip("/").endswith(("/chat/progress", "/chat/team", "/chat/team.csv")):
                 return too_many_from(request)
             return None
 
@@ -312,12 +314,35 @@ class WebChat(InputChannel):
                 set_cookie(resp, token, over_https(request))
             return resp
 
+        @bp.route("/team", methods=["GET"])
+        async def team(request: Request) -> HTTPResponse:
+            """The manager's team page (bot/channels/team_page.py); 403 for anyone who manages no team."""
+            sender = self.sender_of(request)
+            lang = request.args.get("lang", DEFAULT_LANG)
+            page = await asyncio.to_thread(team_page, userdata(), sender, lang if lang in LANGS else DEFAULT_LANG) if sender else None
+            if page is None:
+                return error(403, "the team page is for a team's managers")
+            return response.html(page, headers=no_store())
+
+        @bp.route("/team.csv", methods=["GET"])
+        async def team_table(request: Request) -> HTTPResponse:
+            """The team page's table as CSV, a download; 403 for anyone who manages no team."""
+            sender = self.sender_of(request)
+            lang = request.args.get("lang", DEFAULT_LANG)
+            made = await asyncio.to_thread(team_csv, userdata(), sender, lang if lang in LANGS else DEFAULT_LANG) if sender else None
+            if made is None:
+                return error(403, "the team's results are for its managers")
+            name, text = made
+            headers = {**no_store(), "Content-Disposition": f'attachment; filename="{name}"'}
+            return response.text("\ufeff" + text, headers=headers, content_type="text/csv; charset=utf-8")
+
         return bp
 
 
-def public(profile: Dict[str, str]) -> Dict[str, str]:
-    """What the page may see of a profile: the name and the team's name, never a sender id or a team key."""
-    return {"name": profile.get("name", ""), "team": profile.get("team_name", "")}
+def public(profile: Dict[str, Any]) -> Dict[str, Any]:
+    """What the page may see of a profile: the name, the team's name and whether they manage it (the Team link),
+    never a sender id or a team key."""
+    return {"name": profile.get("name", ""), "team": profile.get("team_name", ""), "manager": profile.get("role") == "manager"}
 
 
 def no_store() -> Dict[str, str]:

@@ -27,6 +27,8 @@ from .explain import stage_name
 from .library import Library
 from .lookup import type_in
 from .practice import Practice, Trainer
+from .practice.tuning import LEVELS
+from .programs import Programs, ProgramStore, program_store
 from .reading import QUESTION, SHORT_LETTERS, Reader, Reading, TurnIdentifier, says, words
 from .reading.turn import substance, without
 from .runtime import Engine
@@ -150,7 +152,7 @@ MIN_DESCRIPTION_CHARS = 6  # beside a trade statement, fewer letters than this i
 
 
 class Dialogue:
-    def __init__(self, engine: Engine, userdata: UserData):
+    def __init__(self, engine: Engine, userdata: UserData, programs: Optional[ProgramStore] = None):
         self.kb = engine.kb
         self.userdata = userdata
         self.identifier = TurnIdentifier(engine.identifier)  # one identification per text per turn
@@ -169,6 +171,7 @@ class Dialogue:
         self.library = Library(engine.kb, self.described_type)
         self.customers = Customers(engine.kb, userdata, self.coach)
         self.trainer = Trainer(engine, userdata)
+        self.programs = Programs(engine.kb, userdata, self.practice, programs or program_store(userdata))
         self.routes: Dict[str, Handler] = {
             "greet": lambda r, s: self.coach.fixed("greet", s.lang, menu=True),
             "goodbye": lambda r, s: self.coach.fixed("goodbye", s.lang),
@@ -200,6 +203,12 @@ class Dialogue:
             "quiz_answer": self.quiz_answer,
             "my_progress": lambda r, s: self.trainer.progress(s.user, s.lang),
             "leaderboard": self.leaderboard,
+            # training programmes (knowledge/engine/programs)
+            "my_certificates": lambda r, s: self.programs.certificates(s.user, s.lang),
+            "my_assignments": lambda r, s: self.programs.my_assignments(s.user, s.lang),
+            "start_assignment": lambda r, s: self.programs.start_assignment(s.user, s.lang, r.entity("assignment")),
+            "assign_practice": self.assign_practice,
+            "assignment_report": lambda r, s: self.programs.report(s.user, s.lang, r.entity("assignment")),
         }
         for intent in FOLLOW_UPS:
             self.routes[intent] = self.follow_up
@@ -217,6 +226,16 @@ class Dialogue:
             Route("no words", lambda r, s: typed(r, s) and not r.has_words, self.no_words, KEEP_ALL),
             # "why did I only get 59?": answered from that practice session's own parts
             Route("why a practice score", lambda r, s: typed(r, s) and self.score_explained(r, s) is not None, self.explain_score),
+            # training programmes (knowledge/engine/programs), by their own words: levels, certificates, assignments
+            Route("practice at a named level", lambda r, s: typed(r, s) and self.practises_at_level(r), self.start_practice),
+            Route("levels asked", lambda r, s: typed(r, s) and self.programs.asks_levels(r.text), self.levels_menu),
+            Route("certificates asked", lambda r, s: typed(r, s) and self.programme_asked(r, "certificates"), self.certificates),
+            Route("own assignments asked", self.asks_own_assignments, self.own_assignments),
+            Route("assignment given", lambda r, s: typed(r, s) and self.programme_asked(r, "assign"), self.assign_practice),
+            Route("assignment report asked", lambda r, s: typed(r, s) and self.programme_asked(r, "report"), self.assignment_report),
+            # the manager's view ("how is my team doing?") and the team's leaderboard switch: never the leaderboard itself
+            Route("leaderboard switched", lambda r, s: typed(r, s) and self.leaderboard_switch(r) is not None, self.switch_leaderboard),
+            Route("team view asked", lambda r, s: typed(r, s) and self.programme_asked(r, "team_view"), self.team_view),
             # an open clarifying question takes its answer, or more description
             Route("clarifying answer", self.answers_the_question, self.clarifying_answer, KEEP_ALL),
             Route("description while asking", self.describes_while_asking, self.description_while_asking, KEEP_ALL),
@@ -527,7 +546,7 @@ class Dialogue:
 
     def asks_how_to_coach_the_team(self, r: Reading, state: ConversationState) -> bool:
         """ "how do I coach my reps on the suspicious type?", 「怎么带新人应对挑剔型客户」: the manager's question,
-        not one about a customer; "how is my team doing?" asks for the leaderboard."""
+        not one about a customer; "how is my team doing?" asks for the manager's view, "leaderboard" for the board."""
         if r.is_button or not r.says("coaching_others") or r.says("leaderboard_words", affirmed=True):
             return False
         return r.question or bool(COACHING_QUESTION.search(r.norm))
@@ -736,9 +755,15 @@ class Dialogue:
         return self.coach.menu(reply, state.lang)
 
     def practice_turn(self, r: Reading, state: ConversationState) -> Answer:
-        if r.intent == "start_practice" and r.is_button:
-            return self.start_practice(r, state)
-        return self.practice.turn(state.user, r.text, r.intent, state.lang)
+        if r.intent in ("start_practice", "start_assignment") and r.is_button:
+            return self.routes[r.intent](r, state)
+        running = self.userdata.active_session(state.user)
+        reply = self.practice.turn(state.user, r.text, r.intent, state.lang)
+        now = self.userdata.active_session(state.user)
+        if running is not None and (now is None or now["id"] != running["id"]):  # the session ended: what it counts for
+            note = self.programs.after_session(state.user, int(running["id"]), state.lang)
+            reply.bubbles += note.bubbles
+        return reply
 
     def score_explained(self, r: Reading, state: ConversationState) -> Optional[Answer]:
         return self.practice.explain_score(state.user, r.text, state.lang)
@@ -842,8 +867,11 @@ class Dialogue:
     def leaderboard(self, r: Reading, state: ConversationState) -> Answer:
         """Only when the message asks for it: "team", "first" or "high" alone open nothing; a question about a
         topic ("how should I coach my team on complaints?") gets the topic."""
+        if r.is_button and r.entity("switch") in ("on", "off"):  # a manager's button: the team's setting
+            return self.programs.switch_leaderboard(state.user, state.lang, r.entity("switch") == "on")
         if r.is_button or r.says("leaderboard_words", affirmed=True):  # "... not the leaderboard" asks something else
-            return self.trainer.leaderboard(state.lang, viewer=state.user)
+            off = self.programs.leaderboard_off(state.user, state.lang)  # a team setting, off until a manager turns it on
+            return off if off is not None else self.trainer.leaderboard(state.lang, viewer=state.user)
         if r.question and r.topic_searched:
             return self.library.answer(r.text, state)
         return self.fallback(r, state)
@@ -987,11 +1015,60 @@ class Dialogue:
     def start_practice(self, r: Reading, state: ConversationState) -> Answer:
         trade = r.entity("trade") if r.entity("trade") in TRADES else state.trade
         named = r.entity("type_id")
+        level = r.entity("level") if r.entity("level") in LEVELS else None
+        if not r.is_button:
+            level = self.programs.level_named(r.text)
         if not named and not r.is_button:  # "practise with a cold, quiet customer": the type it describes
             named = type_in(self.kb, r.text)
-            named = named or self.described_type(r.text)
+            named = named or self.described_type(self.programs.without_level(r.text))
         sells = None if trade else (r.trade_unsupported or state.trade_named or None)  # a trade without scenes: said so
-        return self.practice.start(state.user, state.lang, "" if r.is_button else r.text, named=named, trade=trade, sells=sells)
+        text = "" if r.is_button else r.text
+        return self.practice.start(state.user, state.lang, text, named=named, trade=trade, sells=sells, level=level)
+
+    # training programmes ---------------------------------------------------------------------------
+    def practises_at_level(self, r: Reading) -> bool:
+        """ "practise picky on hard", 「困难模式练一下」, "hard level please": a level named in its own words, with
+        a practice request or the word level (a level's words alone may describe a customer: "he's hard")."""
+        if self.programs.level_named(r.text) is None:
+            return False
+        return r.intent == "start_practice" or self.programme_asked(r, "practice") or self.programs.asks_levels(r.text)
+
+    def programme_asked(self, r: Reading, words_key: str) -> bool:
+        return self.programs.reader.says(r.norm, words_key)
+
+    def asks_own_assignments(self, r: Reading, state: ConversationState) -> bool:
+        return not r.is_button and self.programme_asked(r, "my_assignments") and not self.programme_asked(r, "report")
+
+    def levels_menu(self, r: Reading, state: ConversationState) -> Answer:
+        named = type_in(self.kb, r.text)
+        return self.programs.levels_menu(state.lang, type_id=named)
+
+    def certificates(self, r: Reading, state: ConversationState) -> Answer:
+        return self.programs.certificates(state.user, state.lang)
+
+    def own_assignments(self, r: Reading, state: ConversationState) -> Answer:
+        return self.programs.my_assignments(state.user, state.lang)
+
+    def assign_practice(self, r: Reading, state: ConversationState) -> Answer:
+        """A manager's assignment in words, or the next part of one picked by a button."""
+        if r.is_button:
+            picked = {k: v for k in ("type_id", "trade", "level", "due") if (v := r.entity(k))}
+            return self.programs.assign(state.user, state.lang, picked=picked)
+        return self.programs.assign(state.user, state.lang, text=r.text)
+
+    def assignment_report(self, r: Reading, state: ConversationState) -> Answer:
+        return self.programs.report(state.user, state.lang, r.entity("assignment"))
+
+    def leaderboard_switch(self, r: Reading) -> Optional[bool]:
+        """ "turn the leaderboard on" / 「关闭排行榜」: True, False, or None when the message switches nothing."""
+        on, off = self.programme_asked(r, "leaderboard_on"), self.programme_asked(r, "leaderboard_off")
+        return on if on != off else None
+
+    def switch_leaderboard(self, r: Reading, state: ConversationState) -> Answer:
+        return self.programs.switch_leaderboard(state.user, state.lang, bool(self.leaderboard_switch(r)))
+
+    def team_view(self, r: Reading, state: ConversationState) -> Answer:
+        return self.programs.team_view(state.user, state.lang)
 
     def practice_help(self, r: Reading, state: ConversationState) -> Answer:
         return self.practice.outside_session(r.intent, r.text, state.lang, named=r.entity("type_id") or state.customer_type)

@@ -14,7 +14,7 @@ from ..schema import LANGS  # reply languages; Chinese is answered in the script
 MEMORY_SLOT = "coach_memory"
 SCRIPTS = ("hans", "hant")
 PRONOUNS = ("he", "she", "they")
-ENTITIES = ("type_id", "stage", "name", "new_name", "trade", "item", "confirm")
+ENTITIES = ("type_id", "stage", "name", "new_name", "trade", "item", "confirm", "level", "assignment", "due", "switch")
 
 
 @dataclass

@@ -183,6 +183,7 @@
   function showProfile() {
     var label = [profile.name, profile.team].filter(Boolean).join(" · ");
     whoButton.textContent = label || t("profile");
+    document.getElementById("team-link").hidden = !profile.manager;  // the team page is a manager's (403 otherwise)
   }
 
   function applyLang() {
@@ -193,6 +194,9 @@
     var progress = document.getElementById("progress-link");
     progress.textContent = t("progress");
     progress.href = "progress?lang=" + lang;
+    var teamLink = document.getElementById("team-link");
+    teamLink.textContent = t("team_link");
+    teamLink.href = "team?lang=" + lang;
     document.getElementById("name-label").textContent = t("name");
     document.getElementById("team-label").textContent = t("team");
     document.getElementById("profile-save").textContent = t("save");
@@ -274,7 +278,9 @@
       var practise = params.get("practise");
       if (practise && /^[a-z_]{2,40}$/.test(practise)) {
         history.replaceState(null, "", location.pathname);
-        send('/start_practice{"type_id": "' + practise + '"}', t("practise_it"));
+        var level = params.get("level");
+        var at = level && /^(easy|normal|hard)$/.test(level) ? ', "level": "' + level + '"' : "";
+        send('/start_practice{"type_id": "' + practise + '"' + at + "}", t("practise_it"));
       }
       document.body.setAttribute("data-ready", "1");
     })

@@ -17,7 +17,7 @@ from ...loader import load_more_scenes, load_scenes, load_shared_reactions
 from ...schema import NEUTRAL_SCENE, Reactions, Scene, local
 from ..wording import SENTENCE_GLUE
 from .state import LineRef, Pool, SessionState
-from .tuning import TUNING, Tuning
+from .tuning import TUNING, Tuning, level_of
 
 
 @lru_cache(maxsize=1)
@@ -196,7 +196,8 @@ class Customer:
         good = kind == "read" and quality >= tune.good_reply
         if state.turn == 1 and good:
             covered.append("opening")
-        if state.trust <= tune.walk_at:
+        level = level_of(state.level)
+        if state.trust <= (tune.walk_at if level.walk_at is None else level.walk_at):
             return self.reaction(state, "walk_away"), "walk_away"
         if state.handled and fits_close and (reaction == "close" or state.stage == "closing") and state.trust >= tune.agree_at:
             covered.append("closing")
@@ -237,7 +238,7 @@ class Customer:
             scene_line = self.pick(state, self.scene_pool(state, "ready"))
         elif stage in ("objections", "closing") and reaction == "question" and good and self.fact(state, peek=True):
             scene_line = self.fact(state)  # a needs question gets an answer from the scene, at any stage
-        elif stage == "objections" and state.raised < 2:
+        elif stage == "objections" and state.raised < level.objections:
             scene_line = self.raise_objection(state, role.objection)
         elif stage == "opening":
             self.to_stage(state, "needs")

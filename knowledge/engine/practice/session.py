@@ -26,7 +26,7 @@ from .scoring import Scoring, final_score
 from .state import LineRef, SessionState, Turn
 from .summary import Feedback
 from .trainee import TraineeText
-from .tuning import RESTART_INTENTS, STAGES, TUNING, Tuning
+from .tuning import RESTART_INTENTS, STAGES, TUNING, Tuning, level_of
 
 
 class Practice:
@@ -69,6 +69,9 @@ class Practice:
         trade: Optional[str] = None,
         seed: Optional[int] = None,
         sells: Optional[str] = None,
+        level: Optional[str] = None,
+        scene: Optional[str] = None,
+        exam: bool = False,
     ) -> Answer:
         """Scene intro + the customer's first line, with the three session buttons on the last bubble. A session
         still running ends first (its summary shown, recorded only if it had scored replies); a type id that
@@ -77,7 +80,11 @@ class Practice:
         The trade is the one named in `text` or `sells` (the words of what the trainee sells: "HR and payroll
         software", "phone plans"), else `trade` (remembered by the caller), else any. What the trainee sells picks
         the trade's scene (a scene of any product when it names another product of the trade); a trade the coach
-        has no scenes for gets the neutral scene, and the intro says so."""
+        has no scenes for gets the neutral scene, and the intro says so.
+
+        The training programmes' hooks: `level` (tuning.LEVELS; None is normal) sets the customer's patience,
+        objections and hints; `exam` with `seed` and `scene` plays the same customer for everyone (the scene given,
+        no preference for lines the trainee has not heard, no hints)."""
         rng = random.Random(seed)
         type_id = named if named in self.kb.types else type_in(self.kb, text) if text else None
         if named and not type_id:
@@ -91,12 +98,24 @@ class Practice:
             trade = NEUTRAL_SCENE
         else:
             trade = stated or (trade if trade in self.scenes else None) or rng.choice(sorted(self.scenes))
-        heard = self.heard_before(user)
+        heard = [] if exam else self.heard_before(user)
         said = " ".join(x for x in (sells or "", text if stated else "") if x)
         played = sorted({LineRef.parse(r).pool.owner for r in heard if r.startswith("s:")})
-        scene_id = self.customer.choose_scene(trade, said, lang, rng, avoid=played)
+        if scene in self.customer.scenes_for(trade):
+            scene_id = scene
+        else:
+            scene_id = self.customer.choose_scene(trade, said, lang, rng, avoid=played)
+        played_at = level_of(level)
         state = SessionState(
-            type_id=type_id, trade=trade, scene=scene_id, lang=lang, trust=self.tune.start_trust, seed=rng.randrange(1 << 30), heard=heard
+            type_id=type_id,
+            trade=trade,
+            scene=scene_id,
+            lang=lang,
+            trust=round(self.tune.start_trust + played_at.trust, 3),
+            seed=rng.randrange(1 << 30),
+            heard=heard,
+            level=played_at.id,
+            exam=exam,
         )
         state.line = self.customer.opening(state, rng)
         self.store.start_session(user, type_id, 0, lang, state.to_dict())
@@ -111,8 +130,12 @@ class Practice:
             )
         else:
             intro = self.kb.text("practice_scene_neutral", lang, name=self.kb.type_name(type_id, lang), setting=local(scene.setting, lang))
-        reply.say(intro, self.kb.text("practice_rules", lang, turns=self.tune.max_turns))
-        return self._with_buttons(reply.say(self.customer.says(state, lang)), lang)
+        if exam:
+            level_line = self.kb.text("practice_exam", lang)
+        else:
+            level_line = self.kb.text(f"practice_level_{played_at.id}", lang)
+        reply.say(intro, self.kb.text("practice_rules", lang, turns=self.tune.max_turns), level_line)
+        return self._with_buttons(reply.say(self.customer.says(state, lang)), lang, state)
 
     def trade_words(self) -> Dict[str, Dict[str, List[str]]]:
         """The words that give a trade away in a message, per trade and language: every scene of the trade's
@@ -164,17 +187,20 @@ class Practice:
             return Answer().say(self.kb.text("practice_unreadable", lang)).button(self.kb.text("btn_practice", lang), "start_practice")
         state.lang = lang
         command = self.trainee.command(text, intent)
+        if command == "hint" and not self.hints(state):
+            return self._with_buttons(Answer().say(self.kb.text("practice_no_hints", lang), self.customer.says(state, lang)), lang, state)
         if command == "hint":
-            return self._with_buttons(self.feedback.hint(state, lang), lang)
+            return self._with_buttons(self.feedback.hint(state, lang), lang, state)
         if command == "rubric":
-            return self._with_buttons(self.feedback.rubric(state.type_id, lang), lang)
+            return self._with_buttons(self.feedback.rubric(state.type_id, lang), lang, state)
         if command == "end":
             return self.finish(session["id"], state, "ended", Answer(), lang)
         if text.startswith("/"):  # another intent's button or a typed command ("/show_more{...}"): never a reply
             return self._off_role_note(state, lang)
         text = clean(text, limit=2000)
         if intent in RESTART_INTENTS and mentions(normalise(text), {"again": self.trainee.words("practice_request")}):
-            return self.start(user, lang, text, trade=state.trade)  # "let's practise another one", 「换个客户练习」
+            level = None if state.exam else state.level  # a new customer at the same level; an exam is not replayed
+            return self.start(user, lang, text, trade=state.trade, level=level)  # "let's practise another one", 「换个客户练习」
         if self.trainee.asks_coach(text, intent):
             return self._coach_note(state, text, intent, lang)
         if self.trainee.off_role(text, intent):
@@ -185,7 +211,9 @@ class Practice:
         """A question to the coach mid-sale is answered briefly for the practised type, never scored:
         what to avoid gets the rubric (good and bad moves), anything else the hint for the stage."""
         stage = stage_in(self.kb, text)
-        if intent == "ask_avoid":
+        if not self.hints(state):
+            tip = Answer().say(self.kb.text("practice_no_hints", lang))
+        elif intent == "ask_avoid":
             tip = self.feedback.rubric(state.type_id, lang)
         elif stage in STAGES:  # "how do I close this type?": the closing hint
             saved = state.stage
@@ -195,11 +223,16 @@ class Practice:
         else:
             tip = self.feedback.hint(state, lang)
         reply = Answer().say(self.kb.text("off_role", lang), *tip.bubbles, self.customer.says(state, lang))
-        return self._with_buttons(reply, lang)
+        return self._with_buttons(reply, lang, state)
 
     def _off_role_note(self, state: SessionState, lang: str) -> Answer:
         """Not scored: the bot steps out of role, says so, and the customer's waiting line is shown again."""
-        return self._with_buttons(Answer().say(self.kb.text("off_role", lang), self.customer.says(state, lang)), lang)
+        return self._with_buttons(Answer().say(self.kb.text("off_role", lang), self.customer.says(state, lang)), lang, state)
+
+    @staticmethod
+    def hints(state: SessionState) -> bool:
+        """Hints (and the coach's tips mid-sale) are given at this session's level, never in an exam."""
+        return level_of(state.level).hints and not state.exam
 
     def outside_session(self, intent: str, text: str, lang: str, named: Optional[str] = None) -> Answer:
         """Hint, rubric or end with no session running: the rubric of a named type, else an offer to start."""
@@ -250,7 +283,7 @@ class Practice:
         reply.say(self.customer.says(state, lang))
         if outcome or state.turn >= tune.max_turns:
             return self.finish(session_id, state, outcome or "out_of_turns", reply, lang)
-        return self._with_buttons(reply, lang)
+        return self._with_buttons(reply, lang, state)
 
     # "why did I get N?" ----------------------------------------------------------------------
     def explain_score(self, user: str, text: str, lang: str) -> Optional[Answer]:
@@ -290,9 +323,10 @@ class Practice:
 
     # the end -------------------------------------------------------------------------
     def finish(self, session_id: int, state: SessionState, outcome: str, reply: Answer, lang: str) -> Answer:
+        level = level_of(state.level).id
         return (
             self._close(session_id, state, outcome, reply, lang)
-            .button(self.kb.text("btn_again", lang), "start_practice", type_id=state.type_id, trade=state.trade)
+            .button(self.kb.text("btn_again", lang), "start_practice", type_id=state.type_id, trade=state.trade, level=level)
             .button(self.kb.text("btn_practice", lang), "start_practice")
             .button(self.kb.text("btn_progress", lang), "my_progress")
         )
@@ -313,9 +347,7 @@ class Practice:
         self.store.finish_session(session_id, score, outcome if state.turns else "abandoned", state.to_dict())
         return reply.say(self.feedback.summary_text(state, outcome, score, lang))
 
-    def _with_buttons(self, reply: Answer, lang: str) -> Answer:
-        return (
+    def _with_buttons(self, reply: Answer, lang: str, state: SessionState) -> Answer:
+        if self.hints(state):
             reply.button(self.kb.text("btn_hint", lang), "practice_hint")
-            .button(self.kb.text("btn_rubric", lang), "show_rubric")
-            .button(self.kb.text("btn_end", lang), "practice_end")
-        )
+        return reply.button(self.kb.text("btn_rubric", lang), "show_rubric").button(self.kb.text("btn_end", lang), "practice_end")

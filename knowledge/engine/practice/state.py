@@ -105,7 +105,8 @@ class SessionState:
     trust: float
     seed: int
     scene: str = ""  # the scene played (a scene id of the trade); empty in sessions stored before scenes had ids
-    level: Optional[str] = None  # room for a training programme's level; practice itself sets none
+    level: Optional[str] = None  # tuning.LEVELS: easy, normal, hard (None: stored before levels, played as normal)
+    exam: bool = False  # a programme's exam: a customer fixed for everyone (scene and seed), no hints
     turn: int = 0
     stage: str = "opening"
     covered: List[str] = field(default_factory=list)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 STAGES = ("opening", "needs", "presenting", "objections", "closing")
 COMMANDS = {"practice_hint": "hint", "show_rubric": "rubric", "practice_end": "end"}
@@ -68,3 +69,32 @@ class Tuning:
 
 
 TUNING = Tuning()
+
+
+@dataclass(frozen=True)
+class Level:
+    """How hard one session's customer is (the training programmes' levels; knowledge/engine/programs). Normal is the
+    customer every figure in Tuning was measured on; the others move the customer's patience and objections only,
+    so a reply scores the same at every level and a score compares across levels. scripts/simulate_practice.py
+    --trades 2 --level L, en/zh: easy: expert 94.0/93.5, wrong type 50.8/50.8, generic 55.7/27.6, pushy 4.5/5.1;
+    hard: expert 94.0/90.1 (agrees 100%/96%), wrong type 48.5/46.3, generic 35.3/19.2, pushy 1.4/1.7 (normal: the
+    Tuning figures above). An expert passes at every level; a generic trainee gets further on easy than on hard."""
+
+    id: str
+    trust: float  # added to Tuning.start_trust: how warm the customer is at the start
+    walk_at: Optional[float]  # the trust at which the customer leaves (lower is more patient); None: Tuning.walk_at
+    objections: int  # how many times the customer voices their objection before letting it rest
+    hints: bool  # whether the trainee may ask for a hint
+
+
+LEVELS = {
+    "easy": Level("easy", trust=0.15, walk_at=0.0, objections=1, hints=True),
+    "normal": Level("normal", trust=0.0, walk_at=None, objections=2, hints=True),
+    "hard": Level("hard", trust=-0.1, walk_at=0.2, objections=3, hints=False),
+}
+DEFAULT_LEVEL = "normal"  # a session started without a level (and every session stored before levels) is normal
+
+
+def level_of(level_id: object) -> Level:
+    """The level a session was started at; an unknown or missing one is normal."""
+    return LEVELS.get(level_id if isinstance(level_id, str) else "", LEVELS[DEFAULT_LEVEL])
