@@ -185,11 +185,52 @@ class Customer:
             state.facts += 1
         return line
 
+    def answer_question(self, state: SessionState, topics: List[str]) -> Tuple[Optional[str], bool]:
+        """The customer's answer to a needs question: (line, told a need). The need the question asks about (the scene's
+        needs_about), else the next need in line when the question names no topic the scene knows; a topic already
+        told gets "I told you that already", one the scene has no need for "I haven't thought about that"."""
+        about = self.scene_of(state).needs_about
+        asked = [t for t in topics if t in about]
+        if not topics or not about:
+            line = self.fact(state)
+            return line, line is not None
+        pool = self.scene_pool(state, "needs")
+        for topic in asked:
+            for i, t in enumerate(about):
+                if t == topic and pool.ref(i).id not in state.used:
+                    state.used.append(pool.ref(i).id)
+                    state.facts += 1
+                    return pool.ref(i).id, True
+        said = self.pick(state, self.shared_pool("said_before" if asked else "not_thought"))
+        if said:
+            return said, False
+        line = self.fact(state)  # those used up too: the customer tells what is left
+        return line, line is not None
+
+    def answers_open(self, state: SessionState, topics: List[str]) -> bool:
+        """A needs question the scene still has an answer for (at any stage)."""
+        about = self.scene_of(state).needs_about
+        if not topics or not about:
+            return self.fact(state, peek=True) is not None
+        pool = self.scene_pool(state, "needs")
+        return any(t in topics and pool.ref(i).id not in state.used for i, t in enumerate(about))
+
     # the customer's answer ------------------------------------------------------------------------
     def answer(
-        self, state: SessionState, reaction: str, kind: str, quality: float, handles: bool, fits_close: bool, wins_now: bool = False
+        self,
+        state: SessionState,
+        reaction: str,
+        kind: str,
+        quality: float,
+        handles: bool,
+        fits_close: bool,
+        wins_now: bool = False,
+        topics: Optional[List[str]] = None,
     ) -> Tuple[List[str], Optional[str]]:
-        """The customer's next line ids and the outcome, from what the trainee did and the stage of the sale."""
+        """The customer's next line ids and the outcome, from what the trainee did and the stage of the sale. A question
+        is answered before anything else, on what it asked (`topics`, schema QUESTION_TOPICS); the type's preamble to an
+        answer ("OK, I'll tell you") is said only when an answer follows."""
+        topics = topics or []
         tune = self.tune
         role = self.kb.types[state.type_id].practice
         covered = state.covered
@@ -210,11 +251,9 @@ class Customer:
         if key == "close_early" and not state.raised and stage != "closing":
             # asked to decide before any doubt was voiced: the customer voices it (nothing to "fix" yet)
             return [x for x in [self.raise_objection(state, role.objection)] if x] or self.reaction(state, "walk_away"), None
-        # an answered objection is not met with the type's protest at being pushed ("I can't say yes on my own. OK,
-        # that answers it."): the scene's line alone says the customer moves on
-        first = None if handles and key in ("close_early", "pressure") else self.pick(state, *self.reaction_pools(state, key))
         scene_line: Optional[str] = None
         extra: Optional[str] = None
+        told = False  # a need told in answer to the trainee's question
         if kind != "read":
             scene_line = None
         elif stage in ("opening", "needs", "presenting") and reaction in ("evidence", "offer") and good:
@@ -224,7 +263,7 @@ class Customer:
         elif stage in ("opening", "needs", "presenting") and reaction == "question":
             if good and "needs" not in covered:
                 covered.append("needs")
-            scene_line = self.fact(state)
+            scene_line, told = self.answer_question(state, topics)
             if state.facts >= tune.needs_before_prompt and stage != "presenting":
                 extra = self.pick(state, self.scene_pool(state, "prompts"))
                 self.to_stage(state, "presenting")
@@ -235,8 +274,8 @@ class Customer:
             covered.append("objections")
             self.to_stage(state, "closing")
             scene_line = self.pick(state, self.scene_pool(state, "ready"))
-        elif stage in ("objections", "closing") and reaction == "question" and good and self.fact(state, peek=True):
-            scene_line = self.fact(state)  # a needs question gets an answer from the scene, at any stage
+        elif stage in ("objections", "closing") and reaction == "question" and good and self.answers_open(state, topics):
+            scene_line, told = self.answer_question(state, topics)  # a needs question gets an answer from the scene, at any stage
         elif stage == "objections" and state.raised < 2:
             scene_line = self.raise_objection(state, role.objection)
         elif stage == "opening":
@@ -246,6 +285,10 @@ class Customer:
             self.to_stage(state, "presenting")
         elif state.stage == "presenting" and state.stage_turns > tune.presenting_turns and not scene_line:
             scene_line = self.raise_objection(state, role.objection)
+        # an answered objection is not met with the type's protest at being pushed ("I can't say yes on my own. OK, that
+        # answers it."): the scene's line alone says the customer moves on; a preamble to an answer needs the answer
+        promises = key == "question" and not told
+        first = None if (handles and key in ("close_early", "pressure")) or promises else self.pick(state, *self.reaction_pools(state, key))
         ids = [x for x in (first, scene_line, extra) if x]
         if not ids:  # every fitting line was said already: the customer has heard enough
             return self.reaction(state, "walk_away"), "walk_away"

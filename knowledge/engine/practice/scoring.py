@@ -40,6 +40,9 @@ class ScoredReply:
     objection_voiced: bool = True  # the customer had voiced their objection before this reply
 
 
+SUBSTANCE_REACTIONS = ("question", "evidence")
+
+
 class Scoring:
     def __init__(self, engine: Engine, trainee: TraineeText, tune: Tuning = TUNING):
         self.engine = engine
@@ -77,10 +80,19 @@ class Scoring:
             reaction = self.react(handlers[0])
         # asking in the move that answers the type's typical doubt pre-empts it ("shall we book your IT director in?")
         preempts = any(self.react(m) == "close" and self.answers_doubt(state, m.move) and m.weight > 0 for m in result.clear)
-        too_early = reaction == "close" and not state.handled and not handles and not preempts
+        # Too early: the customer's voiced doubt is still open after this reply (not answered in it or an earlier one),
+        # or nothing was voiced yet and the request for the decision is all the reply does (persona re-test 4 T28:
+        # answering the customer's ERP question with facts and proposing a meeting is not "too early").
+        voiced = state.raised > 0
+        asking = reaction == "close" and not state.handled and not handles and not preempts
+        too_early = asking and (voiced or not self.substance(result))
         if too_early:
             quality = min(quality, tune.early_close_cap)
-        return ScoredReply(result, quality, kind, reaction, handles, fits_close, too_early, closes_now and handles, state.raised > 0)
+        return ScoredReply(result, quality, kind, reaction, handles, fits_close, too_early, closes_now and handles, voiced)
+
+    def substance(self, result: ReplyScore) -> bool:
+        """The reply does more than ask for the decision: a needs question or proof the customer can weigh."""
+        return any(m.weight > 0 and self.react(m) in SUBSTANCE_REACTIONS for m in result.clear)
 
     def answers_doubt(self, state: SessionState, move: str) -> bool:
         """The move answers the type's typical objection: its handle_with, or a move for that kind of objection."""

@@ -222,7 +222,14 @@ class Practice:
         state.trust = round(min(1.0, max(0.0, trust)), 3)
         covered_before = len(state.covered)
         lines, outcome = self.customer.answer(
-            state, scored.reaction, scored.kind, quality, scored.handles, scored.fits_close, wins_now=scored.wins_now
+            state,
+            scored.reaction,
+            scored.kind,
+            quality,
+            scored.handles,
+            scored.fits_close,
+            wins_now=scored.wins_now,
+            topics=self.trainee.asked_topics(text) if scored.reaction == "question" else [],
         )
         state.turns.append(
             Turn(
@@ -235,6 +242,7 @@ class Practice:
                 words={m.move: m.text for m in result.clear},
                 sure=[m.move for m in result.clear if m.confidence >= tune.credit_confidence],
                 too_early=scored.too_early,
+                not_ready=scored.too_early and not scored.objection_voiced,
                 covers=state.covered[covered_before:],
                 handles=scored.handles,
                 closes=scored.fits_close and state.handled,

@@ -81,6 +81,7 @@ class Turn:
     words: Dict[str, str] = field(default_factory=dict)  # move id -> the words that showed it
     sure: List[str] = field(default_factory=list)  # moves clear enough to name in the summary
     too_early: bool = False
+    not_ready: bool = False  # too early with no doubt voiced yet (the bubble said the customer wasn't ready)
     covers: List[str] = field(default_factory=list)  # stages this reply covered
     handles: bool = False  # answered the customer's typical objection
     closes: bool = False  # asked for the decision in the type's way

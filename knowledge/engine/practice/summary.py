@@ -307,7 +307,10 @@ class Feedback:
             return [self.kb.text("why_no_needs", lang, points=points)] if points > 0 else []
         if lost <= 0:
             return []
-        if any(t.too_early for t in state.turns):
+        early = [t for t in state.turns if t.too_early]
+        if early:  # the reason the replies' bubbles gave: a doubt left open, or a customer not yet ready
+            if all(t.not_ready for t in early):
+                return [self.kb.text("why_early_unready", lang, lost=lost)]
             return [self.kb.text("why_early_close", lang, lost=lost)]
         return [self.kb.text("why_no_proof", lang, lost=lost)]
 
@@ -319,8 +322,8 @@ class Feedback:
             return self.kb.text("why_short", lang)
         if t.kind == "greeting":
             return self.kb.text("why_greeting", lang)
-        if t.too_early:
-            return self.kb.text("why_too_early", lang)
+        if t.too_early:  # the reason the reply's bubble gave
+            return self.kb.text("why_not_ready", lang) if t.not_ready else self.kb.text("why_too_early", lang)
         shown = t.shown or list(t.moves)  # what the reply's bubble named; older sessions: every move read
         bad = [m for m in shown if t.moves.get(m, 0) < 0]
         sep = "、" if lang == "zh" else ", "

@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from typing import Dict, List, Optional
 
-from ...schema import LANGS, Scene, local
+from ...schema import LANGS, QUESTION_TOPICS, Scene, local
 from ...text import han_count, has_words, normalise
+from .. import clauses
 from ..lookup import mentions, type_in
-from ..replies import ReplyScore
+from ..replies import ReplyScore, is_question, text_units
 from ..runtime import Engine
 from .tuning import COACH_INTENTS, COMMANDS, OFF_ROLE_INTENTS, TUNING, Tuning
 
@@ -30,6 +31,19 @@ class TraineeText:
             return None
         hits = mentions(normalise(text), {k: [*v.aliases.en, *v.aliases.zh] for k, v in self.kb.ui.trades.items()})
         return hits[0][1] if hits else None
+
+    def asked_topics(self, text: str) -> List[str]:
+        """What the reply's questions ask about (schema QUESTION_TOPICS, most specific first): "what budget did you have in
+        mind?" asks budget, 「家里几口人？」 people. A tag question ("…, right?", 「…，对吗？」) asks about the clause before it."""
+        norm = normalise(text)
+        spans = [c for c in clauses.split(norm) if has_words(c.text)]
+        asked: List[str] = []
+        for i, c in enumerate(spans):
+            if is_question(c.text, norm[c.end : c.end + 1]):
+                asked.append(c.text)
+                if i and text_units(c.text) <= self.tune.tag_question_units:
+                    asked.append(spans[i - 1].text)
+        return [t for t in QUESTION_TOPICS if any(self.says(q, f"asks_{t}") for q in asked)]
 
     def command(self, text: str, intent: str) -> Optional[str]:
         """Hint, rubric or end: a button payload, the bare command word, or a short message the NLU read as one.

@@ -64,6 +64,7 @@ class Tuning:
     costly_points: float = 1.0  # "why did I get N?" names a reply that cost at least this many points
     strong_reply: float = 0.8  # a reply shown as 8/10 or more is never the summary's "weakest reply" (persona re-test)
     good_suggestion: float = 0.7  # a hint or summary line must score this for the type (tests/test_practice.py)
+    tag_question_units: int = 3  # a question this short ("right?", 「对吗」) asks about the clause before it
     full_turns: int = 5  # a session without a yes scales down below this many replies (one strong reply is not a sale)
 
 
