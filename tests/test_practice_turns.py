@@ -183,3 +183,101 @@ def test_no_customer_line_is_said_twice_in_a_session_in_any_scene(practice, stor
             state = SessionState.from_dict(store.last_session(user)["state"])
             said = practice.customer_lines(state, lang)
             assert len(said) == len(set(said)), (type_id, scene_id, [s for s in said if said.count(s) > 1])
+
+
+# a trade said mid-session is kept for the next session, and the current one answers plainly -------------------------
+@pytest.mark.parametrize(
+    "text, start_trade, said_trade",
+    [
+        ("I don't sell CRM, it's HR software", "b2b_software", "b2b_software"),  # persona re-test 4 T11
+        ("我不是卖车的，我卖保险", "car", "insurance"),
+        ("我不是賣車的，我賣保險", "car", "insurance"),
+        ("actually we don't sell cars, it's insurance", "car", "insurance"),
+    ],
+)
+def test_a_trade_said_mid_session_is_noted_and_kept_for_the_next(dialogue, engine, text, start_trade, said_trade):
+    from knowledge.engine.state import ConversationState, UserTurn
+
+    user = f"trade-{abs(hash(text))}"
+    state = ConversationState(user=user, lang="en", trade=start_trade)
+    dialogue.respond(
+        UserTurn(text='/start_practice{"type_id": "deliberate"}', intent="start_practice", entities={"type_id": "deliberate"}), state
+    )
+    store = dialogue.userdata
+    if start_trade == "b2b_software":  # the CRM scene, whatever the draw
+        session = store.active_session(user)
+        store.write(
+            "update practice_sessions set state = ? where id = ?",
+            [__import__("json").dumps({**session["state"], "scene": "b2b_software"}), session["id"]],
+        )
+    reply = dialogue.respond(UserTurn(text=text, intent="set_trade"), state)
+    lang = "zh" if not text.isascii() else "en"
+    noted = engine.kb.text("practice_trade_noted", lang, trade="")[:8]
+    assert reply.bubbles[0].startswith(noted) or reply.bubbles[0].startswith(noted.replace("记", "記")), reply.bubbles
+    assert store.active_session(user)["state"]["turns"] == []  # not scored
+    assert state.trade == said_trade
+    dialogue.respond(UserTurn(text="/practice_end", intent="practice_end"), state)
+    dialogue.respond(UserTurn(text='/start_practice{"type_id": "picky"}', intent="start_practice", entities={"type_id": "picky"}), state)
+    following = store.active_session(user)["state"]
+    assert following["trade"] == said_trade
+    if said_trade == "b2b_software":  # HR software is a product of the trade: its scene of any product, not the CRM
+        assert following["scene"] == "b2b_software_any"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    ["We sell the best CRM for teams like yours, and here is a reference customer.", "我们卖的车保值率在同级里最高，这是第三方报告。"],
+)
+def test_naming_the_sessions_own_trade_to_the_customer_stays_a_scored_reply(practice, store, reply):
+    trade = "b2b_software" if reply.isascii() else "car"
+    practice.start("own-trade", "en", named="deliberate", trade=trade, seed=4)
+    practice.turn("own-trade", reply, "", "en", stated=(trade, None))
+    assert len(store.active_session("own-trade")["state"]["turns"]) == 1
+
+
+# "why?" about one reply gets that reply's explanation; "why did I get N?" the session's -----------------------------
+@pytest.mark.parametrize(
+    "lang, question",
+    [("en", "why was that reply only 5?"), ("zh", "为什么这句只有6分"), ("zh", "為什麼這句只有6分？"), ("en", "why?"), ("zh", "为什么？")],
+)
+def test_why_right_after_a_reply_explains_that_reply(practice, store, engine, lang, question):
+    user = f"why-turn-{abs(hash(question))}"
+    practice.start(user, lang, named="suspicious", trade="car", seed=5)
+    first = {"en": "Trust me, it's a great car, just sign today.", "zh": "相信我，车没问题的，今天就签吧。"}[lang]
+    practice.turn(user, first, "", lang)
+    reply = practice.turn(user, question, "", lang)
+    state = SessionState.from_dict(store.active_session(user)["state"])
+    assert len(state.turns) == 1  # the question is not scored
+    head = engine.kb.text("turn_why_head", lang, n=1, reply="", score=round(state.turns[0].score * 10, 1)).split("“")[0]
+    assert reply.bubbles[0].startswith(head), reply.bubbles
+    assert engine.kb.text("why_score_head", lang, score=0)[:6] not in reply.text
+    cost = engine.kb.text("turn_why_cost", lang, why="")
+    assert cost.strip() in reply.bubbles[0]
+
+
+@pytest.mark.parametrize("lang, question", [("en", "why was reply 2 only 3/10?"), ("zh", "为什么第2句只有3分"), ("zh", "為什麼第2句才3分")])
+def test_why_about_a_numbered_reply_after_the_session_explains_that_reply(practice, store, engine, lang, question):
+    user = f"why-after-{abs(hash(question))}"
+    practice.start(user, lang, named="suspicious", trade="car", seed=5)
+    lines = {
+        "en": ["What matters most to you in the next car?", "Trust me, it's a great car, just sign today."],
+        "zh": ["您下一台车最看重什么？", "相信我，车没问题的，今天就签吧。"],
+    }[lang]
+    for line in lines:
+        practice.turn(user, line, "", lang)
+    practice.turn(user, "end", "practice_end", lang)
+    reply = practice.explain_score(user, question, lang)
+    assert reply is not None and reply.bubbles[0].startswith(engine.kb.text("turn_why_head", lang, n=2, reply="", score=0).split("“")[0])
+    session = practice.explain_score(user, {"en": "why did I get such a low score?", "zh": "为什么总分这么低"}[lang], lang)
+    assert session is not None and session.bubbles[0].startswith(engine.kb.text("why_score_head", lang, score=0)[:6])
+
+
+@pytest.mark.parametrize(
+    "reply",
+    ["Why not take the 5-seater for a spin this weekend?", "为什么不周末开那台5座的去试试呢？", "為什麼不週末開那台5座的去試試呢？"],
+)
+def test_a_why_question_to_the_customer_stays_a_reply(practice, store, reply):
+    practice.start("why-reply", "en", named="suspicious", trade="car", seed=5)
+    practice.turn("why-reply", "What matters most to you in the next car?", "", "en")
+    practice.turn("why-reply", reply, "", "en")
+    assert len(store.active_session("why-reply")["state"]["turns"]) == 2

@@ -568,7 +568,7 @@ class Dialogue:
     def practice_turn(self, r: Reading, state: ConversationState) -> Answer:
         if r.intent == "start_practice" and r.is_button:
             return self.start_practice(r, state)
-        return self.practice.turn(state.user, r.text, r.intent, state.lang)
+        return self.practice.turn(state.user, r.text, r.intent, state.lang, stated=r.trade_statement)
 
     def score_explained(self, r: Reading, state: ConversationState) -> Optional[Answer]:
         return self.practice.explain_score(state.user, r.text, state.lang)

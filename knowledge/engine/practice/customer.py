@@ -15,6 +15,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ...loader import load_more_scenes, load_scenes, load_shared_reactions
 from ...schema import NEUTRAL_SCENE, Reactions, Scene, local
+from ...text import normalise
+from .. import clauses
 from .state import LineRef, Pool, SessionState
 from .tuning import TUNING, Tuning
 
@@ -56,17 +58,23 @@ class Customer:
         options = self.scenes_for(trade)
         if len(options) == 1:
             return options[0]
-        text = said.lower()
+        text = normalise(said)
         if text:
             for scene_id in options:
                 own = [w for w in local(self.all_scenes[scene_id].words, lang) if w.lower() not in self._shared_words(options, lang)]
-                if any(w.lower() in text for w in own):
+                if any(self._affirmed(text, normalise(w)) for w in own):  # "I don't sell CRM" picks no CRM scene
                     return scene_id
             generic = [i for i in options if self.all_scenes[i].any_product]
             if generic:
                 return generic[0]
         fresh = [i for i in options if i not in avoid] or options
         return rng.choice(fresh)
+
+    @staticmethod
+    def _affirmed(text: str, word: str) -> bool:
+        """The word is in the text and not said in a negation."""
+        at = text.find(word)
+        return bool(word) and at >= 0 and not clauses.negated_at(text, at)
 
     def _shared_words(self, options: List[str], lang: str) -> set:
         """Words every scene of the trade uses ("software"): they say the trade, not the scene."""
@@ -274,8 +282,15 @@ class Customer:
             covered.append("objections")
             self.to_stage(state, "closing")
             scene_line = self.pick(state, self.scene_pool(state, "ready"))
-        elif stage in ("objections", "closing") and reaction == "question" and good and self.answers_open(state, topics):
-            scene_line, told = self.answer_question(state, topics)  # a needs question gets an answer from the scene, at any stage
+        elif (
+            stage in ("objections", "closing")
+            and reaction == "question"
+            and good
+            and (self.answers_open(state, topics) or stage == "closing")
+        ):
+            # a needs question gets an answer from the scene at any stage; once the doubt is answered, any question is
+            # answered (with "I haven't thought about that" when the scene has nothing), never met with silence
+            scene_line, told = self.answer_question(state, topics)
         elif stage == "objections" and state.raised < 2:
             scene_line = self.raise_objection(state, role.objection)
         elif stage == "opening":

@@ -119,6 +119,7 @@ class SessionState:
     turns: List[Turn] = field(default_factory=list)
     outcome: Optional[str] = None
     heard: List[str] = field(default_factory=list)  # LineRef ids the trainee heard in recent sessions
+    sells: str = ""  # what the trainee said they sell (at the start or mid-session): the next session's scene reads it
     version: int = STATE_VERSION
 
     def __post_init__(self) -> None:

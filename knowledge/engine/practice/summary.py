@@ -292,6 +292,29 @@ class Feedback:
             lines.append(self.kb.text("why_few_replies", lang, n=n, full=self.tune.full_turns))
         return "\n".join(lines)
 
+    def explain_turn(self, state: SessionState, index: int, lang: str) -> str:
+        """ "Why was that reply only 5?": one reply's own parts, from what was recorded when it was scored (the moves its
+        bubble named, with the words), what cost points, and a better line for this customer, trade and stage."""
+        t = state.turns[index]
+        score = round(t.score * 10, 1)
+        lines = [self.kb.text("turn_why_head", lang, n=index + 1, reply=excerpt(t.text, t.text, 12, 30), score=score)]
+        shown = [m for m in (t.shown or list(t.moves)) if m in self.moves]
+        sep = "；" if lang == "zh" else "; "
+        if shown and t.kind == "read":
+            read = sep.join(f"{move_name(self.kb, m, lang)} “{excerpt(t.text, t.words.get(m, t.text), 8, 20)}”" for m in shown)
+            lines.append(self.kb.text("turn_why_read", lang, moves=read))
+        elif t.kind == "read":
+            lines.append(self.kb.text("turn_why_nothing_read", lang))
+        bad = [m for m in shown if t.moves.get(m, 0) < 0]
+        if t.score >= self.tune.strong_reply and not bad and not t.too_early and t.kind == "read":
+            lines.append(self.kb.text("turn_why_fine", lang, type=self.kb.type_name(state.type_id, lang)))
+        else:
+            lines.append(self.kb.text("turn_why_cost", lang, why=self.turn_reason(state, t, lang)))
+            better = self.better_than(state, t, lang, anew=False)
+            if better:
+                lines.append(self.kb.text("turn_why_better", lang, line=better))
+        return "\n".join(lines)
+
     def groundwork_lines(self, state: SessionState, parts: ScoreParts, lang: str) -> List[str]:
         """Why trust and the outcome counted less than the customer gave (scoring.groundwork): no needs question, no
         proof, a request for the decision too early."""
