@@ -281,3 +281,42 @@ def test_a_why_question_to_the_customer_stays_a_reply(practice, store, reply):
     practice.turn("why-reply", "What matters most to you in the next car?", "", "en")
     practice.turn("why-reply", reply, "", "en")
     assert len(store.active_session("why-reply")["state"]["turns"]) == 2
+
+
+# a feature dump is not a good reply ------------------------------------------------------------------------------
+FEATURE_DUMPS = [
+    ("volatile", "en", "ok so our plans are really good, we have unlimited data, 5G, free roaming in europe and you get netflix included."),
+    (
+        "picky",
+        "en",
+        "This sofa has a solid oak frame, feather cushions, removable covers, stain protection, a ten-year warranty and free delivery.",
+    ),
+    ("suspicious", "zh", "这款车有全景天窗、自适应巡航、360度影像、无线充电，还有八年电池质保。"),
+    ("timid_friendly", "zh", "這份保單有重大疾病、意外、住院醫療、失能給付，還有保費豁免。"),
+]
+
+
+@pytest.mark.parametrize("type_id, lang, reply", FEATURE_DUMPS)
+def test_a_feature_dump_scores_low_and_is_never_praised(practice, store, engine, type_id, lang, reply):
+    """Persona re-test 9 T11: a feature list read as small talk, 8.8/10, and listed under 'went well'."""
+    user = f"dump-{type_id}-{lang}"
+    practice.start(user, lang, named=type_id, trade="retail", seed=3)
+    bubble = practice.turn(user, reply, "", lang).bubbles[0]
+    turn = SessionState.from_dict(store.active_session(user)["state"]).turns[0]
+    assert turn.kind == "list" and turn.score <= practice.tune.list_cap
+    assert bubble.startswith(engine.kb.text("turn_list", lang, score=round(turn.score * 10, 1)))
+    summary = practice.turn(user, "end", "practice_end", lang).text
+    assert engine.kb.text("went_well", lang) not in summary
+
+
+@pytest.mark.parametrize(
+    "question, reply",
+    [
+        ("What's included in the top plan?", "Unlimited data, 5G, roaming in Europe, and Netflix included."),
+        ("保养都包括哪些项目？", "机油、机滤、空滤、刹车油，还有全车检查。"),
+        ("保障範圍有哪些？", "重大疾病、意外、住院醫療，還有失能給付。"),
+    ],
+)
+def test_a_list_the_customer_asked_for_is_an_answer(practice, question, reply):
+    scored = practice.scoring.reply(state("deliberate", "needs", trade="retail"), reply, question)
+    assert scored.kind != "list"

@@ -72,6 +72,14 @@ _NEGATED_ZH = re.compile(r"不|没|别|非|未")
 # An answer to the customer's own question may be detailed: flooding and talking as if it were decided count this much.
 ANSWER_DETAIL = 0.3
 ANSWER_MOVES = ("overwhelm", "assumptive_close")
+# A feature list ("unlimited data, 5G, free roaming and Netflix included", 「全景天窗、自适应巡航、360度影像、无线充电」): at
+# least LIST_ITEMS listed parts, LIST_SHORT of them short (words / Chinese characters), and no question: a flood of
+# features the customer never asked for (persona re-test 9 T11 read it as small talk, 8.8/10), overwhelm this clearly.
+LIST_ITEMS = 4
+LIST_SHORT = 3
+LIST_SHORT_UNITS = {"en": 4, "zh": 6}
+LIST_OVERWHELM = 0.6
+_LIST_SPLIT = {"en": re.compile(r"[,;]|\band\b|\bplus\b"), "zh": re.compile(r"、|[,，]?(?:还有|以及|另外)")}  # Chinese lists with 、
 
 
 @dataclass
@@ -107,6 +115,16 @@ def text_units(text: str) -> int:
     """Words of an English text, characters of a Chinese one: how much a reply says."""
     han = han_count(text)
     return han if han else len(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+def lists_features(norm: str) -> bool:
+    """A reply that lists features and asks nothing (see LIST_ITEMS); `norm` is normalised."""
+    if "?" in norm or "？" in norm:
+        return False
+    lang = "zh" if han_count(norm) else "en"
+    parts = list(dict.fromkeys(p.strip() for p in _LIST_SPLIT[lang].split(norm) if has_words(p)))  # "no, no, no" is one part
+    short = [p for p in parts if text_units(p) <= LIST_SHORT_UNITS[lang]]
+    return len(parts) >= LIST_ITEMS and len(short) >= LIST_SHORT and not any(is_question(p, "") for p in parts)
 
 
 def is_question(unit: str, after: str) -> bool:
@@ -376,6 +394,9 @@ class ReplyScorer:
                 classified[move] = max(classified.get(move, 0.0), p)
                 if p >= MOVE_THRESHOLD:
                     note(move, p, unit, asks_about)
+        if lists_features(norm) and not answering:
+            note("overwhelm", LIST_OVERWHELM, norm)
+            classified["overwhelm"] = max(classified.get("overwhelm", 0.0), LIST_OVERWHELM)
         top = max(classified, key=lambda m: classified[m]) if classified else None
         gentle_spans = [(c.start, c.end) for c, mk in zip(spans, marks, strict=False) if mk.gentle]
         for hit in self.matcher.find(norm):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, List, Optional
 
 from ...text import normalise
-from ..replies import SHOWN_THRESHOLD, MoveHit, ReplyScore
+from ..replies import SHOWN_THRESHOLD, MoveHit, ReplyScore, lists_features
 from ..runtime import Engine
 from .state import SessionState
 from .trainee import TraineeText
@@ -31,7 +31,7 @@ class ScoredReply:
 
     result: ReplyScore
     quality: float
-    kind: str  # read, repeat, short, greeting
+    kind: str  # read, repeat, short, greeting, list
     reaction: str  # what the customer answers to (a move's reaction group, or vague / repeat)
     handles: bool  # answers the type's typical objection
     fits_close: bool  # asks for the decision in the type's way
@@ -69,6 +69,8 @@ class Scoring:
             quality, kind = min(quality, tune.repeat_cap), "repeat"
         elif (trainee.short(text) or trainee.thin(text)) and not trainee.pushes(result):
             quality, kind = min(quality, tune.short_cap), "short"
+        elif lists_features(normalise(text)) and not trainee.says(normalise(context or ""), "customer_asks_list"):
+            quality, kind = min(quality, tune.list_cap), "list"
         elif result.clear and self.react(result.clear[0]) == "offer" and not trainee.concrete(text):
             quality = min(quality, tune.vague_offer_cap)
         elif state.stage != "opening" and trainee.greeting_only(text, result):
@@ -118,6 +120,8 @@ class Scoring:
         """What the customer reacts to: a move the type dislikes outweighs the rest; no clear move is vague."""
         if kind in ("repeat", "short", "greeting"):
             return "repeat" if kind == "repeat" else "vague"
+        if kind == "list":  # a flood of features: the customer hears too much, whatever else was read
+            return "pressure"
         clear = result.clear
         if not clear:
             return "vague"

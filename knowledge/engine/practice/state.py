@@ -74,7 +74,7 @@ class Turn:
 
     text: str
     score: float
-    kind: str  # read, repeat, short, greeting
+    kind: str  # read, repeat, short, greeting, list (features the customer never asked for)
     stage: str  # the stage of the sale when it was said
     moves: Dict[str, int] = field(default_factory=dict)  # move id -> rubric weight as the customer heard it (in context)
     shown: List[str] = field(default_factory=list)  # the moves the reply's bubble named (explain.shown_moves)

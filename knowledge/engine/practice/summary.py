@@ -45,6 +45,8 @@ class Feedback:
             return self.kb.text("turn_short", lang, score=score)
         if kind == "greeting":
             return self.kb.text("turn_greeting", lang, score=score)
+        if kind == "list":
+            return self.kb.text("turn_list", lang, score=score)
         early = self.kb.text("turn_too_early", lang) if objection_voiced else self.kb.text("turn_not_ready", lang)
         note = " ".join(
             [reply_feedback(self.kb, state.type_id, result, lang)]
@@ -300,7 +302,7 @@ class Feedback:
         lines = [self.kb.text("turn_why_head", lang, n=index + 1, reply=excerpt(t.text, t.text, 12, 30), score=score)]
         shown = [m for m in (t.shown or list(t.moves)) if m in self.moves]
         sep = "；" if lang == "zh" else "; "
-        if shown and t.kind == "read":
+        if shown and t.kind in ("read", "list"):
             read = sep.join(f"{move_name(self.kb, m, lang)} “{excerpt(t.text, t.words.get(m, t.text), 8, 20)}”" for m in shown)
             lines.append(self.kb.text("turn_why_read", lang, moves=read))
         elif t.kind == "read":
@@ -345,6 +347,8 @@ class Feedback:
             return self.kb.text("why_short", lang)
         if t.kind == "greeting":
             return self.kb.text("why_greeting", lang)
+        if t.kind == "list":
+            return self.kb.text("why_list", lang)
         if t.too_early:  # the reason the reply's bubble gave
             return self.kb.text("why_not_ready", lang) if t.not_ready else self.kb.text("why_too_early", lang)
         shown = t.shown or list(t.moves)  # what the reply's bubble named; older sessions: every move read
