@@ -320,3 +320,21 @@ def test_a_feature_dump_scores_low_and_is_never_praised(practice, store, engine,
 def test_a_list_the_customer_asked_for_is_an_answer(practice, question, reply):
     scored = practice.scoring.reply(state("deliberate", "needs", trade="retail"), reply, question)
     assert scored.kind != "list"
+
+
+@pytest.mark.parametrize(
+    "reply, said",
+    [
+        ("Yes, the app works on any phone, and here's the security certificate in writing.", False),
+        ("手机上都能用，这是安全认证证书。", False),
+        ("Trust me, it's fine, just sign.", True),
+    ],
+)
+def test_the_customer_never_quotes_words_the_trainee_did_not_say(practice, reply, said):
+    """Persona replay: "'Trust me'? That's exactly what the last one said." after a reply that never said it."""
+    for seed in range(8):
+        st = state("suspicious", "presenting")
+        st.seed = seed
+        lines, _ = practice.customer.answer(st, "pressure", "read", 0.2, False, False, reply=reply)
+        quoting = [r for r in lines if "“" in practice.customer.line_text(r, "zh")]
+        assert said or not quoting, [practice.customer.line_text(r, "en") for r in lines]

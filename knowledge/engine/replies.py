@@ -133,6 +133,15 @@ def is_question(unit: str, after: str) -> bool:
     return after in ("?", "？") or bool(_QUESTION_EN.match(unit) if not han_count(unit) else _QUESTION_ZH.search(unit))
 
 
+def asks_here(norm: str, clause: Any) -> bool:
+    """An English clause that opens with a question word asks only when it starts a sentence or ends with a question mark:
+    "a reference, Brenner Logistics, who moved twelve years of data" describes, it does not ask who."""
+    if han_count(clause.text) or norm[clause.end : clause.end + 1] in ("?", "？"):
+        return True
+    before = norm[: clause.start].rstrip()
+    return not before or before[-1] in ".!?。！？:;"
+
+
 def is_open_question(unit: str) -> bool:
     """An open question (what, where, who, 哪, 什么, 怎么), not a why-question, which can accuse."""
     unit = unit.strip()
@@ -332,7 +341,7 @@ class ReplyScorer:
 
         spans = [c for c in clauses.split(norm) if has_words(c.text)]
         parts = [c.text.strip() for c in spans] or [norm]
-        asks = [is_question(c.text, norm[c.end : c.end + 1]) for c in spans] or [is_question(norm, "")]
+        asks = [is_question(c.text, norm[c.end : c.end + 1]) and asks_here(norm, c) for c in spans] or [is_question(norm, "")]
         marks = [self.marks(p, parts[i + 1] if i + 1 < len(parts) else "") for i, p in enumerate(parts)]
         attack_words = [(int(h["start"]), int(h["end"])) for h in self.matcher.find(norm) if not h["negated"] and attack(str(h["type"]))]
         marks = [

@@ -10,6 +10,7 @@ that suits the type.
 from __future__ import annotations
 
 import random
+import re
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -19,6 +20,8 @@ from ...text import normalise
 from .. import clauses
 from .state import LineRef, Pool, SessionState
 from .tuning import TUNING, Tuning
+
+_QUOTED = re.compile(r"^'([^']+)'|“([^”]+)”|「([^」]+)」")  # a customer's line quoting the trainee's words
 
 
 @lru_cache(maxsize=1)
@@ -128,8 +131,9 @@ class Customer:
         ]
         return [x for x in refs if x]
 
-    def pick(self, state: SessionState, *pools: Pool) -> Optional[str]:
-        """The first unused line of the first pool that has one, in a per-session shuffled order."""
+    def pick(self, state: SessionState, *pools: Pool, reply: Optional[str] = None) -> Optional[str]:
+        """The first unused line of the first pool that has one, in a per-session shuffled order; given the trainee's
+        `reply`, never a line that quotes words the reply did not say ("'Trust me'? That's what the last one said.")."""
         rng = random.Random(f"{state.seed}:{state.turn}")
         for pool in pools:
             lines = self.pool_lines(pool)
@@ -140,10 +144,23 @@ class Customer:
                 indexes.sort(key=lambda i: pool.ref(i).id in heard)  # stable: lines new to the trainee first
             for i in indexes:
                 ref = pool.ref(i).id
+                if reply is not None and not self._quotes_fit(lines, i, reply):
+                    continue
                 if ref not in state.used:
                     state.used.append(ref)
                     return ref
         return None
+
+    @staticmethod
+    def _quotes_fit(lines: Any, index: int, reply: str) -> bool:
+        """A line that quotes the trainee ('Trust me'?, “相信我”？) fits only a reply that said those words."""
+        said = normalise(reply)
+        for lang in ("en", "zh"):
+            for quoted in _QUOTED.findall(str(local(lines, lang)[index])):
+                words = normalise(next(q for q in quoted if q))
+                if words and words not in said:
+                    return False
+        return True
 
     def _fresh(self, state: SessionState, pool: Pool, count: int, rng: random.Random, fits: Optional[List[int]] = None) -> str:
         """One of a pool's first `count` lines (of those that fit, when given), one the trainee has not heard lately
@@ -234,6 +251,7 @@ class Customer:
         fits_close: bool,
         wins_now: bool = False,
         topics: Optional[List[str]] = None,
+        reply: str = "",
     ) -> Tuple[List[str], Optional[str]]:
         """The customer's next line ids and the outcome, from what the trainee did and the stage of the sale. A question
         is answered before anything else, on what it asked (`topics`, schema QUESTION_TOPICS); the type's preamble to an
@@ -303,7 +321,11 @@ class Customer:
         # an answered objection is not met with the type's protest at being pushed ("I can't say yes on my own. OK, that
         # answers it."): the scene's line alone says the customer moves on; a preamble to an answer needs the answer
         promises = key == "question" and not told
-        first = None if (handles and key in ("close_early", "pressure")) or promises else self.pick(state, *self.reaction_pools(state, key))
+        first = (
+            None
+            if (handles and key in ("close_early", "pressure")) or promises
+            else self.pick(state, *self.reaction_pools(state, key), reply=reply)
+        )
         ids = [x for x in (first, scene_line, extra) if x]
         if not ids:  # every fitting line was said already: the customer has heard enough
             return self.reaction(state, "walk_away"), "walk_away"

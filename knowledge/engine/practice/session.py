@@ -271,6 +271,7 @@ class Practice:
             scored.fits_close,
             wins_now=scored.wins_now,
             topics=self.trainee.asked_topics(text) if scored.reaction == "question" else [],
+            reply=text,
         )
         state.turns.append(
             Turn(
