@@ -338,3 +338,16 @@ def test_the_customer_never_quotes_words_the_trainee_did_not_say(practice, reply
         lines, _ = practice.customer.answer(st, "pressure", "read", 0.2, False, False, reply=reply)
         quoting = [r for r in lines if "“" in practice.customer.line_text(r, "zh")]
         assert said or not quoting, [practice.customer.line_text(r, "en") for r in lines]
+
+
+@pytest.mark.parametrize("reply", ["so u want it?", "那你要不要嘛", "那你要不要嘛？"])
+def test_a_reply_with_no_clear_move_never_scores_well(practice, reply):
+    """Persona replay: 7.2/10 beside "I couldn't tell what your reply was trying to do"."""
+    scored = practice.scoring.reply(state("caustic", "needs", trade="car"), reply, None)
+    assert scored.result.clear or scored.quality <= practice.tune.unclear_cap
+
+
+@pytest.mark.parametrize("reply", ["This flat is really nice.", "这套房子挺好的。", "這套房子挺好的。"])
+def test_the_customer_hears_an_offer_only_when_something_concrete_is_offered(practice, reply):
+    """Persona replay: 「这套房子挺好的」 read as steering to the offer, and the customer said 「突然又有商量的余地了」."""
+    assert practice.scoring.reply(state("caustic", "presenting", trade="real_estate"), reply, None).reaction != "offer"

@@ -69,6 +69,9 @@ _ECHO_STOP = frozenset(
 )
 _NEGATED_EN = re.compile(r"\b(not|no|never|isn't|aren't|wasn't|don't|doesn't|didn't|won't|can't|nothing)\b|n't\b")
 _NEGATED_ZH = re.compile(r"不|没|别|非|未")
+# A decision tied to now in a clause, not negated (ui reply_decides + reply_now): pressure this clearly (persona replay:
+# "Sign today and I'll knock 2% off" read as a concession only, 8.0/10 for a picky customer).
+DEADLINE = 0.6
 # An answer to the customer's own question may be detailed: flooding and talking as if it were decided count this much.
 ANSWER_DETAIL = 0.3
 ANSWER_MOVES = ("overwhelm", "assumptive_close")
@@ -196,6 +199,7 @@ class ReplyScorer:
         self.markers: Optional[Matcher] = None
         self.judgement: Optional[Matcher] = None
         self.pushes: Optional[Matcher] = None
+        self.deadline: Optional[Matcher] = None
         self.proposals: Tuple[str, ...] = ()
         self.acknowledgements: frozenset = frozenset()
 
@@ -226,6 +230,7 @@ class ReplyScorer:
             self.markers = Matcher({k: answers[k].dict() for k in keys})
             self.judgement = Matcher({"reply_own_judgement": answers["reply_own_judgement"].dict()})
             void = answers["reply_reassure_void"]
+            self.deadline = Matcher({k: answers[k].dict() for k in ("reply_decides", "reply_now", "reply_incentive")})
             self.pushes = Matcher({"push": {lang: [*answers["reply_softened"].dict()[lang], *void.dict()[lang]] for lang in ("en", "zh")}})
             self.proposals = tuple(normalise(w) for w in [*answers["reply_proposal"].en, *answers["reply_proposal"].zh])
             self.acknowledgements = frozenset(normalise(w) for w in [*answers["reply_acknowledges"].en, *answers["reply_acknowledges"].zh])
@@ -273,6 +278,14 @@ class ReplyScorer:
             if not self.judgement.find(after.strip()):
                 return True
         return False
+
+    def presses(self, clause: str, mark: Marks) -> bool:
+        """The clause ties a decision to now and an incentive ("sign today and I'll knock 2% off", 「现在下单我就送您保养」),
+        with no negation of it, no softening, and no question."""
+        if self.deadline is None or mark.softened or mark.spared or mark.proposes or is_question(clause, ""):
+            return False
+        found = {str(h["type"]) for h in self.deadline.find(clause) if not h["negated"]}
+        return found == {"reply_decides", "reply_now", "reply_incentive"}
 
     def reassures(self, clause: str, following: str, said: List[Any]) -> bool:
         """A plain reassurance ("you can rest assured", 「您可以放心」), not negated ("if you're not at ease") and not followed
@@ -387,6 +400,8 @@ class ReplyScorer:
                         plain_attack[m] = max(plain_attack.get(m, 0.0), p)
             if answering:
                 probs = {m: p * ANSWER_DETAIL if m in ANSWER_MOVES else p for m, p in probs.items()}
+            if not whole and self.presses(unit, mark):
+                probs["pressure"] = max(probs.get("pressure", 0.0), DEADLINE)
             if (mark.softened or mark.spared) and not whole:
                 probs["give_space"] = max(probs.get("give_space", 0.0), SOFTENED_SPACE)
             if mark.proposes and not whole:  # a dated step put forward: a proposal, not a stall

@@ -282,6 +282,12 @@ class Customer:
         told = False  # a need told in answer to the trainee's question
         if kind != "read":
             scene_line = None
+        elif stage in ("opening", "needs", "presenting") and reaction in ("evidence", "offer") and good and handles:
+            # the doubt answered before it was voiced: the customer moves on to what comes next
+            covered += [x for x in ("presenting", "objections") if x not in covered]
+            state.raised, state.handled = state.raised + 1, True
+            self.to_stage(state, "closing")
+            scene_line = self.pick(state, self.scene_pool(state, "ready"))
         elif stage in ("opening", "needs", "presenting") and reaction in ("evidence", "offer") and good:
             if "presenting" not in covered:
                 covered.append("presenting")

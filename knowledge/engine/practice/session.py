@@ -328,7 +328,10 @@ class Practice:
         ):
             return None
         rows = self.store.recent_sessions(user, self.tune.recent_sessions, finished_only=True)
-        numbers = {int(n) for n in re.findall(r"\d{1,3}", norm)} if asked is None else set()  # a reply's score names no session
+        said = {int(n) for n in re.findall(r"\d{1,3}", norm)}
+        if asked == 0 and not self.trainee.says(norm, "turn_words") and any(r["score"] in said for r in rows):
+            asked = None  # "why did I only get 9?" after a session that scored 9/100: the session
+        numbers = said if asked is None else set()  # a reply's score names no session
         named = type_in(self.kb, text)
         picked = [r for r in rows if (not numbers or r["score"] in numbers) and (not named or r["type_id"] == named)]
         for row in picked or rows[:1]:  # the session the number or type names, else the latest

@@ -271,9 +271,10 @@ class Feedback:
         lines = [self.kb.text("why_score_head", lang, score=score), self.score_line_parts(parts, lang)]
         n = len(state.turns)
         costly = sorted(((1 - t.score) * self.tune.part_quality * parts.scale / max(1, n), i, t) for i, t in enumerate(state.turns))
-        for lost, i, t in sorted(costly, reverse=True)[:3]:
-            if lost < self.tune.costly_points or t.score >= self.tune.good_suggestion:
-                continue
+        costly = [c for c in sorted(costly, reverse=True) if c[0] >= self.tune.costly_points]
+        weak = [c for c in costly if c[2].score < self.tune.good_suggestion]
+        # the weak replies; in a strong session ("why 95 and not 100?") the replies that cost most, good as they were
+        for lost, i, t in (weak or costly[:2])[:3]:
             lines.append(
                 self.kb.text(
                     "why_reply",
