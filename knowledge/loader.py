@@ -213,6 +213,8 @@ def load_shared_reactions(folder: Path = paths.CONTENT_DIR / "scenes") -> Reacti
 def _check_reactions(reactions: Reactions, scenes: Dict[str, Scene], where: Path, prefix: str) -> None:
     """Reactions are said in every trade, so they may not name any trade's things."""
     for key, lists in reactions:
+        if lists is None:  # a shared-only pool (said_before, not_thought) a type does not give
+            continue
         for lang in LANGS:
             for line in local(lists, lang):
                 trades = trade_words_in(line, scenes, lang)

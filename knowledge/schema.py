@@ -152,6 +152,10 @@ class Models(Strict):
 # The typical objection a practice customer raises; each trade's scene words every kind in its own vocabulary.
 NEUTRAL_SCENE = "neutral"  # the scene of any trade the coach has no scenes for (scenes/more/neutral.yaml)
 OBJECTIONS = ("price", "proof", "risk", "time", "decider", "flaws", "control", "others", "focus")
+# What a trainee's question asks about (ui.yaml answers asks_<topic>), and what each of a scene's needs answers (needs_about):
+# the practice customer answers the question asked, not the next fact in line. Most specific first: a question that names
+# two ("who will use it, and when?") is answered on the first.
+QUESTION_TOPICS = ("decider", "budget", "timeline", "people", "problem", "use")
 # What a practice customer reacts to; "close" is a request for the decision (answered by agreement or close_early).
 MOVE_REACTIONS = ("question", "evidence", "rapport", "offer", "pressure", "close", "vague")
 
@@ -170,6 +174,10 @@ class Reactions(Strict):
     repeat: Lists2  # the same reply again
     agree: Lists2
     walk_away: Lists2
+    # any_trade.yaml only: a question about something the customer already told, or about something the scene has no
+    # answer for (said instead of a type's "question" preamble, which promises an answer)
+    said_before: Optional[Lists2] = None
+    not_thought: Optional[Lists2] = None
 
 
 class CustomerRole(Strict):
@@ -207,6 +215,7 @@ class Scene(Strict):
     words: Lists4  # words that belong to this trade only: a line from another trade is caught by them
     openings: Lists2
     needs: Lists4  # answers to needs questions, in the order the customer gives them
+    needs_about: List[str] = []  # what each need answers (QUESTION_TOPICS), one per need; none: any question
     questions: Lists3  # needs questions a good salesperson asks in this trade (hints and better lines)
     prompts: Lists2  # the customer invites a proposal
     ready: Lists2  # objection answered: the customer asks what comes next
@@ -220,6 +229,16 @@ class Scene(Strict):
         if trade is not None and trade not in TRADES:
             raise ValueError(f"unknown trade {trade!r}; use one of {', '.join(TRADES)}")
         return values
+
+    @validator("needs_about")
+    def topics_per_need(cls, v: List[str], values: dict) -> List[str]:
+        needs = values.get("needs")
+        unknown = [t for t in v if t not in QUESTION_TOPICS]
+        if unknown:
+            raise ValueError(f"unknown topics {unknown}; use {', '.join(QUESTION_TOPICS)}")
+        if v and needs is not None and len(v) != min(len(needs.en), len(needs.zh)):
+            raise ValueError(f"needs_about has {len(v)} topics for {min(len(needs.en), len(needs.zh))} needs: one per need")
+        return v
 
     @validator("objections")
     def every_objection(cls, v: Dict[str, "Lists2"]) -> Dict[str, "Lists2"]:

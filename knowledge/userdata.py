@@ -319,6 +319,12 @@ class UserData:
 
         self.transaction(work)
 
+    def save_session_state(self, session_id: int, state: Dict[str, Any]) -> None:
+        """A running session's state kept without a turn (what the trainee said they sell, noted mid-session)."""
+        self.write(
+            practice_sessions.update().where(practice_sessions.c.id == session_id).values(state=json.dumps(state, ensure_ascii=False))
+        )
+
     def finish_session(self, session_id: int, score: int, status: str, state: Dict[str, Any]) -> None:
         self.write(
             practice_sessions.update()

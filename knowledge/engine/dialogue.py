@@ -758,7 +758,7 @@ class Dialogue:
         if r.intent in ("start_practice", "start_assignment") and r.is_button:
             return self.routes[r.intent](r, state)
         running = self.userdata.active_session(state.user)
-        reply = self.practice.turn(state.user, r.text, r.intent, state.lang)
+        reply = self.practice.turn(state.user, r.text, r.intent, state.lang, stated=r.trade_statement)
         now = self.userdata.active_session(state.user)
         if running is not None and (now is None or now["id"] != running["id"]):  # the session ended: what it counts for
             note = self.programs.after_session(state.user, int(running["id"]), state.lang)

@@ -49,18 +49,40 @@ OPEN_QUESTION_ATTACK = 0.2
 # a negated pressure word ("I won't ask you to sign") are not attacks, so attacks read in them count this much;
 # a negated pressure word gives the customer room (give_space at this confidence). Chosen on
 # tests/data/moves_dev.jsonl (the held-out moves_heldout.jsonl was not used), cv_replies unchanged.
-COURTESY_KEYS = ("reply_thanks", "reply_offer", "reply_agree", "reply_modesty", "reply_safeguard")
+COURTESY_KEYS = ("reply_thanks", "reply_offer", "reply_agree", "reply_modesty", "reply_safeguard", "reply_burden")
 COURTESY_ATTACK = 0.2
 SOFTENED_SPACE = 0.6
 # A next step put forward (reply_next_step) is read as a proposal, a source to check (reply_check_yourself) as
 # evidence, at least this clearly; stalling in it counts
 # COURTESY_ATTACK of itself (persona 11 T7: "I'll call you Wednesday, Wednesday or Thursday?" read as delay).
 NEXT_STEP = 0.5
-# How far after "no need to" / 不用 the spared thing is read (characters): 「不用再去网点看」, "no need to go and compare".
+# How far after "no need to" / 不用 the spared thing is read (characters): 「不用再去网点看」, "no need to go and compare";
+# the same reach after "rest assured" / 放心 reads a push to buy (「放心买就是了」).
 NO_NEED_REACH = {"en": 16, "zh": 4}
+# A clause that says the customer's own words back (「收入全靠自己撑」 after "「我是个体户，一旦生病，收入就断了」) restates; it
+# does not attack, unless it negates them (arguing) or carries an attack's keyword. Words shared with the customer's
+# last line: English content words of at least ECHO_WORD letters, Chinese character pairs.
+ECHO_WORD = 4
+_ECHO_STOP = frozenset(
+    "that this with what your have just they them then there their about would could should been were will from "
+    "when which into some more much very really well also like want need know think make sure here".split()
+)
+_NEGATED_EN = re.compile(r"\b(not|no|never|isn't|aren't|wasn't|don't|doesn't|didn't|won't|can't|nothing)\b|n't\b")
+_NEGATED_ZH = re.compile(r"不|没|别|非|未")
+# A decision tied to now in a clause, not negated (ui reply_decides + reply_now): pressure this clearly (persona replay:
+# "Sign today and I'll knock 2% off" read as a concession only, 8.0/10 for a picky customer).
+DEADLINE = 0.6
 # An answer to the customer's own question may be detailed: flooding and talking as if it were decided count this much.
 ANSWER_DETAIL = 0.3
 ANSWER_MOVES = ("overwhelm", "assumptive_close")
+# A feature list ("unlimited data, 5G, free roaming and Netflix included", 「全景天窗、自适应巡航、360度影像、无线充电」): at
+# least LIST_ITEMS listed parts, LIST_SHORT of them short (words / Chinese characters), and no question: a flood of
+# features the customer never asked for (persona re-test 9 T11 read it as small talk, 8.8/10), overwhelm this clearly.
+LIST_ITEMS = 4
+LIST_SHORT = 3
+LIST_SHORT_UNITS = {"en": 4, "zh": 6}
+LIST_OVERWHELM = 0.6
+_LIST_SPLIT = {"en": re.compile(r"[,;]|\band\b|\bplus\b"), "zh": re.compile(r"、|[,，]?(?:还有|以及|另外)")}  # Chinese lists with 、
 
 
 @dataclass
@@ -69,7 +91,7 @@ class MoveHit:
     confidence: float
     weight: int
     text: str
-    asked: bool = False  # read in an open question ("who else has a say?")
+    asked: bool = False  # read in a question that proposes nothing ("who else has a say?", "is it you and your partner?")
 
 
 @dataclass
@@ -98,10 +120,29 @@ def text_units(text: str) -> int:
     return han if han else len(re.findall(r"[a-z0-9']+", text.lower()))
 
 
+def lists_features(norm: str) -> bool:
+    """A reply that lists features and asks nothing (see LIST_ITEMS); `norm` is normalised."""
+    if "?" in norm or "？" in norm:
+        return False
+    lang = "zh" if han_count(norm) else "en"
+    parts = list(dict.fromkeys(p.strip() for p in _LIST_SPLIT[lang].split(norm) if has_words(p)))  # "no, no, no" is one part
+    short = [p for p in parts if text_units(p) <= LIST_SHORT_UNITS[lang]]
+    return len(parts) >= LIST_ITEMS and len(short) >= LIST_SHORT and not any(is_question(p, "") for p in parts)
+
+
 def is_question(unit: str, after: str) -> bool:
     """A clause that asks: a question mark after it, an English question opening, or a Chinese question word."""
     unit = unit.strip()
     return after in ("?", "？") or bool(_QUESTION_EN.match(unit) if not han_count(unit) else _QUESTION_ZH.search(unit))
+
+
+def asks_here(norm: str, clause: Any) -> bool:
+    """An English clause that opens with a question word asks only when it starts a sentence or ends with a question mark:
+    "a reference, Brenner Logistics, who moved twelve years of data" describes, it does not ask who."""
+    if han_count(clause.text) or norm[clause.end : clause.end + 1] in ("?", "？"):
+        return True
+    before = norm[: clause.start].rstrip()
+    return not before or before[-1] in ".!?。！？:;"
 
 
 def is_open_question(unit: str) -> bool:
@@ -124,10 +165,11 @@ class Marks:
     invites: bool = False  # "any questions?": an invitation to ask, not a needs question
     proposes: bool = False  # "how about this: I call you Wednesday", "Wednesday or Thursday?": a next step put forward
     verifiable: bool = False  # "you can call the office yourself to check": evidence the customer can verify
+    echoes: bool = False  # says the customer's own words back, without negating them
 
     @property
     def gentle(self) -> bool:
-        return self.courteous or self.softened or self.reassured or self.spared or self.proposes or self.verifiable
+        return self.courteous or self.softened or self.reassured or self.spared or self.proposes or self.verifiable or self.echoes
 
 
 @dataclass(frozen=True)
@@ -156,7 +198,10 @@ class ReplyScorer:
         self.asked_reactions = {m.id: m.asked_reaction for m in moves if getattr(m, "asked_reaction", None)}
         self.markers: Optional[Matcher] = None
         self.judgement: Optional[Matcher] = None
+        self.pushes: Optional[Matcher] = None
+        self.deadline: Optional[Matcher] = None
         self.proposals: Tuple[str, ...] = ()
+        self.acknowledgements: frozenset = frozenset()
 
     def learn_context(self, kb: Any) -> ReplyScorer:
         """Read the knowledge a context needs: each type's objection handlers and closes, and the words of a
@@ -180,10 +225,15 @@ class ReplyScorer:
                 "reply_no_need",
                 "reply_next_step",
                 "reply_check_yourself",
+                "reply_reassures",
             )
             self.markers = Matcher({k: answers[k].dict() for k in keys})
             self.judgement = Matcher({"reply_own_judgement": answers["reply_own_judgement"].dict()})
+            void = answers["reply_reassure_void"]
+            self.deadline = Matcher({k: answers[k].dict() for k in ("reply_decides", "reply_now", "reply_incentive")})
+            self.pushes = Matcher({"push": {lang: [*answers["reply_softened"].dict()[lang], *void.dict()[lang]] for lang in ("en", "zh")}})
             self.proposals = tuple(normalise(w) for w in [*answers["reply_proposal"].en, *answers["reply_proposal"].zh])
+            self.acknowledgements = frozenset(normalise(w) for w in [*answers["reply_acknowledges"].en, *answers["reply_acknowledges"].zh])
         return self
 
     def proposes(self, clause: str) -> bool:
@@ -197,18 +247,20 @@ class ReplyScorer:
             return self.asked_reactions[hit.move]
         return self.reactions.get(hit.move)
 
-    def marks(self, clause: str) -> Marks:
-        """How the words of one clause (normalised) change its meaning."""
+    def marks(self, clause: str, following: str = "") -> Marks:
+        """How the words of one clause (normalised) change its meaning; `following`: the next clause, where a push
+        after a reassurance may stand (「您放心，买了保证喜欢」)."""
         if self.markers is None:
             return Marks()
         hits = self.markers.find(clause)
         found = {str(h["type"]) for h in hits}
         threat = "reply_conditional" in found
         negated = {str(h["type"]) for h in hits if h["negated"]}
+        said = [h for h in hits if h["type"] == "reply_reassures"]
         return Marks(
-            courteous=bool(found & set(COURTESY_KEYS)),
+            courteous=bool(found & set(COURTESY_KEYS)) or clause.strip(" .!") in self.acknowledgements,
             softened="reply_softened" in negated and not threat,
-            reassured="reply_reassured" in negated and not threat,
+            reassured=("reply_reassured" in negated or self.reassures(clause, following, said)) and not threat,
             spared=self.spares(clause, [h for h in hits if h["type"] == "reply_no_need"]) and not threat,
             invites="reply_invites_questions" in found,
             proposes="reply_next_step" in found and not threat,
@@ -227,6 +279,41 @@ class ReplyScorer:
                 return True
         return False
 
+    def presses(self, clause: str, mark: Marks) -> bool:
+        """The clause ties a decision to now and an incentive ("sign today and I'll knock 2% off", 「现在下单我就送您保养」),
+        with no negation of it, no softening, and no question."""
+        if self.deadline is None or mark.softened or mark.spared or mark.proposes or is_question(clause, ""):
+            return False
+        found = {str(h["type"]) for h in self.deadline.find(clause) if not h["negated"]}
+        return found == {"reply_decides", "reply_now", "reply_incentive"}
+
+    def reassures(self, clause: str, following: str, said: List[Any]) -> bool:
+        """A plain reassurance ("you can rest assured", 「您可以放心」), not negated ("if you're not at ease") and not followed
+        within NO_NEED_REACH, in its clause or the next, by a push to buy or a brush-off (「放心买就是了」, 「放心去就行」)."""
+        if self.pushes is None:
+            return False
+        for hit in said:
+            end = int(hit["end"])
+            after = (clause[end:] + " " + following)[: NO_NEED_REACH["zh" if han_count(clause) else "en"] + 1]
+            if not hit["negated"] and not self.pushes.find(after.strip()):
+                return True
+        return False
+
+    def echoes(self, clause: str, context: str) -> bool:
+        """The clause says the customer's own words back (context: the customer's last line, normalised): it shares a
+        content word (English) or a character pair (Chinese) with it and negates nothing."""
+        if not context:
+            return False
+        if han_count(clause):
+            if _NEGATED_ZH.search(clause):
+                return False
+            pairs = {clause[i : i + 2] for i in range(len(clause) - 1) if han_count(clause[i : i + 2]) == 2}
+            return any(p in context for p in pairs)
+        if _NEGATED_EN.search(clause):
+            return False
+        words = {w for w in re.findall(r"[a-z]+", clause) if len(w) >= ECHO_WORD and w not in _ECHO_STOP}
+        return bool(words & set(re.findall(r"[a-z]+", context)))
+
     def customer_signal(self, context: Optional[str]) -> Optional[str]:
         """'keen' when the customer's line shows readiness and no doubt, 'doubts' for any other line, None without."""
         text = clean(context or "", limit=1000)
@@ -243,14 +330,15 @@ class ReplyScorer:
         spans = [c for c in clauses.split(text) if has_words(c.text)]
         return any(is_question(c.text, text[c.end : c.end + 1]) for c in spans)
 
-    def detect(self, reply: str, answering: bool = False) -> Dict[str, Tuple[float, str]]:
+    def detect(self, reply: str, answering: bool = False, context: Optional[str] = None) -> Dict[str, Tuple[float, str]]:
         """Moves in the reply: move id -> (confidence, the words that made it). `answering`: the reply answers the
-        customer's own question, so detail is what was asked for."""
-        return {m: (c, w) for m, (c, w, _) in self.read(reply, answering).items()}
+        customer's own question, so detail is what was asked for; `context`: the customer's last line."""
+        return {m: (c, w) for m, (c, w, _) in self.read(reply, answering, context).items()}
 
-    def read(self, reply: str, answering: bool = False) -> Dict[str, Tuple[float, str, bool]]:
+    def read(self, reply: str, answering: bool = False, context: Optional[str] = None) -> Dict[str, Tuple[float, str, bool]]:
         """Moves in the reply: move id -> (confidence, the words that made it, read in an open question)."""
         norm = normalise(reply)
+        said = normalise(clean(context or "", limit=1000))
         found: Dict[str, Tuple[float, str, bool]] = {}
 
         asked_moves: set = set()  # moves read clearly in an open question, whatever else reads them more strongly
@@ -266,8 +354,13 @@ class ReplyScorer:
 
         spans = [c for c in clauses.split(norm) if has_words(c.text)]
         parts = [c.text.strip() for c in spans] or [norm]
-        asks = [is_question(c.text, norm[c.end : c.end + 1]) for c in spans] or [is_question(norm, "")]
-        marks = [self.marks(p) for p in parts]
+        asks = [is_question(c.text, norm[c.end : c.end + 1]) and asks_here(norm, c) for c in spans] or [is_question(norm, "")]
+        marks = [self.marks(p, parts[i + 1] if i + 1 < len(parts) else "") for i, p in enumerate(parts)]
+        attack_words = [(int(h["start"]), int(h["end"])) for h in self.matcher.find(norm) if not h["negated"] and attack(str(h["type"]))]
+        marks = [
+            replace(m, echoes=True) if not any(c.start <= a < c.end for a, _ in attack_words) and self.echoes(p, said) else m
+            for c, p, m in zip(spans, parts, marks, strict=False)
+        ] or marks
         # "call the insurer's hotline, and check the record": the check covers the clause that names whom to call
         marks = [replace(m, verifiable=True) if i + 1 < len(marks) and marks[i + 1].verifiable else m for i, m in enumerate(marks)]
         units = parts + ([norm] if len(parts) > 1 else [])
@@ -282,14 +375,20 @@ class ReplyScorer:
             scale = min(1.0, text_units(unit) / FULL_UNITS["zh" if han_count(unit) else "en"])
             probs = {move: float(p) * scale for move, p in zip(self.classes, row, strict=False)}
             open_question = asked and is_open_question(unit)
+            # a question that proposes nothing asks ("is it you and your partner plus kids?" asks who is involved)
+            asks_about = open_question or (asked and not self.proposes(unit) and not whole)
             if asked:
                 damp = OPEN_QUESTION_ATTACK if open_question else QUESTION_ATTACK
                 probs = {m: p * (damp if attack(m) else 1.0) for m, p in probs.items()}
                 top = max(probs, key=lambda m: probs[m])
                 proposal = self.proposes(unit)
-                weak = self.reactions.get(top) in ("question", "pressure", "vague") or top == "small_talk" or probs[top] < CLASSIFIER_SURE
+                # what the top reading does in this question ("when does it need to be live?" asks, it brings in no decider)
+                does = self.asked_reactions.get(top, self.reactions.get(top)) if asks_about else self.reactions.get(top)
+                weak = does in ("question", "pressure", "vague") or top == "small_talk" or probs[top] < CLASSIFIER_SURE
                 # a question that asks for the decision ("which day suits you, Saturday or Monday?") is a close, not a needs question
-                if weak and not proposal and not mark.invites and self.reactions.get(top) != "close":
+                # ... and one read clearly as a question already ("who signs off on this?") needs no second reading
+                asks_already = asks_about and top in self.asked_reactions and probs[top] >= SHOWN_THRESHOLD
+                if weak and not asks_already and not proposal and not mark.invites and not mark.proposes and does != "close":
                     probs["ask_needs"] = max(probs.get("ask_needs", 0.0), QUESTION_NEEDS * scale)
             if whole and mark.gentle:  # the whole reply attacks only as much as a plain clause of it does
                 probs = {m: max(p * COURTESY_ATTACK, plain_attack.get(m, 0.0)) if attack(m) else p for m, p in probs.items()}
@@ -301,6 +400,8 @@ class ReplyScorer:
                         plain_attack[m] = max(plain_attack.get(m, 0.0), p)
             if answering:
                 probs = {m: p * ANSWER_DETAIL if m in ANSWER_MOVES else p for m, p in probs.items()}
+            if not whole and self.presses(unit, mark):
+                probs["pressure"] = max(probs.get("pressure", 0.0), DEADLINE)
             if (mark.softened or mark.spared) and not whole:
                 probs["give_space"] = max(probs.get("give_space", 0.0), SOFTENED_SPACE)
             if mark.proposes and not whole:  # a dated step put forward: a proposal, not a stall
@@ -316,7 +417,10 @@ class ReplyScorer:
             for move, p in probs.items():
                 classified[move] = max(classified.get(move, 0.0), p)
                 if p >= MOVE_THRESHOLD:
-                    note(move, p, unit, open_question)
+                    note(move, p, unit, asks_about)
+        if lists_features(norm) and not answering:
+            note("overwhelm", LIST_OVERWHELM, norm)
+            classified["overwhelm"] = max(classified.get("overwhelm", 0.0), LIST_OVERWHELM)
         top = max(classified, key=lambda m: classified[m]) if classified else None
         gentle_spans = [(c.start, c.end) for c, mk in zip(spans, marks, strict=False) if mk.gentle]
         for hit in self.matcher.find(norm):
@@ -362,7 +466,7 @@ class ReplyScorer:
             return ReplyScore(score=0.0, lang=lang)
         signal = signal or self.customer_signal(context)
         answering = self.answers_question(context)
-        read = self.read(text, answering)
+        read = self.read(text, answering, context)
         hits = [MoveHit(m, c, self.weight(type_id, m, signal, asked), words, asked) for m, (c, words, asked) in read.items()]
         raw = sum(h.confidence * h.weight for h in hits)
         return ReplyScore(score=round(1 / (1 + math.exp(-SCORE_SLOPE * raw)), 4), moves=hits, lang=lang)

@@ -10,14 +10,19 @@ that suits the type.
 from __future__ import annotations
 
 import random
+import re
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Tuple
 
 from ...loader import load_more_scenes, load_scenes, load_shared_reactions
 from ...schema import NEUTRAL_SCENE, Reactions, Scene, local
+from ...text import normalise
+from .. import clauses
 from ..wording import SENTENCE_GLUE
 from .state import LineRef, Pool, SessionState
 from .tuning import TUNING, Tuning, level_of
+
+_QUOTED = re.compile(r"^'([^']+)'|“([^”]+)”|「([^」]+)」")  # a customer's line quoting the trainee's words
 
 
 @lru_cache(maxsize=1)
@@ -57,17 +62,23 @@ class Customer:
         options = self.scenes_for(trade)
         if len(options) == 1:
             return options[0]
-        text = said.lower()
+        text = normalise(said)
         if text:
             for scene_id in options:
                 own = [w for w in local(self.all_scenes[scene_id].words, lang) if w.lower() not in self._shared_words(options, lang)]
-                if any(w.lower() in text for w in own):
+                if any(self._affirmed(text, normalise(w)) for w in own):  # "I don't sell CRM" picks no CRM scene
                     return scene_id
             generic = [i for i in options if self.all_scenes[i].any_product]
             if generic:
                 return generic[0]
         fresh = [i for i in options if i not in avoid] or options
         return rng.choice(fresh)
+
+    @staticmethod
+    def _affirmed(text: str, word: str) -> bool:
+        """The word is in the text and not said in a negation."""
+        at = text.find(word)
+        return bool(word) and at >= 0 and not clauses.negated_at(text, at)
 
     def _shared_words(self, options: List[str], lang: str) -> set:
         """Words every scene of the trade uses ("software"): they say the trade, not the scene."""
@@ -120,8 +131,9 @@ class Customer:
         ]
         return [x for x in refs if x]
 
-    def pick(self, state: SessionState, *pools: Pool) -> Optional[str]:
-        """The first unused line of the first pool that has one, in a per-session shuffled order."""
+    def pick(self, state: SessionState, *pools: Pool, reply: Optional[str] = None) -> Optional[str]:
+        """The first unused line of the first pool that has one, in a per-session shuffled order; given the trainee's
+        `reply`, never a line that quotes words the reply did not say ("'Trust me'? That's what the last one said.")."""
         rng = random.Random(f"{state.seed}:{state.turn}")
         for pool in pools:
             lines = self.pool_lines(pool)
@@ -132,10 +144,23 @@ class Customer:
                 indexes.sort(key=lambda i: pool.ref(i).id in heard)  # stable: lines new to the trainee first
             for i in indexes:
                 ref = pool.ref(i).id
+                if reply is not None and not self._quotes_fit(lines, i, reply):
+                    continue
                 if ref not in state.used:
                     state.used.append(ref)
                     return ref
         return None
+
+    @staticmethod
+    def _quotes_fit(lines: Any, index: int, reply: str) -> bool:
+        """A line that quotes the trainee ('Trust me'?, “相信我”？) fits only a reply that said those words."""
+        said = normalise(reply)
+        for lang in ("en", "zh"):
+            for quoted in _QUOTED.findall(str(local(lines, lang)[index])):
+                words = normalise(next(q for q in quoted if q))
+                if words and words not in said:
+                    return False
+        return True
 
     def _fresh(self, state: SessionState, pool: Pool, count: int, rng: random.Random, fits: Optional[List[int]] = None) -> str:
         """One of a pool's first `count` lines (of those that fit, when given), one the trainee has not heard lately
@@ -185,11 +210,53 @@ class Customer:
             state.facts += 1
         return line
 
+    def answer_question(self, state: SessionState, topics: List[str]) -> Tuple[Optional[str], bool]:
+        """The customer's answer to a needs question: (line, told a need). The need the question asks about (the scene's
+        needs_about), else the next need in line when the question names no topic the scene knows; a topic already
+        told gets "I told you that already", one the scene has no need for "I haven't thought about that"."""
+        about = self.scene_of(state).needs_about
+        asked = [t for t in topics if t in about]
+        if not topics or not about:
+            line = self.fact(state)
+            return line, line is not None
+        pool = self.scene_pool(state, "needs")
+        for topic in asked:
+            for i, t in enumerate(about):
+                if t == topic and pool.ref(i).id not in state.used:
+                    state.used.append(pool.ref(i).id)
+                    state.facts += 1
+                    return pool.ref(i).id, True
+        said = self.pick(state, self.shared_pool("said_before" if asked else "not_thought"))
+        if said:
+            return said, False
+        line = self.fact(state)  # those used up too: the customer tells what is left
+        return line, line is not None
+
+    def answers_open(self, state: SessionState, topics: List[str]) -> bool:
+        """A needs question the scene still has an answer for (at any stage)."""
+        about = self.scene_of(state).needs_about
+        if not topics or not about:
+            return self.fact(state, peek=True) is not None
+        pool = self.scene_pool(state, "needs")
+        return any(t in topics and pool.ref(i).id not in state.used for i, t in enumerate(about))
+
     # the customer's answer ------------------------------------------------------------------------
     def answer(
-        self, state: SessionState, reaction: str, kind: str, quality: float, handles: bool, fits_close: bool, wins_now: bool = False
+        self,
+        state: SessionState,
+        reaction: str,
+        kind: str,
+        quality: float,
+        handles: bool,
+        fits_close: bool,
+        wins_now: bool = False,
+        topics: Optional[List[str]] = None,
+        reply: str = "",
     ) -> Tuple[List[str], Optional[str]]:
-        """The customer's next line ids and the outcome, from what the trainee did and the stage of the sale."""
+        """The customer's next line ids and the outcome, from what the trainee did and the stage of the sale. A question
+        is answered before anything else, on what it asked (`topics`, schema QUESTION_TOPICS); the type's preamble to an
+        answer ("OK, I'll tell you") is said only when an answer follows."""
+        topics = topics or []
         tune = self.tune
         role = self.kb.types[state.type_id].practice
         covered = state.covered
@@ -211,13 +278,17 @@ class Customer:
         if key == "close_early" and not state.raised and stage != "closing":
             # asked to decide before any doubt was voiced: the customer voices it (nothing to "fix" yet)
             return [x for x in [self.raise_objection(state, role.objection)] if x] or self.reaction(state, "walk_away"), None
-        # an answered objection is not met with the type's protest at being pushed ("I can't say yes on my own. OK,
-        # that answers it."): the scene's line alone says the customer moves on
-        first = None if handles and key in ("close_early", "pressure") else self.pick(state, *self.reaction_pools(state, key))
         scene_line: Optional[str] = None
         extra: Optional[str] = None
+        told = False  # a need told in answer to the trainee's question
         if kind != "read":
             scene_line = None
+        elif stage in ("opening", "needs", "presenting") and reaction in ("evidence", "offer") and good and handles:
+            # the doubt answered before it was voiced: the customer moves on to what comes next
+            covered += [x for x in ("presenting", "objections") if x not in covered]
+            state.raised, state.handled = state.raised + 1, True
+            self.to_stage(state, "closing")
+            scene_line = self.pick(state, self.scene_pool(state, "ready"))
         elif stage in ("opening", "needs", "presenting") and reaction in ("evidence", "offer") and good:
             if "presenting" not in covered:
                 covered.append("presenting")
@@ -225,7 +296,7 @@ class Customer:
         elif stage in ("opening", "needs", "presenting") and reaction == "question":
             if good and "needs" not in covered:
                 covered.append("needs")
-            scene_line = self.fact(state)
+            scene_line, told = self.answer_question(state, topics)
             if state.facts >= tune.needs_before_prompt and stage != "presenting":
                 extra = self.pick(state, self.scene_pool(state, "prompts"))
                 self.to_stage(state, "presenting")
@@ -236,8 +307,15 @@ class Customer:
             covered.append("objections")
             self.to_stage(state, "closing")
             scene_line = self.pick(state, self.scene_pool(state, "ready"))
-        elif stage in ("objections", "closing") and reaction == "question" and good and self.fact(state, peek=True):
-            scene_line = self.fact(state)  # a needs question gets an answer from the scene, at any stage
+        elif (
+            stage in ("objections", "closing")
+            and reaction == "question"
+            and good
+            and (self.answers_open(state, topics) or stage == "closing")
+        ):
+            # a needs question gets an answer from the scene at any stage; once the doubt is answered, any question is
+            # answered (with "I haven't thought about that" when the scene has nothing), never met with silence
+            scene_line, told = self.answer_question(state, topics)
         elif stage == "objections" and state.raised < level.objections:
             scene_line = self.raise_objection(state, role.objection)
         elif stage == "opening":
@@ -247,6 +325,14 @@ class Customer:
             self.to_stage(state, "presenting")
         elif state.stage == "presenting" and state.stage_turns > tune.presenting_turns and not scene_line:
             scene_line = self.raise_objection(state, role.objection)
+        # an answered objection is not met with the type's protest at being pushed ("I can't say yes on my own. OK, that
+        # answers it."): the scene's line alone says the customer moves on; a preamble to an answer needs the answer
+        promises = key == "question" and not told
+        first = (
+            None
+            if (handles and key in ("close_early", "pressure")) or promises
+            else self.pick(state, *self.reaction_pools(state, key), reply=reply)
+        )
         ids = [x for x in (first, scene_line, extra) if x]
         if not ids:  # every fitting line was said already: the customer has heard enough
             return self.reaction(state, "walk_away"), "walk_away"

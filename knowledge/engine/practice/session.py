@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 import random
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from ...schema import LANGS, NEUTRAL_SCENE, local
-from ...text import clean, normalise
+from ...text import clean, han_count, normalise
 from ...userdata import UserData
 from ..answer import Answer
 from ..explain import shown_moves
@@ -99,7 +99,7 @@ class Practice:
         else:
             trade = stated or (trade if trade in self.scenes else None) or rng.choice(sorted(self.scenes))
         heard = [] if exam else self.heard_before(user)
-        said = " ".join(x for x in (sells or "", text if stated else "") if x)
+        said = " ".join(x for x in (sells or "", text if stated else "") if x) or self.sold_before(user, trade)
         played = sorted({LineRef.parse(r).pool.owner for r in heard if r.startswith("s:")})
         if scene in self.customer.scenes_for(trade):
             scene_id = scene
@@ -116,6 +116,7 @@ class Practice:
             heard=heard,
             level=played_at.id,
             exam=exam,
+            sells=said,
         )
         state.line = self.customer.opening(state, rng)
         self.store.start_session(user, type_id, 0, lang, state.to_dict())
@@ -157,6 +158,13 @@ class Practice:
             reply.button(self.kb.type_name(type_id, lang), "start_practice", type_id=type_id)
         return reply.button(self.kb.text("btn_practice", lang), "start_practice")
 
+    def sold_before(self, user: str, trade: str) -> str:
+        """What the trainee last said they sell, when it names this trade ("it's HR software" said in an earlier session
+        picks the trade's scene of any product again)."""
+        last = self.store.last_session(user)
+        sells = str((last or {}).get("state", {}).get("sells", "")) if last else ""
+        return sells if sells and self.trainee.trade_in(sells) == trade else ""
+
     def heard_before(self, user: str) -> List[str]:
         """Customer lines the trainee heard in their recent sessions: the new customer prefers others."""
         rows = self.store.recent_sessions(user, self.tune.recent_sessions)
@@ -175,9 +183,10 @@ class Practice:
         except (TypeError, ValueError, KeyError):
             return None
 
-    def turn(self, user: str, text: str, intent: str, lang: str) -> Answer:
+    def turn(self, user: str, text: str, intent: str, lang: str, stated: Optional[Tuple[Optional[str], Optional[str]]] = None) -> Answer:
         """Every message while a session runs: a command, an out-of-role note, or a scored reply and the
-        customer's answer (with the summary when the session ends)."""
+        customer's answer (with the summary when the session ends). `stated`: the trade the message says the trainee
+        sells, as the dialogue reads it (Reading.trade_statement: a trade id, or the words of a trade without scenes)."""
         session = self.store.active_session(user)
         if not session:
             return self.outside_session(intent, text, lang)
@@ -198,6 +207,12 @@ class Practice:
         if text.startswith("/"):  # another intent's button or a typed command ("/show_more{...}"): never a reply
             return self._off_role_note(state, lang)
         text = clean(text, limit=2000)
+        if stated and self._corrects_trade(state, text, stated):
+            return self._trade_noted(session["id"], state, text, stated, lang)
+        asked = self.trainee.turn_asked(text, bare=True)
+        if asked is not None and state.turns:  # "why was that reply only 5?": that reply's explanation, not scored
+            why = self.feedback.explain_turn(state, self._turn_index(state, asked, text), lang)
+            return self._with_buttons(Answer().say(why, self.customer.says(state, lang)), lang, state)
         if intent in RESTART_INTENTS and mentions(normalise(text), {"again": self.trainee.words("practice_request")}):
             level = None if state.exam else state.level  # a new customer at the same level; an exam is not replayed
             return self.start(user, lang, text, trade=state.trade, level=level)  # "let's practise another one", 「换个客户练习」
@@ -206,6 +221,24 @@ class Practice:
         if self.trainee.off_role(text, intent):
             return self._off_role_note(state, lang)
         return self._reply(session["id"], state, text, lang)
+
+    def _corrects_trade(self, state: SessionState, text: str, stated: Tuple[Optional[str], Optional[str]]) -> bool:
+        """The message says what the trainee sells, to the coach: another trade than the session's, a trade without
+        scenes, or a correction ("I don't sell CRM, it's HR software"); "we sell the best CRM" to the customer is a reply."""
+        trade, words = stated
+        correction = self.trainee.says(normalise(text), "trade_correction")
+        return bool(trade and (trade != state.trade or correction)) or bool(words and state.trade != NEUTRAL_SCENE)
+
+    def _trade_noted(
+        self, session_id: int, state: SessionState, text: str, stated: Tuple[Optional[str], Optional[str]], lang: str
+    ) -> Answer:
+        """Not scored: kept for the next session (state.sells, read by start), said plainly, and the customer waits."""
+        trade, words = stated
+        state.sells = text
+        self.store.save_session_state(session_id, state.to_dict())
+        name = local(self.kb.ui.trades[trade].names, lang) if trade in self.kb.ui.trades else words or ""
+        reply = Answer().say(self.kb.text("practice_trade_noted", lang, trade=name), self.customer.says(state, lang))
+        return self._with_buttons(reply, lang, state)
 
     def _coach_note(self, state: SessionState, text: str, intent: str, lang: str) -> Answer:
         """A question to the coach mid-sale is answered briefly for the practised type, never scored:
@@ -255,7 +288,15 @@ class Practice:
         state.trust = round(min(1.0, max(0.0, trust)), 3)
         covered_before = len(state.covered)
         lines, outcome = self.customer.answer(
-            state, scored.reaction, scored.kind, quality, scored.handles, scored.fits_close, wins_now=scored.wins_now
+            state,
+            scored.reaction,
+            scored.kind,
+            quality,
+            scored.handles,
+            scored.fits_close,
+            wins_now=scored.wins_now,
+            topics=self.trainee.asked_topics(text) if scored.reaction == "question" else [],
+            reply=text,
         )
         state.turns.append(
             Turn(
@@ -268,6 +309,7 @@ class Practice:
                 words={m.move: m.text for m in result.clear},
                 sure=[m.move for m in result.clear if m.confidence >= tune.credit_confidence],
                 too_early=scored.too_early,
+                not_ready=scored.too_early and not scored.objection_voiced,
                 covers=state.covered[covered_before:],
                 handles=scored.handles,
                 closes=scored.fits_close and state.handled,
@@ -286,14 +328,35 @@ class Practice:
         return self._with_buttons(reply, lang, state)
 
     # "why did I get N?" ----------------------------------------------------------------------
+    def _turn_index(self, state: SessionState, asked: int, text: str) -> int:
+        """The reply a "why?" is about: its number; else the one whose score it names ("only 3/10") or whose words it
+        quotes ("the ERP answer"); else the last one."""
+        if 0 < asked <= len(state.turns):
+            return asked - 1
+        norm = normalise(text)
+        numbers = [float(n) for n in re.findall(r"\d+(?:\.\d)?", norm) if float(n) <= 10]
+        if numbers:
+            return min(range(len(state.turns)), key=lambda i: (abs(state.turns[i].score * 10 - numbers[0]), -i))
+        asked_words = content_units(text) - content_units(" ".join(self.trainee.words("score_why") + self.trainee.words("turn_words")))
+        shared = [len(asked_words & content_units(t.text)) for t in state.turns]
+        best = max(range(len(shared)), key=lambda i: (shared[i], i))
+        return best if shared[best] >= 1 else len(state.turns) - 1
+
     def explain_score(self, user: str, text: str, lang: str) -> Optional[Answer]:
         """An answer from the last finished session's own parts when the message asks why it scored what it did
-        ("why did I only get 59?", 「为什么只有59分」); None for any other message (the caller routes it on)."""
+        ("why did I only get 59?", 「为什么只有59分」), or from one reply's when it asks about a reply ("why was the ERP
+        answer only 3/10?", 「为什么第4句只有6分」); None for any other message (the caller routes it on)."""
         norm = normalise(text)
-        if not (self.trainee.says(norm, "score_why") and (self.trainee.says(norm, "score_words") or re.search(r"\d", norm))):
+        asked = self.trainee.turn_asked(text)
+        if asked is None and not (
+            self.trainee.says(norm, "score_why") and (self.trainee.says(norm, "score_words") or re.search(r"\d", norm))
+        ):
             return None
         rows = self.store.recent_sessions(user, self.tune.recent_sessions, finished_only=True)
-        numbers = {int(n) for n in re.findall(r"\d{1,3}", norm)}
+        said = {int(n) for n in re.findall(r"\d{1,3}", norm)}
+        if asked == 0 and not self.trainee.says(norm, "turn_words") and any(r["score"] in said for r in rows):
+            asked = None  # "why did I only get 9?" after a session that scored 9/100: the session
+        numbers = said if asked is None else set()  # a reply's score names no session
         named = type_in(self.kb, text)
         picked = [r for r in rows if (not numbers or r["score"] in numbers) and (not named or r["type_id"] == named)]
         for row in picked or rows[:1]:  # the session the number or type names, else the latest
@@ -303,7 +366,10 @@ class Practice:
                 continue
             if not state.turns or state.type_id not in self.kb.types:
                 continue
-            reply = Answer().say(self.feedback.explain(state, int(row["score"]), lang))
+            if asked is not None:
+                reply = Answer().say(self.feedback.explain_turn(state, self._turn_index(state, asked, text), lang))
+            else:
+                reply = Answer().say(self.feedback.explain(state, int(row["score"]), lang))
             return reply.button(self.kb.text("btn_again", lang), "start_practice", type_id=state.type_id, trade=state.trade)
         return None
 
@@ -351,3 +417,9 @@ class Practice:
         if self.hints(state):
             reply.button(self.kb.text("btn_hint", lang), "practice_hint")
         return reply.button(self.kb.text("btn_rubric", lang), "show_rubric").button(self.kb.text("btn_end", lang), "practice_end")
+
+
+def content_units(text: str) -> set:
+    """English words of four letters or more and Chinese character pairs: what a question can quote of a reply."""
+    norm = normalise(text)
+    return set(re.findall(r"[a-z]{4,}", norm)) | {norm[i : i + 2] for i in range(len(norm) - 1) if han_count(norm[i : i + 2]) == 2}

@@ -74,13 +74,14 @@ class Turn:
 
     text: str
     score: float
-    kind: str  # read, repeat, short, greeting
+    kind: str  # read, repeat, short, greeting, list (features the customer never asked for)
     stage: str  # the stage of the sale when it was said
     moves: Dict[str, int] = field(default_factory=dict)  # move id -> rubric weight as the customer heard it (in context)
     shown: List[str] = field(default_factory=list)  # the moves the reply's bubble named (explain.shown_moves)
     words: Dict[str, str] = field(default_factory=dict)  # move id -> the words that showed it
     sure: List[str] = field(default_factory=list)  # moves clear enough to name in the summary
     too_early: bool = False
+    not_ready: bool = False  # too early with no doubt voiced yet (the bubble said the customer wasn't ready)
     covers: List[str] = field(default_factory=list)  # stages this reply covered
     handles: bool = False  # answered the customer's typical objection
     closes: bool = False  # asked for the decision in the type's way
@@ -119,6 +120,7 @@ class SessionState:
     turns: List[Turn] = field(default_factory=list)
     outcome: Optional[str] = None
     heard: List[str] = field(default_factory=list)  # LineRef ids the trainee heard in recent sessions
+    sells: str = ""  # what the trainee said they sell (at the start or mid-session): the next session's scene reads it
     version: int = STATE_VERSION
 
     def __post_init__(self) -> None:

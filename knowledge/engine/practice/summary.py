@@ -48,6 +48,8 @@ class Feedback:
             return self.kb.text("turn_short", lang, score=score)
         if kind == "greeting":
             return self.kb.text("turn_greeting", lang, score=score)
+        if kind == "list":
+            return self.kb.text("turn_list", lang, score=score)
         early = self.kb.text("turn_too_early", lang) if objection_voiced else self.kb.text("turn_not_ready", lang)
         note = " ".join(
             [reply_feedback(self.kb, state.type_id, result, lang)]
@@ -270,9 +272,10 @@ class Feedback:
         lines = [self.kb.text("why_score_head", lang, score=score), self.score_line_parts(parts, lang)]
         n = len(state.turns)
         costly = sorted(((1 - t.score) * self.tune.part_quality * parts.scale / max(1, n), i, t) for i, t in enumerate(state.turns))
-        for lost, i, t in sorted(costly, reverse=True)[:3]:
-            if lost < self.tune.costly_points or t.score >= self.tune.good_suggestion:
-                continue
+        costly = [c for c in sorted(costly, reverse=True) if c[0] >= self.tune.costly_points]
+        weak = [c for c in costly if c[2].score < self.tune.good_suggestion]
+        # the weak replies; in a strong session ("why 95 and not 100?") the replies that cost most, good as they were
+        for lost, i, t in (weak or costly[:2])[:3]:
             lines.append(
                 self.kb.text(
                     "why_reply",
@@ -293,6 +296,29 @@ class Feedback:
             lines.append(self.kb.text("why_few_replies", lang, n=n, full=self.tune.full_turns))
         return "\n".join(lines)
 
+    def explain_turn(self, state: SessionState, index: int, lang: str) -> str:
+        """ "Why was that reply only 5?": one reply's own parts, from what was recorded when it was scored (the moves its
+        bubble named, with the words), what cost points, and a better line for this customer, trade and stage."""
+        t = state.turns[index]
+        score = round(t.score * 10, 1)
+        lines = [self.kb.text("turn_why_head", lang, n=index + 1, reply=excerpt(t.text, t.text, 12, 30), score=score)]
+        shown = [m for m in (t.shown or list(t.moves)) if m in self.moves]
+        sep = "；" if lang == "zh" else "; "
+        if shown and t.kind in ("read", "list"):
+            read = sep.join(f"{move_name(self.kb, m, lang)} “{excerpt(t.text, t.words.get(m, t.text), 8, 20)}”" for m in shown)
+            lines.append(self.kb.text("turn_why_read", lang, moves=read))
+        elif t.kind == "read":
+            lines.append(self.kb.text("turn_why_nothing_read", lang))
+        bad = [m for m in shown if t.moves.get(m, 0) < 0]
+        if t.score >= self.tune.strong_reply and not bad and not t.too_early and t.kind == "read":
+            lines.append(self.kb.text("turn_why_fine", lang, type=self.kb.type_name(state.type_id, lang)))
+        else:
+            lines.append(self.kb.text("turn_why_cost", lang, why=self.turn_reason(state, t, lang)))
+            better = self.better_than(state, t, lang, anew=False)
+            if better:
+                lines.append(self.kb.text("turn_why_better", lang, line=better))
+        return "\n".join(lines)
+
     def groundwork_lines(self, state: SessionState, parts: ScoreParts, lang: str) -> List[str]:
         """Why trust and the outcome counted less than the customer gave (scoring.groundwork): no needs question, no
         proof, a request for the decision too early."""
@@ -308,7 +334,10 @@ class Feedback:
             return [self.kb.text("why_no_needs", lang, points=points)] if points > 0 else []
         if lost <= 0:
             return []
-        if any(t.too_early for t in state.turns):
+        early = [t for t in state.turns if t.too_early]
+        if early:  # the reason the replies' bubbles gave: a doubt left open, or a customer not yet ready
+            if all(t.not_ready for t in early):
+                return [self.kb.text("why_early_unready", lang, lost=lost)]
             return [self.kb.text("why_early_close", lang, lost=lost)]
         return [self.kb.text("why_no_proof", lang, lost=lost)]
 
@@ -320,8 +349,10 @@ class Feedback:
             return self.kb.text("why_short", lang)
         if t.kind == "greeting":
             return self.kb.text("why_greeting", lang)
-        if t.too_early:
-            return self.kb.text("why_too_early", lang)
+        if t.kind == "list":
+            return self.kb.text("why_list", lang)
+        if t.too_early:  # the reason the reply's bubble gave
+            return self.kb.text("why_not_ready", lang) if t.not_ready else self.kb.text("why_too_early", lang)
         shown = t.shown or list(t.moves)  # what the reply's bubble named; older sessions: every move read
         bad = [m for m in shown if t.moves.get(m, 0) < 0]
         sep = LIST_SEPARATOR[lang]

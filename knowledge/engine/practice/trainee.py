@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from typing import Dict, List, Optional
 
-from ...schema import LANGS, Scene, local
+from ...schema import LANGS, QUESTION_TOPICS, Scene, local
 from ...text import han_count, has_words, normalise
+from .. import clauses
 from ..lookup import mentions, type_in
-from ..replies import ReplyScore
+from ..replies import ReplyScore, is_question, text_units
 from ..runtime import Engine
 from .tuning import COACH_INTENTS, COMMANDS, OFF_ROLE_INTENTS, TUNING, Tuning
 
@@ -30,6 +31,41 @@ class TraineeText:
             return None
         hits = mentions(normalise(text), {k: [*v.aliases.en, *v.aliases.zh] for k, v in self.kb.ui.trades.items()})
         return hits[0][1] if hits else None
+
+    def asked_topics(self, text: str) -> List[str]:
+        """What the reply's questions ask about (schema QUESTION_TOPICS, most specific first): "what budget did you have in
+        mind?" asks budget, 「家里几口人？」 people. A tag question ("…, right?", 「…，对吗？」) asks about the clause before it."""
+        norm = normalise(text)
+        spans = [c for c in clauses.split(norm) if has_words(c.text)]
+        asked: List[str] = []
+        for i, c in enumerate(spans):
+            if is_question(c.text, norm[c.end : c.end + 1]):
+                asked.append(c.text)
+                if i and text_units(c.text) <= self.tune.tag_question_units:
+                    asked.append(spans[i - 1].text)
+        return [t for t in QUESTION_TOPICS if any(self.says(q, f"asks_{t}") for q in asked)]
+
+    def turn_asked(self, text: str, bare: bool = False) -> Optional[int]:
+        """Which reply a "why?" asks about: its number ("reply 4", 「第4句」, 1-based), 0 for the last one ("why was that
+        reply only 5?", 「为什么这句只有6分」, a score out of ten); None when it asks about something else, or about the
+        session ("why did I get 93?"). `bare`: a plain "why?" / 「为什么？」 counts (right after a reply's score)."""
+        norm = normalise(text)
+        if not self.says(norm, "score_why"):
+            return None
+        numbered = re.search(r"(?:reply|line|answer|response)\s*#?\s*(\d{1,2})\b|第\s*(\d{1,2}|[一二三四五六七八九十])\s*[句条个]", norm)
+        if numbered:
+            raw = numbered.group(1) or numbered.group(2)
+            return int(raw) if raw.isdigit() else "一二三四五六七八九十".index(raw) + 1
+        numbers = [float(n) for n in re.findall(r"\d+(?:\.\d)?", norm)]
+        if any(n > 10 for n in numbers):
+            return None  # a session's score
+        # a number is a score only said as one ("only 5", "3/10", "5 points", 「6分」), not "why not the 5-seater?"
+        scored = self.says(norm, "score_words") or bool(re.search(r"/\s*10\b|\bonly\s+\d|只有\s*\d|才\s*\d", norm))
+        if (numbers and scored) or self.says(norm, "turn_words"):
+            return 0
+        rest = re.sub(r"[\W_]+", "", norm)
+        whys = [re.sub(r"[\W_]+", "", normalise(w)) for w in self.words("score_why")]
+        return 0 if bare and rest in whys else None
 
     def command(self, text: str, intent: str) -> Optional[str]:
         """Hint, rubric or end: a button payload, the bare command word, or a short message the NLU read as one.

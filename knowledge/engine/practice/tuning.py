@@ -42,6 +42,8 @@ class Tuning:
     command_chars: int = 12  # "end the session please" / "结束练习吧": longer messages are replies, whatever the NLU says
     thin_units_en: int = 5  # after an opening "ok", fewer words is a non-answer ("ok let's do it then"; lazy-agreeable)
     thin_units_zh: int = 8  # after an opening 「好吧」, fewer characters is a non-answer (「可以的，那就买吧」)
+    unclear_cap: float = 0.5  # a reply with no clear move ("so u want it?" scored 7.2 beside "I couldn't tell what it did")
+    list_cap: float = 0.35  # a feature list the customer never asked for (persona re-test 9 T11 scored 8.8): below good_reply
     vague_offer_cap: float = 0.5  # a concession with no number or named extra ("fine, I'll give you a discount")
     pressure_sure: float = 0.45  # the customer reacts to pressure only when it is read this clearly (issue 11 probes)
     handle_sure: float = 0.45  # an objection counts as answered only by a handler read this clearly
@@ -65,6 +67,7 @@ class Tuning:
     costly_points: float = 1.0  # "why did I get N?" names a reply that cost at least this many points
     strong_reply: float = 0.8  # a reply shown as 8/10 or more is never the summary's "weakest reply" (persona re-test)
     good_suggestion: float = 0.7  # a hint or summary line must score this for the type (tests/test_practice.py)
+    tag_question_units: int = 3  # a question this short ("right?", 「对吗」) asks about the clause before it
     full_turns: int = 5  # a session without a yes scales down below this many replies (one strong reply is not a sale)
 
 

@@ -46,6 +46,8 @@ LONG_NOTE_SENTENCES = 4
 LONG_NOTE_CHARS = {"en": 240, "zh": 60}
 # "I sell cars", "I'm in insurance", 「我是卖房的」「我做保险」: where a trade is said outright
 TRADE_STATEMENT = re.compile(
+    # "I don't sell CRM, it's HR software": what follows the correction is what they sell
+    r"\b(?:don'?t|do not|not)\s+sell(?:ing)?\b[^,.;!?]*?(?:[,.;!?]|\s-\s)\s*(?:it'?s|it is|they'?re|we do|i do|just|only)\s+(.{0,40})|"
     r"\b(?:i|we)\s*(?:'m|am|are)?\s*(?:sell(?:ing)?|work(?:ing)?\s+(?:in|at|for)|in|do|an?)\b(.{0,40})|"
     r"(?:我|我们)(?:是|在|也)?(.{0,5}?(?:卖|做|搞|干|从事).{0,12})|"
     r"(?:我|我们)(?:是|在)(.{0,10}?(?:顾问|销售|代理|经纪|中介|业务员|经理))",
@@ -431,11 +433,12 @@ class Reader:
 
     @staticmethod
     def _trades_affirmed(scope: str, aliases: Dict[str, List[str]]) -> List[str]:
-        """The trades named in `scope`, longest alias first, leaving out those said not to be it ("not sofas")."""
+        """The trades named in `scope`, longest alias first, leaving out those said only not to be it ("not sofas"; "I don't
+        sell CRM, it's HR software" names software affirmed)."""
         kept = []
         for _, trade in mentions(scope, aliases):
             positions = [scope.find(normalise(a)) for a in aliases[trade] if normalise(a) and normalise(a) in scope]
-            if not any(p >= 0 and clauses.negated_at(scope, p) for p in positions):
+            if any(p >= 0 and not clauses.negated_at(scope, p) for p in positions):
                 kept.append(trade)
         return kept
 
