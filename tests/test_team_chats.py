@@ -13,6 +13,7 @@ import hmac
 import itertools
 import json
 import logging
+import socket
 import threading
 import time
 import urllib.parse
@@ -34,7 +35,6 @@ from bot.channels.team.slack import Slack
 from bot.channels.team.teams import ISSUER, Teams
 from bot.channels.team.telegram import Payloads, Telegram
 
-from .conftest import free_port
 from .fake_platform import FakePlatform
 
 PLATFORMS = ["slack", "botframework", "telegram", "mattermost", "rocketchat"]
@@ -389,11 +389,14 @@ def world(key: Any) -> Iterator[Dict[str, Any]]:
     app = Sanic(f"team_chats_{id(bot)}", configure_logging=False)
     for channel in channels:
         app.blueprint(channel.blueprint(bot), url_prefix=f"/webhooks/{channel.name()}")
-    port, loop, serving = free_port(), asyncio.new_event_loop(), threading.Event()
+    loop, serving = asyncio.new_event_loop(), threading.Event()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # bound here: no other process can take the port meanwhile
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
 
     def serve() -> None:
         asyncio.set_event_loop(loop)
-        server = loop.run_until_complete(app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True))
+        server = loop.run_until_complete(app.create_server(sock=sock, return_asyncio_server=True))
         loop.run_until_complete(server.startup())  # type: ignore[union-attr]
         loop.run_until_complete(server.start_serving())  # type: ignore[union-attr]
         serving.set()
