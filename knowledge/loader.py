@@ -60,9 +60,19 @@ class Content:
     situations: Situations
 
 
+# libyaml's safe loader when PyYAML has it: the same documents read 11x faster (1.44 s -> 0.13 s of CPU for the
+# content, measured), which is most of a content load; PyYAML's own safe loader otherwise
+SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> Any:
+    """yaml.safe_load, with libyaml when it is there."""
+    return yaml.load(text, Loader=SAFE_LOADER)
+
+
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ContentError(f"{path}: not valid YAML: {exc}") from exc
 

@@ -82,8 +82,7 @@ def build(content: Content, path: Path, fingerprint: str) -> Path:
                 "id": i,
                 "kind": t.kind,
                 "group": t.group,
-                "name_en": t.names.en,
-                "name_zh": t.names.zh,
+                **{f"name_{lang}": local(t.names, lang) for lang in LANGS},
                 "data": json.dumps(t.dict(), ensure_ascii=False),
             }
             for i, t in content.types.items()
@@ -92,7 +91,7 @@ def build(content: Content, path: Path, fingerprint: str) -> Path:
     )
     db["tactics"].insert_all(
         (
-            {"type_id": i, "stage": stage, "position": n, "en": tac.en, "zh": tac.zh, "tags": json.dumps(tac.tags)}
+            {"type_id": i, "stage": stage, "position": n, **{lang: local(tac, lang) for lang in LANGS}, "tags": json.dumps(tac.tags)}
             for i, t in content.types.items()
             for stage in STAGES
             for n, tac in enumerate(getattr(t.tactics, stage))
@@ -101,7 +100,7 @@ def build(content: Content, path: Path, fingerprint: str) -> Path:
     )
     db["phrases"].insert_all(
         (
-            {"type_id": i, "stage": p.stage, "position": n, "en": p.en, "zh": p.zh}
+            {"type_id": i, "stage": p.stage, "position": n, **{lang: local(p, lang) for lang in LANGS}}
             for i, t in content.types.items()
             for n, p in enumerate(t.phrases)
         ),
@@ -113,7 +112,7 @@ def build(content: Content, path: Path, fingerprint: str) -> Path:
     )
     db["topics"].insert_all(
         (
-            {"id": i, "title_en": t.title.en, "title_zh": t.title.zh, "data": json.dumps(t.dict(), ensure_ascii=False)}
+            {"id": i, **{f"title_{lang}": local(t.title, lang) for lang in LANGS}, "data": json.dumps(t.dict(), ensure_ascii=False)}
             for i, t in content.topics.items()
         ),
         pk="id",
@@ -232,7 +231,7 @@ class KnowledgeBase:
 
         def first_opening(t: CustomerType) -> Text:
             tactic = next(x for x in t.tactics.opening if not x.trades)  # the loader checks one exists
-            return Text(en=tactic.en, zh=tactic.zh)
+            return Text(**{lang: local(tactic, lang) for lang in LANGS})
 
         return TellApart(
             a=a,

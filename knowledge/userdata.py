@@ -407,6 +407,15 @@ class UserData:
         ]
         return sorted(rows, key=lambda r: (-r["average"], -r["sessions"], r["user"]))[:limit]
 
+    def team_leaderboard(self, viewer: str, limit: int = 5, *, min_sessions: int) -> List[Dict[str, Any]]:
+        """The board a viewer may see: their team's members (only the viewer without a team), ranked as
+        leaderboard() ranks, each row with the member's display `name` ("" when unknown) and `viewer` True on the
+        viewer's own row. Never anyone outside the team."""
+        team = self.profile(viewer).get("team") or ""
+        names = {m["user"]: m["name"] for m in (self.team_members(team) if team else [])}
+        rows = self.leaderboard(list(names) or [viewer], limit, min_sessions=min_sessions)
+        return [{**row, "name": names.get(row["user"], ""), "viewer": row["user"] == viewer} for row in rows]
+
     # retention and deletion (`coach purge`, `coach forget`) ---------------------------------------------
     def users(self) -> List[str]:
         """Every sender id something is stored for."""

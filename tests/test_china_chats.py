@@ -15,6 +15,7 @@ import itertools
 import json
 import logging
 import os
+import socket
 import time
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, Dict, List, Optional
@@ -142,11 +143,16 @@ async def serving(make_channel) -> AsyncIterator[Server]:
     rasa = Rasa()
     app = Sanic(f"china_test_{next(_apps)}", configure_logging=False)
     app.blueprint(channel.blueprint(rasa), url_prefix=f"/webhooks/{channel.name()}")
-    srv = await app.create_server(host="127.0.0.1", port=0, return_asyncio_server=True, debug=False, access_log=False)
+    # a socket bound here to a port the system picks: Sanic 21.12 reads port=0 as "no port" and binds 8000, which
+    # another process on a shared machine may hold (this test then failed with "address already in use")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    srv = await app.create_server(sock=sock, return_asyncio_server=True, debug=False, access_log=False)
     assert srv is not None
     await srv.startup()
     await srv.start_serving()
-    port = srv.server.sockets[0].getsockname()[1]
     server = Server(channel, rasa, api, f"http://127.0.0.1:{port}/webhooks/{channel.name()}")
     try:
         yield server

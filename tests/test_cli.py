@@ -27,6 +27,7 @@ def test_help_lists_every_subcommand():
         assert name in out
 
 
+@pytest.mark.slow  # the console script in a subprocess (loads the engine): its in-process twin runs in make check
 def test_identify_one_line_out_per_line_in(engine):
     rows = run(["identify"], [{"text": "客户不太相信销售,担心我们在价格上做手脚"}, {"text": "She has two kids."}, {"nope": 1}])
     assert len(rows) == 3
@@ -36,6 +37,7 @@ def test_identify_one_line_out_per_line_in(engine):
     assert rows[1]["needs_more_info"] is True and rows[2]["needs_more_info"] is True
 
 
+@pytest.mark.slow  # the console script in a subprocess (loads the engine): its in-process twin runs in make check
 def test_score_reply_contract(engine):
     rows = run(
         ["score-reply"],
@@ -49,11 +51,13 @@ def test_score_reply_contract(engine):
     assert rows[0]["feedback"] and rows[2]["error"].startswith("unknown type id")
 
 
+@pytest.mark.slow  # the console script in a subprocess (loads the engine): its in-process twin runs in make check
 def test_malformed_json_line_gets_an_error_line(engine):
     out = subprocess.run([COACH, "identify"], input="{not json\n", capture_output=True, text=True, check=True).stdout
     assert "error" in json.loads(out)
 
 
+@pytest.mark.slow  # the console script in a subprocess (loads the engine): its in-process twin runs in make check
 def test_customers_export_csv_and_json(engine, dialogue):
     from knowledge.engine.state import ConversationState, UserTurn
 
@@ -72,6 +76,7 @@ def test_customers_export_csv_and_json(engine, dialogue):
     assert rows[0]["name"] == "Mr Wu"
 
 
+@pytest.mark.slow  # the console script in a subprocess (loads the engine): its in-process twin runs in make check
 def test_feedback_export_gives_reviewable_training_rows(engine, dialogue):
     from knowledge.engine.state import ConversationState
 

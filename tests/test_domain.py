@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Set, Tuple
 
 import pytest
-import yaml
 
 from knowledge.engine.answer import Answer
 from knowledge.engine.clarifying import CLARIFY_OPTIONS, CLARIFY_ORDER
@@ -26,6 +25,7 @@ from knowledge.engine.library import _MODELS
 from knowledge.engine.practice import STAGES
 from knowledge.engine.practice.tuning import LEVELS
 from knowledge.engine.state import ENTITIES, MEMORY_SLOT, ConversationState, UserTurn
+from knowledge.loader import load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 DOMAIN_DIR = ROOT / "bot" / "domain"
@@ -40,7 +40,7 @@ def domain() -> Dict[str, list]:
     """The split domain files merged as Rasa merges them: lists concatenated, mappings united."""
     merged: Dict[str, list] = {"intents": [], "entities": [], "slots": [], "actions": []}
     for path in sorted(DOMAIN_DIR.glob("*.yml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
         for key in merged:
             value = data.get(key) or []
             merged[key] += list(value) if isinstance(value, list) else list(value.keys())
@@ -65,7 +65,7 @@ def test_no_name_is_declared_twice():
 
 
 def test_every_intent_has_a_rule_to_the_one_action():
-    rules = yaml.safe_load((ROOT / "data" / "rules" / "respond.yml").read_text(encoding="utf-8"))["rules"]
+    rules = load_yaml((ROOT / "data" / "rules" / "respond.yml").read_text(encoding="utf-8"))["rules"]
     ruled: Dict[str, List[str]] = {}
     for rule in rules:
         steps = rule["steps"]
@@ -245,7 +245,7 @@ def keys_passed(path: Path, arg: ast.AST, functions: List[ast.AST], depth: int =
 
 @lru_cache(maxsize=1)
 def ui_texts() -> Dict[str, dict]:
-    return yaml.safe_load((ROOT / "knowledge" / "content" / "ui.yaml").read_text(encoding="utf-8"))["texts"]
+    return load_yaml((ROOT / "knowledge" / "content" / "ui.yaml").read_text(encoding="utf-8"))["texts"]
 
 
 def used_ui_keys() -> List[Tuple[str, str]]:
@@ -428,6 +428,7 @@ def replay(dialogue, monkeypatch):
     return lambda lang: Replay(dialogue, lang, seeds)
 
 
+@pytest.mark.slow  # an exhaustive sweep of the content (every type, trade, stage): make test
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_every_button_pressed_in_its_state_gets_a_real_answer(replay, routes, engine, lang):
     """Each scenario's buttons, and the buttons of each answer they open, pressed one by one: a route exists,

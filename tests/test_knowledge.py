@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from knowledge import paths
-from knowledge.loader import ContentError, load_content
+from knowledge.loader import ContentError, load_content, load_yaml
 from knowledge.schema import STAGES
 
 REQUIRED_TOPICS = {
@@ -56,7 +56,7 @@ def test_taxonomy_copy_matches_the_shared_contract():
     shared = paths.PROJECT_DIR.parent / "shared" / "taxonomy.yaml"
     if not shared.exists():
         pytest.skip("shared/ is not beside this checkout")
-    assert yaml.safe_load(shared.read_text()) == yaml.safe_load(paths.TAXONOMY_PATH.read_text())
+    assert load_yaml(shared.read_text()) == load_yaml(paths.TAXONOMY_PATH.read_text())
 
 
 def test_every_topic_exists_in_both_languages(content):
@@ -102,7 +102,7 @@ def test_training_row_not_about_a_customer_cannot_have_a_type(tmp_path):
 
 
 def _drop(path: Path, key: str) -> None:
-    data = yaml.safe_load(path.read_text())
+    data = load_yaml(path.read_text())
     del data[key]
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
 
@@ -113,7 +113,7 @@ def _rename_type(content_dir: Path, old: str, new: str) -> None:
 
 
 def _set(path: Path, keys, value) -> None:
-    data = yaml.safe_load(path.read_text())
+    data = load_yaml(path.read_text())
     node = data
     for k in keys[:-1]:
         node = node[k]
@@ -141,6 +141,7 @@ def test_store_is_opened_read_only(engine):
         engine.kb.db.execute("delete from types")
 
 
+@pytest.mark.slow  # the console script in a subprocess (loads the engine): its in-process twin runs in make check
 def test_cli_export_holds_everything(engine, content):
     out = subprocess.run([COACH, "kb", "export"], capture_output=True, text=True, check=True).stdout
     data = json.loads(out)
@@ -148,6 +149,7 @@ def test_cli_export_holds_everything(engine, content):
     assert data["types"]["picky"]["tactics"]["objections"][0]["zh"]
 
 
+@pytest.mark.slow  # the console script in a subprocess (loads the engine): its in-process twin runs in make check
 def test_cli_show_and_search(engine):
     shown = subprocess.run([COACH, "kb", "show", "suspicious", "--lang", "zh"], capture_output=True, text=True, check=True)
     assert "疑心型" in shown.stdout
@@ -158,7 +160,7 @@ def test_cli_show_and_search(engine):
 
 
 def _edit_phrases(path: Path, edit) -> None:
-    data = yaml.safe_load(path.read_text())
+    data = load_yaml(path.read_text())
     data["phrases"] = edit(data["phrases"])
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
 
@@ -313,7 +315,7 @@ def test_topic_sections_fit_a_phone(content):
 
 def test_topic_chinese_uses_full_width_punctuation_and_one_quote_style():
     for path in sorted((paths.CONTENT_DIR / "topics").glob("*.yaml")):
-        for where, text in _zh_texts(yaml.safe_load(path.read_text(encoding="utf-8"))):
+        for where, text in _zh_texts(load_yaml(path.read_text(encoding="utf-8"))):
             assert not _HALF_WIDTH_IN_ZH.search(text), f"{path.name}{where}: {text[:40]}"
 
 
@@ -377,7 +379,7 @@ def test_type_without_a_price_phrase_fails(tmp_path):
 def test_long_price_tactic_fails_naming_file_and_field(tmp_path):
     def lengthen(d):
         path = d / "types" / "picky.yaml"
-        data = yaml.safe_load(path.read_text())
+        data = load_yaml(path.read_text())
         price = next(t for t in data["tactics"]["objections"] if "price" in t.get("tags", []))
         price["en"] = " ".join(["word"] * 50)
         path.write_text(yaml.safe_dump(data, allow_unicode=True))
@@ -407,7 +409,7 @@ def test_fingerprint_covers_exactly_the_code_that_builds(tmp_path, monkeypatch):
 
 
 def _edit_neighbour(path: Path, index: int, key: str, value) -> None:
-    data = yaml.safe_load(path.read_text())
+    data = load_yaml(path.read_text())
     data["tell_apart"][index][key] = value
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
 
@@ -487,7 +489,7 @@ def test_every_topic_section_has_advice_in_both_languages(content):
 def test_a_section_without_advice_fails_naming_file_and_field(tmp_path):
     def drop_advice(d: Path) -> None:
         path = d / "topics" / "loyalty_five_steps.yaml"
-        data = yaml.safe_load(path.read_text())
+        data = load_yaml(path.read_text())
         del data["sections"][0]["advice"]
         path.write_text(yaml.safe_dump(data, allow_unicode=True))
 
@@ -530,7 +532,7 @@ def test_a_scene_line_with_another_trades_words_names_file_and_field(tmp_path):
 
     scenes = load_scenes()
     source = paths.CONTENT_DIR / "scenes" / "more" / "car_used_first.yaml"
-    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    data = load_yaml(source.read_text(encoding="utf-8"))
     foreign = next(w for w in scenes["real_estate"].words.en if w not in " ".join(scenes["car"].words.en))
     data["needs"]["en"][0] = f"I also want a {foreign}."
     (tmp_path / "car_used_first.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")

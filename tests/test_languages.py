@@ -7,6 +7,7 @@ content, every text still to translate is listed, file by file.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import pkgutil
@@ -18,6 +19,7 @@ import pytest
 import yaml
 
 from knowledge import paths, schema
+from knowledge.loader import load_yaml
 from knowledge.schema import LANGS, missing_texts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +33,7 @@ def content_files(root: Path) -> List[Path]:
 
 def missing_in(root: Path, langs: Tuple[str, ...]) -> Dict[str, List[Tuple[str, str]]]:
     """Per file (relative to `root`), the texts lacking a language of `langs`."""
-    found = {str(p.relative_to(root)): missing_texts(yaml.safe_load(p.read_text(encoding="utf-8")), langs) for p in content_files(root)}
+    found = {str(p.relative_to(root)): missing_texts(load_yaml(p.read_text(encoding="utf-8")), langs) for p in content_files(root)}
     return {name: places for name, places in found.items() if places}
 
 
@@ -42,6 +44,7 @@ def texts_in(data: Any) -> int:
     return sum(texts_in(v) for v in data) if isinstance(data, list) else 0
 
 
+@functools.lru_cache(maxsize=1)
 def per_language_tables() -> Dict[str, Dict[str, Any]]:
     """The code's module-level tables keyed by language ("knowledge.engine.wording.LIST_SEPARATOR": {...})."""
     import bot.channels
@@ -74,13 +77,13 @@ def test_a_third_language_added_to_a_copy_of_the_content_lists_every_missing_str
     shutil.copytree(paths.CONTENT_DIR, copy)
     langs = (*LANGS, THIRD)
     missing = missing_in(copy, langs)
-    every = {str(p.relative_to(copy)): texts_in(yaml.safe_load(p.read_text(encoding="utf-8"))) for p in content_files(copy)}
+    every = {str(p.relative_to(copy)): texts_in(load_yaml(p.read_text(encoding="utf-8"))) for p in content_files(copy)}
     assert {name: len(places) for name, places in missing.items()} == {name: n for name, n in every.items() if n}
     assert all(lang == THIRD for places in missing.values() for _, lang in places)
 
     # translating one file takes it off the list, and only it
     done = copy / "terms.yaml"
-    done.write_text(yaml.safe_dump(translated(yaml.safe_load(done.read_text(encoding="utf-8"))), allow_unicode=True), encoding="utf-8")
+    done.write_text(yaml.safe_dump(translated(load_yaml(done.read_text(encoding="utf-8"))), allow_unicode=True), encoding="utf-8")
     after = missing_in(copy, langs)
     assert "terms.yaml" not in after and set(after) == set(missing) - {"terms.yaml"}
 

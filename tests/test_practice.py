@@ -123,6 +123,7 @@ def test_a_reply_that_merely_contains_a_command_word_is_a_reply(practice, store)
 
 
 # the scene: one trade, no line twice ------------------------------------------------------------------
+@pytest.mark.slow  # an exhaustive sweep of the content (every type, trade, stage): make test
 def test_every_customer_line_belongs_to_the_scene_and_none_repeats(practice, store, engine):
     for n, (type_id, trade) in enumerate((t, tr) for t in sorted(engine.kb.types) for tr in sorted(practice.scenes)):
         lang = ("en", "zh")[n % 2]
@@ -365,6 +366,7 @@ def test_no_line_the_course_recommends_reads_as_a_question_to_the_coach(practice
     assert [x for x in lines if practice.trainee.asks_coach(x, "")] == []
 
 
+@pytest.mark.slow  # an exhaustive sweep of the content (every type, trade, stage): make test
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_every_better_line_the_coach_suggests_scores_as_a_good_reply(practice, engine, lang):
     """The summary's and the hint's "better" line, for every type, trade and stage, is one the scorer rates

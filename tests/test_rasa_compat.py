@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot import rasa_compat
+from knowledge.loader import load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,11 +59,11 @@ def test_nothing_is_patched_on_import():
 
 
 def rules() -> list:
-    return yaml.safe_load((ROOT / "data" / "rules" / "respond.yml").read_text())["rules"]
+    return load_yaml((ROOT / "data" / "rules" / "respond.yml").read_text())["rules"]
 
 
 def test_the_policy_configuration_fits_the_tail_read():
-    config = yaml.safe_load((ROOT / "bot" / "config.yml").read_text())
+    config = load_yaml((ROOT / "bot" / "config.yml").read_text())
     assert rasa_compat.check_policies(config, rules()) == []
 
 

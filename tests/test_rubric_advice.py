@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
-import yaml
 
 from knowledge.engine.identify import Matcher
+from knowledge.loader import load_yaml
 from knowledge.text import normalise
 
 CONTENT = Path(__file__).resolve().parents[1] / "knowledge" / "content"
@@ -19,7 +19,7 @@ ASKS_FOR_DECISION = re.compile(r"\b(ask|invite|request)(s|ing)?\b[^.;:]{0,40}\b(
 
 
 def load(path: Path) -> Any:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return load_yaml(path.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")

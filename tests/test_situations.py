@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from knowledge.engine.situations import find_situation, situation_ids, situation_reply
-from knowledge.loader import ContentError, load_situations, load_taxonomy
+from knowledge.loader import ContentError, load_situations, load_taxonomy, load_yaml
 from knowledge.paths import CONTENT_DIR
 
 MESSAGES = {
@@ -172,25 +172,25 @@ def _write(tmp_path: Path, data: dict) -> Path:
 
 
 def test_loader_names_file_and_field(tmp_path):
-    data = yaml.safe_load((CONTENT_DIR / "situations.yaml").read_text(encoding="utf-8"))
+    data = load_yaml((CONTENT_DIR / "situations.yaml").read_text(encoding="utf-8"))
     type_ids = load_taxonomy(CONTENT_DIR / "taxonomy.yaml").type_ids
 
-    missing = yaml.safe_load(yaml.safe_dump(data))
+    missing = load_yaml(yaml.safe_dump(data))
     del missing["by_type"]["picky"]["walk_out"]
     with pytest.raises(ContentError, match=r"situations\.yaml: field 'by_type\.picky': missing situations \['walk_out'\]"):
         load_situations(_write(tmp_path, missing), type_ids)
 
-    unknown_type = yaml.safe_load(yaml.safe_dump(data))
+    unknown_type = load_yaml(yaml.safe_dump(data))
     unknown_type["by_type"]["grumpy"] = unknown_type["by_type"]["picky"]
     with pytest.raises(ContentError, match=r"field 'by_type\.grumpy': unknown type id"):
         load_situations(_write(tmp_path, unknown_type), type_ids)
 
-    unknown_situation = yaml.safe_load(yaml.safe_dump(data))
+    unknown_situation = load_yaml(yaml.safe_dump(data))
     unknown_situation["by_type"]["picky"]["haggles"] = unknown_situation["by_type"]["picky"]["stall"]
     with pytest.raises(ContentError, match=r"field 'by_type\.picky\.haggles': unknown situation id"):
         load_situations(_write(tmp_path, unknown_situation), type_ids)
 
-    too_long = yaml.safe_load(yaml.safe_dump(data))
+    too_long = load_yaml(yaml.safe_dump(data))
     too_long["by_type"]["picky"]["stall"]["advice"]["en"][0] = " ".join(["word"] * 31)
     with pytest.raises(ContentError, match=r"field 'by_type\.picky\.stall\.advice\.en'"):
         load_situations(_write(tmp_path, too_long), type_ids)

@@ -98,3 +98,20 @@ def test_coach_team_commands(tmp_path, monkeypatch, capsys):
     assert cli.main(["team", "members", "Shanghai desk"]) == 0 and WEB_EVE in capsys.readouterr().out
     assert cli.main(["team", "remove", "Shanghai desk"]) == 0 and "1 member(s) left" in capsys.readouterr().out
     assert cli.main(["team", "remove", "Nowhere"]) == 2
+
+
+def test_a_viewers_board_holds_their_team_by_name_and_no_one_else(app_store):
+    """UserData.team_leaderboard, what the progress page shows: the viewer's teammates by name (an unnamed one with
+    no name), the viewer's own row marked, and nobody of another workspace; without a team, the viewer alone."""
+    store, teams = app_store, Teams(app_store)
+    for user, name, workspace in (("slack:T1:U1", "Ann", "T1"), ("slack:T1:U2", "", "T1"), ("slack:T2:U9", "Zed", "T2")):
+        store.set_profile(user, name)
+        teams.join_platform(user, "slack", workspace)
+        for score in (60, 70, 90 if name == "Zed" else 80):
+            practise(store, user, score)
+    for score in (50, 50, 50):
+        practise(store, WEB_EVE, score)
+    board = store.team_leaderboard("slack:T1:U1", min_sessions=3)
+    assert [(r["user"], r["name"], r["viewer"]) for r in board] == [("slack:T1:U1", "Ann", True), ("slack:T1:U2", "", False)]
+    assert [(r["user"], r["viewer"]) for r in store.team_leaderboard(WEB_EVE, min_sessions=3)] == [(WEB_EVE, True)]
+    assert store.team_leaderboard(WEB_EVE, min_sessions=4) == []

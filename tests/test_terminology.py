@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
-import yaml
+
+from knowledge.loader import load_yaml
 
 CONTENT = Path(__file__).resolve().parents[1] / "knowledge" / "content"
-TERMS = yaml.safe_load((CONTENT / "terms.yaml").read_text(encoding="utf-8"))
+TERMS = load_yaml((CONTENT / "terms.yaml").read_text(encoding="utf-8"))
 LANGS = ("en", "zh")
 # Every file a user's text comes from; terms.yaml itself and the copy of the shared taxonomy are not content.
 CONTENT_FILES = sorted(
@@ -47,7 +48,7 @@ def texts_by_lang(node: Any, lang: str = "", path: str = "") -> Iterator[Tuple[s
 
 
 def load(path: Path) -> Any:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return load_yaml(path.read_text(encoding="utf-8"))
 
 
 def uses(text: str, name: str, lang: str) -> bool:

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Dict, List, Set, Tuple
 
 import pytest
-import yaml
+
+from knowledge.loader import load_yaml
 
 CONTENT = Path(__file__).resolve().parents[1] / "knowledge" / "content"
-TYPES: Dict[str, dict] = {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(CONTENT.glob("types/*.yaml"))}
+TYPES: Dict[str, dict] = {p.stem: load_yaml(p.read_text(encoding="utf-8")) for p in sorted(CONTENT.glob("types/*.yaml"))}
 STOPWORDS = set(
     "a an the and or to of in on for with they them their is are it that this as by be at not no from your "
     "you what which when so than he his him she her".split()

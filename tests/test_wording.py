@@ -6,6 +6,7 @@ import pytest
 
 from knowledge.engine.answer import Answer, split_bubble
 from knowledge.engine.wording import finish, fit_pronoun, full_width, pronoun_in, script_of, short_quote
+from knowledge.loader import load_yaml
 
 SHE, HE = ["she", "her", "lady", "她", "阿姨"], ["he", "him", "his", "guy", "他", "先生"]
 HALF_WIDTH_NEAR_HAN = re.compile(r"[\u4e00-\u9fff][,!?:;()]|[,!?:;(][\u4e00-\u9fff]|\"[^\"]*[\u4e00-\u9fff]")
@@ -75,8 +76,6 @@ def test_chinese_content_uses_full_width_punctuation():
     """Every Chinese string a user can read (sources cite the seeds' own headings and are exempt)."""
     import glob
 
-    import yaml
-
     def strings(node, key=""):
         if isinstance(node, str):
             if key not in ("sources", "file", "section", "general_knowledge"):
@@ -93,7 +92,7 @@ def test_chinese_content_uses_full_width_punctuation():
         if path.endswith("terms.yaml"):
             continue
         with open(path, encoding="utf-8") as f:
-            bad += [(path, s) for s in strings(yaml.safe_load(f)) if HALF_WIDTH_NEAR_HAN.search(s) and '"' not in s]
+            bad += [(path, s) for s in strings(load_yaml(f)) if HALF_WIDTH_NEAR_HAN.search(s) and '"' not in s]
     assert not bad, bad[:5]
 
 

@@ -135,10 +135,10 @@ def last_sessions(store: UserData, user: str, lang: str) -> str:
 
 def team_board(store: UserData, user: str, team: str, team_name: str, lang: str) -> str:
     """The viewer's own team's leaderboard (team: its key, knowledge/teams.py) by average score over finished
-    sessions, each member by name, with their weakest type."""
+    sessions, each member by name, with their weakest type (UserData.team_leaderboard: who may be shown, and how
+    they rank, is the store's to say, as for the bot's leaderboard)."""
     t = strings()[lang]
-    names = {m["user"]: m["name"] for m in store.team_members(team)}
-    board = store.leaderboard(users=list(names), limit=50, min_sessions=LEADERBOARD_MIN_SESSIONS) if names else []
+    board = store.team_leaderboard(user, limit=50, min_sessions=LEADERBOARD_MIN_SESSIONS)
     parts = [
         f'<h2>{escape(t["team_board"].format(team=team_name or team.split(":", 1)[0]))}</h2>',
         f'<p class="note">{escape(t["team_note"].format(n=LEADERBOARD_MIN_SESSIONS))}</p>',
@@ -150,12 +150,12 @@ def team_board(store: UserData, user: str, team: str, team_name: str, lang: str)
         f'<th>{escape(t["sessions"])}</th><th>{escape(t["weakest_col"])}</th></tr></thead><tbody>'
     )
     for rank, row in enumerate(board, 1):
-        name = names.get(row["user"]) or f'{t["trainee"]} {rank}'
-        if row["user"] == user:
+        name = row["name"] or f'{t["trainee"]} {rank}'
+        if row["viewer"]:
             name += f' ({t["you"]})'
         weakest = type_name(min(row["by_type"], key=lambda k: row["by_type"][k]), lang) if row["by_type"] else ""
         parts.append(
-            f'<tr{" class=me" if row["user"] == user else ""}><td>{rank}</td><td>{escape(name)}</td>'
+            f'<tr{" class=me" if row["viewer"] else ""}><td>{rank}</td><td>{escape(name)}</td>'
             f'<td>{row["average"]:g}</td><td>{row["sessions"]}</td><td>{escape(weakest)}</td></tr>'
         )
     parts.append("</tbody></table>")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections import OrderedDict
 from typing import Any, Dict, List, Optional
 
 import aiohttp
@@ -21,7 +20,7 @@ from rasa.shared.exceptions import InvalidConfigException
 from sanic.request import Request
 
 from bot.channels.buttons import pressable
-from bot.channels.connector import INTENT_OF_COMMAND, Connector, Incoming, Parsed, Refused, same_secret, setting, strip_mention
+from bot.channels.connector import INTENT_OF_COMMAND, Connector, Incoming, Memory, Parsed, Refused, same_secret, setting, strip_mention
 from bot.channels.markup import to_telegram_html
 
 logger = logging.getLogger(__name__)
@@ -31,28 +30,27 @@ NEEDS = "TELEGRAM_TOKEN, TELEGRAM_SECRET_TOKEN and TELEGRAM_BOT_USERNAME"
 DEFAULT_API = "https://api.telegram.org"
 MAX_BODY = 1024 * 1024  # bytes: an update with a 4096-character message and its entities, with room to spare
 MAX_CALLBACK = 64  # bytes of callback_data Telegram accepts
-MAX_KEPT_PAYLOADS = 10_000  # long button payloads remembered by hash: weeks of a team's buttons in a few MB
+PAYLOAD_TTL = 7 * 24 * 3600  # seconds a long button payload is kept: a week of a practice thread, as Mattermost's buttons
 COMMANDS = ("coach", "start", "help")
 
 
 class Payloads:
-    """Payloads longer than callback_data allows, kept by a short hash (a press after a restart falls back to the title)."""
+    """Payloads longer than callback_data allows, kept by a short hash in the connectors' one store (the cluster's
+    Redis, so a press reaching another server works; else this process: a press after a restart falls back to the
+    button's title)."""
 
-    def __init__(self) -> None:
-        self.kept: OrderedDict[str, str] = OrderedDict()
+    def __init__(self, memory: Memory) -> None:
+        self.memory = memory
 
-    def pack(self, payload: str) -> str:
+    async def pack(self, payload: str) -> str:
         if len(payload.encode()) <= MAX_CALLBACK and not payload.startswith("#"):
             return payload
         key = "#" + hashlib.sha256(payload.encode()).hexdigest()[:20]
-        self.kept[key] = payload
-        self.kept.move_to_end(key)
-        while len(self.kept) > MAX_KEPT_PAYLOADS:
-            self.kept.popitem(last=False)
+        await self.memory.put(f"payload:{key}", payload, PAYLOAD_TTL)
         return key
 
-    def unpack(self, data: str) -> Optional[str]:
-        return self.kept.get(data) if data.startswith("#") else data
+    async def unpack(self, data: str) -> Optional[str]:
+        return await self.memory.get(f"payload:{data}") if data.startswith("#") else data
 
 
 class TelegramOut(OutputChannel):
@@ -84,14 +82,14 @@ class TelegramOut(OutputChannel):
         await self.message(text)
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any) -> None:
-        await self.message(text, inline_keyboard(buttons, self.payloads))
+        await self.message(text, await inline_keyboard(buttons, self.payloads))
 
 
-def inline_keyboard(buttons: List[Dict[str, Any]], payloads: Payloads) -> Dict[str, Any]:
+async def inline_keyboard(buttons: List[Dict[str, Any]], payloads: Payloads) -> Dict[str, Any]:
     """One button a row: the coach's titles are short sentences that do not fit side by side on a phone."""
     return {
         "inline_keyboard": [
-            [{"text": b["title"] or b["payload"], "callback_data": payloads.pack(b["payload"])}] for b in pressable(buttons)
+            [{"text": b["title"] or b["payload"], "callback_data": await payloads.pack(b["payload"])}] for b in pressable(buttons)
         ]
     }
 
@@ -115,7 +113,7 @@ class Telegram(Connector, TelegramInput):
     def __init__(self, access_token: str, bot_username: str, secret_token: str, api_url: str = DEFAULT_API) -> None:
         super().__init__(access_token, bot_username.lstrip("@"), None, debug_mode=False)
         self.secret_token, self.api_url = secret_token, api_url
-        self.payloads = Payloads()
+        self.payloads = Payloads(self.memory)
         if self.enabled and not (secret_token and bot_username):
             raise InvalidConfigException(
                 "telegram: TELEGRAM_SECRET_TOKEN and TELEGRAM_BOT_USERNAME are required with "
@@ -160,7 +158,7 @@ class Telegram(Connector, TelegramInput):
         query = update.get("callback_query")
         if query:
             message, user = query.get("message") or {}, query.get("from") or {}
-            text = self.payloads.unpack(query.get("data") or "")
+            text = await self.payloads.unpack(query.get("data") or "")
             if text is None:  # a long payload from before a restart: say the button's words instead
                 keyboard = (message.get("reply_markup") or {}).get("inline_keyboard") or []
                 text = next((b["text"] for row in keyboard for b in row if b.get("callback_data") == query.get("data")), "")
