@@ -74,6 +74,29 @@ MESSAGES = {
         ],
         "zh": ["交车晚了客户很生气", "客户投诉了", "我们搞错了，他很恼火", "客户发火了，说要退款"],
     },
+    # persona 3 (insurance, Traditional): claims questions got the product pitch; both scripts on purpose
+    "claims_worry": {
+        "en": [
+            "what if they worry the claim won't be paid",
+            "she heard insurers never pay out",
+            "how do I explain the claims process to him?",
+        ],
+        "zh": ["那理賠呢？很怕買了出事不理賠", "她听朋友说保险公司都不赔怎么办", "客户担心出险以后拒赔，我该怎么讲"],
+    },
+    "deposit": {
+        "en": [
+            "he asked if the deposit is refundable",
+            "what if she wants to pay a deposit to hold it?",
+            "should I ask him for a holding fee?",
+        ],
+        "zh": ["客户问定金能不能退", "她想先交訂金留著，我要怎麼說", "如果他问要不要先付订金怎么办"],
+    },
+}
+
+# talking to or winning over a customer's parents or family is the bring-someone situation
+FAMILY = {
+    "en": ["how do I talk to her parents?", "what if his parents don't agree?", "how can I win over her family?"],
+    "zh": ["我怎么跟他爸妈说", "要怎麼說服她的父母", "如果她家人不同意怎么办"],
 }
 
 DESCRIPTIONS = [
@@ -106,6 +129,25 @@ def kb(engine):
 def test_situation_found_in_questions_and_reports(kb, situation_id, lang):
     for text in MESSAGES[situation_id][lang]:
         assert find_situation(kb, text) == situation_id, text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_talking_to_the_family_is_bringing_someone(kb, lang):
+    for text in FAMILY[lang]:
+        assert find_situation(kb, text) == "bring_someone", text
+
+
+NOT_CLAIMS = [
+    "he claims he's busy this week",
+    "她保費很在意，說一個月三千塊太貴了",
+    "he thinks insurance is too expensive to pay every month",
+]
+
+
+def test_a_claims_word_in_another_sense_is_no_situation(kb):
+    """'claims' as 'says' and a premium question are not a claims worry."""
+    for text in NOT_CLAIMS:
+        assert find_situation(kb, text) is None, text
 
 
 def test_traditional_chinese_is_understood(kb):

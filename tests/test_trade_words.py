@@ -92,3 +92,24 @@ def test_an_insurance_discount_question_says_premiums_are_not_discounted(dialogu
         state = ConversationState(user="w-ins", lang=lang, trade="insurance", trade_asked=True)
         state.customer_type = "detached"
         assert getattr(note, lang) in dialogue.coach.follow_up("ask_discount", "", state).text
+
+
+PRICE_PROMISES_AND_GIFTS = {
+    "en": ["what I can do on the price", "better price", "gift", "for free", "goodwill gesture", "friendly gesture"],
+    "zh": ["争取", "心意", "礼物", "赠品", "送您", "免费", "返佣", "打折"],
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_insurance_price_question_gets_a_plan_change_not_a_price_promise_or_a_gift(dialogue, engine, lang):
+    """An agent cannot negotiate a premium and may not give a policyholder gifts (persona 3: 「价格上我尽量帮您争取」,
+    「送点小心意」): every type's discount answer says an insurance line, the plan adjusted, and none of those."""
+    for type_id, t in engine.kb.types.items():
+        state = ConversationState(user=f"w-{uuid.uuid4().hex[:6]}", lang=lang, trade="insurance", trade_asked=True)
+        state.customer_type = type_id
+        text = dialogue.coach.follow_up("ask_discount", "", state).text
+        note = getattr(engine.kb.ui.trades["insurance"].price_note, lang)
+        advice = text.replace(note, "")
+        assert word_used(advice, PRICE_PROMISES_AND_GIFTS[lang]) is None, (type_id, word_used(advice, PRICE_PROMISES_AND_GIFTS[lang]))
+        own = [getattr(p, lang) for p in t.phrases if "insurance" in p.trades and "price" in p.tags]
+        assert any(line in text for line in own), type_id
