@@ -206,10 +206,7 @@ def test_a_trade_said_mid_session_is_noted_and_kept_for_the_next(dialogue, engin
     store = dialogue.userdata
     if start_trade == "b2b_software":  # the CRM scene, whatever the draw
         session = store.active_session(user)
-        store.write(
-            "update practice_sessions set state = ? where id = ?",
-            [__import__("json").dumps({**session["state"], "scene": "b2b_software"}), session["id"]],
-        )
+        store.save_session_state(session["id"], {**session["state"], "scene": "b2b_software"})
     reply = dialogue.respond(UserTurn(text=text, intent="set_trade"), state)
     lang = "zh" if not text.isascii() else "en"
     noted = engine.kb.text("practice_trade_noted", lang, trade="")[:8]
