@@ -279,13 +279,14 @@ class ReplyScorer:
                 return True
         return False
 
-    def presses(self, clause: str, mark: Marks) -> bool:
-        """The clause ties a decision to now and an incentive ("sign today and I'll knock 2% off", 「现在下单我就送您保养」),
-        with no negation of it, no softening, and no question."""
+    def presses(self, clause: str, mark: Marks, following: str = "") -> bool:
+        """The clause ties a decision to now, and it or the next clause an incentive ("sign today and I'll knock 2% off",
+        「现在定的话，给您打个八折」), with no negation of it, no softening, and no question."""
         if self.deadline is None or mark.softened or mark.spared or mark.proposes or is_question(clause, ""):
             return False
         found = {str(h["type"]) for h in self.deadline.find(clause) if not h["negated"]}
-        return found == {"reply_decides", "reply_now", "reply_incentive"}
+        after = {str(h["type"]) for h in self.deadline.find(following) if not h["negated"]} if following else set()
+        return {"reply_decides", "reply_now"} <= found and "reply_incentive" in found | after
 
     def reassures(self, clause: str, following: str, said: List[Any]) -> bool:
         """A plain reassurance ("you can rest assured", 「您可以放心」), not negated ("if you're not at ease") and not followed
@@ -400,7 +401,7 @@ class ReplyScorer:
                         plain_attack[m] = max(plain_attack.get(m, 0.0), p)
             if answering:
                 probs = {m: p * ANSWER_DETAIL if m in ANSWER_MOVES else p for m, p in probs.items()}
-            if not whole and self.presses(unit, mark):
+            if not whole and self.presses(unit, mark, parts[i + 1] if i + 1 < len(parts) else ""):
                 probs["pressure"] = max(probs.get("pressure", 0.0), DEADLINE)
             if (mark.softened or mark.spared) and not whole:
                 probs["give_space"] = max(probs.get("give_space", 0.0), SOFTENED_SPACE)
