@@ -527,3 +527,84 @@ def test_coaching_reps_on_a_type_is_answered_for_a_manager(talk, engine, lang, t
 def test_the_invite_code_answer_names_the_operators_command(talk, lang, text):
     reply = talk(lang).say(text, intent="leaderboard")
     assert "coach team create" in reply.text and "coach team invite" in reply.text
+
+
+# the persona re-test (issue 22, third round) ------------------------------------------------------------
+GARY = {"en": "gary, older guy, he doubts every number I give him and wants proof for everything", "zh": SUSPICIOUS["zh"]}
+
+
+@pytest.mark.parametrize(
+    "lang, text",
+    [
+        ("en", "then this lady came in around 3, knew every spec of the CX-90, corrected me on the towing capacity, wants it her way"),
+        ("en", "an older couple came by this afternoon, kept asking about the warranty and said they'd think it over"),
+        ("en", "yesterday she kept asking for a discount and said the other dealer was cheaper"),
+        ("zh", "下午那个小姑娘也是，刚毕业，啥都不懂，问什么都说“都行”“听我爸妈的”，首付是家里出"),
+        ("zh", "昨天来的那个阿姨，一直问能不能再便宜点，说别家更便宜"),
+        ("zh", "另一位太太下午來看房，一直說要問老公，自己拿不定主意"),
+    ],
+)
+def test_a_person_met_elsewhere_is_asked_about_never_noted_silently(talk, lang, text):
+    t = talk(lang)
+    t.say(GARY[lang])
+    notes = t.state.customer_notes
+    reply = t.say(text, intent="describe_customer")
+    assert len(reply.buttons) == 2 and t.state.maybe_new == text, reply.text
+    assert t.state.customer_type == "suspicious" and t.state.customer_notes == notes
+
+
+@pytest.mark.parametrize(
+    "lang, text",
+    [
+        ("en", "no no thats a diff person. the lady. not gary"),
+        ("en", "not him, someone else"),
+        ("en", "wrong person, I mean a different customer"),
+        ("zh", "不是他！我说的是另一个小姑娘，她跟刘总完全不一样"),
+        ("zh", "不是他，是另外一个人"),
+        ("zh", "不是同一個人，我說的是另一位客戶"),
+    ],
+)
+def test_a_different_person_said_rereads_the_description_as_a_new_customer(talk, lang, text):
+    t = talk(lang)
+    t.say(GARY[lang])
+    first = "she keeps asking for a discount and says the other place is cheaper" if lang == "en" else "她一直砍价，老说别家更便宜"
+    t.say(first, intent="describe_customer")
+    reply = t.say(text, intent="correct_type")
+    assert t.state.proposed_type is None, reply.text
+    assert first in t.state.customer_notes and GARY[lang] not in t.state.customer_notes, reply.text
+
+
+@pytest.mark.parametrize(
+    "lang, save, name",
+    [("zh", "好的 存一下，就叫他刘总吧", "刘总"), ("zh", "那就叫她孙姐啊", "孙姐"), ("zh", "就叫他陳總吧", "陳總")]
+    + [("en", "call him Mr Liu then", "Mr Liu")],
+)
+def test_sentence_particles_are_never_part_of_a_name(talk, lang, save, name):
+    t = talk(lang)
+    t.say(SUSPICIOUS[lang])
+    reply = t.say(save, intent="save_customer")
+    assert t.dialogue.userdata.find_customer(t.state.user, name) and f"{name}吧" not in reply.text, reply.text
+
+
+@pytest.mark.parametrize("lang, bare", [("zh", "刘总呢"), ("zh", "看看刘总"), ("zh", "劉總呢"), ("en", "show gary")])
+def test_a_saved_name_inside_a_short_message_recalls_the_customer(talk, lang, bare):
+    t = talk(lang)
+    name = "刘总" if lang == "zh" else "gary"
+    t.say(SUSPICIOUS[lang])
+    t.say(f"把他存为{name}" if lang == "zh" else f"save him as {name}", intent="save_customer")
+    t.say("another customer", intent="new_customer")
+    reply = t.say(bare, intent="out_of_scope")
+    assert t.state.customer_name == name and t.state.customer_type == "suspicious", reply.text
+
+
+@pytest.mark.parametrize(
+    "lang, rename, new",
+    [("zh", "改名叫刘总", "刘总"), ("zh", "名字存错了 应该是刘总", "刘总"), ("en", "call him Mr Liu instead", "Mr Liu")],
+)
+def test_renaming_the_customer_at_hand(talk, lang, rename, new):
+    t = talk(lang)
+    t.say(SUSPICIOUS[lang])
+    t.say("把他存为刘总吧" if lang == "zh" else "save him as Gary", intent="save_customer")
+    t.say(rename, intent="rename_customer")
+    users = t.dialogue.userdata
+    assert t.state.customer_name == new and users.find_customer(t.state.user, new), t.last.text
