@@ -10,7 +10,7 @@ import pytest
 
 from knowledge.engine.chooser import Option, choose, two_types
 from knowledge.engine.identify import Identification
-from knowledge.schema import local
+from knowledge.schema import TRADES, local
 from knowledge.text import to_simplified
 
 from .test_dialogue import Talk
@@ -608,3 +608,28 @@ def test_renaming_the_customer_at_hand(talk, lang, rename, new):
     t.say(rename, intent="rename_customer")
     users = t.dialogue.userdata
     assert t.state.customer_name == new and users.find_customer(t.state.user, new), t.last.text
+
+
+@pytest.mark.parametrize(
+    "lang, text",
+    [("en", "what if i ask for a deposit to hold the car"), ("en", "should I ask him to put down a deposit today?")]
+    + [("zh", "要不要让他先交定金把房子定下来"), ("zh", "可以請他先付訂金嗎")],
+)
+def test_a_deposit_question_is_a_closing_question_never_off_topic(talk, engine, lang, text):
+    t = talk(lang)
+    t.say(SUSPICIOUS[lang])
+    reply = t.say(text, intent="out_of_scope")
+    off = to_simplified(engine.kb.text("off_topic_customer", lang, name=engine.kb.type_name("suspicious", lang)))
+    assert to_simplified(reply.text) != off and t.state.customer_type == "suspicious", reply.text
+
+
+@pytest.mark.parametrize(
+    "lang, text",
+    [("en", "I sell cars, what if i ask for a deposit to hold the car"), ("en", "I sell cars. how do I close him?")]
+    + [("zh", "我是卖房子的，新盘。他下次来我该怎么报价"), ("zh", "我是賣車的，他要是一直殺價怎麼辦？")],
+)
+def test_a_trade_said_with_a_question_answers_the_question_too(talk, engine, lang, text):
+    t = talk(lang)
+    t.say(SUSPICIOUS[lang])
+    reply = t.say(text, intent="set_trade")
+    assert t.state.trade in TRADES and len(reply.bubbles) >= 2, reply.text
