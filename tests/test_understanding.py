@@ -10,6 +10,7 @@ import pytest
 
 from knowledge.engine.chooser import Option, choose, two_types
 from knowledge.engine.identify import Identification
+from knowledge.engine.state import UserTurn
 from knowledge.schema import TRADES, local
 from knowledge.text import to_simplified
 
@@ -618,7 +619,7 @@ def test_renaming_the_customer_at_hand(talk, lang, rename, new):
 def test_a_deposit_question_is_a_closing_question_never_off_topic(talk, engine, lang, text):
     t = talk(lang)
     t.say(SUSPICIOUS[lang])
-    reply = t.say(text, intent="out_of_scope")
+    reply = t.dialogue.respond(UserTurn(text=text, intent="out_of_scope", confidence=0.99), t.state)
     off = to_simplified(engine.kb.text("off_topic_customer", lang, name=engine.kb.type_name("suspicious", lang)))
     assert to_simplified(reply.text) != off and t.state.customer_type == "suspicious", reply.text
 

@@ -889,7 +889,12 @@ class Dialogue:
         result = r.identification
         about_them = result.about_customer or r.names_a_customer or r.pronoun is not None
         speaks_of_them = r.names_a_customer or r.pronoun is not None or r.customer_named  # said, not the gate's guess
-        if r.intent == "out_of_scope" and r.confidence >= SURE_OUT_OF_SCOPE and not (speaks_of_them or r.topic_named or r.situation):
+        asks_a_stage = r.stage_named is not None  # "what if i ask for a deposit to hold the car": closing
+        if (
+            r.intent == "out_of_scope"
+            and r.confidence >= SURE_OUT_OF_SCOPE
+            and not (speaks_of_them or r.topic_named or r.situation or asks_a_stage)
+        ):
             return self.coach.fixed(key, state.lang, menu=True)  # the weather, last night's game: not "noted for this customer"
         if state.customer_type and r.question and not r.topic_named and (result.needs_more_info or not result.about_customer):
             asked = self.follow_up_asked(r, r.norm) or "ask_phrase"  # "so how do I make the most of it?"
