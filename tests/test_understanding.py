@@ -622,6 +622,9 @@ def test_a_deposit_question_is_a_closing_question_never_off_topic(talk, engine, 
     reply = t.dialogue.respond(UserTurn(text=text, intent="out_of_scope", confidence=0.99), t.state)
     off = to_simplified(engine.kb.text("off_topic_customer", lang, name=engine.kb.type_name("suspicious", lang)))
     assert to_simplified(reply.text) != off and t.state.customer_type == "suspicious", reply.text
+    described = talk(lang)  # read by NLU as a description: no note, and no refusal either
+    described.say(SUSPICIOUS[lang])
+    assert to_simplified(described.say(text).text) != off
 
 
 @pytest.mark.parametrize(
