@@ -598,6 +598,15 @@ def test_a_saved_name_inside_a_short_message_recalls_the_customer(talk, lang, ba
     assert t.state.customer_name == name and t.state.customer_type == "suspicious", reply.text
 
 
+@pytest.mark.parametrize("lang, text", [("en", "not him, someone else"), ("zh", "不是他，是另外一个人"), ("zh", "不是同一個人")])
+def test_a_different_person_with_nothing_to_reread_starts_afresh_never_retypes(talk, lang, text):
+    t = talk(lang)
+    t.say(GARY[lang])
+    t.say("save him as gary" if lang == "en" else "把他存为刘总", intent="save_customer")
+    reply = t.say(text, intent="correct_type")
+    assert t.state.customer_type is None and t.state.proposed_type is None and not reply.buttons, reply.text
+
+
 @pytest.mark.parametrize(
     "lang, rename, new",
     [("zh", "改名叫刘总", "刘总"), ("zh", "名字存错了 应该是刘总", "刘总"), ("en", "call him Mr Liu instead", "Mr Liu")],
@@ -605,10 +614,12 @@ def test_a_saved_name_inside_a_short_message_recalls_the_customer(talk, lang, ba
 def test_renaming_the_customer_at_hand(talk, lang, rename, new):
     t = talk(lang)
     t.say(SUSPICIOUS[lang])
-    t.say("把他存为刘总吧" if lang == "zh" else "save him as Gary", intent="save_customer")
-    t.say(rename, intent="rename_customer")
+    old = "老刘" if lang == "zh" else "Gary"
+    t.say("把他存为老刘吧" if lang == "zh" else "save him as Gary", intent="save_customer")
+    t.say(rename, intent="rename_customer" if lang == "zh" else "save_customer")  # NLU reads "call him X instead" as a save
     users = t.dialogue.userdata
     assert t.state.customer_name == new and users.find_customer(t.state.user, new), t.last.text
+    assert not users.find_customer(t.state.user, old)
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ _RENAME = [
     re.compile(r"\b(?:call|name)\s+(?:him|her|them)\s+(.+?)\s+instead\s*[.!?]*$", re.I),
     re.compile(r"(?:改名为|改名成|改名叫|改叫|重命名为|改成|改为|应该是|应该叫|應該是|應該叫)\s*(.+?)\s*[。！？!?，,]*$"),
 ]
+RENAMING = re.compile(r"\binstead\b|改名|改叫|应该是|應該是|应该叫|應該叫", re.I)  # a saved name said again, to change
 ALSO = re.compile(r"\b(?:also|too|as well)\b|也|还有点|还挺|还很", re.I)
 _UPDATE_SEPARATOR = re.compile(r"[:：,，]\s*")
 
@@ -63,6 +64,8 @@ class Customers:
         name = name or customer_name_in(text)
         if not name:
             return Answer().say(self.kb.text("ask_name", lang))
+        if state.customer_name and normalise(name) != normalise(state.customer_name) and RENAMING.search(text):
+            return self.rename(text, state, name=state.customer_name, new_name=name)  # "call him Mr Liu instead"
         spans = [e["text"] for e in state.evidence.get("spans", []) if e.get("type") == state.customer_type]
         self.userdata.save_customer(state.user, name, state.customer_type, spans[:5], state.customer_notes)
         state.customer_name = name

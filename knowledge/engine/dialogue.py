@@ -522,15 +522,17 @@ class Dialogue:
 
     def says_different_person(self, r: Reading, state: ConversationState) -> bool:
         """The description just noted (or asked about) was of someone else: never a correction of the type."""
-        noted = bool(state.last_said) and state.last_said[-NOTES_TAIL:] in state.customer_notes
-        if r.is_button or not state.customer_type or not (state.maybe_new or noted):
+        if r.is_button or not state.customer_type:
             return False
         return r.says("different_person") and not r.says("customer_circle") and not r.long_note
 
     def different_person(self, r: Reading, state: ConversationState) -> Answer:
-        text = state.maybe_new or state.last_said
+        noted = bool(state.last_said) and state.last_said[-NOTES_TAIL:] in state.customer_notes
+        text = state.maybe_new or (state.last_said if noted else "")
         state.maybe_new = ""
         state.forget_customer()
+        if not text:  # nothing just described to re-read: a fresh start, never a retyping of the customer at hand
+            return self.coach.new_customer(state)
         self.apply_pronoun(self.reader.pronoun_of(text) or r.pronoun, text, "describe_customer", state)
         return self.coach.describe(text, state)
 
