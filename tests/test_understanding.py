@@ -10,7 +10,8 @@ import pytest
 
 from knowledge.engine.chooser import Option, choose, two_types
 from knowledge.engine.identify import Identification
-from knowledge.schema import local
+from knowledge.engine.state import UserTurn
+from knowledge.schema import TRADES, local
 from knowledge.text import to_simplified
 
 from .test_dialogue import Talk
@@ -527,3 +528,123 @@ def test_coaching_reps_on_a_type_is_answered_for_a_manager(talk, engine, lang, t
 def test_the_invite_code_answer_names_the_operators_command(talk, lang, text):
     reply = talk(lang).say(text, intent="leaderboard")
     assert "coach team create" in reply.text and "coach team invite" in reply.text
+
+
+# the persona re-test (issue 22, third round) ------------------------------------------------------------
+GARY = {"en": "gary, older guy, he doubts every number I give him and wants proof for everything", "zh": SUSPICIOUS["zh"]}
+
+
+@pytest.mark.parametrize(
+    "lang, text",
+    [
+        ("en", "then this lady came in around 3, knew every spec of the CX-90, corrected me on the towing capacity, wants it her way"),
+        ("en", "an older couple came by this afternoon, kept asking about the warranty and said they'd think it over"),
+        ("en", "yesterday she kept asking for a discount and said the other dealer was cheaper"),
+        ("zh", "下午那个小姑娘也是，刚毕业，啥都不懂，问什么都说“都行”“听我爸妈的”，首付是家里出"),
+        ("zh", "昨天来的那个阿姨，一直问能不能再便宜点，说别家更便宜"),
+        ("zh", "另一位太太下午來看房，一直說要問老公，自己拿不定主意"),
+    ],
+)
+def test_a_person_met_elsewhere_is_asked_about_never_noted_silently(talk, lang, text):
+    t = talk(lang)
+    t.say(GARY[lang])
+    notes = t.state.customer_notes
+    reply = t.say(text, intent="describe_customer")
+    assert len(reply.buttons) == 2 and t.state.maybe_new == text, reply.text
+    assert t.state.customer_type == "suspicious" and t.state.customer_notes == notes
+
+
+@pytest.mark.parametrize(
+    "lang, text",
+    [
+        ("en", "no no thats a diff person. the lady. not gary"),
+        ("en", "not him, someone else"),
+        ("en", "wrong person, I mean a different customer"),
+        ("zh", "不是他！我说的是另一个小姑娘，她跟刘总完全不一样"),
+        ("zh", "不是他，是另外一个人"),
+        ("zh", "不是同一個人，我說的是另一位客戶"),
+    ],
+)
+def test_a_different_person_said_rereads_the_description_as_a_new_customer(talk, lang, text):
+    t = talk(lang)
+    t.say(GARY[lang])
+    first = "she keeps asking for a discount and says the other place is cheaper" if lang == "en" else "她一直砍价，老说别家更便宜"
+    t.say(first, intent="describe_customer")
+    reply = t.say(text, intent="correct_type")
+    assert t.state.proposed_type is None, reply.text
+    assert first in t.state.customer_notes and GARY[lang] not in t.state.customer_notes, reply.text
+
+
+@pytest.mark.parametrize(
+    "lang, save, name",
+    [("zh", "好的 存一下，就叫他刘总吧", "刘总"), ("zh", "那就叫她孙姐啊", "孙姐"), ("zh", "就叫他陳總吧", "陳總")]
+    + [("en", "call him Mr Liu then", "Mr Liu")],
+)
+def test_sentence_particles_are_never_part_of_a_name(talk, lang, save, name):
+    t = talk(lang)
+    t.say(SUSPICIOUS[lang])
+    reply = t.say(save, intent="save_customer")
+    assert t.dialogue.userdata.find_customer(t.state.user, name) and f"{name}吧" not in reply.text, reply.text
+
+
+@pytest.mark.parametrize("lang, bare", [("zh", "刘总呢"), ("zh", "看看刘总"), ("zh", "劉總呢"), ("en", "show gary")])
+def test_a_saved_name_inside_a_short_message_recalls_the_customer(talk, lang, bare):
+    t = talk(lang)
+    name = "刘总" if lang == "zh" else "gary"
+    t.say(SUSPICIOUS[lang])
+    t.say(f"把他存为{name}" if lang == "zh" else f"save him as {name}", intent="save_customer")
+    t.say("another customer", intent="new_customer")
+    reply = t.say(bare, intent="out_of_scope")
+    assert t.state.customer_name == name and t.state.customer_type == "suspicious", reply.text
+
+
+@pytest.mark.parametrize("lang, text", [("en", "not him, someone else"), ("zh", "不是他，是另外一个人"), ("zh", "不是同一個人")])
+def test_a_different_person_with_nothing_to_reread_starts_afresh_never_retypes(talk, lang, text):
+    t = talk(lang)
+    t.say(GARY[lang])
+    t.say("save him as gary" if lang == "en" else "把他存为刘总", intent="save_customer")
+    reply = t.say(text, intent="correct_type")
+    assert t.state.customer_type is None and t.state.proposed_type is None and not reply.buttons, reply.text
+
+
+@pytest.mark.parametrize(
+    "lang, rename, new",
+    [("zh", "改名叫刘总", "刘总"), ("zh", "名字存错了 应该是刘总", "刘总"), ("en", "call him Mr Liu instead", "Mr Liu")],
+)
+def test_renaming_the_customer_at_hand(talk, lang, rename, new):
+    t = talk(lang)
+    t.say(SUSPICIOUS[lang])
+    old = "老刘" if lang == "zh" else "Gary"
+    t.say("把他存为老刘吧" if lang == "zh" else "save him as Gary", intent="save_customer")
+    t.say(rename, intent="rename_customer" if lang == "zh" else "save_customer")  # NLU reads "call him X instead" as a save
+    users = t.dialogue.userdata
+    assert t.state.customer_name == new and users.find_customer(t.state.user, new), t.last.text
+    assert not users.find_customer(t.state.user, old)
+
+
+@pytest.mark.parametrize(
+    "lang, text",
+    [("en", "what if i ask for a deposit to hold the car"), ("en", "should I ask him to put down a deposit today?")]
+    + [("zh", "要不要让他先交定金把房子定下来"), ("zh", "可以請他先付訂金嗎")],
+)
+def test_a_deposit_question_is_a_closing_question_never_off_topic(talk, engine, lang, text):
+    t = talk(lang)
+    t.say(SUSPICIOUS[lang])
+    reply = t.dialogue.respond(UserTurn(text=text, intent="out_of_scope", confidence=0.99), t.state)
+    off = to_simplified(engine.kb.text("off_topic_customer", lang, name=engine.kb.type_name("suspicious", lang)))
+    assert to_simplified(reply.text) != off and t.state.customer_type == "suspicious", reply.text
+    described = talk(lang)  # read by NLU as a description: no note, and no refusal either
+    described.say(SUSPICIOUS[lang])
+    assert to_simplified(described.say(text).text) != off
+
+
+@pytest.mark.parametrize(
+    "lang, text",
+    [("en", "I sell cars, what if i ask for a deposit to hold the car"), ("en", "I sell cars. how do I close him?")]
+    + [("zh", "我是卖房子的，新盘。他下次来我该怎么报价"), ("zh", "我是賣車的，他要是一直殺價怎麼辦？")],
+)
+def test_a_trade_said_with_a_question_answers_the_question_too(talk, engine, lang, text):
+    t = talk(lang)
+    t.say(SUSPICIOUS[lang])
+    reply = t.say(text, intent="set_trade")
+    assert t.state.trade in TRADES and len(reply.bubbles) >= 2, reply.text

@@ -181,7 +181,8 @@ class Coach:
         situation = self.situation_of(text)
         result = read or self.identifier.identify(text)
         if not result.about_customer and not self.speaks_of_customer(text, state):  # 「我的电脑坏了怎么办」: no note, no new type
-            return self.off_topic(current, state)
+            stage = self.stage_of(text)  # "what if i ask for a deposit to hold the car": a stage of the sale, asked
+            return self.stage_advice(current, stage, state, Answer()) if stage else self.off_topic(current, state)
         asks_only = bool(QUESTION.search(normalise(text))) and not self.is_habit(text)  # "how do I talk to his parents?"
         clear_other = (
             not asks_only  # a question about what to do is no evidence of another type (persona 2)
@@ -210,7 +211,8 @@ class Coach:
                 return self.coach_on(combined, notes, state, previous=current)
         name = self.kb.type_name(current, state.lang)
         if not self.describes_customer(text, result, state):  # the weather, a broken laptop: not a note about them
-            return self.off_topic(current, state)
+            stage = self.stage_of(text)  # "what if i ask for a deposit to hold the car": a stage of the sale, asked
+            return self.stage_advice(current, stage, state, Answer()) if stage else self.off_topic(current, state)
         if asks_only:  # asks about them, tells nothing new
             return self.stage_advice(current, self.stage_of(text) or "presenting", state, Answer())
         state.customer_notes = join_notes(state.customer_notes, text)

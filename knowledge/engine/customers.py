@@ -14,12 +14,17 @@ from ..text import clean, normalise
 from ..userdata import UserData
 from .answer import Answer
 from .coaching import Coach, join_notes
-from .lookup import customer_name_in, saved_customer_in, type_in
+from .lookup import customer_name_in, saved_customer_in, type_in, without_name_tail
 from .state import ConversationState
 
 LIST_SHOWN = 10
 BUTTONS_SHOWN = 4
-_RENAME = [re.compile(r"\bto\s+(.+?)\s*[.!?]*$", re.I), re.compile(r"(?:改名为|改名成|改叫|重命名为|改成|改为)\s*(.+?)\s*[。！？!?]*$")]
+_RENAME = [
+    re.compile(r"\bto\s+(.+?)\s*[.!?]*$", re.I),
+    re.compile(r"\b(?:call|name)\s+(?:him|her|them)\s+(.+?)\s+instead\s*[.!?]*$", re.I),
+    re.compile(r"(?:改名为|改名成|改名叫|改叫|重命名为|改成|改为|应该是|应该叫|應該是|應該叫)\s*(.+?)\s*[。！？!?，,]*$"),
+]
+RENAMING = re.compile(r"\binstead\b|改名|改叫|应该是|應該是|应该叫|應該叫", re.I)  # a saved name said again, to change
 ALSO = re.compile(r"\b(?:also|too|as well)\b|也|还有点|还挺|还很", re.I)
 _UPDATE_SEPARATOR = re.compile(r"[:：,，]\s*")
 
@@ -59,6 +64,8 @@ class Customers:
         name = name or customer_name_in(text)
         if not name:
             return Answer().say(self.kb.text("ask_name", lang))
+        if state.customer_name and normalise(name) != normalise(state.customer_name) and RENAMING.search(text):
+            return self.rename(text, state, name=state.customer_name, new_name=name)  # "call him Mr Liu instead"
         spans = [e["text"] for e in state.evidence.get("spans", []) if e.get("type") == state.customer_type]
         self.userdata.save_customer(state.user, name, state.customer_type, spans[:5], state.customer_notes)
         state.customer_name = name
@@ -159,6 +166,8 @@ class Customers:
     def rename(self, text: str, state: ConversationState, name: Optional[str] = None, new_name: Optional[str] = None) -> Answer:
         lang = state.lang
         profile = self._find(state.user, text, name)
+        if not profile and state.customer_name:  # "call him Mr Liu instead": the customer at hand
+            profile = self.userdata.find_customer(state.user, state.customer_name)
         if not profile:
             return self._which(state)
         if not new_name:
@@ -166,7 +175,7 @@ class Customers:
             for pattern in _RENAME:
                 m = pattern.search(rest) or pattern.search(text)
                 if m:
-                    new_name = m.group(1).strip(" \"'“”「」")
+                    new_name = without_name_tail(re.split(r"\s+(?:没有|沒有|不是)", m.group(1))[0].strip(" \"'“”「」"))
                     break
         if not new_name or normalise(new_name) == normalise(profile["name"]):
             return Answer().say(self.kb.text("rename_how", lang, name=profile["name"]))

@@ -66,6 +66,8 @@ TRADE_GIVEN_AWAY = (
     "nlu_fallback",
 )
 FOLLOW_UPS = ("ask_phrase", "ask_avoid", "ask_stage", "ask_discount", "ask_why")
+TRADE_CLAUSE_END = re.compile(r"[,.;!，。；！]\s*")  # where the clause that says the trade ends
+NOTES_TAIL = 40  # the end of the last message found at the end of the notes: it was noted onto the customer
 UNPLACED = ("describe_customer", "out_of_scope", "nlu_fallback")  # intents NLU gives a message it could not place
 REPEAT_BUBBLES = 2  # coaching of this many bubbles is never sent twice in a row; a one-bubble notice may be
 # features NLU may open on a single word ("team", "first", "quiz"); each has its button title `feature_<intent>`
@@ -240,6 +242,8 @@ class Dialogue:
             Route("clarifying answer", self.answers_the_question, self.clarifying_answer, KEEP_ALL),
             Route("description while asking", self.describes_while_asking, self.description_while_asking, KEEP_ALL),
             # a yes or a no to the type the coach proposed; any other message leaves the customer as they were
+            # "thats a diff person", 「不是他！另一个小姑娘」: the last description was of a new customer, read afresh
+            Route("a different person said", self.says_different_person, self.different_person, KEEP_NEW),
             Route("yes to the proposed type", self.says_yes_to_proposal, self.confirm_proposal, KEEP_PROPOSAL),
             Route("no to the proposed type", self.says_no_to_proposal, self.decline_proposal, KEEP_PROPOSAL),
             # "same one" to "is this a new customer?": the description joins the customer at hand
@@ -291,6 +295,7 @@ class Dialogue:
         self.identifier.begin_turn()
         state.drop_unknown(self.kb.types, self.kb.topics, TRADES, CLARIFY_ORDER)
         reading = self.read(turn, state)
+        reading.remembered_pronoun = state.pronoun
         self.settle(reading, state)
         reply = self.route(reading, state)
         if reading.hinted_trade:  # a trade read from a description is kept only when the salesperson says it
@@ -312,7 +317,7 @@ class Dialogue:
         # the answer before a button press stays in view: pressing "Opening" between two questions hides no repeat
         state.earlier_reply, state.last_reply = (state.last_reply if reading.is_button else avoided), digest
         if not reading.is_button:
-            state.last_asked = reading.norm
+            state.last_asked, state.last_said = reading.norm, reading.text
         return reply
 
     def read(self, turn: UserTurn, state: ConversationState) -> Reading:
@@ -534,6 +539,22 @@ class Dialogue:
         """A statement that judges a customer and says nothing else (no question, no new-customer words)."""
         return not r.question and (r.names_a_customer or r.pronoun is not None) and r.judgement_only and not r.says("new_customer")
 
+    def says_different_person(self, r: Reading, state: ConversationState) -> bool:
+        """The description just noted (or asked about) was of someone else: never a correction of the type."""
+        if r.is_button or not state.customer_type:
+            return False
+        return r.says("different_person") and not r.says("customer_circle") and not r.long_note
+
+    def different_person(self, r: Reading, state: ConversationState) -> Answer:
+        noted = bool(state.last_said) and state.last_said[-NOTES_TAIL:] in state.customer_notes
+        text = state.maybe_new or (state.last_said if noted else "")
+        state.maybe_new = ""
+        state.forget_customer()
+        if not text:  # nothing just described to re-read: a fresh start, never a retyping of the customer at hand
+            return self.coach.new_customer(state)
+        self.apply_pronoun(self.reader.pronoun_of(text) or r.pronoun, text, "describe_customer", state)
+        return self.coach.describe(text, state)
+
     def says_same_customer(self, r: Reading, state: ConversationState) -> bool:
         return not r.is_button and bool(state.maybe_new) and r.says("same_customer")
 
@@ -556,7 +577,14 @@ class Dialogue:
         remembered: maybe a new customer, maybe more about this one. A guess, so the coach asks."""
         if r.is_button or not state.customer_type or r.intent not in (*UNPLACED, *FOLLOW_UPS, "new_customer", "correct_type"):
             return False
-        return r.introduces_someone and not r.customer_named
+        return self.someone_else(r, state) and not r.customer_named
+
+    def someone_else(self, r: Reading, state: ConversationState) -> bool:
+        """Someone introduced, or a person other than the customer at hand spoken of (another gender, "this lady
+        came in around 3", 「下午那个小姑娘」): never noted onto the customer without asking."""
+        if r.is_button or r.new_customer is not None:
+            return False
+        return r.introduces_someone or self.reader.meets_someone_else(r.norm, r.remembered_pronoun, r.question)
 
     # the table's handlers --------------------------------------------------------------------------
     def same_customer(self, r: Reading, state: ConversationState) -> Answer:
@@ -588,7 +616,7 @@ class Dialogue:
         """Notes read as one description: the type over the whole note, and a moment of the sale it tells (a
         competitor's price, a walk-out) answered for that type too."""
         if state.customer_type:
-            if r.introduces_someone:
+            if self.someone_else(r, state):
                 return self.maybe_new_customer(r, state)
             return self.coach.development(r.text, state, r.identification)
         head = Answer().say(self.kb.text("long_note_read", state.lang))
@@ -891,7 +919,12 @@ class Dialogue:
         result = r.identification
         about_them = result.about_customer or r.names_a_customer or r.pronoun is not None
         speaks_of_them = r.names_a_customer or r.pronoun is not None or r.customer_named  # said, not the gate's guess
-        if r.intent == "out_of_scope" and r.confidence >= SURE_OUT_OF_SCOPE and not (speaks_of_them or r.topic_named or r.situation):
+        asks_a_stage = r.stage_named is not None  # "what if i ask for a deposit to hold the car": closing
+        if (
+            r.intent == "out_of_scope"
+            and r.confidence >= SURE_OUT_OF_SCOPE
+            and not (speaks_of_them or r.topic_named or r.situation or asks_a_stage)
+        ):
             return self.coach.fixed(key, state.lang, menu=True)  # the weather, last night's game: not "noted for this customer"
         if state.customer_type and r.question and not r.topic_named and (result.needs_more_info or not result.about_customer):
             asked = self.follow_up_asked(r, r.norm) or "ask_phrase"  # "so how do I make the most of it?"
@@ -1003,6 +1036,9 @@ class Dialogue:
         state.trade_asked = True
         if state.trade and (chosen or not r.is_button):
             reply = Answer().say(self.kb.text("trade_set", state.lang, trade=local(self.kb.ui.trades[state.trade].names, state.lang)))
+            asked = self.asked_after_trade(r, state)
+            if asked is not None:  # "I sell cars, what if i ask for a deposit?": the question is answered too
+                return Answer(bubbles=reply.bubbles + asked.bubbles, buttons=asked.buttons, slots=asked.slots)
             if state.customer_type:
                 return self.coach.next_buttons(reply, state.customer_type, state.lang)
             return self.coach.menu(reply, state.lang)
@@ -1010,6 +1046,22 @@ class Dialogue:
         for trade_id, trade in self.kb.ui.trades.items():
             reply.button(local(trade.names, state.lang), "set_trade", trade=trade_id)
         return reply.button(self.kb.text("trade_other", state.lang), "set_trade", trade="none")
+
+    def asked_after_trade(self, r: Reading, state: ConversationState) -> Optional[Answer]:
+        """What the message asks after saying the trade ("I sell cars, what if I ask for a deposit?", 「我是卖房子的，
+        新盘。他下次来我该怎么报价」), answered as if asked on its own; None when it asks nothing more."""
+        if r.is_button:
+            return None
+        parts = TRADE_CLAUSE_END.split(r.text, maxsplit=1)
+        rest = parts[1].strip() if len(parts) > 1 else ""
+        while rest and not QUESTION.search(normalise(rest)) and len(TRADE_CLAUSE_END.split(rest, maxsplit=1)) > 1:
+            rest = TRADE_CLAUSE_END.split(rest, maxsplit=1)[1].strip()  # 「新盘。」: a clause that only tells more
+        if substance(normalise(rest)) < 4 or not QUESTION.search(normalise(rest)):
+            return None
+        if not state.customer_type:  # no customer yet: the general answer to the moment asked about, if any
+            return self.coach.general_situation(rest, state.lang)
+        sub = self.reader.read(UserTurn(text=rest, intent="nlu_fallback", confidence=0.0), state)
+        return self.row_for(sub, state).handle(sub, state)
 
     # practice, quiz, progress ----------------------------------------------------------------
     def start_practice(self, r: Reading, state: ConversationState) -> Answer:

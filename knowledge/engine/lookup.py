@@ -95,9 +95,11 @@ def _keywords(norm: str) -> str:
 
 # pronouns and particles that stand before a name, never part of it: 「把她存成孙姐」「叫他王先生」「存为」
 _NAME_LEAD = re.compile(
-    r"^(?:(?:把|给|将)?(?:他|她|它|他们|她们|这位|这个客户|这个)?(?:存为|存成|记为|记成|叫做|叫|为|成|作|做)?\s*)+|^(?:as|him|her|them)\s+",
+    r"^(?:(?:那就|就|那)?(?:把|给|将)?(?:他|她|它|他们|她们|这位|这个客户|这个)?(?:存为|存成|记为|记成|叫做|叫|为|成|作|做)?\s*)+|^(?:as|him|her|them)\s+",
     re.I,
 )
+# what ends a sentence, never a name: 「就叫他刘总吧」 is 刘总, "call him Mr Liu instead" is Mr Liu
+_NAME_TAIL = re.compile(r"(?<=[\u4e00-\u9fff])[吧呢啊呀了哈嘛]+$|\s+(?:instead|then|please|pls)$", re.I)
 _NAME_PATTERNS = [
     re.compile(r"(?:save|remember|store|keep)\s+(?:him|her|them|this (?:customer|client|one)|it)?\s*(?:as|under)\s+(.+)$", re.I),
     re.compile(r"(?:coach me on|about|on|for|with|recall|open|load)\s+(.+?)\s*[?.!]*$", re.I),
@@ -106,6 +108,11 @@ _NAME_PATTERNS = [
     re.compile(r"^(.+?)(?:那个客户|这个客户|的情况|怎么应对|怎么办|该怎么)"),
     re.compile(r"^(.{1,12}?)(?:先|也)?(?:存起来|存一下|存下来|保存一下|保存起来|记下来)"),
 ]
+
+
+def without_name_tail(name: str) -> str:
+    """The name without the sentence's closing particle or word (「刘总吧」 -> 刘总)."""
+    return _NAME_TAIL.sub("", name.strip(" .!?。！？")).strip()
 
 
 def customer_name_in(text: str) -> Optional[str]:
@@ -121,6 +128,7 @@ def customer_name_in(text: str) -> Optional[str]:
             name = source[m.start(1) : m.end(1)]
             name = re.sub(r"[\"'“”「」]", "", name).strip(" .!?。！？")  # noqa: B005 - characters to trim
             name = _NAME_LEAD.sub("", name).strip()  # 「叫他王先生」 is 王先生, "as Mr Li" is Mr Li
+            name = without_name_tail(name)
             if 0 < len(name) <= 60:
                 return name
     return None

@@ -44,6 +44,7 @@ class ConversationState:
     last_reply: str = ""  # a digest of the last answer, so the same bubbles are never sent twice in a row
     earlier_reply: str = ""  # the digest of the answer before it (a button pressed in between hides no repeat)
     last_asked: str = ""  # the last typed message, normalised: the same question asked again, not another one
+    last_said: str = ""  # the last typed message as written: re-read as another customer on "that's a different person"
     maybe_new: str = ""  # a description that may be of another customer, awaiting "new customer" / "same customer"
 
     @classmethod

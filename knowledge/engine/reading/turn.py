@@ -39,6 +39,7 @@ NEW_CUSTOMER_REACH = 12  # "ok so, another customer: ..." - the marker opens the
 # the start, and words (characters) between the introducing head and the person word ("this older chinese woman")
 INTRO_REACH = {"en": 16, "zh": 8}
 INTRO_GAP = {"en": 3, "zh": 6}
+OTHER_MEETING_TIME = re.compile(r"\b(?:around|at|about)\s+\d{1,2}(?::\d\d)?\s*(?:am|pm|ish)?\b|\d{1,2}\s*点")  # "around 3", 「3点」
 # meeting notes: this many sentences or lines, and this long, are read as one description (persona 6's notes were
 # 17 lines, 1,566 letters; the longest description in the dev, held-out and shared conversations is 95 letters in
 # English and 23 characters in Chinese, so ordinary descriptions stay far below)
@@ -151,6 +152,7 @@ class Reading:
     user: str = "anonymous"
     practising: bool = False  # a practice session runs for this user (set by the dialogue, which owns practice)
     hinted_trade: bool = False  # the trade this turn is coached in was only read from the description (a guess)
+    remembered_pronoun: str = "they"  # how the customer at hand was spoken of before this message (set by the dialogue)
 
     # UserTurn's interface, so handlers written for a turn read a Reading the same way
     def entity(self, name: str) -> Optional[str]:
@@ -488,6 +490,29 @@ class Reader:
             pattern = rf"\b(?:{head_re})\s+(?:[\w'-]+\s+){{0,{INTRO_GAP['en']}}}?(?:{person_re})\b"
         m = re.search(pattern, norm)
         return m is not None and m.start() <= INTRO_REACH[lang]
+
+    def meets_someone_else(self, norm: str, remembered: str, question: bool = False) -> bool:
+        """A person other than the remembered customer may be meant: spoken of as the other gender ("she" when
+        the customer is "he"), or pointed at ("this lady", 「那个小姑娘」) with another gender or at another meeting
+        ("came in around 3", 「下午」「昨天来的」)."""
+        said = self.pronoun_of(norm)
+        other_gender = remembered in ("he", "she") and said in ("he", "she") and said != remembered
+        # 他 and 她 sound alike and are often written alike (read_pronoun); a question ("how do I get her to sign?")
+        # asks about the customer at hand
+        if other_gender and not han_count(norm) and not question:
+            return True
+        other_meeting = bool(OTHER_MEETING_TIME.search(norm)) or says(norm, words(self.kb, "other_meeting_words"))
+        return (other_meeting or other_gender) and self._points_at_someone(norm)
+
+    def _points_at_someone(self, norm: str) -> bool:
+        """A demonstrative and a person word that is no mere "customer" ("this lady", 「那个小姑娘」)."""
+        generic = {normalise(w) for w in words(self.kb, "customer")}
+        people = sorted((normalise(w) for w in words(self.kb, "person_words") if normalise(w) not in generic), key=len, reverse=True)
+        heads = sorted((normalise(w) for w in words(self.kb, "someone_pointed_heads")), key=len, reverse=True)
+        head_re, person_re = "|".join(re.escape(h) for h in heads if h), "|".join(re.escape(p) for p in people if p)
+        zh = rf"(?:{head_re})[^，。,.!?！？]{{0,{INTRO_GAP['zh']}}}?(?:{person_re})"
+        en = rf"\b(?:{head_re})\s+(?:[\w'-]+\s+){{0,{INTRO_GAP['en']}}}?(?:{person_re})\b"
+        return bool(re.search(zh, norm) or re.search(en, norm))
 
     def social_kind(self, norm: str) -> Optional[str]:
         """A social line and nothing else: once its words and the fillers are out, nothing is left. A complaint
