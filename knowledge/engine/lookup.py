@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
+from ..schema import LANGS, local
 from ..store import KnowledgeBase
 from ..text import normalise, to_simplified
 
@@ -61,11 +62,23 @@ def saved_customer_in(rows: Iterable[Dict[str, Any]], norm: str) -> Optional[Dic
     return best
 
 
+def type_names(kb: KnowledgeBase) -> Dict[str, List[str]]:
+    """Every way a user names each type, in every language: its names and aliases, its id with and without
+    underscores, each part of a name written "A / B", and hyphenated words also without the hyphen."""
+    found: Dict[str, List[str]] = {}
+    for type_id, t in kb.types.items():
+        names = [local(t.names, lang) for lang in LANGS]
+        words = [*names, type_id, type_id.replace("_", " "), *(a for lang in LANGS for a in local(t.aliases, lang))]
+        words += [p.strip() for n in names if "/" in n for p in n.split("/")]
+        words += [w.replace("-", " ") for w in words if "-" in w]
+        found[type_id] = list(dict.fromkeys(words))
+    return found
+
+
 def type_in(kb: KnowledgeBase, text: str) -> Optional[str]:
     """A type the user names ("he's more suspicious", "挑剔型"), by its names, ids and aliases."""
     norm = normalise(text)
-    phrases = {i: [t.names.en, t.names.zh, i, i.replace("_", " "), *t.aliases.en, *t.aliases.zh] for i, t in kb.types.items()}
-    hits = mentions(norm, phrases)
+    hits = mentions(norm, type_names(kb))
     return hits[0][1] if hits else None
 
 

@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Sequence
 from ...schema import TRADES
 from ...store import KnowledgeBase
 from ...text import normalise
-from ..lookup import named_in_order
+from ..lookup import named_in_order, type_names
 from ..reading import says
 from .content import ProgramWords, Words
 
@@ -64,17 +64,7 @@ class ProgramReader:
         self.words = words
         self.level_words = {level: both(w) for level, w in words.levels.items()}
         self.trade_words = {tid: list(t.aliases.en) + list(t.aliases.zh) + [t.names.en, t.names.zh] for tid, t in kb.ui.trades.items()}
-        self.type_words = {
-            type_id: [
-                t.names.en,
-                t.names.zh,
-                type_id.replace("_", " "),
-                *t.aliases.en,
-                *t.aliases.zh,
-                *(x.strip() for x in t.names.en.split("/")),
-            ]
-            for type_id, t in kb.types.items()
-        }
+        self.type_words = type_names(kb)
 
     def says(self, norm: str, key: str) -> bool:
         return says(norm, both(getattr(self.words, key)))

@@ -20,7 +20,7 @@ from ...text import clean, detect_lang, han_count, has_words, normalise
 from ...userdata import UserData
 from .. import clauses
 from ..identify import Identification, Identifier
-from ..lookup import mentions, named_in_order, saved_customer_in, topic_in
+from ..lookup import mentions, named_in_order, saved_customer_in, topic_in, type_names
 from ..situations import find_situation
 from ..state import ConversationState, UserTurn
 from ..wording import pronoun_in, script_of
@@ -311,19 +311,7 @@ class Reader:
         self.identifier = identifier
         self.userdata = userdata
         self._type_labels = {type_id: labels_of(t, type_id) for type_id, t in kb.types.items()}
-        self._type_names = {
-            type_id: [
-                t.names.en,
-                t.names.zh,
-                type_id.replace("_", " "),
-                *t.aliases.en,
-                *t.aliases.zh,
-                *(p.strip() for p in t.names.en.split("/")),
-            ]
-            for type_id, t in kb.types.items()
-        }
-        for names in self._type_names.values():
-            names += [n.replace("-", " ") for n in names if "-" in n]
+        self._type_names = type_names(kb)
 
     def read(self, turn: UserTurn, state: ConversationState) -> Reading:
         is_button = turn.is_button
