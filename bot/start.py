@@ -24,6 +24,7 @@ Other arguments go to Rasa's own command line unchanged (`run --port`, `--interf
 from __future__ import annotations
 
 import os
+import random
 import socket
 import sys
 from pathlib import Path
@@ -108,11 +109,24 @@ def server_command(port: int, model: Path, endpoints: Path, credentials: Path, i
     return command + (["--interface", interface] if interface else [])
 
 
+# Ports for servers that tests and scripts start: below Linux's ephemeral range (32768-60999), which the OS hands to
+# outgoing connections, so a port picked here cannot be taken by a client socket before its server binds it (a
+# cluster test failed with "address already in use" when free ports came from the ephemeral range).
+SERVER_PORTS = range(20000, 32768)
+
+
 def free_port() -> int:
-    """A TCP port free on loopback now (the OS picks it), for a server a test or script is about to start."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A TCP port free on loopback now, outside the ephemeral range, for a server a test or script is about to start."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.choice(SERVER_PORTS)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {SERVER_PORTS.start}-{SERVER_PORTS.stop - 1} on 127.0.0.1")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime
+import socket
 import uuid
 from pathlib import Path
 from typing import Tuple
@@ -167,3 +168,12 @@ def test_tls_on_one_machine_from_a_certificate_path(own_servers, tmp_path):
     assert "; secure" in page.headers["Set-Cookie"].lower() and page.headers["Strict-Transport-Security"].startswith("max-age=")
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{tls.rasa_port}/", timeout=10)  # no plain HTTP on the TLS port
+
+
+def test_a_server_port_is_free_and_outside_the_range_outgoing_connections_use():
+    from bot.start import SERVER_PORTS, free_port
+
+    port = free_port()
+    assert port in SERVER_PORTS and port < 32768
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))
