@@ -50,6 +50,12 @@ HISTORY_LIMIT = 80  # messages the page shows on load: a long practice session p
 Handler = Callable[[UserMessage], Awaitable[Any]]
 
 
+def page_lang(request: Request) -> str:
+    """The language a page asks for (`?lang=`), one of LANGS, else the default: the progress and team pages alike."""
+    lang = request.args.get("lang", DEFAULT_LANG)
+    return lang if lang in LANGS else DEFAULT_LANG
+
+
 class BadRequest(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
@@ -307,8 +313,7 @@ class WebChat(InputChannel):
             limited = too_many_new(request, token)
             if limited is not None:
                 return limited
-            lang = request.args.get("lang", DEFAULT_LANG)
-            page = await asyncio.to_thread(progress_page, userdata(), sender, lang if lang in LANGS else DEFAULT_LANG)
+            page = await asyncio.to_thread(progress_page, userdata(), sender, page_lang(request))
             resp = response.html(page, headers=no_store())
             if token:
                 set_cookie(resp, token, over_https(request))
@@ -318,8 +323,7 @@ class WebChat(InputChannel):
         async def team(request: Request) -> HTTPResponse:
             """The manager's team page (bot/channels/team_page.py); 403 for anyone who manages no team."""
             sender = self.sender_of(request)
-            lang = request.args.get("lang", DEFAULT_LANG)
-            page = await asyncio.to_thread(team_page, userdata(), sender, lang if lang in LANGS else DEFAULT_LANG) if sender else None
+            page = await asyncio.to_thread(team_page, userdata(), sender, page_lang(request)) if sender else None
             if page is None:
                 return error(403, "the team page is for a team's managers")
             return response.html(page, headers=no_store())
@@ -328,8 +332,7 @@ class WebChat(InputChannel):
         async def team_table(request: Request) -> HTTPResponse:
             """The team page's table as CSV, a download; 403 for anyone who manages no team."""
             sender = self.sender_of(request)
-            lang = request.args.get("lang", DEFAULT_LANG)
-            made = await asyncio.to_thread(team_csv, userdata(), sender, lang if lang in LANGS else DEFAULT_LANG) if sender else None
+            made = await asyncio.to_thread(team_csv, userdata(), sender, page_lang(request)) if sender else None
             if made is None:
                 return error(403, "the team's results are for its managers")
             name, text = made
